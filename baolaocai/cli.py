@@ -1,0 +1,366 @@
+"""``baolaocai``: the command line. Composition only; the work is in the packages.
+
+Exit codes: 0 success, 1 a run or query failed, 2 bad input (files, flags, settings).
+Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import functools
+import io
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from baolaocai import __version__
+from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError
+from baolaocai.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="baolaocai",
+    help="Polite scraper and ETL pipeline for Báo Lào Cai (baolaocai.vn) into DuckDB.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DEMO_DB = "warehouse/demo.duckdb"
+DEMO_RATE = 50.0
+DEMO_CONCURRENCY = 4
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _exit_code(exc: BaoLaoCaiError) -> int:
+    return EXIT_BAD_INPUT if isinstance(exc, ConfigError | InputError) else EXIT_FAILED
+
+
+def friendly_errors(func: F) -> F:
+    """One line on stderr and a non-zero exit for every expected error."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BaoLaoCaiError as exc:
+            err.print(f"[red]error:[/red] {exc.message}", markup=True)
+            raise typer.Exit(_exit_code(exc)) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(**flags: Any) -> Settings:
+    return load_settings().override(**flags)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"baolaocai {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Keep a clean, queryable archive of Báo Lào Cai in DuckDB."""
+
+
+# -- crawl / demo -----------------------------------------------------------------------------
+
+
+def run_crawl_flow(settings: Settings, *, verbose: bool) -> dict[str, Any]:
+    """Run the Prefect ``crawl`` flow once, in this process (the manual trigger)."""
+    from baolaocai.prefect_env import prepare_prefect_env
+
+    prepare_prefect_env(settings.db_path, verbose=verbose)
+    from flows.crawl import crawl  # imported late: Prefect reads its settings on import
+
+    state = crawl(
+        base_url=settings.base_url,
+        db_path=settings.db_path,
+        max_articles=settings.max_articles,
+        concurrency=settings.concurrency,
+        rate=settings.rate,
+        max_listing_pages=settings.max_listing_pages,
+        return_state=True,
+    )
+    data = state.result(raise_on_failure=False)
+    if not isinstance(data, dict):
+        raise BaoLaoCaiError(f"the crawl flow ended in state {state.name}: {state.message}")
+    return data
+
+
+def print_summary(summary: dict[str, Any], db_path: str) -> None:
+    ok = summary["status"] == "completed"
+    colour = "green" if ok else "red"
+    out.print(
+        f"[bold]Crawl {summary['run_id']}[/bold] of {summary['base_url']} "
+        f"-> {db_path}: [{colour}]{summary['status']}[/{colour}]",
+        markup=True,
+    )
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    rows = [
+        ("discovered", summary["discovered"]),
+        ("already stored", summary["already_stored"]),
+        ("new", summary["articles_new"]),
+        ("updated", summary["articles_updated"]),
+        ("unchanged", summary["articles_unchanged"]),
+        ("failed", summary["articles_failed"]),
+        ("requests", summary["requests"]),
+        ("retries", summary["retries"]),
+        ("429 / 304 answers", f"{summary['responses_429']} / {summary['responses_304']}"),
+        ("downloaded", f"{summary['bytes_downloaded'] / 1024:.0f} KiB"),
+        ("elapsed", f"{summary['elapsed_s']:.1f} s"),
+    ]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    out.print(table)
+    for line in summary.get("failures") or []:
+        out.print(f"  failed: {line}")
+    if summary.get("error"):
+        err.print(f"[red]error:[/red] {summary['error']}", markup=True)
+
+
+@app.command()
+@friendly_errors
+def crawl(
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Site to crawl [env BAOLAOCAI_BASE_URL; default https://baolaocai.vn]."),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="Warehouse file [env BAOLAOCAI_DB; default warehouse/baolaocai.duckdb]."),
+    ] = None,
+    max_articles: Annotated[
+        int | None, typer.Option(help="Fetch at most N new articles (0 = no limit).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Requests in flight per host [default 2].")
+    ] = None,
+    rate: Annotated[
+        float | None, typer.Option(help="Requests per second per host [default 1].")
+    ] = None,
+    max_listing_pages: Annotated[
+        int | None, typer.Option(help="Listing pages read per category [default 5].")
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
+    ] = False,
+) -> None:
+    """Run the crawl flow once: discover, fetch, parse, clean and load new articles."""
+    settings = _settings(
+        base_url=base_url,
+        db_path=db,
+        max_articles=max_articles,
+        concurrency=concurrency,
+        rate=rate,
+        max_listing_pages=max_listing_pages,
+    )
+    summary = run_crawl_flow(settings, verbose=verbose)
+    print_summary(summary, settings.db_path)
+    if summary["status"] != "completed":
+        raise typer.Exit(EXIT_FAILED)
+
+
+DEMO_QUERIES = (
+    (
+        "Articles per category",
+        "SELECT category, count(*) AS articles, min(published_at)::DATE AS oldest,"
+        " max(published_at)::DATE AS newest FROM articles GROUP BY category ORDER BY articles DESC",
+    ),
+    (
+        "The five newest articles",
+        "SELECT published_at::DATE AS day, category, title FROM articles"
+        " ORDER BY published_at DESC LIMIT 5",
+    ),
+)
+
+
+@app.command()
+@friendly_errors
+def demo(
+    db: Annotated[str, typer.Option(help="Warehouse file for the demo.")] = DEMO_DB,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
+    ] = False,
+) -> None:
+    """Crawl the bundled offline copy of the site (served on 127.0.0.1) into DB, then query it."""
+    from baolaocai.sitecopy import serve_site
+
+    with serve_site() as server:
+        out.print(f"Serving the bundled copy of baolaocai.vn at {server.url}")
+        settings = _settings(
+            base_url=server.url, db_path=db, rate=DEMO_RATE, concurrency=DEMO_CONCURRENCY
+        )
+        summary = run_crawl_flow(settings, verbose=verbose)
+    print_summary(summary, settings.db_path)
+    if summary["status"] != "completed":
+        raise typer.Exit(EXIT_FAILED)
+    from warehouse.db import connect
+
+    con = connect(settings.db_path, read_only=True)
+    try:
+        for title, query in DEMO_QUERIES:
+            out.print(f'\n[bold]{title}[/bold]\n$ baolaocai sql "{query}" --db {db}', markup=True)
+            cursor = con.execute(query)
+            columns = [d[0] for d in cursor.description or []]
+            _print_rows(columns, cursor.fetchall(), "table")
+    finally:
+        con.close()
+
+
+# -- parse ----------------------------------------------------------------------------------------
+
+
+def read_page_file(path: Path) -> str:
+    """Read a saved page as text; a clear InputError for anything that is not one."""
+    from scrapers.fetch import decode_html
+    from transforms.parse import looks_like_html
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if not raw.strip():
+        raise InputError(f"{path}: empty file")
+    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path}: binary file, not an HTML page")
+    text = decode_html(raw, None)
+    if not looks_like_html(text):
+        raise InputError(f"{path}: not an HTML page")
+    return text
+
+
+@app.command()
+def parse(
+    files: Annotated[list[Path], typer.Argument(help="Saved article pages (.html).")],
+    url: Annotated[
+        str | None, typer.Option(help="The page's URL, if it is not in the page (one FILE only).")
+    ] = None,
+) -> None:
+    """Parse saved pages; print one JSON object per page, one per line.
+
+    Keys: url, article_id, title, sapo, body, author, published_at, category, tags,
+    images, source (and, added later, modified_at, layout). Bad files are reported on
+    stderr (exit code 2); the others are still parsed.
+    """
+    from transforms.parse import parse_article
+
+    if url is not None and len(files) > 1:
+        err.print("[red]error:[/red] --url applies to one FILE only", markup=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    failed = False
+    for path in files:
+        try:
+            article = parse_article(read_page_file(path), url)
+        except BaoLaoCaiError as exc:
+            message = exc.message if str(path) in exc.message else f"{path}: {exc.message}"
+            err.print(f"[red]error:[/red] {message}", markup=True)
+            failed = True
+            continue
+        sys.stdout.write(json.dumps(article.to_contract(), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    if failed:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+# -- sql ------------------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+    if fmt == "json":
+        data = [{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        writer.writerows([[_csv_cell(v) for v in row] for row in rows])
+        sys.stdout.write(buffer.getvalue())
+    else:
+        table = Table(*columns, show_lines=False)
+        for row in rows:
+            table.add_row(*("" if v is None else str(_jsonable(v)) for v in row))
+        out.print(table)
+        out.print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+
+
+def _csv_cell(value: Any) -> Any:
+    value = _jsonable(value)
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+
+
+@app.command()
+@friendly_errors
+def sql(
+    query: Annotated[str, typer.Argument(help='SQL to run, e.g. "SELECT count(*) FROM articles".')],
+    db: Annotated[str | None, typer.Option(help="Warehouse file [env BAOLAOCAI_DB].")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+) -> None:
+    """Run a read-only SQL query against the warehouse and print the result."""
+    import duckdb
+
+    from warehouse.db import connect
+
+    if format not in ("table", "csv", "json"):
+        raise ConfigError(f"--format must be table, csv or json, not {format!r}")
+    settings = _settings(db_path=db)
+    con = connect(settings.db_path, read_only=True)
+    try:
+        cursor = con.execute(query)
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall() if columns else []
+    except duckdb.Error as exc:
+        raise BaoLaoCaiError(f"query failed: {str(exc).strip().splitlines()[0]}") from None
+    finally:
+        con.close()
+    _print_rows(columns, rows, format)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

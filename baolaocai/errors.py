@@ -1,0 +1,93 @@
+"""The project's single exception hierarchy.
+
+::
+
+    BaoLaoCaiError                      every error we raise on purpose
+    ├── ConfigError                     a bad setting, env var or flag         (terminal)
+    ├── InputError                      a file or argument we cannot use       (terminal)
+    ├── FetchError                      an HTTP exchange went wrong; has .url
+    │   ├── TransientFetchError         worth retrying: timeout, reset, 429, 5xx
+    │   └── TerminalFetchError          not worth retrying: 404, 410, off-site redirect
+    ├── ParseError                      a page is not an article we can read; has .url
+    ├── WarehouseError                  the DuckDB file cannot be opened or written
+    │   └── WarehouseLockedError        another process holds the write lock
+    └── CrawlError                      a whole run failed (e.g. the site is unreachable)
+
+Each error says whether it is *transient* (retrying may help) or *terminal*. Exactly one
+layer owns retries: :mod:`scrapers.fetch` for HTTP; nothing else retries.
+"""
+
+from __future__ import annotations
+
+
+class BaoLaoCaiError(Exception):
+    """Base class of every error the project raises on purpose."""
+
+    transient: bool = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(BaoLaoCaiError):
+    """A setting (default, env var or CLI flag) has an unusable value."""
+
+
+class InputError(BaoLaoCaiError):
+    """A user-supplied file or argument cannot be used."""
+
+
+class FetchError(BaoLaoCaiError):
+    """An HTTP exchange failed."""
+
+    def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
+        super().__init__(f"{url}: {message}")
+        self.url = url
+        self.status = status
+
+
+class TransientFetchError(FetchError):
+    """Timeouts, connection errors, 429 and 5xx: retrying later may succeed."""
+
+    transient = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, url=url, status=status)
+        self.retry_after = retry_after
+
+
+class TerminalFetchError(FetchError):
+    """404, 410, a redirect off the site, a non-HTML answer: do not retry."""
+
+
+class ParseError(BaoLaoCaiError):
+    """A page cannot be read as an article."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(f"{url}: {message}" if url else message)
+        self.url = url
+
+
+class WarehouseError(BaoLaoCaiError):
+    """The DuckDB warehouse cannot be opened, migrated or written."""
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process holds the DuckDB file for writing."""
+
+    transient = True
+
+
+class CrawlError(BaoLaoCaiError):
+    """A crawl run failed as a whole."""

@@ -1,0 +1,153 @@
+"""Plain data passed between the layers: no I/O, no behaviour beyond (de)serialising."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """One picture of an article body: absolute ``src`` and its caption (or ``None``)."""
+
+    src: str
+    caption: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A parsed, cleaned article: the ``parse`` output contract.
+
+    The keys of :meth:`to_contract` are a public contract: keys may be added, never renamed.
+    """
+
+    url: str
+    article_id: int | None
+    title: str | None
+    sapo: str | None
+    body: str
+    author: str | None
+    published_at: datetime | None
+    category: str | None
+    tags: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+    source: str | None = None
+    modified_at: datetime | None = None
+    layout: str = "unknown"
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.body.split("\n\n") if p]
+
+    def to_contract(self) -> dict[str, Any]:
+        """The JSON object printed by ``baolaocai parse`` (one per page)."""
+        return {
+            "url": self.url,
+            "article_id": self.article_id,
+            "title": self.title,
+            "sapo": self.sapo,
+            "body": self.body,
+            "author": self.author,
+            "published_at": _iso(self.published_at),
+            "category": self.category,
+            "tags": list(self.tags),
+            "images": [{"src": i.src, "caption": i.caption} for i in self.images],
+            "source": self.source,
+            "modified_at": _iso(self.modified_at),
+            "layout": self.layout,
+        }
+
+    def replace(self, **changes: Any) -> Article:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    """The raw answer to one HTTP request, as stored in ``raw_pages``."""
+
+    url: str
+    """Canonical URL of the page (``https://baolaocai.vn/...``)."""
+    fetched_url: str
+    """The URL actually requested (differs when crawling a local copy)."""
+    status: int
+    fetched_at: datetime
+    html: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    elapsed_ms: float = 0.0
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and 200 <= self.status < 300 and self.html is not None
+
+
+@dataclass(frozen=True, slots=True)
+class StagedArticle:
+    """A validated article ready to load, with the hash that decides new/updated/unchanged."""
+
+    article: Article
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A page that did not become an article, and why (stored in ``fetch_errors``)."""
+
+    url: str
+    stage: str
+    """``fetch``, ``parse`` or ``validate``."""
+    error: str
+    status: int | None = None
+    attempts: int = 1
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(slots=True)
+class CrawlSummary:
+    """What one crawl run did; also the row of ``crawl_runs`` and the CLI's summary."""
+
+    run_id: str
+    base_url: str
+    status: str = "running"
+    discovered: int = 0
+    already_stored: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    articles_unchanged: int = 0
+    articles_failed: int = 0
+    requests: int = 0
+    retries: int = 0
+    responses_429: int = 0
+    responses_304: int = 0
+    bytes_downloaded: int = 0
+    elapsed_s: float = 0.0
+    error: str | None = None
+    failures: list[str] = field(default_factory=list)
+    """A few ``url: reason`` lines for the summary (all of them are in ``fetch_errors``)."""
+
+    def counters(self) -> dict[str, int]:
+        return {
+            name: getattr(self, name)
+            for name in (
+                "discovered",
+                "already_stored",
+                "articles_new",
+                "articles_updated",
+                "articles_unchanged",
+                "articles_failed",
+                "requests",
+                "retries",
+                "responses_429",
+                "responses_304",
+                "bytes_downloaded",
+            )
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,140 @@
+"""Every setting in one place.
+
+Precedence, lowest first: the defaults below < environment variables ``BAOLAOCAI_*`` <
+CLI flags / flow parameters. :func:`load_settings` applies the first two;
+:meth:`Settings.override` applies the last.
+
+=========================  ============================  ==================================
+setting                    env var                       default
+=========================  ============================  ==================================
+base_url                   BAOLAOCAI_BASE_URL            https://baolaocai.vn
+db_path                    BAOLAOCAI_DB                  warehouse/baolaocai.duckdb
+user_agent                 BAOLAOCAI_USER_AGENT          baolaocai-archiver/<ver> (+contact)
+contact                    BAOLAOCAI_CONTACT             the project's home page
+concurrency                BAOLAOCAI_CONCURRENCY         2 requests in flight per host
+rate                       BAOLAOCAI_RATE                1.0 request per second per host
+connect_timeout            BAOLAOCAI_CONNECT_TIMEOUT     10 s
+read_timeout               BAOLAOCAI_READ_TIMEOUT        30 s
+retries                    BAOLAOCAI_RETRIES             3 extra attempts on transient errors
+max_articles               BAOLAOCAI_MAX_ARTICLES        unlimited (0 = unlimited)
+max_listing_pages          BAOLAOCAI_MAX_LISTING_PAGES   5 pages per category
+batch_size                 BAOLAOCAI_BATCH_SIZE          25 articles per fetch/parse/load batch
+max_response_bytes         BAOLAOCAI_MAX_RESPONSE_BYTES  10 MiB per response
+=========================  ============================  ==================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from baolaocai import __version__
+from baolaocai.errors import ConfigError
+
+SITE_URL = "https://baolaocai.vn"
+"""The canonical origin of every stored URL, whatever base URL a crawl fetches from."""
+SITE_HOSTS = frozenset({"baolaocai.vn", "www.baolaocai.vn"})
+DEFAULT_DB_PATH = "warehouse/baolaocai.duckdb"
+DEFAULT_CONTACT = "https://github.com/baolaocai-archive/baolaocai"
+DEFAULT_CONCURRENCY = 2
+DEFAULT_RATE = 1.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+DEFAULT_MAX_LISTING_PAGES = 5
+DEFAULT_BATCH_SIZE = 25
+DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+ENV_PREFIX = "BAOLAOCAI_"
+
+
+def default_user_agent(contact: str = DEFAULT_CONTACT) -> str:
+    return f"baolaocai-archiver/{__version__} (+{contact})"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    base_url: str = SITE_URL
+    db_path: str = DEFAULT_DB_PATH
+    contact: str = DEFAULT_CONTACT
+    user_agent: str = ""
+    concurrency: int = DEFAULT_CONCURRENCY
+    rate: float = DEFAULT_RATE
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    max_articles: int = 0
+    max_listing_pages: int = DEFAULT_MAX_LISTING_PAGES
+    batch_size: int = DEFAULT_BATCH_SIZE
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+
+    def __post_init__(self) -> None:
+        if not self.user_agent:
+            object.__setattr__(self, "user_agent", default_user_agent(self.contact))
+        object.__setattr__(self, "base_url", _check_base_url(self.base_url))
+        _check(self.concurrency >= 1, "concurrency must be at least 1")
+        _check(self.rate > 0, "rate must be a positive number of requests per second")
+        _check(self.connect_timeout > 0 and self.read_timeout > 0, "timeouts must be positive")
+        _check(self.retries >= 0, "retries must be 0 or more")
+        _check(self.max_articles >= 0, "max_articles must be 0 (unlimited) or more")
+        _check(self.max_listing_pages >= 1, "max_listing_pages must be at least 1")
+        _check(self.batch_size >= 1, "batch_size must be at least 1")
+        _check(self.max_response_bytes >= 1024, "max_response_bytes must be at least 1024")
+        _check(bool(self.db_path), "the database path must not be empty")
+
+    def override(self, **values: Any) -> Settings:
+        """Apply CLI flags / flow parameters; ``None`` means "not given"."""
+        given = {k: v for k, v in values.items() if v is not None}
+        unknown = set(given) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if "contact" in given and "user_agent" not in given:
+            given["user_agent"] = ""
+        return dataclasses.replace(self, **given)
+
+
+_ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "BASE_URL": ("base_url", str),
+    "DB": ("db_path", str),
+    "CONTACT": ("contact", str),
+    "USER_AGENT": ("user_agent", str),
+    "CONCURRENCY": ("concurrency", int),
+    "RATE": ("rate", float),
+    "CONNECT_TIMEOUT": ("connect_timeout", float),
+    "READ_TIMEOUT": ("read_timeout", float),
+    "RETRIES": ("retries", int),
+    "MAX_ARTICLES": ("max_articles", int),
+    "MAX_LISTING_PAGES": ("max_listing_pages", int),
+    "BATCH_SIZE": ("batch_size", int),
+    "MAX_RESPONSE_BYTES": ("max_response_bytes", int),
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults overridden by ``BAOLAOCAI_*`` environment variables."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for suffix, (name, convert) in _ENV_FIELDS.items():
+        raw = env.get(ENV_PREFIX + suffix)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            values[name] = convert(raw.strip())
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{suffix}={raw!r} is not a valid {name}") from None
+    return Settings(**values)
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+def _check_base_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"base URL {url!r} must be an http(s) URL such as {SITE_URL}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"

@@ -1,0 +1,12 @@
+"""The bundled offline copy of baolaocai.vn and the small HTTP server that serves it.
+
+Every page under ``site/`` carries synthetic Vietnamese text written for this project;
+the markup is modelled on what is known of the real site (see the README). The demo and
+the tests share :func:`serve_site`.
+"""
+
+from __future__ import annotations
+
+from baolaocai.sitecopy.server import SITE_DIR, RequestRecord, SiteServer, serve_site
+
+__all__ = ["SITE_DIR", "RequestRecord", "SiteServer", "serve_site"]

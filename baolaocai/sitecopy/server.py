@@ -1,0 +1,173 @@
+"""A static HTTP server for a copy of the site, on 127.0.0.1 only.
+
+URL path -> file: ``/`` -> ``index.html``; ``/thoi-su/`` -> ``thoi-su/index.html``;
+``/x.html`` -> ``x.html``. Query strings are ignored (tracking parameters reach the same
+page, as on the real site). Every request is logged with its time, so tests can assert
+what the crawler *did* (how many requests, how fast, which paths), not what it says.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import mimetypes
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+SITE_DIR = Path(__file__).with_name("site")
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".rss": "application/rss+xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str
+    started: float
+    finished: float
+    status: int
+    user_agent: str
+    headers: dict[str, str]
+
+
+Override = Callable[[BaseHTTPRequestHandler, "SiteServer"], bool]
+"""A hook that may answer a request itself (return True) — the tests' fault injection."""
+
+
+class SiteServer:
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the site copy is served on loopback only")
+        self.root = root.resolve()
+        self.requests: list[RequestRecord] = []
+        self.override: Override | None = None
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self.max_in_flight = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "baolaocai-sitecopy/1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+            def do_GET(self) -> None:
+                server._serve(self)
+
+            def do_HEAD(self) -> None:
+                server._serve(self)
+
+        self._httpd = ThreadingHTTPServer((host, port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, daemon=True, name="sitecopy-server"
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> SiteServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+    def resolve(self, path: str) -> Path | None:
+        rel = unquote(urlsplit(path).path).lstrip("/")
+        candidate = (self.root / rel).resolve()
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        if not candidate.is_relative_to(self.root) or not candidate.is_file():
+            return None
+        return candidate
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        started = time.monotonic()
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        status = 500
+        try:
+            if self.override is not None and self.override(handler, self):
+                status = getattr(handler, "_status_sent", 200)
+                return
+            status = self.send_file(handler, self.resolve(handler.path))
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self.requests.append(
+                    RequestRecord(
+                        handler.command,
+                        handler.path,
+                        started,
+                        time.monotonic(),
+                        status,
+                        handler.headers.get("User-Agent", ""),
+                        dict(handler.headers.items()),
+                    )
+                )
+
+    def send_file(self, handler: BaseHTTPRequestHandler, file: Path | None) -> int:
+        if file is None:
+            body = b"<html><body><h1>404</h1></body></html>"
+            send(handler, 404, body, "text/html; charset=utf-8")
+            return 404
+        body = file.read_bytes()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        mtime = email.utils.formatdate(file.stat().st_mtime, usegmt=True)
+        if handler.headers.get("If-None-Match") == etag:
+            send(handler, 304, b"", None, {"ETag": etag})
+            return 304
+        ctype = (
+            CONTENT_TYPES.get(file.suffix)
+            or mimetypes.guess_type(file.name)[0]
+            or "application/octet-stream"
+        )
+        send(handler, 200, body, ctype, {"ETag": etag, "Last-Modified": mtime})
+        return 200
+
+
+def send(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    body: bytes,
+    content_type: str | None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    handler.send_response(status)
+    if content_type:
+        handler.send_header("Content-Type", content_type)
+    for key, value in (headers or {}).items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    if handler.command != "HEAD" and status != 304:
+        handler.wfile.write(body)
+    handler._status_sent = status  # type: ignore[attr-defined]
+
+
+@contextmanager
+def serve_site(root: Path = SITE_DIR, port: int = 0) -> Iterator[SiteServer]:
+    """Serve ``root`` on 127.0.0.1 (a free port by default) for the ``with`` block."""
+    server = SiteServer(root, port=port).start()
+    try:
+        yield server
+    finally:
+        server.stop()

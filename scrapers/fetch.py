@@ -1,0 +1,324 @@
+"""HTTP: the one module that talks httpx.
+
+:func:`build_client` makes the run's ``httpx.AsyncClient`` (User-Agent, timeouts, pool);
+:class:`Fetcher` uses a client it is *handed* (tests pass one with a mock transport) and
+owns retries, pacing, the response-size cap, redirects and charset decoding. httpx
+exceptions are mapped to :mod:`baolaocai.errors` here and nowhere else.
+
+Retry policy (the only place anything is retried): connection errors, timeouts, 429 and
+5xx are retried up to ``retries`` times with exponential backoff and full jitter
+(``backoff_base * 2**attempt``, capped at ``backoff_cap``); a ``Retry-After`` header
+(seconds or HTTP date, capped at ``retry_after_cap``) replaces the computed delay and
+pushes back every later request to that host. 404/410 and other 4xx are terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from bs4.dammit import UnicodeDammit
+
+from baolaocai.errors import FetchError, TerminalFetchError, TransientFetchError
+from baolaocai.models import FetchedPage
+from baolaocai.settings import Settings
+from scrapers.politeness import RequestPacer, RobotsRules
+from scrapers.urls import canonicalize, is_site_url, to_fetch_url
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+KEPT_HEADERS = (
+    "etag",
+    "last-modified",
+    "content-type",
+    "content-length",
+    "retry-after",
+    "cache-control",
+    "date",
+    "location",
+)
+MAX_REDIRECTS = 5
+_META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
+
+
+def build_client(settings: Settings) -> httpx.AsyncClient:
+    """The run's HTTP client. Redirects are followed by :class:`Fetcher`, not httpx."""
+    return httpx.AsyncClient(
+        headers={
+            "User-Agent": settings.user_agent,
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": "vi,en;q=0.5",
+            "Accept-Encoding": "gzip, deflate",
+        },
+        timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+        limits=httpx.Limits(
+            max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+        ),
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+@dataclass
+class FetchStats:
+    requests: int = 0
+    retries: int = 0
+    responses_429: int = 0
+    responses_304: int = 0
+    bytes: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    def merge(self, other: FetchStats) -> None:
+        self.requests += other.requests
+        self.retries += other.retries
+        self.responses_429 += other.responses_429
+        self.responses_304 += other.responses_304
+        self.bytes += other.bytes
+        for k, v in other.statuses.items():
+            self.statuses[k] = self.statuses.get(k, 0) + v
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """Charset from the header, then ``<meta charset>``, then detection; never fails."""
+    declared: list[str] = []
+    if content_type:
+        match = re.search(r"charset\s*=\s*[\"']?([\w-]+)", content_type, re.I)
+        if match:
+            declared.append(match.group(1))
+    meta = _META_CHARSET_RE.search(body[:4096])
+    if meta:
+        declared.append(meta.group(1).decode("ascii", "ignore"))
+    for encoding in declared:
+        try:
+            return body.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    dammit = UnicodeDammit(body, ["utf-8", "windows-1258", "windows-1252"], is_html=True)
+    return (
+        dammit.unicode_markup
+        if dammit.unicode_markup is not None
+        else body.decode("utf-8", "replace")
+    )
+
+
+class Fetcher:
+    """Fetches canonical URLs from ``settings.base_url`` politely, with retries."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        settings: Settings,
+        pacer: RequestPacer,
+        robots: RobotsRules | None = None,
+        *,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        retry_after_cap: float = 120.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.pacer = pacer
+        self.robots = robots
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.retry_after_cap = retry_after_cap
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._in_flight = asyncio.Semaphore(settings.concurrency)
+        self.stats = FetchStats()
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchedPage:
+        """Fetch one canonical URL. Failures come back as a page with ``error`` set."""
+        fetched_url = to_fetch_url(url, self.settings.base_url)
+        started = time.monotonic()
+        attempts = 0
+        try:
+            if self.robots is not None and not self.robots.allowed(url):
+                raise TerminalFetchError("disallowed by robots.txt", url=url)
+            headers = {}
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
+            while True:
+                attempts += 1
+                try:
+                    return await self._fetch_once(url, fetched_url, headers, started, attempts)
+                except TransientFetchError as exc:
+                    if attempts > self.settings.retries:
+                        raise
+                    self.stats.retries += 1
+                    delay = self._backoff(attempts, exc.retry_after)
+                    if exc.retry_after is not None:
+                        self.pacer.push_back(urlsplit(fetched_url).netloc, delay)
+                    log.info("%s: %s; retry %d in %.1fs", url, exc.message, attempts, delay)
+                    await self._sleep(delay)
+        except FetchError as exc:
+            return FetchedPage(
+                url=url,
+                fetched_url=fetched_url,
+                status=exc.status or 0,
+                fetched_at=datetime.now(UTC),
+                html=None,
+                error=exc.message,
+                elapsed_ms=(time.monotonic() - started) * 1000,
+                attempts=attempts,
+            )
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.retry_after_cap)
+        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+
+    async def _fetch_once(
+        self, url: str, fetched_url: str, headers: dict[str, str], started: float, attempts: int
+    ) -> FetchedPage:
+        target = fetched_url
+        for _ in range(MAX_REDIRECTS + 1):
+            host = urlsplit(target).netloc
+            async with self._in_flight:
+                await self.pacer.wait(host)
+                self.stats.requests += 1
+                try:
+                    async with self.client.stream("GET", target, headers=headers) as response:
+                        status = response.status_code
+                        self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
+                        kept = {k: v for k in KEPT_HEADERS if (v := response.headers.get(k))}
+                        if status in (301, 302, 303, 307, 308):
+                            target = self._redirect_target(url, target, response)
+                            continue
+                        if status == 304:
+                            self.stats.responses_304 += 1
+                            return FetchedPage(
+                                url,
+                                fetched_url,
+                                304,
+                                datetime.now(UTC),
+                                None,
+                                kept,
+                                None,
+                                (time.monotonic() - started) * 1000,
+                                attempts,
+                            )
+                        if status in RETRY_STATUSES:
+                            if status == 429:
+                                self.stats.responses_429 += 1
+                            raise TransientFetchError(
+                                f"HTTP {status}",
+                                url=url,
+                                status=status,
+                                retry_after=parse_retry_after(response.headers.get("retry-after")),
+                            )
+                        if status >= 400:
+                            raise TerminalFetchError(f"HTTP {status}", url=url, status=status)
+                        body = await self._read_capped(url, response)
+                except httpx.TimeoutException as exc:
+                    raise TransientFetchError(f"timeout ({type(exc).__name__})", url=url) from None
+                except httpx.TransportError as exc:
+                    raise TransientFetchError(
+                        f"connection error: {exc or type(exc).__name__}", url=url
+                    ) from None
+            content_type = kept.get("content-type", "")
+            if content_type and not re.search(r"html|xml|text/plain", content_type, re.I):
+                raise TerminalFetchError(f"not a web page ({content_type})", url=url, status=status)
+            return FetchedPage(
+                url=url,
+                fetched_url=fetched_url,
+                status=status,
+                fetched_at=datetime.now(UTC),
+                html=decode_html(body, content_type),
+                headers=kept,
+                elapsed_ms=(time.monotonic() - started) * 1000,
+                attempts=attempts,
+            )
+        raise TerminalFetchError(f"more than {MAX_REDIRECTS} redirects", url=url)
+
+    def _redirect_target(self, url: str, current: str, response: httpx.Response) -> str:
+        location = response.headers.get("location")
+        if not location:
+            raise TerminalFetchError(f"HTTP {response.status_code} without Location", url=url)
+        absolute = urljoin(current, location)
+        if not is_site_url(absolute, self.settings.base_url):
+            raise TerminalFetchError(
+                f"redirect off the site to {absolute}", url=url, status=response.status_code
+            )
+        canonical = canonicalize(absolute, current, self.settings.base_url)
+        assert canonical is not None
+        if self.robots is not None and not self.robots.allowed(canonical):
+            raise TerminalFetchError(f"redirect to {canonical}, disallowed by robots.txt", url=url)
+        return to_fetch_url(canonical, self.settings.base_url)
+
+    async def _read_capped(self, url: str, response: httpx.Response) -> bytes:
+        """Read at most ``max_response_bytes`` of *decoded* body (a decompression guard)."""
+        limit = self.settings.max_response_bytes
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise TerminalFetchError(
+                f"response of {declared} bytes exceeds the cap of {limit}",
+                url=url,
+                status=response.status_code,
+            )
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise TerminalFetchError(
+                    f"response exceeds the cap of {limit} bytes",
+                    url=url,
+                    status=response.status_code,
+                )
+            chunks.append(chunk)
+        self.stats.bytes += response.num_bytes_downloaded
+        return b"".join(chunks)
+
+    async def fetch_many(
+        self,
+        urls: Iterable[str],
+        validators: dict[str, tuple[str | None, str | None]] | None = None,
+    ) -> list[FetchedPage]:
+        """Fetch concurrently (bounded by ``concurrency``); results in input order."""
+        validators = validators or {}
+        return list(
+            await asyncio.gather(
+                *(
+                    self.fetch(
+                        u,
+                        etag=validators.get(u, (None, None))[0],
+                        last_modified=validators.get(u, (None, None))[1],
+                    )
+                    for u in urls
+                )
+            )
+        )

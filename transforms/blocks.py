@@ -1,0 +1,288 @@
+"""Linearise an HTML subtree into the blocks a reader sees, in document order.
+
+A *text* block is a paragraph-like run of text (a ``<p>``, a heading, a list item, the
+text of a ``<div>`` between its child blocks). An *image* block is one picture with its
+absolute ``src`` and caption. Picture containers (``table.picture``, ``figure`` …, see
+the site profile) become image blocks whole, so their captions never reach the text.
+Pure: a BeautifulSoup element in, a list of :class:`Block` out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urljoin
+
+from bs4 import NavigableString, Tag
+from bs4.element import Comment, Doctype, ProcessingInstruction
+
+from transforms.profile import SiteProfile
+from transforms.text import normalize_text
+
+BLOCK_TAGS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "center",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ]
+)
+HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+_SKIP_STRINGS = (Comment, Doctype, ProcessingInstruction)
+_LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-url")
+_MAX_CAPTION_CONTAINER_TEXT = 400
+_RIGHT_RE = re.compile(r"text-align\s*:\s*right", re.IGNORECASE)
+_BOLD_STYLE_RE = re.compile(r"font-weight\s*:\s*(bold|[6-9]00)", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Block:
+    kind: Literal["text", "image"]
+    text: str
+    tag: str = "p"
+    src: str | None = None
+    emphasis: bool = False
+    right_aligned: bool = False
+    in_caption: bool = False
+    element: Tag | None = None
+
+    @property
+    def heading(self) -> bool:
+        return self.tag in HEADING_TAGS
+
+
+def image_src(img: Tag, page_url: str) -> str | None:
+    """Absolute URL of an ``<img>``: lazy-load attributes, then ``srcset``, then ``src``."""
+    candidates: list[str] = [str(img.get(a) or "") for a in _LAZY_ATTRS]
+    srcset = str(img.get("data-srcset") or img.get("srcset") or "")
+    if srcset:
+        candidates.append(_largest_from_srcset(srcset))
+    candidates.append(str(img.get("src") or ""))
+    for raw in candidates:
+        raw = raw.strip()
+        if raw and not raw.startswith(("data:", "about:", "javascript:")):
+            return urljoin(page_url, raw)
+    return None
+
+
+def _largest_from_srcset(srcset: str) -> str:
+    best, best_w = "", -1.0
+    for part in srcset.split(","):
+        bits = part.strip().split()
+        if not bits:
+            continue
+        width = 0.0
+        if len(bits) > 1 and bits[1][:-1].replace(".", "", 1).isdigit():
+            width = float(bits[1][:-1])
+        if width > best_w:
+            best, best_w = bits[0], width
+    return best
+
+
+def _classes(el: Tag) -> str:
+    cls = el.get("class") or []
+    return " ".join(cls) if isinstance(cls, list) else str(cls)
+
+
+def _matches_any(el: Tag, selectors: tuple[str, ...]) -> bool:
+    for selector in selectors:
+        try:
+            if el.css.match(selector):
+                return True
+        except Exception:
+            continue
+    return False
+
+
+class Linearizer:
+    """Walks one subtree; holds only the per-call state (emitted blocks)."""
+
+    def __init__(self, profile: SiteProfile, page_url: str) -> None:
+        self.profile = profile
+        self.page_url = page_url
+        self.blocks: list[Block] = []
+        self._seen_src: set[str] = set()
+
+    # -- images ---------------------------------------------------------------------------
+    def _is_picture_container(self, el: Tag) -> bool:
+        if el.name == "img" or not _matches_any(el, self.profile.select("picture")):
+            return False
+        if el.find("img") is None:
+            return False
+        return len(el.get_text(" ", strip=True)) <= _MAX_CAPTION_CONTAINER_TEXT
+
+    def _emit_image(self, img: Tag, caption: str | None) -> None:
+        src = image_src(img, self.page_url)
+        if src is None or src in self._seen_src:
+            return
+        self._seen_src.add(src)
+        self.blocks.append(Block("image", caption or "", "img", src=src, element=img))
+
+    def _emit_picture(self, container: Tag) -> None:
+        imgs = container.find_all("img")
+        caption_els = [
+            c for c in container.find_all(True) if _matches_any(c, self.profile.select("caption"))
+        ]
+        # Keep only outermost caption elements (a td.caption holding a p.caption is one).
+        caption_els = [c for c in caption_els if not any(c in o.descendants for o in caption_els)]
+        captions = [normalize_text(c.get_text(" ")) for c in caption_els]
+        captions = [c for c in captions if c]
+        if not captions:
+            own = normalize_text(container.get_text(" "))
+            captions = [own] if own else []
+        for i, img in enumerate(imgs):
+            if len(captions) == len(imgs):
+                caption = captions[i]
+            else:
+                caption = " ".join(captions) if captions else None
+            self._emit_image(img, caption)
+
+    def _attach_caption(self, text: str) -> bool:
+        """A caption element right after a bare image belongs to that image."""
+        if self.blocks and self.blocks[-1].kind == "image" and not self.blocks[-1].text:
+            self.blocks[-1].text = text
+            return True
+        return False
+
+    # -- text -----------------------------------------------------------------------------
+    def _emit_text(self, parts: list[str], el: Tag, emphasis: bool) -> None:
+        text = normalize_text(" ".join(parts))
+        if not text:
+            return
+        style = str(el.get("style") or "")
+        right = bool(
+            _RIGHT_RE.search(style)
+            or str(el.get("align") or "").lower() == "right"
+            or "right" in _classes(el).lower()
+        )
+        in_caption = _matches_any(el, self.profile.select("caption"))
+        if in_caption and self._attach_caption(text):
+            return
+        self.blocks.append(
+            Block(
+                "text",
+                text,
+                el.name or "p",
+                emphasis=emphasis,
+                right_aligned=right,
+                in_caption=in_caption,
+                element=el,
+            )
+        )
+
+    def walk(self, el: Tag) -> None:
+        if self._is_picture_container(el):
+            self._emit_picture(el)
+            return
+        if el.name == "img":
+            self._emit_image(el, None)
+            return
+        parts: list[str] = []
+        bold_chars = 0
+        total_chars = 0
+        split_on_br = (
+            el.name not in ("p", "li", "td", "th", "dd", "dt") and el.name not in HEADING_TAGS
+        )
+        pending_br = 0
+
+        def flush() -> None:
+            nonlocal parts, bold_chars, total_chars
+            emphasis = total_chars > 0 and bold_chars >= total_chars * 0.9
+            self._emit_text(parts, el, emphasis)
+            parts, bold_chars, total_chars = [], 0, 0
+
+        for child in el.children:
+            if isinstance(child, NavigableString):
+                if isinstance(child, _SKIP_STRINGS):
+                    continue
+                text = str(child)
+                if text.strip():
+                    pending_br = 0
+                    total_chars += len(text.strip())
+                    if _is_bold_context(el):
+                        bold_chars += len(text.strip())
+                parts.append(text)
+                continue
+            if not isinstance(child, Tag):
+                continue
+            if child.name == "br":
+                pending_br += 1
+                if split_on_br and pending_br >= 1:
+                    flush()
+                else:
+                    parts.append(" ")
+                continue
+            if child.name in BLOCK_TAGS or self._is_picture_container(child):
+                flush()
+                self.walk(child)
+                continue
+            if child.name == "img" or child.find("img") is not None:
+                flush()
+                for img in [child] if child.name == "img" else child.find_all("img"):
+                    self._emit_image(img, None)
+                continue
+            text = child.get_text(" ")
+            stripped = text.strip()
+            if stripped:
+                pending_br = 0
+                total_chars += len(stripped)
+                if child.name in ("strong", "b") or _is_bold_context(child) or _all_bold(child):
+                    bold_chars += len(stripped)
+            parts.append(text)
+        flush()
+
+
+def _is_bold_context(el: Tag) -> bool:
+    return el.name in ("strong", "b") or bool(_BOLD_STYLE_RE.search(str(el.get("style") or "")))
+
+
+def _all_bold(el: Tag) -> bool:
+    """Every visible character of ``el`` sits inside ``<strong>``/``<b>``."""
+    total = len(el.get_text("", strip=True))
+    bold = sum(len(b.get_text("", strip=True)) for b in el.find_all(["strong", "b"]))
+    return total > 0 and bold >= total
+
+
+def linearize(root: Tag, profile: SiteProfile, page_url: str) -> list[Block]:
+    lin = Linearizer(profile, page_url)
+    lin.walk(root)
+    return lin.blocks
+
+
+def iter_text(blocks: list[Block]) -> Iterator[str]:
+    return (b.text for b in blocks if b.kind == "text")

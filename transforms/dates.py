@@ -1,0 +1,106 @@
+"""Dates as Báo Lào Cai prints them, read as aware datetimes in Asia/Ho_Chi_Minh.
+
+Recognised (day before month, always, as Vietnamese writes dates)::
+
+    Thứ Bảy, 25/3/2023               25/03/2025 08:15          08:15 25/03/2025
+    Thứ Ba, 08/04/2025 - 10:20       Cập nhật: 25/03/2025 08:15  25-03-2025
+    2025-03-25T08:15:00+07:00 (ISO 8601, in meta and JSON-LD; "Z" and other offsets)
+
+Naive values are local time (UTC+7, no daylight saving); every result is converted to
+Asia/Ho_Chi_Minh. Pure functions, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from transforms.text import normalize_text, strip_accents
+
+try:
+    SITE_TZ: timezone | ZoneInfo = ZoneInfo("Asia/Ho_Chi_Minh")
+except Exception:  # pragma: no cover - systems without tzdata
+    SITE_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+
+_ISO_RE = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*"
+    r"(Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+_DMY_RE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?!\d)")
+_TIME_RE = re.compile(r"(?<!\d)(\d{1,2})\s*[:hH]\s*(\d{2})(?!\d)(?:\s*:\s*(\d{2}))?")
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    """ISO 8601 from meta tags / JSON-LD; naive values are taken as site-local time."""
+    if not value:
+        return None
+    match = _ISO_RE.match(value)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, offset = match.groups()
+    try:
+        naive = datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+        )
+    except ValueError:
+        return None
+    if offset is None:
+        return naive.replace(tzinfo=SITE_TZ)
+    if offset == "Z":
+        tz = UTC
+    else:
+        sign = -1 if offset[0] == "-" else 1
+        digits = offset[1:].replace(":", "")
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    return naive.replace(tzinfo=tz).astimezone(SITE_TZ)
+
+
+def parse_vietnamese_datetime(text: str | None) -> datetime | None:
+    """A date (and optional time) as printed on the page, e.g. ``Thứ Ba, 08/04/2025 - 10:20``."""
+    if not text:
+        return None
+    text = normalize_text(text)
+    iso = parse_iso(text)
+    if iso is not None:
+        return iso
+    date_match = _DMY_RE.search(text)
+    if not date_match:
+        return None
+    day, month, year = (int(g) for g in date_match.groups())
+    hour = minute = second = 0
+    rest = text[: date_match.start()] + " " + text[date_match.end() :]
+    time_match = _TIME_RE.search(rest)
+    if time_match:
+        hour, minute = int(time_match.group(1)), int(time_match.group(2))
+        second = int(time_match.group(3) or 0)
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=SITE_TZ)
+    except ValueError:
+        return None
+
+
+def looks_like_dateline(text: str) -> bool:
+    """A short line that is only a date: ``Thứ Bảy, 25/3/2023``, ``25/03/2025 08:15``."""
+    text = normalize_text(text)
+    if len(text) <= 40 and parse_iso(text) is not None:
+        return True
+    if len(text) > 60 or not _DMY_RE.search(text):
+        return False
+    leftover = _DMY_RE.sub(" ", text)
+    leftover = _TIME_RE.sub(" ", leftover)
+    leftover = strip_accents(leftover).lower()
+    leftover = re.sub(
+        r"thu\s+(hai|bay|ba|tu|nam|sau)|chu\s+nhat|cap\s+nhat|ngay|gmt\+?7", " ", leftover
+    )
+    return not re.sub(r"[\s,:|()\-–—/.+]+", "", leftover)
+
+
+def to_site_tz(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=SITE_TZ)
+    return value.astimezone(SITE_TZ)

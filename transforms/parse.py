@@ -1,0 +1,443 @@
+"""Parse one article page into a clean :class:`~baolaocai.models.Article`.
+
+Pure: HTML text and its URL in, a record out. No network, database, clock or Prefect.
+
+Extraction order (each step used only when the one before yields nothing):
+
+1. **EPI layout** (current site): the body container ``.article__body`` /
+   ``.cms-body`` / ``[itemprop=articleBody]``; title, sapo, meta from CSS selectors,
+   with JSON-LD ``NewsArticle`` and OpenGraph preferred for dates, section and author.
+2. **Legacy layout** (the 2023 Nuxt front end, see the seed page): no body container;
+   the page is read as a sequence of blocks in the seed's order — date line, title,
+   pictures with captions, body paragraphs, source line ``(baolaocai.vn)`` — and
+   stops at the first list of other articles (``Gửi cho bạn bè``, ``Các tin khác``,
+   ``Xem nhiều nhất`` …).
+
+Both end in the same clean-up: furniture phrases and footer lines dropped, the trailing
+author line moved to ``author`` and the source line to ``source``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from bs4 import BeautifulSoup, Tag
+
+from baolaocai.errors import ParseError
+from baolaocai.models import Article, Image
+from baolaocai.settings import SITE_URL
+from scrapers.urls import article_id as url_article_id
+from scrapers.urls import canonical_article_url
+from transforms.blocks import Block, linearize
+from transforms.dates import looks_like_dateline, parse_iso, parse_vietnamese_datetime
+from transforms.metadata import PageMeta, jsonld_people, jsonld_text, read_metadata
+from transforms.profile import SiteProfile, load_profile
+from transforms.text import fold_key, normalize_or_none, normalize_text
+
+LAYOUT_EPI = "epi"
+LAYOUT_LEGACY = "legacy"
+_TITLE_SUFFIX_RE = re.compile(
+    r"\s*[|\-–—]\s*(Báo Lào Cai|baolaocai\.vn|Báo điện tử Lào Cai)\s*$", re.I
+)
+_TERMINAL_PUNCT = tuple(".!?…:;\"”'")
+_MAX_AUTHOR_CHARS = 70
+_MAX_CAPTION_CHARS = 160
+_HTML_HINT_RE = re.compile(r"<\s*(html|head|body|div|p|h1|article|meta|title)\b", re.I)
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_HTML_HINT_RE.search(text[:20000]))
+
+
+def parse_article(
+    html: str, url: str | None = None, *, profile: SiteProfile | None = None
+) -> Article:
+    """Parse an article page. ``url`` is where it came from (canonical form preferred).
+
+    Raises :class:`ParseError` if the text is not HTML or holds no article text at all.
+    """
+    profile = profile or load_profile()
+    if not html or not html.strip():
+        raise ParseError("empty page", url=url)
+    if not looks_like_html(html):
+        raise ParseError("not an HTML page", url=url)
+    soup = BeautifulSoup(html, "lxml")
+    meta = read_metadata(soup)
+    page_url = _page_url(url, meta)
+    for el in soup.select(profile.remove):
+        el.decompose()
+
+    body_el = _first(soup, profile.select("body"))
+    if body_el is not None:
+        parts = _parse_epi(soup, body_el, meta, profile, page_url)
+    else:
+        parts = _parse_legacy(soup, meta, profile, page_url)
+    if not parts.title and not parts.paragraphs:
+        raise ParseError("no article title or text found", url=url)
+    return Article(
+        url=page_url,
+        article_id=url_article_id(page_url) if page_url else None,  # type: ignore[arg-type]
+        title=parts.title,
+        sapo=parts.sapo,
+        body="\n\n".join(parts.paragraphs),
+        author=parts.author,
+        published_at=parts.published_at,
+        category=parts.category,
+        tags=tuple(parts.tags),
+        images=tuple(parts.images),
+        source=parts.source,
+        modified_at=parts.modified_at,
+        layout=parts.layout,
+    )
+
+
+class _Parts:
+    """Mutable scratch record filled by the layout readers."""
+
+    def __init__(self, layout: str) -> None:
+        self.layout = layout
+        self.title: str | None = None
+        self.sapo: str | None = None
+        self.paragraphs: list[str] = []
+        self.author: str | None = None
+        self.published_at: datetime | None = None
+        self.modified_at: datetime | None = None
+        self.category: str | None = None
+        self.tags: list[str] = []
+        self.images: list[Image] = []
+        self.source: str | None = None
+
+
+# -- page-level fields ----------------------------------------------------------------------
+
+
+def _page_url(url: str | None, meta: PageMeta) -> str:
+    for candidate in (
+        url,
+        meta.canonical,
+        meta.get("og:url"),
+        jsonld_text(meta.jsonld, "mainEntityOfPage"),
+        jsonld_text(meta.jsonld, "url"),
+    ):
+        if candidate:
+            canonical = canonical_article_url(candidate)
+            if canonical:
+                return canonical
+    return url or meta.canonical or SITE_URL + "/"
+
+
+def _first(soup: Tag, selectors: Sequence[str]) -> Tag | None:
+    for selector in selectors:
+        found = soup.select_one(selector)
+        if found is not None:
+            return found
+    return None
+
+
+def _text_of(soup: Tag, selectors: Sequence[str]) -> str | None:
+    el = _first(soup, selectors)
+    return normalize_or_none(el.get_text(" ")) if el is not None else None
+
+
+def _strip_site_suffix(title: str | None) -> str | None:
+    return normalize_or_none(_TITLE_SUFFIX_RE.sub("", title)) if title else None
+
+
+def _title(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
+    return (
+        _text_of(soup, profile.select("title"))
+        or jsonld_text(meta.jsonld, "headline")
+        or _strip_site_suffix(meta.get("og:title"))
+        or _strip_site_suffix(meta.html_title)
+    )
+
+
+def _dates(
+    soup: Tag, meta: PageMeta, profile: SiteProfile
+) -> tuple[datetime | None, datetime | None]:
+    published = parse_iso(jsonld_text(meta.jsonld, "datePublished")) or parse_iso(
+        meta.get("article:published_time", "datepublished", "pubdate")
+    )
+    if published is None:
+        for el in soup.select("time[datetime]"):
+            published = parse_iso(str(el["datetime"])) or parse_vietnamese_datetime(
+                str(el["datetime"])
+            )
+            if published:
+                break
+    if published is None:
+        time_el = _first(soup, profile.select("time"))
+        if time_el is not None:
+            published = parse_vietnamese_datetime(time_el.get_text(" "))
+    modified = parse_iso(jsonld_text(meta.jsonld, "dateModified")) or parse_iso(
+        meta.get("article:modified_time", "datemodified")
+    )
+    return published, modified
+
+
+def _category(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
+    section = jsonld_text(meta.jsonld, "articleSection") or meta.get("article:section")
+    if section:
+        return section
+    crumbs = [
+        normalize_text(a.get_text(" "))
+        for sel in profile.select("breadcrumbs")
+        for a in soup.select(sel)
+    ]
+    crumbs = [c for c in crumbs if c and fold_key(c) not in {fold_key("Trang chủ"), "home"}]
+    if crumbs:
+        return crumbs[-1] if len(crumbs) == 1 else crumbs[0]
+    names = [n for n in meta.breadcrumb_names if fold_key(n) not in {fold_key("Trang chủ"), "home"}]
+    return normalize_or_none(names[0]) if names else None
+
+
+def _tags(soup: Tag, meta: PageMeta, profile: SiteProfile) -> list[str]:
+    for selector in profile.select("tags"):
+        found = [normalize_text(a.get_text(" ")) for a in soup.select(selector)]
+        found = [t for t in found if t and not profile.is_phrase(t)]
+        if found:
+            return list(dict.fromkeys(found))
+    return []
+
+
+def _clean_byline(text: str | None, profile: SiteProfile) -> str | None:
+    if not text:
+        return None
+    text = profile.byline_prefix_re.sub("", normalize_text(text)).strip(" -–—,;")
+    if not text or fold_key(text) in profile.organisation_keys:
+        return None
+    return text
+
+
+def _author(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
+    people = [p for p in (_clean_byline(n, profile) for n in jsonld_people(meta.jsonld)) if p]
+    if people:
+        return ", ".join(people)
+    meta_author = _clean_byline(meta.get("author", "article:author"), profile)
+    byline = _clean_byline(_text_of(soup, profile.select("byline")), profile)
+    if byline and not looks_like_dateline(byline) and len(byline) <= _MAX_AUTHOR_CHARS:
+        return byline
+    if meta_author and not meta_author.startswith("http"):
+        return meta_author
+    return None
+
+
+# -- body clean-up shared by both layouts ----------------------------------------------------
+
+
+def _source_of(text: str, profile: SiteProfile) -> str | None:
+    for pattern in profile.source_res:
+        match = pattern.match(text)
+        if match:
+            source = normalize_text(match.group("source"))
+            if source and not profile.source_exclude_re.match(source):
+                return source
+    return None
+
+
+def _is_author_line(block: Block, profile: SiteProfile) -> bool:
+    text = block.text
+    if len(text) > _MAX_AUTHOR_CHARS or len(text.split()) > 10 or looks_like_dateline(text):
+        return False
+    if text.endswith((".", "!", "?", ":", ";", "…")):
+        return False
+    has_prefix = bool(profile.byline_prefix_re.match(text))
+    return block.right_aligned or block.emphasis or has_prefix
+
+
+def _split_trailer(
+    blocks: list[Block], profile: SiteProfile
+) -> tuple[list[Block], str | None, str | None]:
+    """Peel the author line and the source line off the end of the body, in any order."""
+    author = source = None
+    blocks = list(blocks)
+    for _ in range(3):
+        if not blocks or blocks[-1].kind != "text":
+            break
+        last = blocks[-1]
+        found_source = _source_of(last.text, profile) if source is None else None
+        if found_source:
+            source = found_source
+            blocks.pop()
+            continue
+        if author is None and _is_author_line(last, profile):
+            author = _clean_byline(last.text, profile)
+            blocks.pop()
+            continue
+        break
+    return blocks, author, source
+
+
+def _is_noise(block: Block, profile: SiteProfile) -> bool:
+    return profile.is_phrase(block.text) or profile.is_footer(block.text)
+
+
+def _drop_marked_sections(root: Tag, profile: SiteProfile) -> None:
+    """Drop containers that open with a list heading ("Tin liên quan" …) inside a body."""
+    for el in list(root.find_all(["div", "section", "aside", "table", "ul", "nav"])):
+        if el.decomposed:
+            continue
+        first = next((s for s in el.stripped_strings), None)
+        if first and profile.is_section_marker(first) and el.find("a") is not None:
+            el.decompose()
+
+
+def _collect(blocks: list[Block], parts: _Parts, profile: SiteProfile) -> None:
+    """Split blocks into paragraphs and images, then peel the trailer off."""
+    text_blocks: list[Block] = []
+    for block in blocks:
+        if block.kind == "image":
+            assert block.src is not None
+            parts.images.append(Image(block.src, normalize_or_none(block.text)))
+        elif block.in_caption and parts.images and parts.images[-1].caption is None:
+            last = parts.images[-1]
+            parts.images[-1] = Image(last.src, block.text)
+        elif not _is_noise(block, profile):
+            text_blocks.append(block)
+    text_blocks, trailing_author, source = _split_trailer(text_blocks, profile)
+    parts.paragraphs = _dedupe_adjacent([b.text for b in text_blocks])
+    parts.source = source
+    if parts.author is None:
+        parts.author = trailing_author
+
+
+def _dedupe_adjacent(paragraphs: list[str]) -> list[str]:
+    out: list[str] = []
+    for p in paragraphs:
+        if not out or out[-1] != p:
+            out.append(p)
+    return out
+
+
+# -- layout readers ---------------------------------------------------------------------------
+
+
+def _parse_epi(
+    soup: BeautifulSoup, body_el: Tag, meta: PageMeta, profile: SiteProfile, url: str
+) -> _Parts:
+    parts = _Parts(LAYOUT_EPI)
+    parts.title = _title(soup, meta, profile)
+    parts.sapo = _text_of(soup, profile.select("sapo"))
+    parts.published_at, parts.modified_at = _dates(soup, meta, profile)
+    parts.category = _category(soup, meta, profile)
+    parts.tags = _tags(soup, meta, profile)
+    parts.author = _author(soup, meta, profile)
+    for el in body_el.select(profile.remove_in_body):
+        el.decompose()
+    _drop_marked_sections(body_el, profile)
+    blocks = linearize(body_el, profile, url)
+    if parts.sapo:
+        sapo_key = fold_key(parts.sapo)
+        blocks = [b for b in blocks if not (b.kind == "text" and fold_key(b.text) == sapo_key)]
+    _collect(blocks, parts, profile)
+    return parts
+
+
+def _parse_legacy(soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url: str) -> _Parts:
+    parts = _Parts(LAYOUT_LEGACY)
+    root = soup.body or soup
+    title_el = _first(root, profile.select("title"))
+    # Page regions (menus, sidebars, footer) go, unless one of them holds the headline.
+    for el in root.select(profile.page_furniture):
+        if el.decomposed or (
+            title_el is not None and (el is title_el or title_el in el.descendants)
+        ):
+            continue
+        el.decompose()
+    parts.category = _category(soup, meta, profile)
+    parts.tags = _tags(soup, meta, profile)
+    sapo_el = _first(root, profile.select("sapo"))
+    if sapo_el is not None:
+        parts.sapo = normalize_or_none(sapo_el.get_text(" "))
+        sapo_el.decompose()
+    parts.author = _author(soup, meta, profile)
+    for el in root.select(profile.remove_in_body):
+        el.decompose()
+    blocks = linearize(root, profile, url)
+    seq = read_block_sequence(blocks, profile, title_hint=_title(soup, meta, profile))
+    parts.title = seq.title or _title(soup, meta, profile)
+    published, modified = _dates(soup, meta, profile)
+    parts.published_at = published or seq.published_at
+    parts.modified_at = modified
+    _collect(seq.blocks, parts, profile)
+    return parts
+
+
+class BlockSequence:
+    """What :func:`read_block_sequence` finds: title, date and the article's own blocks."""
+
+    def __init__(self) -> None:
+        self.title: str | None = None
+        self.published_at: datetime | None = None
+        self.blocks: list[Block] = []
+
+
+def read_block_sequence(
+    blocks: list[Block],
+    profile: SiteProfile | None = None,
+    *,
+    title_hint: str | None = None,
+    standalone_captions: bool = False,
+) -> BlockSequence:
+    """Read blocks in the older layout's order (see the seed page).
+
+    ``date line · title · [picture + caption] · paragraphs · [author] · [source] ·
+    furniture``. The article ends at the first furniture marker or footer line.
+    With ``standalone_captions`` (plain text, where pictures are gone), a short line
+    without end punctuation right after the title is taken as a picture caption.
+    """
+    profile = profile or load_profile()
+    seq = BlockSequence()
+    title_idx = _find_title(blocks, title_hint)
+    if title_idx is None:
+        return seq
+    seq.title = blocks[title_idx].text
+    for block in blocks[max(0, title_idx - 3) : title_idx + 4]:
+        if block.kind == "text" and looks_like_dateline(block.text):
+            seq.published_at = parse_vietnamese_datetime(block.text)
+            break
+    started = False
+    for block in blocks[title_idx + 1 :]:
+        if block.kind == "image":
+            seq.blocks.append(block)
+            continue
+        text = block.text
+        if looks_like_dateline(text) and not started:
+            continue
+        if profile.is_section_marker(text) or profile.is_footer(text):
+            if started:
+                break
+            continue
+        if profile.is_phrase(text):
+            continue
+        if (
+            standalone_captions
+            and not started
+            and len(text) <= _MAX_CAPTION_CHARS
+            and not text.endswith(_TERMINAL_PUNCT)
+            and not block.heading
+        ):
+            seq.blocks.append(Block("image", text, "img", src=None))
+            continue
+        seq.blocks.append(block)
+        started = True
+        if _source_of(text, profile):
+            break
+    return seq
+
+
+def _find_title(blocks: list[Block], hint: str | None) -> int | None:
+    for i, block in enumerate(blocks):
+        if block.kind == "text" and block.tag == "h1":
+            return i
+    if hint:
+        key = fold_key(hint)
+        for i, block in enumerate(blocks):
+            if block.kind == "text" and fold_key(block.text) == key:
+                return i
+    for i, block in enumerate(blocks):
+        if block.kind == "text" and not looks_like_dateline(block.text):
+            return i
+    return None

@@ -1,0 +1,110 @@
+"""Load a site profile (selectors and boilerplate rules) from its TOML file.
+
+The profile is data: see ``baolaocai.toml`` beside this module. Loading checks that no
+group is empty, because an empty selector list or phrase list silently changes meaning.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from baolaocai.errors import ConfigError
+from transforms.text import fold_key
+
+DEFAULT_PROFILE_PATH = Path(__file__).with_name("baolaocai.toml")
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    name: str
+    site_name: str
+    selectors: dict[str, tuple[str, ...]]
+    remove: str
+    remove_in_body: str
+    page_furniture: str
+    phrase_keys: frozenset[str]
+    marker_keys: tuple[str, ...]
+    footer_re: re.Pattern[str]
+    source_res: tuple[re.Pattern[str], ...]
+    source_exclude_re: re.Pattern[str]
+    byline_prefix_re: re.Pattern[str]
+    organisation_keys: frozenset[str]
+
+    def select(self, group: str) -> tuple[str, ...]:
+        return self.selectors[group]
+
+    def is_phrase(self, text: str) -> bool:
+        """The whole block is a furniture phrase (``Chia sẻ``, ``Các tin khác:``)."""
+        return fold_key(text) in self.phrase_keys
+
+    def is_section_marker(self, text: str) -> bool:
+        """The block opens a list of other articles (``Các tin khác``, ``Xem nhiều nhất``)."""
+        key = fold_key(text)
+        return any(
+            key == m or (key.startswith(m) and len(key) <= len(m) + 2) for m in self.marker_keys
+        )
+
+    def is_footer(self, text: str) -> bool:
+        return bool(self.footer_re.search(text))
+
+
+def _need(table: dict[str, object], key: str, where: str) -> list[str]:
+    value = table.get(key)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"site profile: {where}.{key} must be a non-empty list of strings")
+    return value
+
+
+@cache
+def load_profile(path: Path = DEFAULT_PROFILE_PATH) -> SiteProfile:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"site profile {path}: {exc}") from None
+    sel_table = data.get("selectors", {})
+    bp = data.get("boilerplate", {})
+    selectors = {
+        key: tuple(_need(sel_table, key, "selectors"))
+        for key in (
+            "title",
+            "sapo",
+            "body",
+            "meta",
+            "time",
+            "byline",
+            "tags",
+            "breadcrumbs",
+            "picture",
+            "caption",
+        )
+    }
+    prefixes = sorted(_need(bp, "byline_prefixes", "boilerplate"), key=len, reverse=True)
+    return SiteProfile(
+        name=str(data.get("name", path.stem)),
+        site_name=str(data.get("site_name", "")),
+        selectors=selectors,
+        remove=", ".join(_need(bp, "remove", "boilerplate")),
+        remove_in_body=", ".join(_need(bp, "remove_in_body", "boilerplate")),
+        page_furniture=", ".join(_need(bp, "page_furniture", "boilerplate")),
+        phrase_keys=frozenset(fold_key(p) for p in _need(bp, "phrases", "boilerplate")),
+        marker_keys=tuple(fold_key(p) for p in _need(bp, "section_markers", "boilerplate")),
+        footer_re=re.compile(
+            "|".join(f"(?:{p})" for p in _need(bp, "footer_patterns", "boilerplate")), re.IGNORECASE
+        ),
+        source_res=tuple(
+            re.compile(p, re.IGNORECASE) for p in _need(bp, "source_patterns", "boilerplate")
+        ),
+        source_exclude_re=re.compile(
+            "|".join(f"(?:{p})" for p in _need(bp, "source_excludes", "boilerplate")), re.IGNORECASE
+        ),
+        byline_prefix_re=re.compile(
+            r"^(?:" + "|".join(re.escape(p) for p in prefixes) + r")\s*[:\-–—]\s*", re.IGNORECASE
+        ),
+        organisation_keys=frozenset(
+            fold_key(o) for o in _need(bp, "organisation_names", "boilerplate")
+        ),
+    )

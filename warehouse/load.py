@@ -1,0 +1,274 @@
+"""Loading into the warehouse: idempotent, transactional, one statement per table per batch.
+
+Write modes, declared per table:
+
+=====================  ========  =======================================================
+table                  mode      key and rule
+=====================  ========  =======================================================
+raw_pages              merge     ``url``; the latest fetch with a body replaces the last
+articles               merge     ``article_id``; a new ``content_hash`` bumps ``version``;
+                                 the same hash only moves ``last_seen_at``
+article_revisions      append    ``(article_id, version)``; one row per distinct version
+article_images         replace   all rows of an article replaced when its version changes
+fetch_errors           merge     ``(url, run_id)``
+crawl_runs             merge     ``run_id``
+=====================  ========  =======================================================
+
+Each :func:`load_batch` call is one transaction: a crash leaves the batch wholly stored
+or not at all, and re-running it leaves the same rows (idempotent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from baolaocai.models import Failure, FetchedPage, StagedArticle
+from warehouse.db import transaction
+
+ARTICLE_COLUMNS = (
+    "article_id",
+    "url",
+    "title",
+    "sapo",
+    "body",
+    "author",
+    "published_at",
+    "modified_at",
+    "category",
+    "tags",
+    "source",
+    "layout",
+    "word_count",
+    "image_count",
+    "content_hash",
+)
+
+
+@dataclass
+class LoadCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+    def add(self, other: LoadCounts) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.failed += other.failed
+
+
+def _article_row(staged: StagedArticle) -> tuple[object, ...]:
+    a = staged.article
+    return (
+        a.article_id,
+        a.url,
+        a.title,
+        a.sapo,
+        a.body,
+        a.author,
+        a.published_at,
+        a.modified_at,
+        a.category,
+        list(a.tags),
+        a.source,
+        a.layout,
+        len(a.body.split()),
+        len(a.images),
+        staged.content_hash,
+    )
+
+
+def load_batch(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    seen_at: datetime,
+    pages: Sequence[FetchedPage],
+    articles: Sequence[StagedArticle],
+    failures: Sequence[Failure],
+) -> LoadCounts:
+    """Store one batch (raw pages, articles, images, revisions, errors) atomically."""
+    counts = LoadCounts(failed=len(failures))
+    # The last record wins when the same article appears twice in one batch.
+    unique = list({s.article.article_id: s for s in articles}.values())
+    with transaction(con):
+        _store_raw(con, run_id, pages)
+        if unique:
+            counts.new, counts.updated, counts.unchanged = _merge_articles(
+                con, run_id, seen_at, unique
+            )
+        if failures:
+            con.executemany(
+                "INSERT OR REPLACE INTO fetch_errors (url, run_id, status, error, attempts, stage,"
+                " failed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (f.url, run_id, f.status, f.error, f.attempts, f.stage, seen_at)
+                    for f in failures
+                ],
+            )
+    return counts
+
+
+def _store_raw(con: duckdb.DuckDBPyConnection, run_id: str, pages: Sequence[FetchedPage]) -> None:
+    from scrapers.urls import article_id  # pure helper; keeps the import graph one-way
+
+    rows = [
+        (
+            p.url,
+            article_id(p.url),
+            p.fetched_at,
+            p.status,
+            p.headers.get("etag"),
+            p.headers.get("last-modified"),
+            p.headers.get("content-type"),
+            p.html,
+            hashlib.sha256(p.html.encode("utf-8")).hexdigest(),
+            run_id,
+        )
+        for p in pages
+        if p.html is not None
+    ]
+    if rows:
+        con.executemany(
+            "INSERT OR REPLACE INTO raw_pages (url, article_id, fetched_at, status, etag,"
+            " last_modified, content_type, html, html_sha256, run_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def _merge_articles(
+    con: duckdb.DuckDBPyConnection, run_id: str, seen_at: datetime, staged: Sequence[StagedArticle]
+) -> tuple[int, int, int]:
+    con.execute("CREATE OR REPLACE TEMP TABLE stage_articles AS SELECT * FROM articles LIMIT 0")
+    placeholders = ", ".join("?" for _ in ARTICLE_COLUMNS)
+    con.executemany(
+        f"INSERT INTO stage_articles ({', '.join(ARTICLE_COLUMNS)}, version, first_seen_at,"
+        f" last_seen_at, updated_at, run_id) VALUES ({placeholders}, 1, ?, ?, ?, ?)",
+        [(*_article_row(s), seen_at, seen_at, seen_at, run_id) for s in staged],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stage_images (article_id BIGINT, position INTEGER,"
+        " src VARCHAR, caption VARCHAR)"
+    )
+    image_rows = [
+        (s.article.article_id, i, img.src, img.caption)
+        for s in staged
+        for i, img in enumerate(s.article.images)
+    ]
+    if image_rows:
+        con.executemany("INSERT INTO stage_images VALUES (?, ?, ?, ?)", image_rows)
+
+    # Classify against the current rows: new, changed (hash differs) or unchanged.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stage_kind AS"
+        " SELECT s.article_id,"
+        "  CASE WHEN a.article_id IS NULL THEN 'new'"
+        "       WHEN a.content_hash <> s.content_hash THEN 'updated' ELSE 'unchanged' END AS kind,"
+        "  coalesce(a.version, 0) + 1 AS next_version"
+        " FROM stage_articles s LEFT JOIN articles a USING (article_id)"
+    )
+    con.execute(
+        "UPDATE stage_articles s SET version = k.next_version FROM stage_kind k"
+        " WHERE s.article_id = k.article_id"
+    )
+    con.execute(
+        "INSERT INTO article_revisions (article_id, version, content_hash, title, sapo, body,"
+        " author, published_at, modified_at, category, tags, source, seen_at, run_id)"
+        " SELECT s.article_id, s.version, s.content_hash, s.title, s.sapo, s.body, s.author,"
+        "  s.published_at, s.modified_at, s.category, s.tags, s.source, s.updated_at, s.run_id"
+        " FROM stage_articles s JOIN stage_kind k USING (article_id)"
+        " WHERE k.kind IN ('new', 'updated')"
+    )
+    con.execute(
+        "MERGE INTO articles a USING ("
+        "  SELECT s.* FROM stage_articles s JOIN stage_kind k USING (article_id)"
+        "  WHERE k.kind IN ('new', 'updated')) s"
+        " ON a.article_id = s.article_id"
+        " WHEN MATCHED THEN UPDATE SET url = s.url, title = s.title, sapo = s.sapo,"
+        "  body = s.body, author = s.author, published_at = s.published_at,"
+        "  modified_at = s.modified_at, category = s.category, tags = s.tags,"
+        "  source = s.source, layout = s.layout, word_count = s.word_count,"
+        "  image_count = s.image_count, content_hash = s.content_hash, version = s.version,"
+        "  last_seen_at = s.last_seen_at, updated_at = s.updated_at, run_id = s.run_id"
+        " WHEN NOT MATCHED THEN INSERT BY NAME"
+    )
+    con.execute(
+        "UPDATE articles SET last_seen_at = ? FROM stage_kind k"
+        " WHERE articles.article_id = k.article_id AND k.kind = 'unchanged'",
+        [seen_at],
+    )
+    con.execute(
+        "DELETE FROM article_images WHERE article_id IN"
+        " (SELECT article_id FROM stage_kind WHERE kind IN ('new', 'updated'))"
+    )
+    con.execute(
+        "INSERT INTO article_images SELECT i.* FROM stage_images i"
+        " JOIN stage_kind k USING (article_id) WHERE k.kind IN ('new', 'updated')"
+    )
+    row = con.execute(
+        "SELECT count(*) FILTER (kind = 'new'), count(*) FILTER (kind = 'updated'),"
+        " count(*) FILTER (kind = 'unchanged') FROM stage_kind"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+# -- crawl runs -------------------------------------------------------------------------------
+
+RUN_COUNTERS = (
+    "discovered",
+    "already_stored",
+    "articles_new",
+    "articles_updated",
+    "articles_unchanged",
+    "articles_failed",
+    "requests",
+    "retries",
+    "responses_429",
+    "responses_304",
+    "bytes_downloaded",
+)
+
+
+def start_run(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    started_at: datetime,
+    base_url: str,
+    flow_run_id: str | None,
+) -> None:
+    with transaction(con):
+        con.execute(
+            "INSERT OR REPLACE INTO crawl_runs (run_id, flow_run_id, started_at, status, base_url)"
+            " VALUES (?, ?, ?, 'running', ?)",
+            [run_id, flow_run_id, started_at, base_url],
+        )
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    finished_at: datetime,
+    status: str,
+    counters: dict[str, int],
+    error: str | None,
+) -> None:
+    sets = ", ".join(f"{name} = ?" for name in RUN_COUNTERS)
+    with transaction(con):
+        con.execute(
+            f"UPDATE crawl_runs SET finished_at = ?, status = ?, error = ?, {sets} WHERE run_id = ?",
+            [finished_at, status, error, *(int(counters.get(n, 0)) for n in RUN_COUNTERS), run_id],
+        )
+
+
+def known_article_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
+    return {int(r[0]) for r in con.execute("SELECT article_id FROM articles").fetchall()}
