@@ -48,6 +48,8 @@ class FetchError(BaoLaoCaiError):
         super().__init__(f"{url}: {message}")
         self.url = url
         self.status = status
+        self.reason = message
+        """The message without the URL (for records that already carry the URL)."""
 
 
 class TransientFetchError(FetchError):

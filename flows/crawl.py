@@ -22,10 +22,9 @@ from prefect.states import Completed, Failed, State
 from baolaocai.errors import BaoLaoCaiError, CrawlError
 from baolaocai.models import CrawlSummary, FetchedPage
 from baolaocai.settings import Settings, load_settings
-from scrapers.discovery import Discovery, discover
+from scrapers.discovery import Discovery, DiscoveryOutcome, discover_site
 from scrapers.fetch import Fetcher, FetchStats, build_client
 from scrapers.politeness import RequestPacer, RobotsRules
-from scrapers.robots import fetch_robots
 from transforms.pipeline import process_pages
 from warehouse.db import write_connection
 from warehouse.load import LoadCounts, finish_run, known_article_ids, load_batch, start_run
@@ -52,21 +51,12 @@ def open_run(settings: Settings, run_id: str) -> set[int]:
 
 @task(name="discover", cache_policy=NO_CACHE)
 def discover_articles(
-    settings: Settings,
-    pacer: RequestPacer,
-    known: set[int],
-) -> tuple[Discovery, RobotsRules, FetchStats]:
-    async def run() -> tuple[Discovery, RobotsRules, FetchStats]:
+    settings: Settings, pacer: RequestPacer, known: set[int]
+) -> tuple[DiscoveryOutcome, FetchStats]:
+    async def run() -> tuple[DiscoveryOutcome, FetchStats]:
         async with build_client(settings) as client:
             fetcher = Fetcher(client, settings, pacer)
-            fetcher.robots = await fetch_robots(fetcher)
-            found = await discover(
-                fetcher,
-                max_listing_pages=settings.max_listing_pages,
-                known=known.__contains__,
-                sitemaps=fetcher.robots.sitemaps,
-            )
-            return found, fetcher.robots, fetcher.stats
+            return await discover_site(fetcher, known=known.__contains__), fetcher.stats
 
     return asyncio.run(run())
 
@@ -157,8 +147,11 @@ def crawl(
     known = open_run(settings, summary.run_id)
     pacer = RequestPacer(settings.rate)
     try:
-        found, robots, stats = discover_articles(settings, pacer, known)
+        outcome, stats = discover_articles(settings, pacer, known)
         _add_stats(summary, stats)
+        if outcome.error:
+            raise CrawlError(outcome.error)
+        found, robots = outcome.found, outcome.robots
         if robots.crawl_delay:
             pacer.set_min_interval(robots.crawl_delay)
         summary.discovered = len(found.articles)

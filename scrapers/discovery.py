@@ -20,6 +20,8 @@ from lxml import etree
 from baolaocai.errors import CrawlError
 from baolaocai.settings import SITE_URL
 from scrapers.fetch import Fetcher
+from scrapers.politeness import RobotsRules
+from scrapers.robots import fetch_robots
 from scrapers.urls import article_id, canonical_article_url, canonicalize
 
 log = logging.getLogger(__name__)
@@ -215,5 +217,34 @@ async def discover(
 
     if answered == 0:
         first = result.errors[0][1] if result.errors else "no discovery source answered"
-        raise CrawlError(f"the site at {base_url} could not be reached: {first}")
+        raise CrawlError(f"the site at {base_url} could not be reached ({first})")
     return result
+
+
+@dataclass
+class DiscoveryOutcome:
+    """Discovery as a value: what was found, the robots rules, and a fatal error if any."""
+
+    found: Discovery
+    robots: RobotsRules
+    error: str | None = None
+
+
+async def discover_site(fetcher: Fetcher, *, known: Callable[[int], bool]) -> DiscoveryOutcome:
+    """robots.txt first (its rules then apply to every later request), then :func:`discover`.
+
+    Never raises for the site's own failures: an unreachable site comes back as ``error``.
+    """
+    try:
+        fetcher.robots = await fetch_robots(fetcher)
+        found = await discover(
+            fetcher,
+            max_listing_pages=fetcher.settings.max_listing_pages,
+            known=known,
+            sitemaps=fetcher.robots.sitemaps,
+        )
+    except CrawlError as exc:
+        return DiscoveryOutcome(
+            Discovery(), fetcher.robots or RobotsRules(fetcher.settings.user_agent), exc.message
+        )
+    return DiscoveryOutcome(found, fetcher.robots)

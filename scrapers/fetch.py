@@ -190,7 +190,7 @@ class Fetcher:
                 status=exc.status or 0,
                 fetched_at=datetime.now(UTC),
                 html=None,
-                error=exc.message,
+                error=exc.reason,
                 elapsed_ms=(time.monotonic() - started) * 1000,
                 attempts=attempts,
             )

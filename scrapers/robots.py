@@ -20,6 +20,9 @@ async def fetch_robots(fetcher: Fetcher) -> RobotsRules:
     if page.ok and page.html is not None:
         return RobotsRules(agent, page.html)
     if 500 <= page.status < 600:
-        raise CrawlError(f"robots.txt answered HTTP {page.status}; not crawling (RFC 9309)")
+        raise CrawlError(
+            f"robots.txt of {fetcher.settings.base_url} answered HTTP {page.status};"
+            " not crawling until it answers (RFC 9309)"
+        )
     log.info("no usable robots.txt (%s); everything allowed", page.error or page.status)
     return RobotsRules(agent)

@@ -71,6 +71,7 @@ class SiteServer:
 
         self._httpd = ThreadingHTTPServer((host, port), Handler)
         self._httpd.daemon_threads = True
+        self._stopped = False
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, daemon=True, name="sitecopy-server"
         )
@@ -85,6 +86,9 @@ class SiteServer:
         return self
 
     def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)

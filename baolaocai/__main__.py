@@ -1,0 +1,3 @@
+from baolaocai.cli import main
+
+main()

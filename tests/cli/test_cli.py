@@ -1,0 +1,167 @@
+"""The ``baolaocai`` command as a user runs it: a real process, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from baolaocai.models import FetchedPage
+from baolaocai.sitecopy import SITE_DIR, SiteServer
+from transforms.pipeline import process_pages
+from warehouse.db import connect
+from warehouse.load import load_batch
+
+GOOD_PAGE = next(SITE_DIR.glob("*-post902277.html"))
+CONTRACT_KEYS = [
+    "url",
+    "article_id",
+    "title",
+    "sapo",
+    "body",
+    "author",
+    "published_at",
+    "category",
+    "tags",
+    "images",
+    "source",
+]
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BAOLAOCAI_", "PREFECT_"))}
+    env["PREFECT_HOME"] = str(cwd / ".prefect-home")
+    return subprocess.run(
+        [sys.executable, "-m", "baolaocai", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_parse_prints_the_contract(tmp_path: Path) -> None:
+    result = run_cli("parse", str(GOOD_PAGE), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert list(record)[: len(CONTRACT_KEYS)] == CONTRACT_KEYS
+    assert record["article_id"] == 902277 and record["published_at"].endswith("+07:00")
+
+
+def test_parse_bad_files_one_line_each_and_others_still_parsed(tmp_path: Path) -> None:
+    (tmp_path / "empty.html").write_bytes(b"")
+    (tmp_path / "binary.html").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "notes.txt").write_text(
+        "Chỉ là vài dòng ghi chú, không phải trang web.", encoding="utf-8"
+    )
+    (tmp_path / "folder").mkdir()
+    bad = ["missing.html", "empty.html", "binary.html", "notes.txt", "folder"]
+    result = run_cli("parse", *bad[:2], str(GOOD_PAGE), *bad[2:], cwd=tmp_path)
+    assert result.returncode == 2
+    assert (
+        len(result.stdout.splitlines()) == 1 and json.loads(result.stdout)["article_id"] == 902277
+    )
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == len(bad)
+    for name, line in zip(bad, errors, strict=True):
+        assert line.startswith("error:") and name in line
+    assert "Traceback" not in result.stderr
+
+
+def test_parse_url_option(tmp_path: Path) -> None:
+    result = run_cli(
+        "parse",
+        str(GOOD_PAGE),
+        "--url",
+        "https://www.baolaocai.vn/ten-khac-post902277.html?utm_source=x",
+        cwd=tmp_path,
+    )
+    assert json.loads(result.stdout)["url"] == "https://baolaocai.vn/ten-khac-post902277.html"
+
+
+@pytest.fixture
+def small_warehouse(tmp_path: Path) -> Path:
+    """A warehouse filled through the real loader, without running a crawl."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    pages = [
+        FetchedPage(f"https://baolaocai.vn/{p.name}", str(p), 200, now, p.read_text("utf-8"))
+        for p in sorted(SITE_DIR.glob("*-post*.html"))[:6]
+    ]
+    staged, failures = process_pages(pages)
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    load_batch(con, run_id="t", seen_at=now, pages=pages, articles=staged, failures=failures)
+    con.close()
+    return path
+
+
+def test_sql_formats(tmp_path: Path, small_warehouse: Path) -> None:
+    query = "SELECT article_id, title, tags FROM articles ORDER BY article_id LIMIT 2"
+    as_json = run_cli("sql", query, "--db", str(small_warehouse), "--format", "json", cwd=tmp_path)
+    assert as_json.returncode == 0, as_json.stderr
+    rows = json.loads(as_json.stdout)
+    assert len(rows) == 2 and set(rows[0]) == {"article_id", "title", "tags"}
+    as_csv = run_cli("sql", query, "--db", str(small_warehouse), "-f", "csv", cwd=tmp_path)
+    assert as_csv.stdout.splitlines()[0] == "article_id,title,tags"
+    table = run_cli(
+        "sql", "SELECT count(*) AS n FROM articles", "--db", str(small_warehouse), cwd=tmp_path
+    )
+    assert "6" in table.stdout and table.returncode == 0
+
+
+def test_sql_is_read_only_and_errors_are_one_line(tmp_path: Path, small_warehouse: Path) -> None:
+    result = run_cli("sql", "DELETE FROM articles", "--db", str(small_warehouse), cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.startswith("error:")
+    assert len(result.stderr.strip().splitlines()) == 1
+    count = run_cli(
+        "sql",
+        "SELECT count(*) FROM articles",
+        "--db",
+        str(small_warehouse),
+        "-f",
+        "json",
+        cwd=tmp_path,
+    )
+    assert json.loads(count.stdout)[0]["count_star()"] == 6
+    missing = run_cli("sql", "SELECT 1", "--db", str(tmp_path / "nope.duckdb"), cwd=tmp_path)
+    assert missing.returncode == 1 and "no warehouse" in missing.stderr
+
+
+def test_bad_settings_are_exit_2(tmp_path: Path) -> None:
+    result = run_cli("crawl", "--base-url", "ftp://example", "--db", "x.duckdb", cwd=tmp_path)
+    assert (
+        result.returncode == 2 and "base URL" in result.stderr and "Traceback" not in result.stderr
+    )
+
+
+@pytest.mark.slow
+def test_crawl_unreachable_site(tmp_path: Path, site: SiteServer) -> None:
+    url = site.url
+    site.stop()
+    result = run_cli("crawl", "--base-url", url, "--db", "w.duckdb", "--rate", "50", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "could not be reached" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_demo_twice_is_idempotent_and_quiet(tmp_path: Path) -> None:
+    first = run_cli("demo", "--db", "demo.duckdb", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "Traceback" not in first.stdout + first.stderr and "ERROR" not in first.stderr
+    assert "new                  22" in first.stdout.replace("\t", " ") or " 22" in first.stdout
+    second = run_cli("demo", "--db", "demo.duckdb", cwd=tmp_path)
+    assert second.returncode == 0 and "Traceback" not in second.stdout + second.stderr
+    summary = second.stdout.split("Articles per category")[0]
+    new_line = next(line for line in summary.splitlines() if line.strip().startswith("new"))
+    assert new_line.split()[-1] == "0"

@@ -1,0 +1,35 @@
+"""Shared fixtures: nothing leaves the machine; servers run on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Never reach the internet by accident: no proxies, no Prefect telemetry.
+for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+    os.environ.pop(_var, None)
+os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+for _var in [k for k in os.environ if k.startswith("BAOLAOCAI_")]:
+    os.environ.pop(_var)
+
+from baolaocai.sitecopy import SITE_DIR, SiteServer, serve_site  # noqa: E402
+
+TESTS_DIR = Path(__file__).parent
+EXPECTED_DIR = TESTS_DIR / "parsing" / "expected"
+
+
+@pytest.fixture
+def site() -> Iterator[SiteServer]:
+    """The bundled copy of the site, served on a free loopback port."""
+    with serve_site(SITE_DIR) as server:
+        yield server
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    return str(tmp_path / "warehouse" / "test.duckdb")
