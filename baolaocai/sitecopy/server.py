@@ -49,7 +49,7 @@ class SiteServer:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the site copy is served on loopback only")
         self.root = root.resolve()
-        self.requests: list[RequestRecord] = []
+        self._requests: list[RequestRecord] = []
         self.override: Override | None = None
         self._lock = threading.Lock()
         self._in_flight = 0
@@ -75,6 +75,15 @@ class SiteServer:
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, daemon=True, name="sitecopy-server"
         )
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """The request log, read once no request is being answered (the last record is
+        appended after its response is sent, so a client can finish before it lands)."""
+        deadline = time.monotonic() + 5
+        while self._in_flight and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self._requests
 
     @property
     def url(self) -> str:
