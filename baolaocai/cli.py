@@ -23,7 +23,7 @@ from rich.table import Table
 
 from baolaocai import __version__
 from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError
-from baolaocai.settings import Settings, load_settings
+from baolaocai.settings import SITE_URL, Settings, load_settings
 
 app = typer.Typer(
     name="baolaocai",
@@ -279,12 +279,20 @@ def parse(
     failed = False
     for path in files:
         try:
-            article = parse_article(read_page_file(path), url)
+            article = parse_article(
+                read_page_file(path), url, fallback_url=f"{SITE_URL}/{path.name}"
+            )
         except BaoLaoCaiError as exc:
             message = exc.message if str(path) in exc.message else f"{path}: {exc.message}"
             err.print(f"[red]error:[/red] {message}", markup=True)
             failed = True
             continue
+        if article.article_id is None:
+            err.print(
+                f"[yellow]warning:[/yellow] {path}: no article URL in the page or its file name;"
+                " url and article_id are null (pass --url)",
+                markup=True,
+            )
         sys.stdout.write(json.dumps(article.to_contract(), ensure_ascii=False) + "\n")
     sys.stdout.flush()
     if failed:

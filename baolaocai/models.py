@@ -23,7 +23,7 @@ class Article:
     The keys of :meth:`to_contract` are a public contract: keys may be added, never renamed.
     """
 
-    url: str
+    url: str | None
     article_id: int | None
     title: str | None
     sapo: str | None

@@ -67,6 +67,11 @@ _SKIP_STRINGS = (Comment, Doctype, ProcessingInstruction)
 _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-url")
 _MAX_CAPTION_CONTAINER_TEXT = 400
 _RIGHT_RE = re.compile(r"text-align\s*:\s*right", re.IGNORECASE)
+_CENTER_RE = re.compile(r"text-align\s*:\s*center", re.IGNORECASE)
+# Class names that say "picture" on a wrapper, and "caption" on the text beside it.
+_PICTURE_CLASS_RE = re.compile(r"photo|image|img|pic|figure|media", re.IGNORECASE)
+_CAPTION_CLASS_RE = re.compile(r"cap|note|legend|chu-?thich|desc", re.IGNORECASE)
+_MAX_LOOSE_CAPTION_CHARS = 300
 _BOLD_STYLE_RE = re.compile(r"font-weight\s*:\s*(bold|[6-9]00)", re.IGNORECASE)
 
 
@@ -140,7 +145,12 @@ class Linearizer:
 
     # -- images ---------------------------------------------------------------------------
     def _is_picture_container(self, el: Tag) -> bool:
-        if el.name == "img" or not _matches_any(el, self.profile.select("picture")):
+        if el.name in ("img", "p", "a", "span"):
+            return False
+        if not (
+            _matches_any(el, self.profile.select("picture"))
+            or _PICTURE_CLASS_RE.search(_classes(el))
+        ):
             return False
         if el.find("img") is None:
             return False
@@ -172,6 +182,20 @@ class Linearizer:
                 caption = " ".join(captions) if captions else None
             self._emit_image(img, caption)
 
+    @staticmethod
+    def _looks_like_loose_caption(el: Tag, text: str) -> bool:
+        """A short block that older pages put right after a picture: a caption-ish class,
+        all in italics, or centred."""
+        if len(text) > _MAX_LOOSE_CAPTION_CHARS or el.name in HEADING_TAGS:
+            return False
+        style = str(el.get("style") or "")
+        return bool(
+            _CAPTION_CLASS_RE.search(_classes(el))
+            or _all_in(el, ("em", "i"))
+            or _CENTER_RE.search(style)
+            or str(el.get("align") or "").lower() == "center"
+        )
+
     def _attach_caption(self, text: str) -> bool:
         """A caption element right after a bare image belongs to that image."""
         if self.blocks and self.blocks[-1].kind == "image" and not self.blocks[-1].text:
@@ -191,7 +215,7 @@ class Linearizer:
             or "right" in _classes(el).lower()
         )
         in_caption = _matches_any(el, self.profile.select("caption"))
-        if in_caption and self._attach_caption(text):
+        if (in_caption or self._looks_like_loose_caption(el, text)) and self._attach_caption(text):
             return
         self.blocks.append(
             Block(
@@ -271,11 +295,21 @@ def _is_bold_context(el: Tag) -> bool:
     return el.name in ("strong", "b") or bool(_BOLD_STYLE_RE.search(str(el.get("style") or "")))
 
 
-def _all_bold(el: Tag) -> bool:
-    """Every visible character of ``el`` sits inside ``<strong>``/``<b>``."""
+def _all_in(el: Tag, tags: tuple[str, ...]) -> bool:
+    """Every visible character of ``el`` sits inside one of ``tags`` (e.g. strong/b)."""
+    if el.name in tags:
+        return True
     total = len(el.get_text("", strip=True))
-    bold = sum(len(b.get_text("", strip=True)) for b in el.find_all(["strong", "b"]))
-    return total > 0 and bold >= total
+    inside = sum(
+        len(t.get_text("", strip=True))
+        for t in el.find_all(list(tags))
+        if not any(p.name in tags for p in t.parents if p is not el and el in p.parents)
+    )
+    return total > 0 and inside >= total
+
+
+def _all_bold(el: Tag) -> bool:
+    return _all_in(el, ("strong", "b"))
 
 
 def linearize(root: Tag, profile: SiteProfile, page_url: str) -> list[Block]:

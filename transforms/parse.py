@@ -52,9 +52,17 @@ def looks_like_html(text: str) -> bool:
 
 
 def parse_article(
-    html: str, url: str | None = None, *, profile: SiteProfile | None = None
+    html: str,
+    url: str | None = None,
+    *,
+    profile: SiteProfile | None = None,
+    fallback_url: str | None = None,
 ) -> Article:
     """Parse an article page. ``url`` is where it came from (canonical form preferred).
+
+    Without ``url``, the page's canonical link, ``og:url`` or JSON-LD give it, then
+    ``fallback_url`` (e.g. built from a saved file's name). If none is an article URL,
+    ``url`` and ``article_id`` are ``None``: the record is returned, but will not load.
 
     Raises :class:`ParseError` if the text is not HTML or holds no article text at all.
     """
@@ -65,20 +73,20 @@ def parse_article(
         raise ParseError("not an HTML page", url=url)
     soup = BeautifulSoup(html, "lxml")
     meta = read_metadata(soup)
-    page_url = _page_url(url, meta)
+    page_url = _page_url(url, meta, fallback_url)
     for el in soup.select(profile.remove):
         el.decompose()
 
     body_el = _first(soup, profile.select("body"))
     if body_el is not None:
-        parts = _parse_epi(soup, body_el, meta, profile, page_url)
+        parts = _parse_epi(soup, body_el, meta, profile, page_url or SITE_URL + "/")
     else:
-        parts = _parse_legacy(soup, meta, profile, page_url)
+        parts = _parse_legacy(soup, meta, profile, page_url or SITE_URL + "/")
     if not parts.title and not parts.paragraphs:
         raise ParseError("no article title or text found", url=url)
     return Article(
         url=page_url,
-        article_id=url_article_id(page_url) if page_url else None,  # type: ignore[arg-type]
+        article_id=url_article_id(page_url) if page_url else None,
         title=parts.title,
         sapo=parts.sapo,
         body="\n\n".join(parts.paragraphs),
@@ -113,19 +121,20 @@ class _Parts:
 # -- page-level fields ----------------------------------------------------------------------
 
 
-def _page_url(url: str | None, meta: PageMeta) -> str:
+def _page_url(url: str | None, meta: PageMeta, fallback_url: str | None) -> str | None:
     for candidate in (
         url,
         meta.canonical,
         meta.get("og:url"),
         jsonld_text(meta.jsonld, "mainEntityOfPage"),
         jsonld_text(meta.jsonld, "url"),
+        fallback_url,
     ):
         if candidate:
             canonical = canonical_article_url(candidate)
             if canonical:
                 return canonical
-    return url or meta.canonical or SITE_URL + "/"
+    return url
 
 
 def _first(soup: Tag, selectors: Sequence[str]) -> Tag | None:
@@ -361,8 +370,28 @@ def _parse_legacy(soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url
     published, modified = _dates(soup, meta, profile)
     parts.published_at = published or seq.published_at
     parts.modified_at = modified
-    _collect(seq.blocks, parts, profile)
+    blocks = seq.blocks
+    if parts.sapo is None:
+        first_text = next((i for i, b in enumerate(blocks) if b.kind == "text"), None)
+        # Older pages set the lead in bold above the body instead of in a sapo element.
+        if first_text is not None and _is_bold_lead(blocks[first_text], blocks[first_text + 1 :]):
+            parts.sapo = blocks[first_text].text
+            blocks = blocks[:first_text] + blocks[first_text + 1 :]
+    _collect(blocks, parts, profile)
     return parts
+
+
+_MIN_LEAD_CHARS = 60
+
+
+def _is_bold_lead(block: Block, rest: list[Block]) -> bool:
+    """A wholly bold first paragraph followed by ordinary paragraphs is the lead."""
+    return (
+        block.emphasis
+        and not block.heading
+        and len(block.text) >= _MIN_LEAD_CHARS
+        and any(b.kind == "text" and not b.emphasis for b in rest)
+    )
 
 
 class BlockSequence:

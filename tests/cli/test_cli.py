@@ -165,3 +165,17 @@ def test_demo_twice_is_idempotent_and_quiet(tmp_path: Path) -> None:
     summary = second.stdout.split("Articles per category")[0]
     new_line = next(line for line in summary.splitlines() if line.strip().startswith("new"))
     assert new_line.split()[-1] == "0"
+
+
+def test_parse_without_any_article_url_warns(tmp_path: Path) -> None:
+    page = tmp_path / "saved.html"
+    html = (
+        SITE_DIR
+        / "kham-sang-loc-benh-khong-lay-nhiem-mien-phi-cho-nguoi-cao-tuoi-bat-xat-post375102.html"
+    )
+    page.write_text(html.read_text("utf-8").replace('rel="canonical"', 'rel="x"'), encoding="utf-8")
+    result = run_cli("parse", str(page), cwd=tmp_path)
+    assert result.returncode == 0
+    record = json.loads(result.stdout)
+    assert record["article_id"] is None and record["title"]
+    assert "warning:" in result.stderr and "saved.html" in result.stderr

@@ -1,0 +1,29 @@
+"""Pages written independently of our fixtures parse to their expected JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from baolaocai.settings import SITE_URL
+from transforms.parse import parse_article
+
+ROOT = Path(__file__).parent / "independent"
+CASES = sorted((ROOT / "expected").glob("*.json"))
+
+
+def test_there_are_independent_cases() -> None:
+    assert len(CASES) >= 10
+
+
+@pytest.mark.parametrize("expected_file", CASES, ids=lambda p: p.stem[-10:])
+def test_independent_page(expected_file: Path) -> None:
+    expected = json.loads(expected_file.read_text(encoding="utf-8"))
+    page = ROOT / "pages" / f"{expected_file.stem}.html"
+    # As `baolaocai parse FILE` does: no URL given, the file name is the last resort.
+    got = parse_article(page.read_text(encoding="utf-8"), fallback_url=f"{SITE_URL}/{page.name}")
+    contract = got.to_contract()
+    for key, value in expected.items():
+        assert contract[key] == value, f"{key} differs"
