@@ -188,7 +188,7 @@ def crawl(
 DEMO_QUERIES = (
     (
         "Articles per category",
-        "SELECT category, count(*) AS articles, min(published_at)::DATE AS oldest,"
+        "SELECT coalesce(category, '(none shown)') AS category, count(*) AS articles, min(published_at)::DATE AS oldest,"
         " max(published_at)::DATE AS newest FROM articles GROUP BY category ORDER BY articles DESC",
     ),
     (

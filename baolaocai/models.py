@@ -7,6 +7,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+CONTRACT_KEYS = (
+    "url",
+    "article_id",
+    "title",
+    "sapo",
+    "body",
+    "author",
+    "published_at",
+    "category",
+    "tags",
+    "images",
+    "source",
+)
+"""The keys ``baolaocai parse`` promises, in order. Keys may be added, never renamed."""
+
 
 @dataclass(frozen=True, slots=True)
 class Image:
