@@ -69,6 +69,15 @@ def _settings(**flags: Any) -> Settings:
     return load_settings().override(**flags)
 
 
+def _parse_day(value: str | None, flag: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{flag} must be a day such as 2023-01-01, not {value!r}") from None
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"baolaocai {__version__}")
@@ -90,7 +99,13 @@ def main_options(
 # -- crawl / demo -----------------------------------------------------------------------------
 
 
-def run_crawl_flow(settings: Settings, *, verbose: bool) -> dict[str, Any]:
+def run_crawl_flow(
+    settings: Settings,
+    *,
+    verbose: bool,
+    since: dt.date | None = None,
+    retry_failed: bool = False,
+) -> dict[str, Any]:
     """Run the Prefect ``crawl`` flow once, in this process (the manual trigger)."""
     from baolaocai.prefect_env import prepare_prefect_env
 
@@ -104,6 +119,9 @@ def run_crawl_flow(settings: Settings, *, verbose: bool) -> dict[str, Any]:
         concurrency=settings.concurrency,
         rate=settings.rate,
         max_listing_pages=settings.max_listing_pages,
+        recheck_days=settings.recheck_days,
+        since=since,
+        retry_failed=retry_failed,
         return_state=True,
     )
     data = state.result(raise_on_failure=False)
@@ -130,6 +148,8 @@ def print_summary(summary: dict[str, Any], db_path: str) -> None:
         ("failed", summary["articles_failed"]),
         ("requests", summary["requests"]),
         ("retries", summary["retries"]),
+        ("rechecked / retried", f"{summary['rechecked']} / {summary['retried_failures']}"),
+        ("gone (404/410)", summary["gone"]),
         ("429 / 304 answers", f"{summary['responses_429']} / {summary['responses_304']}"),
         ("downloaded", f"{summary['bytes_downloaded'] / 1024:.0f} KiB"),
         ("elapsed", f"{summary['elapsed_s']:.1f} s"),
@@ -166,6 +186,21 @@ def crawl(
     max_listing_pages: Annotated[
         int | None, typer.Option(help="Listing pages read per category [default 5].")
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Do not follow listings or sitemap entries older than this day (YYYY-MM-DD)."
+        ),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Fetch again every URL with an open fetch error.")
+    ] = False,
+    recheck_days: Annotated[
+        float | None,
+        typer.Option(
+            help="Recheck (conditionally) articles published in the last N days [default 3]."
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
     ] = False,
@@ -178,8 +213,11 @@ def crawl(
         concurrency=concurrency,
         rate=rate,
         max_listing_pages=max_listing_pages,
+        recheck_days=recheck_days,
     )
-    summary = run_crawl_flow(settings, verbose=verbose)
+    summary = run_crawl_flow(
+        settings, verbose=verbose, since=_parse_day(since, "--since"), retry_failed=retry_failed
+    )
     print_summary(summary, settings.db_path)
     if summary["status"] != "completed":
         raise typer.Exit(EXIT_FAILED)

@@ -93,6 +93,8 @@ class FetchedPage:
     error: str | None = None
     elapsed_ms: float = 0.0
     attempts: int = 1
+    transient: bool = False
+    """The failure may pass (timeout, reset, 429, 5xx): worth retrying in a later run."""
 
     @property
     def ok(self) -> bool:
@@ -141,6 +143,9 @@ class CrawlSummary:
     responses_429: int = 0
     responses_304: int = 0
     bytes_downloaded: int = 0
+    rechecked: int = 0
+    retried_failures: int = 0
+    gone: int = 0
     elapsed_s: float = 0.0
     error: str | None = None
     failures: list[str] = field(default_factory=list)
@@ -161,8 +166,25 @@ class CrawlSummary:
                 "responses_429",
                 "responses_304",
                 "bytes_downloaded",
+                "rechecked",
+                "retried_failures",
+                "gone",
             )
         }
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class CrawlState:
+    """What the warehouse knows before a run (see :mod:`warehouse.state`)."""
+
+    known_ids: frozenset[int] = frozenset()
+    recheck: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    """Canonical URL -> (ETag, Last-Modified) of the stored articles to recheck."""
+    gone: frozenset[str] = frozenset()
+    """URLs whose latest fetch answered 404/410."""
+    open_failures: frozenset[str] = frozenset()
+    """URLs with an unresolved fetch error (gone ones included)."""
+    last_completed_start: datetime | None = None

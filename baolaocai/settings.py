@@ -18,6 +18,8 @@ read_timeout               BAOLAOCAI_READ_TIMEOUT        30 s
 retries                    BAOLAOCAI_RETRIES             3 extra attempts on transient errors
 max_articles               BAOLAOCAI_MAX_ARTICLES        unlimited (0 = unlimited)
 max_listing_pages          BAOLAOCAI_MAX_LISTING_PAGES   5 pages per category
+listing_margin             BAOLAOCAI_LISTING_MARGIN      1 page of stored articles still read
+recheck_days               BAOLAOCAI_RECHECK_DAYS        3 days of articles rechecked per run
 batch_size                 BAOLAOCAI_BATCH_SIZE          25 articles per fetch/parse/load batch
 max_response_bytes         BAOLAOCAI_MAX_RESPONSE_BYTES  10 MiB per response
 =========================  ============================  ==================================
@@ -47,6 +49,8 @@ DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 DEFAULT_MAX_LISTING_PAGES = 5
 DEFAULT_BATCH_SIZE = 25
+DEFAULT_LISTING_MARGIN = 1
+DEFAULT_RECHECK_DAYS = 3.0
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 ENV_PREFIX = "BAOLAOCAI_"
 
@@ -68,6 +72,8 @@ class Settings:
     retries: int = DEFAULT_RETRIES
     max_articles: int = 0
     max_listing_pages: int = DEFAULT_MAX_LISTING_PAGES
+    listing_margin: int = DEFAULT_LISTING_MARGIN
+    recheck_days: float = DEFAULT_RECHECK_DAYS
     batch_size: int = DEFAULT_BATCH_SIZE
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
@@ -82,6 +88,8 @@ class Settings:
         _check(self.max_articles >= 0, "max_articles must be 0 (unlimited) or more")
         _check(self.max_listing_pages >= 1, "max_listing_pages must be at least 1")
         _check(self.batch_size >= 1, "batch_size must be at least 1")
+        _check(self.listing_margin >= 0, "listing_margin must be 0 or more")
+        _check(self.recheck_days >= 0, "recheck_days must be 0 (no rechecks) or more")
         _check(self.max_response_bytes >= 1024, "max_response_bytes must be at least 1024")
         _check(bool(self.db_path), "the database path must not be empty")
 
@@ -108,6 +116,8 @@ _ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "RETRIES": ("retries", int),
     "MAX_ARTICLES": ("max_articles", int),
     "MAX_LISTING_PAGES": ("max_listing_pages", int),
+    "LISTING_MARGIN": ("listing_margin", int),
+    "RECHECK_DAYS": ("recheck_days", float),
     "BATCH_SIZE": ("batch_size", int),
     "MAX_RESPONSE_BYTES": ("max_response_bytes", int),
 }

@@ -1,9 +1,10 @@
-"""The ``crawl`` flow: discover -> skip stored -> fetch -> store raw -> parse/clean -> load.
+"""The ``crawl`` flow: discover -> plan -> fetch -> store raw -> parse/clean -> load.
 
 Tasks are thin wrappers around plain functions of :mod:`scrapers`, :mod:`transforms` and
 :mod:`warehouse`, and work on batches (one task run per batch, not per article: every task
 run costs API round trips). The flow holds the warehouse's write lock only while a task
-writes, so ``baolaocai sql`` can read in between.
+writes, so ``baolaocai sql`` can read in between. The incremental model is described in
+:mod:`warehouse.state`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -20,55 +21,67 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from baolaocai.errors import BaoLaoCaiError, CrawlError
-from baolaocai.models import CrawlSummary, FetchedPage
+from baolaocai.models import CrawlState, CrawlSummary, Failure, FetchedPage
 from baolaocai.settings import Settings, load_settings
-from scrapers.discovery import Discovery, DiscoveryOutcome, discover_site
+from scrapers.discovery import DiscoveryOptions, DiscoveryOutcome, discover_site
 from scrapers.fetch import Fetcher, FetchStats, build_client
+from scrapers.plan import plan_work
 from scrapers.politeness import RequestPacer, RobotsRules
+from transforms.dates import SITE_TZ
 from transforms.pipeline import process_pages
 from warehouse.db import write_connection
-from warehouse.load import LoadCounts, finish_run, known_article_ids, load_batch, start_run
+from warehouse.load import LoadCounts, finish_run, load_batch, record_failures, start_run
+from warehouse.state import GONE_STATUSES, mark_interrupted_runs, read_crawl_state
 
-# A run stops early, marked failed, when this share of a window of pages failed to fetch.
+# A run stops early, marked failed, when this share of a batch of pages failed to fetch.
 ABORT_FAILURE_SHARE = 0.8
 ABORT_MIN_ATTEMPTS = 10
 MAX_FAILURES_SHOWN = 5
+# Child sitemaps older than the last completed run (minus this slack) are not re-read.
+SITEMAP_SLACK = timedelta(days=1)
 
 
 @task(name="open-run", cache_policy=NO_CACHE)
-def open_run(settings: Settings, run_id: str) -> set[int]:
-    """Record the run as running; return the ids of the articles already stored."""
+def open_run(settings: Settings, run_id: str, recheck_after: datetime | None) -> CrawlState:
+    """Record the run as running; return what the warehouse knows."""
+    now = datetime.now(UTC)
     with write_connection(settings.db_path) as con:
+        mark_interrupted_runs(con, now=now, except_run=run_id)
         start_run(
             con,
             run_id=run_id,
-            started_at=datetime.now(UTC),
+            started_at=now,
             base_url=settings.base_url,
             flow_run_id=str(flow_run.id) if flow_run.id else None,
         )
-        return known_article_ids(con)
+        return read_crawl_state(con, recheck_after=recheck_after)
 
 
 @task(name="discover", cache_policy=NO_CACHE)
 def discover_articles(
-    settings: Settings, pacer: RequestPacer, known: set[int]
+    settings: Settings, pacer: RequestPacer, known: frozenset[int], options: DiscoveryOptions
 ) -> tuple[DiscoveryOutcome, FetchStats]:
     async def run() -> tuple[DiscoveryOutcome, FetchStats]:
         async with build_client(settings) as client:
             fetcher = Fetcher(client, settings, pacer)
-            return await discover_site(fetcher, known=known.__contains__), fetcher.stats
+            outcome = await discover_site(fetcher, options, known=known.__contains__)
+            return outcome, fetcher.stats
 
     return asyncio.run(run())
 
 
 @task(name="fetch-batch", cache_policy=NO_CACHE)
 def fetch_batch(
-    settings: Settings, pacer: RequestPacer, robots: RobotsRules, urls: list[str]
+    settings: Settings,
+    pacer: RequestPacer,
+    robots: RobotsRules,
+    urls: list[str],
+    validators: dict[str, tuple[str | None, str | None]],
 ) -> tuple[list[FetchedPage], FetchStats]:
     async def run() -> tuple[list[FetchedPage], FetchStats]:
         async with build_client(settings) as client:
             fetcher = Fetcher(client, settings, pacer, robots)
-            return await fetcher.fetch_many(urls), fetcher.stats
+            return await fetcher.fetch_many(urls, validators), fetcher.stats
 
     return asyncio.run(run())
 
@@ -89,6 +102,12 @@ def load_pages(
             failures=failures,
         )
     return counts, [f"{f.url}: {f.error}" for f in failures]
+
+
+@task(name="store-failures", cache_policy=NO_CACHE)
+def store_failures(settings: Settings, run_id: str, failures: list[Failure]) -> None:
+    with write_connection(settings.db_path) as con:
+        record_failures(con, run_id=run_id, at=datetime.now(UTC), failures=failures)
 
 
 @task(name="close-run", cache_policy=NO_CACHE)
@@ -112,10 +131,8 @@ def _add_stats(summary: CrawlSummary, stats: FetchStats) -> None:
     summary.bytes_downloaded += stats.bytes
 
 
-def plan_work(found: Discovery, known: set[int], max_articles: int) -> list[str]:
-    """Article URLs still to fetch, in discovery order, at most ``max_articles`` (0 = all)."""
-    todo = [url for aid, url in found.articles.items() if aid not in known]
-    return todo[:max_articles] if max_articles else todo
+def _start_of(day: date | None) -> datetime | None:
+    return datetime(day.year, day.month, day.day, tzinfo=SITE_TZ) if day else None
 
 
 @flow(name="crawl", log_prints=False, validate_parameters=True)
@@ -126,10 +143,15 @@ def crawl(
     concurrency: int | None = None,
     rate: float | None = None,
     max_listing_pages: int | None = None,
+    since: date | None = None,
+    retry_failed: bool = False,
+    recheck_days: float | None = None,
 ) -> State[Any]:
-    """Crawl the site once: new articles in, nothing stored touched on failure.
+    """Crawl the site once: new articles in, recent ones rechecked, nothing lost on failure.
 
     Every parameter defaults to the settings (``BAOLAOCAI_*`` env vars, then defaults).
+    ``since`` bounds discovery (listing pages and sitemap entries older than that day are
+    not followed); ``retry_failed`` fetches again every URL with an open fetch error.
     Returns a Completed state holding the :class:`CrawlSummary` as a dict, or a Failed
     state with the reason and the same summary.
     """
@@ -141,40 +163,66 @@ def crawl(
         concurrency=concurrency,
         rate=rate,
         max_listing_pages=max_listing_pages,
+        recheck_days=recheck_days,
     )
     started = time.monotonic()
     summary = CrawlSummary(run_id=uuid.uuid4().hex[:12], base_url=settings.base_url)
-    known = open_run(settings, summary.run_id)
+    recheck_after = (
+        datetime.now(UTC) - timedelta(days=settings.recheck_days) if settings.recheck_days else None
+    )
+    state = open_run(settings, summary.run_id, recheck_after)
     pacer = RequestPacer(settings.rate)
     try:
-        outcome, stats = discover_articles(settings, pacer, known)
+        options = DiscoveryOptions(
+            max_listing_pages=settings.max_listing_pages,
+            listing_margin=settings.listing_margin,
+            since=_start_of(since),
+            sitemaps_since=(
+                state.last_completed_start - SITEMAP_SLACK
+                if state.last_completed_start and not retry_failed
+                else None
+            ),
+        )
+        outcome, stats = discover_articles(settings, pacer, state.known_ids, options)
         _add_stats(summary, stats)
+        if outcome.found.errors:
+            store_failures(settings, summary.run_id, outcome.found.errors)
         if outcome.error:
             raise CrawlError(outcome.error)
-        found, robots = outcome.found, outcome.robots
-        if robots.crawl_delay:
-            pacer.set_min_interval(robots.crawl_delay)
-        summary.discovered = len(found.articles)
-        todo = plan_work(found, known, settings.max_articles)
-        summary.already_stored = sum(1 for aid in found.articles if aid in known)
-        logger.info("%d articles discovered, %d to fetch", summary.discovered, len(todo))
-        attempted = 0
-        for start in range(0, len(todo), settings.batch_size):
-            pages, stats = fetch_batch(
-                settings, pacer, robots, todo[start : start + settings.batch_size]
-            )
+        plan = plan_work(
+            outcome.found.articles,
+            state,
+            max_articles=settings.max_articles,
+            retry_failed=retry_failed,
+        )
+        summary.discovered = len(outcome.found.articles)
+        summary.already_stored = plan.already_stored
+        summary.rechecked = len(plan.recheck)
+        summary.retried_failures = len(plan.retry)
+        logger.info(
+            "%d articles discovered; fetching %d new, %d retries, %d rechecks",
+            summary.discovered,
+            len(plan.new),
+            len(plan.retry),
+            len(plan.recheck),
+        )
+        for batch in plan.batches(settings.batch_size):
+            validators = {u: plan.validators[u] for u in batch if u in plan.validators}
+            pages, stats = fetch_batch(settings, pacer, outcome.robots, batch, validators)
             _add_stats(summary, stats)
             counts, failures = load_pages(settings, summary.run_id, pages)
             summary.articles_new += counts.new
             summary.articles_updated += counts.updated
             summary.articles_unchanged += counts.unchanged
             summary.articles_failed += counts.failed
-            summary.failures.extend(failures[: MAX_FAILURES_SHOWN - len(summary.failures)])
-            attempted += len(pages)
-            fetch_failed = sum(1 for p in pages if not p.ok and p.status != 304)
-            if attempted >= ABORT_MIN_ATTEMPTS and fetch_failed >= ABORT_FAILURE_SHARE * len(pages):
+            summary.gone += sum(1 for p in pages if p.status in GONE_STATUSES)
+            summary.failures.extend(failures[: max(0, MAX_FAILURES_SHOWN - len(summary.failures))])
+            transient = [p for p in pages if p.transient]
+            if len(pages) >= ABORT_MIN_ATTEMPTS and len(transient) >= ABORT_FAILURE_SHARE * len(
+                pages
+            ):
                 raise CrawlError(
-                    f"{fetch_failed} of the last {len(pages)} article fetches failed; "
+                    f"{len(transient)} of the last {len(pages)} article fetches failed; "
                     "stopped early so as not to hammer the site"
                 )
         summary.status = "completed"

@@ -12,17 +12,21 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from lxml import etree
 
 from baolaocai.errors import CrawlError
+from baolaocai.models import Failure, FetchedPage
 from baolaocai.settings import SITE_URL
 from scrapers.fetch import Fetcher
 from scrapers.politeness import RobotsRules
 from scrapers.robots import fetch_robots
 from scrapers.urls import article_id, canonical_article_url, canonicalize
+from transforms.dates import parse_iso, parse_vietnamese_datetime
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,12 @@ PAGINATION_CONTAINERS = (
     "[class*=pagination]",
 )
 PAGINATION_LINKS = ", ".join(f"{c} a[href]" for c in PAGINATION_CONTAINERS)
+SECTION_LINKS = "header a[href], nav a[href], .menu a[href], .nav a[href], .main-menu a[href]"
+FEED_LINKS = (
+    'link[rel~=alternate][type="application/rss+xml"][href],'
+    ' link[rel~=alternate][type="application/atom+xml"][href]'
+)
+MAX_FEEDS = 5
 
 
 @dataclass
@@ -52,6 +62,30 @@ class ListingLinks:
     articles: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     next_pages: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+    dates: dict[str, datetime] = field(default_factory=dict)
+    """Article URL -> the date printed beside its link, when the listing shows one."""
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    loc: str
+    lastmod: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DiscoveryOptions:
+    """How far discovery walks. ``since`` is an explicit lower bound (``--since``);
+    ``sitemaps_since`` lets an incremental run skip child sitemaps unchanged since the
+    last completed run; ``listing_margin`` is how many listing pages of already-stored
+    articles are still read before pagination stops (a safety margin against listings
+    that reorder or insert late articles)."""
+
+    max_listing_pages: int = 5
+    listing_margin: int = 1
+    since: datetime | None = None
+    sitemaps_since: datetime | None = None
+    max_sitemaps: int = 50
 
 
 @dataclass
@@ -60,30 +94,45 @@ class Discovery:
 
     articles: dict[int, str] = field(default_factory=dict)
     pages_fetched: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[Failure] = field(default_factory=list)
+    sources: dict[str, int] = field(default_factory=dict)
+    """How many new article ids each source (sitemap, feed, home, listing) contributed."""
 
-    def add(self, url: str) -> bool:
+    def add(self, url: str, source: str) -> bool:
         aid = article_id(url)
         if aid is None or aid in self.articles:
             return False
         self.articles[aid] = url
+        self.sources[source] = self.sources.get(source, 0) + 1
         return True
 
 
+def _link_date(a: Tag) -> datetime | None:
+    container = a.find_parent(["article", "li"]) or (a.parent.parent if a.parent else None)
+    if not isinstance(container, Tag):
+        return None
+    time_el = container.find("time")
+    if isinstance(time_el, Tag):
+        raw = str(time_el.get("datetime") or time_el.get_text(" "))
+        return parse_vietnamese_datetime(raw)
+    return None
+
+
 def extract_links(html: str, page_url: str, base_url: str = SITE_URL) -> ListingLinks:
-    """Article links, section links (menus) and next-page links of a listing page."""
+    """Article links, section links (menus), next-page links and feeds of a listing page."""
     soup = BeautifulSoup(html, "lxml")
     out = ListingLinks()
     seen: set[str] = set()
     for a in soup.find_all("a", href=True):
-        href = str(a["href"])
-        article = canonical_article_url(canonicalize(href, page_url, base_url) or "")
+        article = canonical_article_url(canonicalize(str(a["href"]), page_url, base_url) or "")
         if article and article not in seen:
             seen.add(article)
             out.articles.append(article)
-    for a in soup.select(
-        "header a[href], nav a[href], .menu a[href], .nav a[href], .main-menu a[href]"
-    ):
+        if article and article not in out.dates:
+            when = _link_date(a)
+            if when is not None:
+                out.dates[article] = when
+    for a in soup.select(SECTION_LINKS):
         url = canonicalize(str(a["href"]), page_url, base_url)
         if url is None:
             continue
@@ -109,26 +158,73 @@ def extract_links(html: str, page_url: str, base_url: str = SITE_URL) -> Listing
             and (PAGINATION_HINT_RE.search(url) or "next" in (a.get("rel") or []))
         ):
             out.next_pages.append(url)
+    for link in soup.select(FEED_LINKS):
+        url = canonicalize(str(link["href"]), page_url, base_url)
+        if url and url not in out.feeds:
+            out.feeds.append(url)
     return out
 
 
-def parse_sitemap(xml: str) -> tuple[list[str], list[str]]:
-    """``(child sitemaps, page URLs)`` of a sitemap index or url set; tolerant of junk."""
+def _xml_root(xml: str) -> etree._Element | None:
     try:
-        root = etree.fromstring(
-            xml.encode("utf-8"), parser=etree.XMLParser(recover=True, resolve_entities=False)
-        )
-    except etree.XMLSyntaxError:
-        return [], []
+        parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+        return etree.fromstring(xml.encode("utf-8"), parser=parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+
+
+def _child_text(el: etree._Element, name: str) -> str | None:
+    for child in el:
+        if isinstance(child.tag, str) and etree.QName(child).localname == name:
+            return (child.text or "").strip() or None
+    return None
+
+
+def parse_sitemap(xml: str) -> tuple[list[SitemapEntry], list[SitemapEntry]]:
+    """``(child sitemaps, page URLs)`` of a sitemap index or url set; tolerant of junk."""
+    root = _xml_root(xml)
     if root is None:
         return [], []
-    locs = [
-        (el.getparent().tag if el.getparent() is not None else "", (el.text or "").strip())
-        for el in root.iter("{*}loc")
-    ]
-    children = [loc for parent, loc in locs if str(parent).endswith("sitemap")]
-    pages = [loc for parent, loc in locs if str(parent).endswith("url")]
+    children: list[SitemapEntry] = []
+    pages: list[SitemapEntry] = []
+    for el in root.iter("{*}sitemap", "{*}url", "sitemap", "url"):
+        loc = _child_text(el, "loc")
+        if not loc:
+            continue
+        entry = SitemapEntry(loc, parse_iso(_child_text(el, "lastmod")))
+        (children if etree.QName(el).localname == "sitemap" else pages).append(entry)
     return children, pages
+
+
+def parse_feed(xml: str) -> list[SitemapEntry]:
+    """Item links (and dates) of an RSS 2.0 or Atom feed."""
+    root = _xml_root(xml)
+    if root is None:
+        return []
+    entries: list[SitemapEntry] = []
+    for item in root.iter("item", "{*}item", "{*}entry"):
+        link = _child_text(item, "link")
+        if not link:
+            for child in item:
+                if isinstance(child.tag, str) and etree.QName(child).localname == "link":
+                    link = child.get("href")
+                    break
+        when_raw = _child_text(item, "pubDate")
+        when = (
+            _rfc822(when_raw)
+            if when_raw
+            else parse_iso(_child_text(item, "updated") or _child_text(item, "published"))
+        )
+        if link:
+            entries.append(SitemapEntry(link.strip(), when))
+    return entries
+
+
+def _rfc822(value: str) -> datetime | None:
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _page_number(url: str) -> int:
@@ -136,87 +232,129 @@ def _page_number(url: str) -> int:
     return int(match.group(1)) if match else 1
 
 
+def _older(when: datetime | None, bound: datetime | None) -> bool:
+    return when is not None and bound is not None and when < bound
+
+
+async def _fetch_listing(fetcher: Fetcher, url: str, result: Discovery) -> FetchedPage | None:
+    page = await fetcher.fetch(url)
+    result.pages_fetched += 1
+    if not page.ok or page.html is None:
+        result.errors.append(
+            Failure(
+                url,
+                "discover",
+                page.error or f"HTTP {page.status}",
+                page.status or None,
+                page.attempts,
+            )
+        )
+        return None
+    return page
+
+
 async def discover(
     fetcher: Fetcher,
+    options: DiscoveryOptions,
     *,
-    max_listing_pages: int,
     known: Callable[[int], bool] = lambda _id: False,
     sitemaps: list[str] | None = None,
-    max_sitemaps: int = 20,
 ) -> Discovery:
-    """Walk sitemaps, the home page and every section's listing pages.
+    """Walk sitemaps (from robots.txt), feeds, the home page and every section's listing.
 
-    Pagination of a section stops after ``max_listing_pages`` pages, or at the first
-    page whose articles are all ``known`` (already stored): on an incremental run only
-    the newest pages are read.
+    A source that fails is recorded in ``errors`` and the others go on. Pagination of a
+    section stops after ``max_listing_pages`` pages, after ``listing_margin`` pages whose
+    articles are all ``known`` (already stored), or at a page dated wholly before
+    ``since``. Raises :class:`CrawlError` only when no source answered at all.
     """
     base_url = fetcher.settings.base_url
     result = Discovery()
     answered = 0
+    skip_before = options.since or options.sitemaps_since
 
-    for sitemap_url in (sitemaps or [])[:max_sitemaps]:
-        canonical = canonicalize(sitemap_url, SITE_URL, base_url)
-        if canonical is None:
+    queue = [c for c in (canonicalize(u, SITE_URL, base_url) for u in sitemaps or []) if c]
+    visited: set[str] = set()
+    while queue and len(visited) < options.max_sitemaps:
+        current = queue.pop(0)
+        if current in visited:
             continue
-        queue = [canonical]
-        visited: set[str] = set()
-        while queue and len(visited) < max_sitemaps:
-            current = queue.pop(0)
-            if current in visited:
+        visited.add(current)
+        page = await _fetch_listing(fetcher, current, result)
+        if page is None or page.html is None:
+            continue
+        answered += 1
+        children, urls = parse_sitemap(page.html)
+        for child in children:
+            if not _older(child.lastmod, skip_before):
+                url = canonicalize(child.loc, SITE_URL, base_url)
+                if url:
+                    queue.append(url)
+        for entry in urls:
+            if _older(entry.lastmod, options.since):
                 continue
-            visited.add(current)
-            page = await fetcher.fetch(current)
-            result.pages_fetched += 1
-            if not page.ok or page.html is None:
-                result.errors.append((current, page.error or f"HTTP {page.status}"))
-                continue
-            answered += 1
-            children, urls = parse_sitemap(page.html)
-            queue.extend(c for c in (canonicalize(u, SITE_URL, base_url) for u in children) if c)
-            for u in urls:
-                article = canonical_article_url(canonicalize(u, SITE_URL, base_url) or "")
-                if article:
-                    result.add(article)
+            article = canonical_article_url(canonicalize(entry.loc, SITE_URL, base_url) or "")
+            if article:
+                result.add(article, "sitemap")
 
     home_url = SITE_URL + "/"
-    home = await fetcher.fetch(home_url)
-    result.pages_fetched += 1
+    home = await _fetch_listing(fetcher, home_url, result)
     sections: list[str] = []
-    if home.ok and home.html is not None:
+    feeds: list[str] = []
+    if home is not None and home.html is not None:
         answered += 1
         links = extract_links(home.html, home.fetched_url, base_url)
         for url in links.articles:
-            result.add(url)
-        sections = links.sections
-    else:
-        result.errors.append((home_url, home.error or f"HTTP {home.status}"))
+            result.add(url, "home")
+        sections, feeds = links.sections, links.feeds
+
+    for feed_url in feeds[:MAX_FEEDS]:
+        page = await _fetch_listing(fetcher, feed_url, result)
+        if page is None or page.html is None:
+            continue
+        answered += 1
+        for entry in parse_feed(page.html):
+            article = canonical_article_url(canonicalize(entry.loc, SITE_URL, base_url) or "")
+            if article and not _older(entry.lastmod, options.since):
+                result.add(article, "feed")
 
     for section in sections:
         page_url: str | None = section
+        pages_read = 0
+        all_known_streak = 0
         visited_pages: set[str] = set()
-        while page_url and len(visited_pages) < max_listing_pages:
+        while page_url and pages_read < options.max_listing_pages:
             visited_pages.add(page_url)
-            page = await fetcher.fetch(page_url)
-            result.pages_fetched += 1
-            if not page.ok or page.html is None:
-                result.errors.append((page_url, page.error or f"HTTP {page.status}"))
+            page = await _fetch_listing(fetcher, page_url, result)
+            pages_read += 1
+            if page is None or page.html is None:
                 break
             answered += 1
             links = extract_links(page.html, page.fetched_url, base_url)
-            ids = [article_id(u) for u in links.articles]
             for url in links.articles:
-                result.add(url)
+                result.add(url, "listing")
+            ids = [article_id(u) for u in links.articles]
             if ids and all(i is not None and known(i) for i in ids):
-                log.info("%s: every article already stored; stop paginating", page_url)
+                all_known_streak += 1
+            else:
+                all_known_streak = 0
+            if all_known_streak > options.listing_margin:
+                log.info(
+                    "%s: stored articles only, %d page(s) running; stop", page_url, all_known_streak
+                )
                 break
-            following = [u for u in links.next_pages if u not in visited_pages]
-            following.sort(key=_page_number)
+            dates = list(links.dates.values())
+            if options.since is not None and dates and all(d < options.since for d in dates):
+                log.info("%s: every article older than %s; stop", page_url, options.since)
+                break
+            following = sorted(
+                (u for u in links.next_pages if u not in visited_pages), key=_page_number
+            )
             page_url = next(
                 (u for u in following if _page_number(u) > _page_number(page_url)), None
             )
 
     if answered == 0:
-        first = result.errors[0][1] if result.errors else "no discovery source answered"
+        first = result.errors[0].error if result.errors else "no discovery source answered"
         raise CrawlError(f"the site at {base_url} could not be reached ({first})")
     return result
 
@@ -230,19 +368,18 @@ class DiscoveryOutcome:
     error: str | None = None
 
 
-async def discover_site(fetcher: Fetcher, *, known: Callable[[int], bool]) -> DiscoveryOutcome:
+async def discover_site(
+    fetcher: Fetcher, options: DiscoveryOptions, *, known: Callable[[int], bool]
+) -> DiscoveryOutcome:
     """robots.txt first (its rules then apply to every later request), then :func:`discover`.
 
     Never raises for the site's own failures: an unreachable site comes back as ``error``.
     """
     try:
         fetcher.robots = await fetch_robots(fetcher)
-        found = await discover(
-            fetcher,
-            max_listing_pages=fetcher.settings.max_listing_pages,
-            known=known,
-            sitemaps=fetcher.robots.sitemaps,
-        )
+        if fetcher.robots.crawl_delay:
+            fetcher.pacer.set_min_interval(fetcher.robots.crawl_delay)
+        found = await discover(fetcher, options, known=known, sitemaps=fetcher.robots.sitemaps)
     except CrawlError as exc:
         return DiscoveryOutcome(
             Discovery(), fetcher.robots or RobotsRules(fetcher.settings.user_agent), exc.message

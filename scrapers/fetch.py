@@ -193,6 +193,7 @@ class Fetcher:
                 error=exc.reason,
                 elapsed_ms=(time.monotonic() - started) * 1000,
                 attempts=attempts,
+                transient=exc.transient,
             )
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:

@@ -93,26 +93,55 @@ def load_batch(
     articles: Sequence[StagedArticle],
     failures: Sequence[Failure],
 ) -> LoadCounts:
-    """Store one batch (raw pages, articles, images, revisions, errors) atomically."""
+    """Store one batch (raw pages, articles, images, revisions, errors) atomically.
+
+    Pages answered ``304 Not Modified`` count as unchanged: their article's
+    ``last_seen_at`` moves on. Loading a page resolves its earlier fetch errors.
+    """
     counts = LoadCounts(failed=len(failures))
     # The last record wins when the same article appears twice in one batch.
     unique = list({s.article.article_id: s for s in articles}.values())
+    not_modified = [p.url for p in pages if p.status == 304]
     with transaction(con):
         _store_raw(con, run_id, pages)
         if unique:
             counts.new, counts.updated, counts.unchanged = _merge_articles(
                 con, run_id, seen_at, unique
             )
-        if failures:
-            con.executemany(
-                "INSERT OR REPLACE INTO fetch_errors (url, run_id, status, error, attempts, stage,"
-                " failed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (f.url, run_id, f.status, f.error, f.attempts, f.stage, seen_at)
-                    for f in failures
-                ],
+        if not_modified:
+            con.execute(
+                "UPDATE articles SET last_seen_at = ? WHERE list_contains(?, url)",
+                [seen_at, not_modified],
+            )
+            counts.unchanged += len(not_modified)
+        _record_failures(con, run_id, seen_at, failures)
+        loaded = [s.article.url for s in unique] + not_modified
+        if loaded:
+            con.execute(
+                "UPDATE fetch_errors SET resolved_at = ?"
+                " WHERE resolved_at IS NULL AND list_contains(?, url)",
+                [seen_at, loaded],
             )
     return counts
+
+
+def record_failures(
+    con: duckdb.DuckDBPyConnection, *, run_id: str, at: datetime, failures: Sequence[Failure]
+) -> None:
+    """Store failures outside a batch (e.g. discovery sources that did not answer)."""
+    with transaction(con):
+        _record_failures(con, run_id, at, failures)
+
+
+def _record_failures(
+    con: duckdb.DuckDBPyConnection, run_id: str, at: datetime, failures: Sequence[Failure]
+) -> None:
+    if failures:
+        con.executemany(
+            "INSERT OR REPLACE INTO fetch_errors (url, run_id, status, error, attempts, stage,"
+            " failed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(f.url, run_id, f.status, f.error, f.attempts, f.stage, at) for f in failures],
+        )
 
 
 def _store_raw(con: duckdb.DuckDBPyConnection, run_id: str, pages: Sequence[FetchedPage]) -> None:
@@ -234,6 +263,9 @@ RUN_COUNTERS = (
     "responses_429",
     "responses_304",
     "bytes_downloaded",
+    "rechecked",
+    "retried_failures",
+    "gone",
 )
 
 
@@ -268,7 +300,3 @@ def finish_run(
             f"UPDATE crawl_runs SET finished_at = ?, status = ?, error = ?, {sets} WHERE run_id = ?",
             [finished_at, status, error, *(int(counters.get(n, 0)) for n in RUN_COUNTERS), run_id],
         )
-
-
-def known_article_ids(con: duckdb.DuckDBPyConnection) -> set[int]:
-    return {int(r[0]) for r in con.execute("SELECT article_id FROM articles").fetchall()}

@@ -9,6 +9,7 @@ what the crawler *did* (how many requests, how fast, which paths), not what it s
 from __future__ import annotations
 
 import email.utils
+import gzip as gzip_module
 import hashlib
 import mimetypes
 import threading
@@ -29,6 +30,13 @@ CONTENT_TYPES = {
 }
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up (or a reset we caused on purpose) is not news."""
+
+
 @dataclass(frozen=True)
 class RequestRecord:
     method: str
@@ -45,10 +53,13 @@ Override = Callable[[BaseHTTPRequestHandler, "SiteServer"], bool]
 
 
 class SiteServer:
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, root: Path, host: str = "127.0.0.1", port: int = 0, *, gzip: bool = False
+    ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the site copy is served on loopback only")
         self.root = root.resolve()
+        self.gzip = gzip
         self._requests: list[RequestRecord] = []
         self.override: Override | None = None
         self._lock = threading.Lock()
@@ -69,7 +80,7 @@ class SiteServer:
             def do_HEAD(self) -> None:
                 server._serve(self)
 
-        self._httpd = ThreadingHTTPServer((host, port), Handler)
+        self._httpd = _QuietServer((host, port), Handler)
         self._httpd.daemon_threads = True
         self._stopped = False
         self._thread = threading.Thread(
@@ -145,15 +156,22 @@ class SiteServer:
         body = file.read_bytes()
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         mtime = email.utils.formatdate(file.stat().st_mtime, usegmt=True)
-        if handler.headers.get("If-None-Match") == etag:
-            send(handler, 304, b"", None, {"ETag": etag})
+        validators = {"ETag": etag, "Last-Modified": mtime}
+        if handler.headers.get("If-None-Match") == etag or (
+            "If-None-Match" not in handler.headers
+            and handler.headers.get("If-Modified-Since") == mtime
+        ):
+            send(handler, 304, b"", None, validators)
             return 304
         ctype = (
             CONTENT_TYPES.get(file.suffix)
             or mimetypes.guess_type(file.name)[0]
             or "application/octet-stream"
         )
-        send(handler, 200, body, ctype, {"ETag": etag, "Last-Modified": mtime})
+        if self.gzip and "gzip" in handler.headers.get("Accept-Encoding", ""):
+            body = gzip_module.compress(body)
+            validators["Content-Encoding"] = "gzip"
+        send(handler, 200, body, ctype, validators)
         return 200
 
 
@@ -177,9 +195,9 @@ def send(
 
 
 @contextmanager
-def serve_site(root: Path = SITE_DIR, port: int = 0) -> Iterator[SiteServer]:
+def serve_site(root: Path = SITE_DIR, port: int = 0, *, gzip: bool = False) -> Iterator[SiteServer]:
     """Serve ``root`` on 127.0.0.1 (a free port by default) for the ``with`` block."""
-    server = SiteServer(root, port=port).start()
+    server = SiteServer(root, port=port, gzip=gzip).start()
     try:
         yield server
     finally:

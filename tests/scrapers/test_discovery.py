@@ -4,7 +4,7 @@ import asyncio
 
 from baolaocai.settings import Settings
 from baolaocai.sitecopy import SITE_DIR, SiteServer
-from scrapers.discovery import discover, extract_links, parse_sitemap
+from scrapers.discovery import DiscoveryOptions, discover, extract_links, parse_sitemap
 from scrapers.fetch import Fetcher, build_client
 from scrapers.politeness import RequestPacer
 from scrapers.urls import article_id
@@ -38,9 +38,7 @@ def test_discover_walks_home_categories_and_pagination(site: SiteServer) -> None
 
     async def run():
         async with build_client(settings) as client:
-            return await discover(
-                Fetcher(client, settings, RequestPacer(100.0)), max_listing_pages=5
-            )
+            return await discover(Fetcher(client, settings, RequestPacer(100.0)), DiscoveryOptions())
 
     found = asyncio.run(run())
     on_disk = {article_id("/" + p.name) for p in SITE_DIR.glob("*-post*.html")}

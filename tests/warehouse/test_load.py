@@ -11,7 +11,8 @@ import pytest
 from baolaocai.models import Article, FetchedPage, Image, StagedArticle
 from transforms.validate import content_hash
 from warehouse.db import connect, migrations, schema_version
-from warehouse.load import known_article_ids, load_batch
+from warehouse.load import load_batch
+from warehouse.state import read_crawl_state
 
 T0 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
 
@@ -85,7 +86,7 @@ def test_same_batch_twice_leaves_the_same_rows(con: duckdb.DuckDBPyConnection) -
         "SELECT version, first_seen_at, last_seen_at FROM articles WHERE article_id = 1"
     ).fetchone()
     assert row is not None and row[0] == 1 and row[2] > row[1]
-    assert known_article_ids(con) == {1, 2}
+    assert read_crawl_state(con, recheck_after=None).known_ids == {1, 2}
 
 
 def test_edited_article_is_updated_and_history_kept(con: duckdb.DuckDBPyConnection) -> None:
