@@ -60,12 +60,12 @@ class FaultPlan:
         scripted: dict[str, list[Fault]] | None = None,
         *,
         seed: int = 0,
-        random_faults: dict[Fault, float] | None = None,
+        random_faults: list[tuple[Fault, float]] | None = None,
         random_paths: str = r"-post\d+\.html",
         max_per_path: int = 2,
     ) -> None:
         self.scripted = {re.compile(k): list(v) for k, v in (scripted or {}).items()}
-        self.random_faults = random_faults or {}
+        self.random_faults = list(random_faults or [])
         self.random_paths = re.compile(random_paths)
         self.max_per_path = max_per_path
         self._rng = random.Random(seed)
@@ -86,7 +86,7 @@ class FaultPlan:
             if self._faulted[path] >= self.max_per_path:
                 return None
             roll = self._rng.random()
-            for fault, share in self.random_faults.items():
+            for fault, share in self.random_faults:
                 if roll < share:
                     self._faulted[path] += 1
                     return fault

@@ -61,8 +61,9 @@ def test_second_run_with_nothing_new_fetches_no_article(served: SiteServer, db_p
     assert article_requests(served) == []
 
 
-def test_edits_are_caught_by_conditional_rechecks(site_copy: Path, served: SiteServer,
-                                                   db_path: str) -> None:
+def test_edits_are_caught_by_conditional_rechecks(
+    site_copy: Path, served: SiteServer, db_path: str
+) -> None:
     run(served, db_path)
     page = site_copy / EDITED
     html = page.read_text(encoding="utf-8")
@@ -79,16 +80,20 @@ def test_edits_are_caught_by_conditional_rechecks(site_copy: Path, served: SiteS
     rechecks = [r for r in served.requests if "-post" in r.path]
     assert all("If-None-Match" in r.headers for r in rechecks)
     assert sorted(r.status for r in rechecks).count(200) == 1
-    rows = query(db_path, "SELECT version, body LIKE 'Bản cập nhật:%' FROM articles"
-                          " WHERE article_id = 902277")
+    rows = query(
+        db_path,
+        "SELECT version, body LIKE 'Bản cập nhật:%' FROM articles WHERE article_id = 902277",
+    )
     assert rows == [(2, True)]
-    revisions = query(db_path, "SELECT version FROM article_revisions WHERE article_id = 902277"
-                               " ORDER BY version")
+    revisions = query(
+        db_path, "SELECT version FROM article_revisions WHERE article_id = 902277 ORDER BY version"
+    )
     assert revisions == [(1,), (2,)]
 
 
-def test_new_articles_between_runs_are_found(site_copy: Path, served: SiteServer,
-                                             db_path: str) -> None:
+def test_new_articles_between_runs_are_found(
+    site_copy: Path, served: SiteServer, db_path: str
+) -> None:
     run(served, db_path)
     source = (site_copy / ARTICLE_FILES[0]).read_text(encoding="utf-8")
     new_name = "bai-moi-ve-le-hoi-hoa-dao-post909999.html"
@@ -96,8 +101,12 @@ def test_new_articles_between_runs_are_found(site_copy: Path, served: SiteServer
         re.sub(r"[a-z0-9-]+-post\d+\.html", new_name, source), encoding="utf-8"
     )
     home = site_copy / "index.html"
-    home.write_text(home.read_text(encoding="utf-8").replace(
-        "<body>", f'<body><a href="/{new_name}?utm_source=test">Bài mới</a>', 1), encoding="utf-8")
+    home.write_text(
+        home.read_text(encoding="utf-8").replace(
+            "<body>", f'<body><a href="/{new_name}?utm_source=test">Bài mới</a>', 1
+        ),
+        encoding="utf-8",
+    )
     served.requests.clear()
     summary = run(served, db_path)
     assert summary["articles_new"] == 1
@@ -105,8 +114,9 @@ def test_new_articles_between_runs_are_found(site_copy: Path, served: SiteServer
     assert query(db_path, "SELECT count(*) FROM articles WHERE article_id = 909999") == [(1,)]
 
 
-def test_gone_articles_are_not_refetched_until_asked(site_copy: Path, served: SiteServer,
-                                                     db_path: str) -> None:
+def test_gone_articles_are_not_refetched_until_asked(
+    site_copy: Path, served: SiteServer, db_path: str
+) -> None:
     (site_copy / GONE).unlink()
     summary = run(served, db_path)
     assert summary["gone"] == 1 and summary["articles_new"] == len(ARTICLE_FILES) - 1
@@ -143,12 +153,17 @@ def test_faults_cost_retries_not_articles(served: SiteServer, db_path: str) -> N
     assert failures == [("https://baolaocai.vn/kinh-te/", "discover", 500)]
 
 
-def test_robots_disallow_is_obeyed_in_a_crawl(site_copy: Path, served: SiteServer,
-                                              db_path: str) -> None:
+def test_robots_disallow_is_obeyed_in_a_crawl(
+    site_copy: Path, served: SiteServer, db_path: str
+) -> None:
     blocked = ARTICLE_FILES[3]
     robots = site_copy / "robots.txt"
-    robots.write_text(robots.read_text(encoding="utf-8").replace(
-        "Disallow: /admin/", f"Disallow: /admin/\nDisallow: /{blocked}"), encoding="utf-8")
+    robots.write_text(
+        robots.read_text(encoding="utf-8").replace(
+            "Disallow: /admin/", f"Disallow: /admin/\nDisallow: /{blocked}"
+        ),
+        encoding="utf-8",
+    )
     summary = run(served, db_path)
     assert f"/{blocked}" not in [r.path for r in served.requests]
     assert summary["articles_new"] == len(ARTICLE_FILES) - 1

@@ -38,7 +38,9 @@ def test_discover_walks_home_categories_and_pagination(site: SiteServer) -> None
 
     async def run():
         async with build_client(settings) as client:
-            return await discover(Fetcher(client, settings, RequestPacer(100.0)), DiscoveryOptions())
+            return await discover(
+                Fetcher(client, settings, RequestPacer(100.0)), DiscoveryOptions()
+            )
 
     found = asyncio.run(run())
     on_disk = {article_id("/" + p.name) for p in SITE_DIR.glob("*-post*.html")}
