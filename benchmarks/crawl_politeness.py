@@ -55,12 +55,20 @@ def main() -> None:
     db_path = str(workdir / "bench.duckdb")
     faults = FaultPlan(
         seed=args.seed,
-        random_faults=[(status(503), 0.05), (status(429, Retry_After="2"), 0.03),
-                       (RESET, 0.03), (slow(0.8), 0.05)],
+        random_faults=[
+            (status(503), 0.05),
+            (status(429, Retry_After="2"), 0.03),
+            (RESET, 0.03),
+            (slow(0.8), 0.05),
+        ],
         max_per_path=2,
     )
-    params = {"base_url": None, "db_path": db_path, "rate": args.rate,
-              "concurrency": args.concurrency}
+    params = {
+        "base_url": None,
+        "db_path": db_path,
+        "rate": args.rate,
+        "concurrency": args.concurrency,
+    }
     with serve_site(site_dir) as server:
         server.override = faults
         params["base_url"] = server.url

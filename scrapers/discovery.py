@@ -304,7 +304,8 @@ async def discover(
         answered += 1
         links = extract_links(home.html, home.fetched_url, base_url)
         for url in links.articles:
-            result.add(url, "home")
+            if not _older(links.dates.get(url), options.since):
+                result.add(url, "home")
         sections, feeds = links.sections, links.feeds
 
     for feed_url in feeds[:MAX_FEEDS]:
@@ -331,7 +332,8 @@ async def discover(
             answered += 1
             links = extract_links(page.html, page.fetched_url, base_url)
             for url in links.articles:
-                result.add(url, "listing")
+                if not _older(links.dates.get(url), options.since):
+                    result.add(url, "listing")
             ids = [article_id(u) for u in links.articles]
             if ids and all(i is not None and known(i) for i in ids):
                 all_known_streak += 1

@@ -177,3 +177,16 @@ def test_politeness_from_the_servers_point_of_view(served: SiteServer, db_path: 
     assert served.max_in_flight <= 2
     assert all(r.user_agent.startswith("baolaocai-archiver/") for r in served.requests)
     assert served.requests[0].path == "/robots.txt"
+
+
+def test_a_run_of_mostly_failures_stops_early(
+    served: SiteServer, db_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BAOLAOCAI_RETRIES", "0")
+    monkeypatch.setenv("BAOLAOCAI_BATCH_SIZE", "10")
+    served.override = FaultPlan({r"-post\d+\.html": [status(503)] * 100})
+    summary = run(served, db_path)
+    assert summary["status"] == "failed" and "stopped early" in summary["error"]
+    assert len(article_requests(served)) == 10  # one batch, then it stopped
+    assert query(db_path, "SELECT status, articles_failed FROM crawl_runs") == [("failed", 10)]
+    assert query(db_path, "SELECT count(*) FROM open_fetch_errors WHERE status = 503") == [(10,)]
