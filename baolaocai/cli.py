@@ -39,6 +39,7 @@ DEMO_DB = "warehouse/demo.duckdb"
 DEMO_RATE = 50.0
 DEMO_CONCURRENCY = 4
 EXIT_FAILED = 1
+RUN_OK = ("completed", "warning")  # a warning (layout drift) is reported, not an error
 EXIT_BAD_INPUT = 2
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,8 +132,7 @@ def run_crawl_flow(
 
 
 def print_summary(summary: dict[str, Any], db_path: str) -> None:
-    ok = summary["status"] == "completed"
-    colour = "green" if ok else "red"
+    colour = {"completed": "green", "warning": "yellow"}.get(summary["status"], "red")
     out.print(
         f"[bold]Crawl {summary['run_id']}[/bold] of {summary['base_url']} "
         f"-> {db_path}: [{colour}]{summary['status']}[/{colour}]",
@@ -159,6 +159,8 @@ def print_summary(summary: dict[str, Any], db_path: str) -> None:
     out.print(table)
     for line in summary.get("failures") or []:
         out.print(f"  failed: {line}")
+    if summary.get("warning"):
+        err.print(f"[yellow]warning:[/yellow] {summary['warning']}", markup=True)
     if summary.get("error"):
         err.print(f"[red]error:[/red] {summary['error']}", markup=True)
 
@@ -219,7 +221,7 @@ def crawl(
         settings, verbose=verbose, since=_parse_day(since, "--since"), retry_failed=retry_failed
     )
     print_summary(summary, settings.db_path)
-    if summary["status"] != "completed":
+    if summary["status"] not in RUN_OK:
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -255,7 +257,7 @@ def demo(
         )
         summary = run_crawl_flow(settings, verbose=verbose)
     print_summary(summary, settings.db_path)
-    if summary["status"] != "completed":
+    if summary["status"] not in RUN_OK:
         raise typer.Exit(EXIT_FAILED)
     from warehouse.db import connect
 
@@ -268,6 +270,32 @@ def demo(
             _print_rows(columns, cursor.fetchall(), "table")
     finally:
         con.close()
+
+
+@app.command()
+@friendly_errors
+def reparse(
+    db: Annotated[str | None, typer.Option(help="Warehouse file [env BAOLAOCAI_DB].")] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
+    ] = False,
+) -> None:
+    """Parse the stored raw pages again (no network); store what changed as new versions."""
+    settings = _settings(db_path=db)
+    from warehouse.db import connect
+
+    connect(settings.db_path, read_only=True).close()  # a clear error if there is no warehouse
+    from baolaocai.prefect_env import prepare_prefect_env
+
+    prepare_prefect_env(settings.db_path, verbose=verbose)
+    from flows.reparse import reparse as reparse_flow
+
+    result = reparse_flow(db_path=settings.db_path)
+    out.print(
+        f"Reparsed {result['pages']} stored pages in {result['elapsed_s']:.1f} s: "
+        f"{result['changed']} changed (new versions), {result['unchanged']} unchanged, "
+        f"{result['failed']} failed, {result['fallback']} read by the fallback extractor."
+    )
 
 
 # -- parse ----------------------------------------------------------------------------------------
@@ -306,7 +334,7 @@ def parse(
     """Parse saved pages; print one JSON object per page, one per line.
 
     Keys: url, article_id, title, sapo, body, author, published_at, category, tags,
-    images, source (and, added later, modified_at, layout). Bad files are reported on
+    images, source (and, added later, modified_at, extraction_method, missing_fields). Bad files are reported on
     stderr (exit code 2); the others are still parsed.
     """
     from transforms.parse import parse_article

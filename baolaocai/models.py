@@ -50,7 +50,20 @@ class Article:
     images: tuple[Image, ...] = ()
     source: str | None = None
     modified_at: datetime | None = None
-    layout: str = "unknown"
+    extraction_method: str = "unknown"
+    """Which extractor read the page: ``epi``, ``legacy`` or ``density`` (the fallback)."""
+
+    @property
+    def missing_fields(self) -> tuple[str, ...]:
+        """Quality signal: the fields a complete article has and this one lacks."""
+        wanted = {
+            "title": self.title,
+            "published_at": self.published_at,
+            "body": self.body,
+            "category": self.category,
+            "author": self.author,
+        }
+        return tuple(name for name, value in wanted.items() if not value)
 
     @property
     def paragraphs(self) -> list[str]:
@@ -71,7 +84,8 @@ class Article:
             "images": [{"src": i.src, "caption": i.caption} for i in self.images],
             "source": self.source,
             "modified_at": _iso(self.modified_at),
-            "layout": self.layout,
+            "extraction_method": self.extraction_method,
+            "missing_fields": list(self.missing_fields),
         }
 
     def replace(self, **changes: Any) -> Article:
@@ -146,8 +160,13 @@ class CrawlSummary:
     rechecked: int = 0
     retried_failures: int = 0
     gone: int = 0
+    records_fallback: int = 0
+    records_missing_date: int = 0
+    records_missing_title: int = 0
+    records_short_body: int = 0
     elapsed_s: float = 0.0
     error: str | None = None
+    warning: str | None = None
     failures: list[str] = field(default_factory=list)
     """A few ``url: reason`` lines for the summary (all of them are in ``fetch_errors``)."""
 
@@ -169,6 +188,10 @@ class CrawlSummary:
                 "rechecked",
                 "retried_failures",
                 "gone",
+                "records_fallback",
+                "records_missing_date",
+                "records_missing_title",
+                "records_short_body",
             )
         }
 

@@ -20,6 +20,7 @@ max_articles               BAOLAOCAI_MAX_ARTICLES        unlimited (0 = unlimite
 max_listing_pages          BAOLAOCAI_MAX_LISTING_PAGES   5 pages per category
 listing_margin             BAOLAOCAI_LISTING_MARGIN      1 page of stored articles still read
 recheck_days               BAOLAOCAI_RECHECK_DAYS        3 days of articles rechecked per run
+drift_threshold            BAOLAOCAI_DRIFT_THRESHOLD     0.2 (share of degraded records that warns)
 batch_size                 BAOLAOCAI_BATCH_SIZE          25 articles per fetch/parse/load batch
 max_response_bytes         BAOLAOCAI_MAX_RESPONSE_BYTES  10 MiB per response
 =========================  ============================  ==================================
@@ -51,6 +52,7 @@ DEFAULT_MAX_LISTING_PAGES = 5
 DEFAULT_BATCH_SIZE = 25
 DEFAULT_LISTING_MARGIN = 1
 DEFAULT_RECHECK_DAYS = 3.0
+DEFAULT_DRIFT_THRESHOLD = 0.2
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 ENV_PREFIX = "BAOLAOCAI_"
 
@@ -74,6 +76,7 @@ class Settings:
     max_listing_pages: int = DEFAULT_MAX_LISTING_PAGES
     listing_margin: int = DEFAULT_LISTING_MARGIN
     recheck_days: float = DEFAULT_RECHECK_DAYS
+    drift_threshold: float = DEFAULT_DRIFT_THRESHOLD
     batch_size: int = DEFAULT_BATCH_SIZE
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
@@ -90,6 +93,7 @@ class Settings:
         _check(self.batch_size >= 1, "batch_size must be at least 1")
         _check(self.listing_margin >= 0, "listing_margin must be 0 or more")
         _check(self.recheck_days >= 0, "recheck_days must be 0 (no rechecks) or more")
+        _check(0 <= self.drift_threshold <= 1, "drift_threshold must be between 0 and 1")
         _check(self.max_response_bytes >= 1024, "max_response_bytes must be at least 1024")
         _check(bool(self.db_path), "the database path must not be empty")
 
@@ -118,6 +122,7 @@ _ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MAX_LISTING_PAGES": ("max_listing_pages", int),
     "LISTING_MARGIN": ("listing_margin", int),
     "RECHECK_DAYS": ("recheck_days", float),
+    "DRIFT_THRESHOLD": ("drift_threshold", float),
     "BATCH_SIZE": ("batch_size", int),
     "MAX_RESPONSE_BYTES": ("max_response_bytes", int),
 }

@@ -14,6 +14,7 @@ Figures come from the server's request log, not from the crawler's own counters.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import tempfile
@@ -30,6 +31,10 @@ def max_per_window(starts: list[float], window: float = 1.0) -> int:
             lo += 1
         best = max(best, hi - lo + 1)
     return best
+
+
+def min_gap(starts: list[float]) -> float:
+    return min((b - a for a, b in itertools.pairwise(starts)), default=0.0)
 
 
 def main() -> None:
@@ -99,7 +104,8 @@ def main() -> None:
         ("article requests", len(article_reqs)),
         ("requests per stored article", f"{len(log) / max(1, summary['articles_new']):.2f}"),
         ("retries (crawler)", summary["retries"]),
-        ("max requests in any 1 s window", max_per_window(starts)),
+        ("max requests started in any 1 s window", max_per_window(starts)),
+        ("smallest gap between request starts", f"{min_gap(starts):.3f} s"),
         ("max requests in flight", max_in_flight),
         ("elapsed", f"{elapsed:.0f} s"),
         ("second run: requests", len(second_log)),

@@ -12,16 +12,19 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from baolaocai.errors import BaoLaoCaiError, CrawlError
 from baolaocai.models import CrawlState, CrawlSummary, Failure, FetchedPage
+from baolaocai.report import drift_report, run_report
 from baolaocai.settings import Settings, load_settings
 from scrapers.discovery import DiscoveryOptions, DiscoveryOutcome, discover_site
 from scrapers.fetch import Fetcher, FetchStats, build_client
@@ -29,6 +32,7 @@ from scrapers.plan import plan_work
 from scrapers.politeness import RequestPacer, RobotsRules
 from transforms.dates import SITE_TZ
 from transforms.pipeline import process_pages
+from transforms.quality import QualityReport, assess, drift_warning
 from warehouse.db import write_connection
 from warehouse.load import LoadCounts, finish_run, load_batch, record_failures, start_run
 from warehouse.state import GONE_STATUSES, mark_interrupted_runs, read_crawl_state
@@ -86,10 +90,17 @@ def fetch_batch(
     return asyncio.run(run())
 
 
+@dataclass
+class BatchResult:
+    counts: LoadCounts
+    failures: list[str]
+    quality: QualityReport
+    changed: list[tuple[str, str, str | None, str]]
+    """(kind, title, category, url) of the new and updated articles."""
+
+
 @task(name="load-batch", cache_policy=NO_CACHE)
-def load_pages(
-    settings: Settings, run_id: str, pages: list[FetchedPage]
-) -> tuple[LoadCounts, list[str]]:
+def load_pages(settings: Settings, run_id: str, pages: list[FetchedPage]) -> BatchResult:
     """Parse, clean and validate the pages, then store them in one transaction."""
     staged, failures = process_pages(pages)
     with write_connection(settings.db_path) as con:
@@ -101,7 +112,34 @@ def load_pages(
             articles=staged,
             failures=failures,
         )
-    return counts, [f"{f.url}: {f.error}" for f in failures]
+    by_id = {s.article.article_id: s.article for s in staged}
+    changed = [
+        (kind, by_id[aid].title or "", by_id[aid].category, by_id[aid].url or "")
+        for aid, kind in counts.changed
+    ]
+    return BatchResult(
+        counts,
+        [f"{f.url}: {f.error}" for f in failures],
+        assess(s.article for s in staged),
+        changed,
+    )
+
+
+@task(name="publish-report", cache_policy=NO_CACHE)
+def publish_report(
+    summary: CrawlSummary, changed: list[tuple[str, str, str | None, str]], examples: list[str]
+) -> None:
+    create_markdown_artifact(
+        key="crawl-report",
+        markdown=run_report(summary, changed),
+        description=f"crawl {summary.run_id}: {summary.status}",
+    )
+    if summary.warning:
+        create_markdown_artifact(
+            key="layout-drift",
+            markdown=drift_report(summary, examples),
+            description="the site's layout seems to have changed",
+        )
 
 
 @task(name="store-failures", cache_policy=NO_CACHE)
@@ -120,6 +158,7 @@ def close_run(settings: Settings, summary: CrawlSummary) -> None:
             status=summary.status,
             counters=summary.counters(),
             error=summary.error,
+            warning=summary.warning,
         )
 
 
@@ -172,6 +211,8 @@ def crawl(
     )
     state = open_run(settings, summary.run_id, recheck_after)
     pacer = RequestPacer(settings.rate)
+    quality = QualityReport()
+    changed: list[tuple[str, str, str | None, str]] = []
     try:
         options = DiscoveryOptions(
             max_listing_pages=settings.max_listing_pages,
@@ -210,13 +251,16 @@ def crawl(
             validators = {u: plan.validators[u] for u in batch if u in plan.validators}
             pages, stats = fetch_batch(settings, pacer, outcome.robots, batch, validators)
             _add_stats(summary, stats)
-            counts, failures = load_pages(settings, summary.run_id, pages)
-            summary.articles_new += counts.new
-            summary.articles_updated += counts.updated
-            summary.articles_unchanged += counts.unchanged
-            summary.articles_failed += counts.failed
+            result = load_pages(settings, summary.run_id, pages)
+            summary.articles_new += result.counts.new
+            summary.articles_updated += result.counts.updated
+            summary.articles_unchanged += result.counts.unchanged
+            summary.articles_failed += result.counts.failed
             summary.gone += sum(1 for p in pages if p.status in GONE_STATUSES)
-            summary.failures.extend(failures[: max(0, MAX_FAILURES_SHOWN - len(summary.failures))])
+            room = max(0, MAX_FAILURES_SHOWN - len(summary.failures))
+            summary.failures.extend(result.failures[:room])
+            quality.add(result.quality)
+            changed.extend(result.changed)
             transient = [p for p in pages if p.transient]
             if len(pages) >= ABORT_MIN_ATTEMPTS and len(transient) >= ABORT_FAILURE_SHARE * len(
                 pages
@@ -226,6 +270,10 @@ def crawl(
                     "stopped early so as not to hammer the site"
                 )
         summary.status = "completed"
+        summary.warning = drift_warning(quality, settings.drift_threshold)
+        if summary.warning:
+            summary.status = "warning"
+            logger.warning("%s; e.g. %s", summary.warning, "; ".join(quality.examples[:3]))
     except BaoLaoCaiError as exc:
         summary.status = "failed"
         summary.error = exc.message
@@ -235,8 +283,15 @@ def crawl(
         summary.elapsed_s = round(time.monotonic() - started, 2)
         close_run(settings, summary)
         raise
+    summary.records_fallback = quality.fallback
+    summary.records_missing_date = quality.missing_date
+    summary.records_missing_title = quality.missing_title
+    summary.records_short_body = quality.short_body
     summary.elapsed_s = round(time.monotonic() - started, 2)
     close_run(settings, summary)
+    publish_report(summary, changed, quality.examples)
     if summary.status == "failed":
         return Failed(message=summary.error or "crawl failed", data=summary.to_dict())
+    if summary.status == "warning":
+        return Completed(name="Warning", message=summary.warning, data=summary.to_dict())
     return Completed(message="crawl completed", data=summary.to_dict())

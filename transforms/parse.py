@@ -23,7 +23,8 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import Comment
 
 from baolaocai.errors import ParseError
 from baolaocai.models import Article, Image
@@ -38,6 +39,8 @@ from transforms.text import fold_key, normalize_or_none, normalize_text
 
 LAYOUT_EPI = "epi"
 LAYOUT_LEGACY = "legacy"
+LAYOUT_DENSITY = "density"
+_MIN_DENSE_CHARS = 200
 _TITLE_SUFFIX_RE = re.compile(
     r"\s*[|\-–—]\s*(Báo Lào Cai|baolaocai\.vn|Báo điện tử Lào Cai)\s*$", re.I
 )
@@ -74,14 +77,18 @@ def parse_article(
     soup = BeautifulSoup(html, "lxml")
     meta = read_metadata(soup)
     page_url = _page_url(url, meta, fallback_url)
+    legacy = _looks_legacy(soup, profile)
     for el in soup.select(profile.remove):
         el.decompose()
 
     body_el = _first(soup, profile.select("body"))
+    base = page_url or SITE_URL + "/"
     if body_el is not None:
-        parts = _parse_epi(soup, body_el, meta, profile, page_url or SITE_URL + "/")
+        parts = _parse_epi(soup, body_el, meta, profile, base)
+    elif legacy:
+        parts = _parse_legacy(soup, meta, profile, base)
     else:
-        parts = _parse_legacy(soup, meta, profile, page_url or SITE_URL + "/")
+        parts = _parse_density(soup, meta, profile, base)
     if not parts.title and not parts.paragraphs:
         raise ParseError("no article title or text found", url=url)
     return Article(
@@ -97,15 +104,15 @@ def parse_article(
         images=tuple(parts.images),
         source=parts.source,
         modified_at=parts.modified_at,
-        layout=parts.layout,
+        extraction_method=parts.method,
     )
 
 
 class _Parts:
     """Mutable scratch record filled by the layout readers."""
 
-    def __init__(self, layout: str) -> None:
-        self.layout = layout
+    def __init__(self, method: str) -> None:
+        self.method = method
         self.title: str | None = None
         self.sapo: str | None = None
         self.paragraphs: list[str] = []
@@ -340,6 +347,68 @@ def _parse_epi(
     if parts.sapo:
         sapo_key = fold_key(parts.sapo)
         blocks = [b for b in blocks if not (b.kind == "text" and fold_key(b.text) == sapo_key)]
+    _collect(blocks, parts, profile)
+    return parts
+
+
+def _looks_legacy(soup: BeautifulSoup, profile: SiteProfile) -> bool:
+    """The 2023 front end: Nuxt assets, or its furniture ("Gửi cho bạn bè" …) on the page."""
+    if any(soup.select_one(sel) is not None for sel in profile.select("legacy_markers")):
+        return True
+    texts = (normalize_text(t) for t in soup.stripped_strings)
+    return any(profile.is_legacy_phrase(t) for t in texts if len(t) < 40)
+
+
+def _densest(root: Tag) -> Tag:
+    """The element whose own paragraphs hold the most text (links discounted)."""
+    best, best_score = root, 0
+    for el in root.find_all(["div", "section", "article", "main", "td"]):
+        score = 0
+        for child in el.children:
+            if isinstance(child, Tag) and child.name in ("p", "h2", "h3", "blockquote", "ul", "ol"):
+                text = len(child.get_text(" ", strip=True))
+                links = sum(len(a.get_text(" ", strip=True)) for a in child.find_all("a"))
+                score += max(0, text - 2 * links)
+            elif isinstance(child, NavigableString) and not isinstance(child, Comment):
+                score += len(child.strip())
+        if score > best_score:
+            best, best_score = el, score
+    return best if best_score >= _MIN_DENSE_CHARS else root
+
+
+def _parse_density(soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url: str) -> _Parts:
+    """Fallback for an unknown layout: the densest text container, read block by block."""
+    parts = _Parts(LAYOUT_DENSITY)
+    parts.title = _title(soup, meta, profile)
+    parts.sapo = _text_of(soup, profile.select("sapo"))
+    parts.published_at, parts.modified_at = _dates(soup, meta, profile)
+    parts.category = _category(soup, meta, profile)
+    parts.tags = _tags(soup, meta, profile)
+    parts.author = _author(soup, meta, profile)
+    root = soup.body or soup
+    for el in root.select(profile.page_furniture):
+        if not el.decomposed:
+            el.decompose()
+    container = _densest(root)
+    for el in container.select(profile.remove_in_body):
+        el.decompose()
+    _drop_marked_sections(container, profile)
+    blocks: list[Block] = []
+    title_key = fold_key(parts.title or "")
+    sapo_key = fold_key(parts.sapo or "")
+    for block in linearize(container, profile, url):
+        if block.kind == "text":
+            key = fold_key(block.text)
+            if profile.is_section_marker(block.text) or profile.is_footer(block.text):
+                if any(b.kind == "text" for b in blocks):
+                    break
+                continue
+            if key in (title_key, sapo_key) or block.tag == "h1":
+                continue
+            if parts.published_at is None and looks_like_dateline(block.text):
+                parts.published_at = parse_vietnamese_datetime(block.text)
+                continue
+        blocks.append(block)
     _collect(blocks, parts, profile)
     return parts
 

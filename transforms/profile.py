@@ -16,6 +16,8 @@ from baolaocai.errors import ConfigError
 from transforms.text import fold_key
 
 DEFAULT_PROFILE_PATH = Path(__file__).with_name("baolaocai.toml")
+_MAX_PHRASE_WORDS = 6
+_MAX_FURNITURE_WORDS = 24
 
 
 @dataclass(frozen=True)
@@ -33,13 +35,27 @@ class SiteProfile:
     source_exclude_re: re.Pattern[str]
     byline_prefix_re: re.Pattern[str]
     organisation_keys: frozenset[str]
+    legacy_phrase_keys: frozenset[str]
 
     def select(self, group: str) -> tuple[str, ...]:
         return self.selectors[group]
 
     def is_phrase(self, text: str) -> bool:
-        """The whole block is a furniture phrase (``Chia sẻ``, ``Các tin khác:``)."""
-        return fold_key(text) in self.phrase_keys
+        """The whole block is furniture: one phrase (``Các tin khác:``) or a run of them
+        (a share bar read as one block: ``Chia sẻ Zalo Facebook``)."""
+        if fold_key(text) in self.phrase_keys:
+            return True
+        words = text.split()
+        if not words or len(words) > _MAX_FURNITURE_WORDS:
+            return False
+        # reachable[i]: the first i words split into whole phrases.
+        reachable = [True] + [False] * len(words)
+        for end in range(1, len(words) + 1):
+            reachable[end] = any(
+                reachable[start] and fold_key(" ".join(words[start:end])) in self.phrase_keys
+                for start in range(max(0, end - _MAX_PHRASE_WORDS), end)
+            )
+        return reachable[-1]
 
     def is_section_marker(self, text: str) -> bool:
         """The block opens a list of other articles (``Các tin khác``, ``Xem nhiều nhất``)."""
@@ -47,6 +63,9 @@ class SiteProfile:
         return any(
             key == m or (key.startswith(m) and len(key) <= len(m) + 2) for m in self.marker_keys
         )
+
+    def is_legacy_phrase(self, text: str) -> bool:
+        return fold_key(text) in self.legacy_phrase_keys
 
     def is_footer(self, text: str) -> bool:
         return bool(self.footer_re.search(text))
@@ -80,6 +99,7 @@ def load_profile(path: Path = DEFAULT_PROFILE_PATH) -> SiteProfile:
             "breadcrumbs",
             "picture",
             "caption",
+            "legacy_markers",
         )
     }
     prefixes = sorted(_need(bp, "byline_prefixes", "boilerplate"), key=len, reverse=True)
@@ -103,6 +123,9 @@ def load_profile(path: Path = DEFAULT_PROFILE_PATH) -> SiteProfile:
         ),
         byline_prefix_re=re.compile(
             r"^(?:" + "|".join(re.escape(p) for p in prefixes) + r")\s*[:\-–—]\s*", re.IGNORECASE
+        ),
+        legacy_phrase_keys=frozenset(
+            fold_key(p) for p in _need(bp, "legacy_phrases", "boilerplate")
         ),
         organisation_keys=frozenset(
             fold_key(o) for o in _need(bp, "organisation_names", "boilerplate")

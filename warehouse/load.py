@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
@@ -42,7 +42,10 @@ ARTICLE_COLUMNS = (
     "category",
     "tags",
     "source",
-    "layout",
+    "extraction_method",
+    "body_chars",
+    "paragraph_count",
+    "missing_fields",
     "word_count",
     "image_count",
     "content_hash",
@@ -55,6 +58,8 @@ class LoadCounts:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
+    changed: list[tuple[int, str]] = field(default_factory=list)
+    """``(article_id, 'new' | 'updated')`` of the articles this batch stored."""
 
     def add(self, other: LoadCounts) -> None:
         self.new += other.new
@@ -77,7 +82,10 @@ def _article_row(staged: StagedArticle) -> tuple[object, ...]:
         a.category,
         list(a.tags),
         a.source,
-        a.layout,
+        a.extraction_method,
+        len(a.body),
+        len(a.paragraphs),
+        list(a.missing_fields),
         len(a.body.split()),
         len(a.images),
         staged.content_hash,
@@ -92,8 +100,11 @@ def load_batch(
     pages: Sequence[FetchedPage],
     articles: Sequence[StagedArticle],
     failures: Sequence[Failure],
+    touch_unchanged: bool = True,
 ) -> LoadCounts:
     """Store one batch (raw pages, articles, images, revisions, errors) atomically.
+
+    ``touch_unchanged=False`` (a reparse, which sees no site) leaves ``last_seen_at``.
 
     Pages answered ``304 Not Modified`` count as unchanged: their article's
     ``last_seen_at`` moves on. Loading a page resolves its earlier fetch errors.
@@ -105,9 +116,12 @@ def load_batch(
     with transaction(con):
         _store_raw(con, run_id, pages)
         if unique:
-            counts.new, counts.updated, counts.unchanged = _merge_articles(
-                con, run_id, seen_at, unique
+            counts.changed = _merge_articles(
+                con, run_id, seen_at, unique, touch_unchanged=touch_unchanged
             )
+            counts.new = sum(1 for _, kind in counts.changed if kind == "new")
+            counts.updated = sum(1 for _, kind in counts.changed if kind == "updated")
+            counts.unchanged = len(unique) - len(counts.changed)
         if not_modified:
             con.execute(
                 "UPDATE articles SET last_seen_at = ? WHERE list_contains(?, url)",
@@ -173,14 +187,22 @@ def _store_raw(con: duckdb.DuckDBPyConnection, run_id: str, pages: Sequence[Fetc
 
 
 def _merge_articles(
-    con: duckdb.DuckDBPyConnection, run_id: str, seen_at: datetime, staged: Sequence[StagedArticle]
-) -> tuple[int, int, int]:
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    seen_at: datetime,
+    staged: Sequence[StagedArticle],
+    *,
+    touch_unchanged: bool = True,
+) -> list[tuple[int, str]]:
     con.execute("CREATE OR REPLACE TEMP TABLE stage_articles AS SELECT * FROM articles LIMIT 0")
     placeholders = ", ".join("?" for _ in ARTICLE_COLUMNS)
     con.executemany(
         f"INSERT INTO stage_articles ({', '.join(ARTICLE_COLUMNS)}, version, first_seen_at,"
         f" last_seen_at, updated_at, run_id) VALUES ({placeholders}, 1, ?, ?, ?, ?)",
-        [(*_article_row(s), seen_at, seen_at, seen_at, run_id) for s in staged],
+        [
+            (*_article_row(s), seen_at, seen_at if touch_unchanged else None, seen_at, run_id)
+            for s in staged
+        ],
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_images (article_id BIGINT, position INTEGER,"
@@ -216,6 +238,10 @@ def _merge_articles(
         " WHERE k.kind IN ('new', 'updated')"
     )
     con.execute(
+        "UPDATE stage_articles SET last_seen_at = updated_at WHERE last_seen_at IS NULL"
+        " AND article_id IN (SELECT article_id FROM stage_kind WHERE kind = 'new')"
+    )
+    con.execute(
         "MERGE INTO articles a USING ("
         "  SELECT s.* FROM stage_articles s JOIN stage_kind k USING (article_id)"
         "  WHERE k.kind IN ('new', 'updated')) s"
@@ -223,16 +249,20 @@ def _merge_articles(
         " WHEN MATCHED THEN UPDATE SET url = s.url, title = s.title, sapo = s.sapo,"
         "  body = s.body, author = s.author, published_at = s.published_at,"
         "  modified_at = s.modified_at, category = s.category, tags = s.tags,"
-        "  source = s.source, layout = s.layout, word_count = s.word_count,"
+        "  source = s.source, extraction_method = s.extraction_method,"
+        "  body_chars = s.body_chars, paragraph_count = s.paragraph_count,"
+        "  missing_fields = s.missing_fields, word_count = s.word_count,"
         "  image_count = s.image_count, content_hash = s.content_hash, version = s.version,"
-        "  last_seen_at = s.last_seen_at, updated_at = s.updated_at, run_id = s.run_id"
+        "  last_seen_at = coalesce(s.last_seen_at, a.last_seen_at), updated_at = s.updated_at,"
+        "  run_id = s.run_id"
         " WHEN NOT MATCHED THEN INSERT BY NAME"
     )
-    con.execute(
-        "UPDATE articles SET last_seen_at = ? FROM stage_kind k"
-        " WHERE articles.article_id = k.article_id AND k.kind = 'unchanged'",
-        [seen_at],
-    )
+    if touch_unchanged:
+        con.execute(
+            "UPDATE articles SET last_seen_at = ? FROM stage_kind k"
+            " WHERE articles.article_id = k.article_id AND k.kind = 'unchanged'",
+            [seen_at],
+        )
     con.execute(
         "DELETE FROM article_images WHERE article_id IN"
         " (SELECT article_id FROM stage_kind WHERE kind IN ('new', 'updated'))"
@@ -241,12 +271,10 @@ def _merge_articles(
         "INSERT INTO article_images SELECT i.* FROM stage_images i"
         " JOIN stage_kind k USING (article_id) WHERE k.kind IN ('new', 'updated')"
     )
-    row = con.execute(
-        "SELECT count(*) FILTER (kind = 'new'), count(*) FILTER (kind = 'updated'),"
-        " count(*) FILTER (kind = 'unchanged') FROM stage_kind"
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1]), int(row[2])
+    rows = con.execute(
+        "SELECT article_id, kind FROM stage_kind WHERE kind <> 'unchanged' ORDER BY article_id"
+    ).fetchall()
+    return [(int(aid), str(kind)) for aid, kind in rows]
 
 
 # -- crawl runs -------------------------------------------------------------------------------
@@ -266,6 +294,10 @@ RUN_COUNTERS = (
     "rechecked",
     "retried_failures",
     "gone",
+    "records_fallback",
+    "records_missing_date",
+    "records_missing_title",
+    "records_short_body",
 )
 
 
@@ -293,10 +325,13 @@ def finish_run(
     status: str,
     counters: dict[str, int],
     error: str | None,
+    warning: str | None = None,
 ) -> None:
     sets = ", ".join(f"{name} = ?" for name in RUN_COUNTERS)
+    values = [int(counters.get(n, 0)) for n in RUN_COUNTERS]
     with transaction(con):
         con.execute(
-            f"UPDATE crawl_runs SET finished_at = ?, status = ?, error = ?, {sets} WHERE run_id = ?",
-            [finished_at, status, error, *(int(counters.get(n, 0)) for n in RUN_COUNTERS), run_id],
+            f"UPDATE crawl_runs SET finished_at = ?, status = ?, error = ?, warning = ?, {sets}"
+            " WHERE run_id = ?",
+            [finished_at, status, error, warning, *values, run_id],
         )

@@ -39,8 +39,8 @@ def test_url_is_found_in_the_page_when_not_given(expected_file: Path) -> None:
 
 
 def test_both_layouts_are_bundled() -> None:
-    layouts = {
-        parse_article((SITE_DIR / f"{c.stem}.html").read_text(encoding="utf-8")).layout
+    methods = {
+        parse_article((SITE_DIR / f"{c.stem}.html").read_text(encoding="utf-8")).extraction_method
         for c in CASES
     }
-    assert layouts == {"epi", "legacy"}
+    assert methods == {"epi", "legacy"}

@@ -68,7 +68,7 @@ def test_seed_layout_as_html_with_figure() -> None:
         "<figcaption>Toàn cảnh hội nghị</figcaption></figure>"
     )
     article = parse_article(html, "https://baolaocai.vn/hoi-nghi-khuyen-nong-post371234.html")
-    assert article.layout == "legacy"
+    assert article.extraction_method == "legacy"
     assert article.article_id == 371234
     assert article.published_at is not None
     assert article.published_at.isoformat() == "2023-04-07T00:00:00+07:00"

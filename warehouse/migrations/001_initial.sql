@@ -26,7 +26,10 @@ CREATE TABLE articles (
     category      VARCHAR,
     tags          VARCHAR[] NOT NULL,
     source        VARCHAR,
-    layout        VARCHAR,               -- which extractor read it: epi | legacy
+    extraction_method VARCHAR,           -- which extractor read it: epi | legacy | density
+    body_chars    INTEGER NOT NULL,      -- quality signals: body length, paragraphs,
+    paragraph_count INTEGER NOT NULL,    -- and the fields the page did not yield
+    missing_fields VARCHAR[] NOT NULL,
     word_count    INTEGER NOT NULL,
     image_count   INTEGER NOT NULL,
     content_hash  VARCHAR NOT NULL,      -- sha256 of the cleaned record

@@ -11,3 +11,10 @@ CREATE VIEW open_fetch_errors AS
     SELECT e.* FROM fetch_errors e
     WHERE e.resolved_at IS NULL
       AND e.failed_at = (SELECT max(f.failed_at) FROM fetch_errors f WHERE f.url = e.url);
+
+-- Extraction quality of the run's records (the layout-drift alarm) and its warning.
+ALTER TABLE crawl_runs ADD COLUMN records_fallback INTEGER DEFAULT 0;
+ALTER TABLE crawl_runs ADD COLUMN records_missing_date INTEGER DEFAULT 0;
+ALTER TABLE crawl_runs ADD COLUMN records_missing_title INTEGER DEFAULT 0;
+ALTER TABLE crawl_runs ADD COLUMN records_short_body INTEGER DEFAULT 0;
+ALTER TABLE crawl_runs ADD COLUMN warning VARCHAR;
