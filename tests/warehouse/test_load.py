@@ -32,7 +32,7 @@ def _article(
         tags=("Bắc Hà", "chợ phiên"),
         images=(Image("https://cdn.baolaocai.vn/images/a/1.jpg", "Ảnh"),),
         source=None,
-        layout="epi",
+        extraction_method="epi",
     )
 
 
