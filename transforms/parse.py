@@ -287,7 +287,27 @@ def _split_trailer(
 
 
 def _is_noise(block: Block, profile: SiteProfile) -> bool:
-    return profile.is_phrase(block.text) or profile.is_footer(block.text)
+    return (
+        profile.is_phrase(block.text)
+        or profile.is_footer(block.text)
+        or _is_related_link_line(block, profile)
+    )
+
+
+_MARKER_PREFIX_RE = re.compile(r"^([^:：]{2,30})[:：]\s*(.+)$")
+
+
+def _is_related_link_line(block: Block, profile: SiteProfile) -> bool:
+    """``Xem thêm: <a>Another article</a>``: a pointer to other news inside the body.
+
+    Only when the words after the marker are (almost all) link text; a sentence that
+    merely starts with "Xem thêm" is real text.
+    """
+    match = _MARKER_PREFIX_RE.match(block.text)
+    if not match or block.element is None or not profile.is_section_marker(match.group(1)):
+        return False
+    link_text = sum(len(a.get_text(" ", strip=True)) for a in block.element.find_all("a"))
+    return link_text >= 0.8 * len(match.group(2))
 
 
 def _drop_marked_sections(root: Tag, profile: SiteProfile) -> None:
@@ -307,9 +327,11 @@ def _collect(blocks: list[Block], parts: _Parts, profile: SiteProfile) -> None:
         if block.kind == "image":
             assert block.src is not None
             parts.images.append(Image(block.src, normalize_or_none(block.text)))
-        elif block.in_caption and parts.images and parts.images[-1].caption is None:
-            last = parts.images[-1]
-            parts.images[-1] = Image(last.src, block.text)
+        elif block.in_caption:
+            # A caption: of the picture before it, or of a video/embed (never body text).
+            if parts.images and parts.images[-1].caption is None:
+                last = parts.images[-1]
+                parts.images[-1] = Image(last.src, block.text)
         elif not _is_noise(block, profile):
             text_blocks.append(block)
     text_blocks, trailing_author, source = _split_trailer(text_blocks, profile)
@@ -335,7 +357,7 @@ def _parse_epi(
 ) -> _Parts:
     parts = _Parts(LAYOUT_EPI)
     parts.title = _title(soup, meta, profile)
-    parts.sapo = _text_of(soup, profile.select("sapo"))
+    parts.sapo = _text_of(soup, profile.select("sapo")) or _described_sapo(meta, body_el)
     parts.published_at, parts.modified_at = _dates(soup, meta, profile)
     parts.category = _category(soup, meta, profile)
     parts.tags = _tags(soup, meta, profile)
@@ -411,6 +433,18 @@ def _parse_density(soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, ur
         blocks.append(block)
     _collect(blocks, parts, profile)
     return parts
+
+
+def _described_sapo(meta: PageMeta, body_el: Tag) -> str | None:
+    """EPI pages without a visible sapo: the description the CMS wrote into the head is
+    the lead, unless it merely repeats the start of the body."""
+    description = meta.get("og:description", "description") or jsonld_text(
+        meta.jsonld, "description"
+    )
+    if not description:
+        return None
+    body_start = fold_key(normalize_text(body_el.get_text(" "))[: len(description) + 20])
+    return None if body_start.startswith(fold_key(description)[:60]) else description
 
 
 def _parse_legacy(soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url: str) -> _Parts:

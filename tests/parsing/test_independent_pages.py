@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from baolaocai.settings import SITE_URL
+from scrapers.fetch import decode_html
 from transforms.parse import parse_article
 
 ROOT = Path(__file__).parent / "independent"
@@ -23,7 +24,8 @@ def test_independent_page(expected_file: Path) -> None:
     expected = json.loads(expected_file.read_text(encoding="utf-8"))
     page = ROOT / "pages" / f"{expected_file.stem}.html"
     # As `baolaocai parse FILE` does: no URL given, the file name is the last resort.
-    got = parse_article(page.read_text(encoding="utf-8"), fallback_url=f"{SITE_URL}/{page.name}")
+    html = decode_html(page.read_bytes(), None)  # as `baolaocai parse` reads a saved page
+    got = parse_article(html, fallback_url=f"{SITE_URL}/{page.name}")
     contract = got.to_contract()
     for key, value in expected.items():
         assert contract[key] == value, f"{key} differs"
