@@ -136,7 +136,7 @@ class SiteServer:
         finally:
             with self._lock:
                 self._in_flight -= 1
-                self.requests.append(
+                self._requests.append(
                     RequestRecord(
                         handler.command,
                         handler.path,

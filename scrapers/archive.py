@@ -1,0 +1,107 @@
+"""The site's archive by month, for backfills: monthly child sitemaps and their articles.
+
+EPI-CMS sites publish a sitemap index (named in robots.txt) whose children cover one
+month each (``…/sitemaps/2024-03.xml`` or similar, with ``<lastmod>``). A backfill walks
+them month by month. When a site has no such index, :func:`month_sitemaps` returns an
+empty list and the caller falls back to category pagination bounded by ``since``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from baolaocai.errors import CrawlError
+from baolaocai.settings import SITE_URL
+from scrapers.discovery import SitemapEntry, parse_sitemap
+from scrapers.fetch import Fetcher
+from scrapers.robots import fetch_robots
+from scrapers.urls import article_id, canonical_article_url, canonicalize
+
+_MONTH_RE = re.compile(r"(20\d{2})[-_/]?(0[1-9]|1[0-2])(?!\d)")
+MAX_SITEMAP_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class MonthSitemap:
+    month: date
+    """The first day of the month the sitemap covers."""
+    url: str
+    lastmod: datetime | None = None
+
+
+def month_of(entry: SitemapEntry) -> date | None:
+    """The month a child sitemap covers: from its URL (``2024-03``), else its lastmod."""
+    match = _MONTH_RE.search(entry.loc.rsplit("/", 1)[-1]) or _MONTH_RE.search(entry.loc)
+    if match:
+        return date(int(match.group(1)), int(match.group(2)), 1)
+    if entry.lastmod is not None:
+        return date(entry.lastmod.year, entry.lastmod.month, 1)
+    return None
+
+
+def months_between(start: date, end: date) -> list[date]:
+    months, current = [], date(start.year, start.month, 1)
+    while current <= end:
+        months.append(current)
+        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    return months
+
+
+async def month_sitemaps(fetcher: Fetcher, start: date, end: date) -> list[MonthSitemap]:
+    """Monthly child sitemaps overlapping ``[start, end]``, oldest first.
+
+    Reads robots.txt (its rules then govern every request of the fetcher) and the sitemap
+    indexes it names. Raises :class:`CrawlError` if the site cannot be reached at all.
+    """
+    fetcher.robots = await fetch_robots(fetcher)
+    if fetcher.robots.crawl_delay:
+        fetcher.pacer.set_min_interval(fetcher.robots.crawl_delay)
+    base_url = fetcher.settings.base_url
+    wanted = set(months_between(start, end))
+    queue = [(u, 0) for u in fetcher.robots.sitemaps] or [(SITE_URL + "/sitemap.xml", 0)]
+    found: dict[date, MonthSitemap] = {}
+    seen: set[str] = set()
+    answered = False
+    while queue:
+        raw, depth = queue.pop(0)
+        url = canonicalize(raw, SITE_URL, base_url)
+        if url is None or url in seen or depth > MAX_SITEMAP_DEPTH:
+            continue
+        seen.add(url)
+        page = await fetcher.fetch(url)
+        if not page.ok or page.html is None:
+            continue
+        answered = True
+        children, _ = parse_sitemap(page.html)
+        for child in children:
+            month = month_of(child)
+            if month is None:
+                queue.append((child.loc, depth + 1))  # an index of indexes
+            elif month in wanted and month not in found:
+                child_url = canonicalize(child.loc, SITE_URL, base_url)
+                if child_url:
+                    found[month] = MonthSitemap(month, child_url, child.lastmod)
+    if not answered and not found:
+        home = await fetcher.fetch(SITE_URL + "/")
+        if not home.ok:
+            raise CrawlError(f"the site at {base_url} could not be reached ({home.error})")
+    return [found[m] for m in sorted(found)]
+
+
+async def month_articles(fetcher: Fetcher, sitemap: MonthSitemap) -> list[str]:
+    """Canonical article URLs listed in one monthly sitemap (empty if it fails)."""
+    page = await fetcher.fetch(sitemap.url)
+    if not page.ok or page.html is None:
+        raise CrawlError(f"the sitemap {sitemap.url} could not be read ({page.error})")
+    _, entries = parse_sitemap(page.html)
+    urls: dict[int, str] = {}
+    for entry in entries:
+        url = canonical_article_url(
+            canonicalize(entry.loc, SITE_URL, fetcher.settings.base_url) or ""
+        )
+        aid = article_id(url or "")
+        if url and aid is not None:
+            urls.setdefault(aid, url)
+    return list(urls.values())
