@@ -438,3 +438,13 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _register_more() -> None:
+    """Commands kept in their own modules (they import this one's helpers)."""
+    from baolaocai import cli_orchestration
+
+    cli_orchestration.register(app)
+
+
+_register_more()

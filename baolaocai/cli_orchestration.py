@@ -1,0 +1,198 @@
+"""``baolaocai serve`` and ``baolaocai backfill``: schedules and long runs.
+
+Registered on the main app by :func:`register` (see the end of :mod:`baolaocai.cli`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from datetime import date
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from baolaocai.errors import ConfigError
+
+DEFAULT_CRON = "0 * * * *"
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+class RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.1f}/s" if task.speed else "", style="progress.data.speed")
+
+
+class RichProgress:
+    """Months and articles done, rate and ETA, for the backfill's reporter hook."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.months_task: TaskID = progress.add_task("months", total=None)
+        self.articles_task: TaskID = progress.add_task("articles", total=0)
+
+    def months(self, total: int) -> None:
+        self.progress.update(self.months_task, total=total)
+
+    def month_started(self, month: date, articles: int) -> None:
+        task = self.progress.tasks[self.articles_task]
+        self.progress.update(
+            self.articles_task,
+            total=(task.total or 0) + articles,
+            description=f"articles ({month:%Y-%m})",
+        )
+
+    def articles_done(self, n: int) -> None:
+        self.progress.advance(self.articles_task, n)
+
+    def month_done(self, month: date) -> None:
+        self.progress.advance(self.months_task, 1)
+
+
+def register(app: typer.Typer) -> None:
+    from baolaocai import cli
+
+    @app.command("backfill")
+    @cli.friendly_errors
+    def backfill_command(
+        date_from: Annotated[str, typer.Option("--from", help="First day to fill (YYYY-MM-DD).")],
+        date_to: Annotated[
+            str | None, typer.Option("--to", help="Last day to fill [default: today].")
+        ] = None,
+        base_url: Annotated[str | None, typer.Option(help="Site [env BAOLAOCAI_BASE_URL].")] = None,
+        db: Annotated[str | None, typer.Option(help="Warehouse file [env BAOLAOCAI_DB].")] = None,
+        rate: Annotated[float | None, typer.Option(help="Requests per second [default 1].")] = None,
+        concurrency: Annotated[int | None, typer.Option(help="Requests in flight [2].")] = None,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    ) -> None:
+        """Fill the archive back to a date, month by month (resumable), with a progress bar."""
+        start = cli._parse_day(date_from, "--from")
+        end = cli._parse_day(date_to, "--to")
+        assert start is not None
+        if end is not None and end < start:
+            raise ConfigError("--to must not be before --from")
+        settings = cli._settings(base_url=base_url, db_path=db, rate=rate, concurrency=concurrency)
+        from baolaocai.prefect_env import prepare_prefect_env
+
+        prepare_prefect_env(settings.db_path, verbose=verbose)
+        from flows.backfill import backfill
+        from flows.progress import reporting
+
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            RateColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        progress = Progress(*columns, console=cli.out, transient=False)
+        with progress, reporting(RichProgress(progress)):
+            state = backfill(
+                date_from=start,
+                date_to=end,
+                base_url=settings.base_url,
+                db_path=settings.db_path,
+                rate=settings.rate,
+                concurrency=settings.concurrency,
+                return_state=True,
+            )
+        data: dict[str, Any] = state.result(raise_on_failure=False)
+        if not isinstance(data, dict):
+            raise cli.BaoLaoCaiError(f"the backfill ended in state {state.name}: {state.message}")
+        cli.print_summary(data, settings.db_path)
+        cli.out.print(
+            f"months done: {len(data.get('months', []))},"
+            f" already complete: {data.get('months_skipped', 0)}"
+        )
+        if data["status"] not in cli.RUN_OK:
+            raise typer.Exit(cli.EXIT_FAILED)
+
+    @app.command("serve")
+    @cli.friendly_errors
+    def serve_command(
+        cron: Annotated[str, typer.Option(help="When to crawl (cron).")] = DEFAULT_CRON,
+        timezone: Annotated[str, typer.Option(help="Time zone of the cron.")] = DEFAULT_TIMEZONE,
+        interval: Annotated[
+            float | None, typer.Option(help="Crawl every N seconds instead of the cron.")
+        ] = None,
+        base_url: Annotated[str | None, typer.Option(help="Site [env BAOLAOCAI_BASE_URL].")] = None,
+        db: Annotated[str | None, typer.Option(help="Warehouse file [env BAOLAOCAI_DB].")] = None,
+        rate: Annotated[float | None, typer.Option(help="Requests per second [default 1].")] = None,
+        concurrency: Annotated[int | None, typer.Option(help="Requests in flight [2].")] = None,
+        port: Annotated[
+            int | None, typer.Option(help="Port of the local Prefect server [a free one].")
+        ] = None,
+    ) -> None:
+        """Serve the crawl on a schedule (and backfill, reparse on demand) until stopped.
+
+        Without PREFECT_API_URL, starts a local Prefect server on 127.0.0.1 (its own
+        PREFECT_HOME beside the warehouse) and stops it on Ctrl-C or SIGTERM.
+        """
+        settings = cli._settings(base_url=base_url, db_path=db, rate=rate, concurrency=concurrency)
+        if interval is None:
+            from prefect.schedules import validate_cron_string
+
+            try:
+                validate_cron_string(cron)
+            except ValueError:
+                raise ConfigError(f"--cron {cron!r} is not a valid cron expression") from None
+        server = None
+        if "PREFECT_API_URL" not in os.environ:
+            from baolaocai.prefect_server import LocalPrefectServer
+
+            home = Path(settings.db_path).resolve().parent / ".prefect-server"
+            cli.out.print(f"Starting a local Prefect server (PREFECT_HOME={home}) …")
+            server = LocalPrefectServer(home, port).start()
+            os.environ["PREFECT_API_URL"] = server.api_url
+            cli.out.print(f"Prefect UI: {server.ui_url}   API: {server.api_url}")
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            from baolaocai.prefect_env import prepare_prefect_env
+
+            prepare_prefect_env(settings.db_path)
+            from prefect import serve
+
+            from flows.deployments import build_deployments
+
+            deployments = build_deployments(
+                cron=cron,
+                timezone=timezone,
+                interval_s=interval,
+                parameters={
+                    "base_url": settings.base_url,
+                    "db_path": settings.db_path,
+                    "rate": settings.rate,
+                    "concurrency": settings.concurrency,
+                },
+            )
+            when = f"every {interval:g} s" if interval else f"'{cron}' ({timezone})"
+            cli.out.print(
+                f"Serving crawl/scheduled {when}, backfill/manual, reparse/manual. Ctrl-C to stop."
+            )
+            serve(*deployments, print_starting_message=False)
+        except KeyboardInterrupt:
+            cli.out.print("Stopping …")
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if server is not None:
+                server.stop()
+                cli.out.print("Prefect server stopped.")

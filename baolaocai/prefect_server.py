@@ -1,0 +1,106 @@
+"""A local Prefect server as a child process, for ``baolaocai serve``.
+
+Schedules need a real Prefect server with its scheduler; Prefect's ephemeral mode cannot
+run them. Without ``PREFECT_API_URL`` we start ``prefect server start`` on 127.0.0.1
+with its own ``PREFECT_HOME`` (SQLite) beside the warehouse, wait until it is healthy,
+and stop it — with its whole process group — on exit, Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from baolaocai.errors import BaoLaoCaiError
+
+HEALTH_TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalPrefectServer:
+    def __init__(self, home: Path, port: int | None = None, log_file: Path | None = None) -> None:
+        self.home = home
+        self.port = port or free_port()
+        self.log_file = log_file or home / "server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LocalPrefectServer:
+        self.home.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+        env.update(
+            PREFECT_HOME=str(self.home),
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_SERVER_API_HOST="127.0.0.1",
+            PREFECT_SERVER_API_PORT=str(self.port),
+        )
+        prefect = Path(sys.executable).with_name("prefect")
+        command = [
+            str(prefect) if prefect.exists() else "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        log = self.log_file.open("ab")
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise BaoLaoCaiError(
+                    f"the Prefect server stopped at start (exit {self.process.returncode});"
+                    f" see {self.log_file}"
+                )
+            try:
+                if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise BaoLaoCaiError(f"the Prefect server did not become healthy; see {self.log_file}")
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+        except ProcessLookupError:
+            pass
