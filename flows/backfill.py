@@ -35,6 +35,8 @@ from warehouse.backfill import done_months, record_month
 from warehouse.db import connect, write_connection
 from warehouse.state import read_crawl_state
 
+MONTH_TIMEOUT_S = 4 * 3600  # a month of ~1,000 articles takes well under an hour at 1 req/s
+
 
 @dataclass
 class MonthResult:
@@ -95,7 +97,12 @@ def finish_month(settings: Settings, sitemap: MonthSitemap, result: MonthResult)
         )
 
 
-@flow(name="backfill-month", flow_run_name="backfill-{sitemap.month}", log_prints=False)
+@flow(
+    name="backfill-month",
+    flow_run_name="backfill-{sitemap.month}",
+    log_prints=False,
+    timeout_seconds=MONTH_TIMEOUT_S,
+)
 def backfill_month(
     settings: Settings, pacer: RequestPacer, robots: RobotsRules, sitemap: MonthSitemap, run_id: str
 ) -> MonthResult:

@@ -41,6 +41,8 @@ from warehouse.state import GONE_STATUSES, mark_interrupted_runs, read_crawl_sta
 ABORT_FAILURE_SHARE = 0.8
 ABORT_MIN_ATTEMPTS = 10
 MAX_FAILURES_SHOWN = 5
+# A run that takes longer is stuck: Prefect fails it (the next scheduled run goes on).
+CRAWL_TIMEOUT_S = 6 * 3600
 # Child sitemaps older than the last completed run (minus this slack) are not re-read.
 SITEMAP_SLACK = timedelta(days=1)
 
@@ -61,7 +63,7 @@ def open_run(settings: Settings, run_id: str, recheck_after: datetime | None) ->
         return read_crawl_state(con, recheck_after=recheck_after)
 
 
-@task(name="discover", cache_policy=NO_CACHE)
+@task(name="discover", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=30)
 def discover_articles(
     settings: Settings, pacer: RequestPacer, known: frozenset[int], options: DiscoveryOptions
 ) -> tuple[DiscoveryOutcome, FetchStats]:
@@ -74,7 +76,7 @@ def discover_articles(
     return asyncio.run(run())
 
 
-@task(name="fetch-batch", cache_policy=NO_CACHE)
+@task(name="fetch-batch", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[10, 60])
 def fetch_batch(
     settings: Settings,
     pacer: RequestPacer,
@@ -174,7 +176,7 @@ def _start_of(day: date | None) -> datetime | None:
     return datetime(day.year, day.month, day.day, tzinfo=SITE_TZ) if day else None
 
 
-@flow(name="crawl", log_prints=False, validate_parameters=True)
+@flow(name="crawl", log_prints=False, validate_parameters=True, timeout_seconds=CRAWL_TIMEOUT_S)
 def crawl(
     base_url: str | None = None,
     db_path: str | None = None,
