@@ -39,8 +39,14 @@ def corpus() -> list[tuple[str, str, dict[str, Any]]]:
         cases.append((SITE_DIR / f"{exp.stem}.html", exp))
     for exp in sorted((tests / "independent" / "expected").glob("*.json")):
         cases.append((tests / "independent" / "pages" / f"{exp.stem}.html", exp))
-    return [(decode_html(p.read_bytes(), None), f"{SITE_URL}/{p.name}",
-             json.loads(e.read_text(encoding="utf-8"))) for p, e in cases]
+    return [
+        (
+            decode_html(p.read_bytes(), None),
+            f"{SITE_URL}/{p.name}",
+            json.loads(e.read_text(encoding="utf-8")),
+        )
+        for p, e in cases
+    ]
 
 
 def ours(html: str, url: str) -> dict[str, Any]:
@@ -52,8 +58,14 @@ def ours(html: str, url: str) -> dict[str, Any]:
 def trafilatura_extract(html: str, url: str) -> dict[str, Any]:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                      include_tables=False, deduplicate=False)
+    doc = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        deduplicate=False,
+    )
     if doc is None:
         return {}
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
@@ -61,15 +73,17 @@ def trafilatura_extract(html: str, url: str) -> dict[str, Any]:
         "title": normalize_text(data.get("title")) or None,
         "author": normalize_text(data.get("author")) or None,
         "day": data.get("date"),
-        "body": "\n\n".join(normalize_text(line) for line in (data.get("text") or "").splitlines()
-                            if line.strip()),
+        "body": "\n\n".join(
+            normalize_text(line) for line in (data.get("text") or "").splitlines() if line.strip()
+        ),
         "tags": [t for t in (data.get("tags") or []) if t],
         "category": (data.get("categories") or [None])[0],
     }
 
 
-def timed(extract: Callable[[str, str], dict[str, Any]],
-          pages: list[tuple[str, str, dict[str, Any]]]) -> tuple[list[dict[str, Any]], float]:
+def timed(
+    extract: Callable[[str, str], dict[str, Any]], pages: list[tuple[str, str, dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], float]:
     outputs = [extract(html, url) for html, url, _ in pages]  # warm-up, and the outputs
     runs = []
     for _ in range(REPEATS):
@@ -80,8 +94,9 @@ def timed(extract: Callable[[str, str], dict[str, Any]],
     return outputs, statistics.median(runs)
 
 
-def score(outputs: list[dict[str, Any]], pages: list[tuple[str, str, dict[str, Any]]],
-          fields: list[str]) -> dict[str, Any]:
+def score(
+    outputs: list[dict[str, Any]], pages: list[tuple[str, str, dict[str, Any]]], fields: list[str]
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for field in fields:
         hits = 0
@@ -104,7 +119,7 @@ def main() -> None:
     pages = corpus()
     common = ["title", "author", "day", "tags", "category"]
     ours_out, ours_ms = timed(ours, pages)
-    rows = {"baolaocai": score(ours_out, pages, common + ["sapo", "images", "source"])}
+    rows = {"baolaocai": score(ours_out, pages, [*common, "sapo", "images", "source"])}
     rows["baolaocai"]["ms/page"] = ours_ms
     try:
         traf_out, traf_ms = timed(trafilatura_extract, pages)
@@ -114,8 +129,21 @@ def main() -> None:
     if traf_out:
         rows["trafilatura"] = score(traf_out, pages, common)
         rows["trafilatura"]["ms/page"] = traf_ms
-    measures = ["title", "author", "day", "category", "tags", "sapo", "images", "source",
-                "body P", "body R", "body F1", "leaks", "ms/page"]
+    measures = [
+        "title",
+        "author",
+        "day",
+        "category",
+        "tags",
+        "sapo",
+        "images",
+        "source",
+        "body P",
+        "body R",
+        "body F1",
+        "leaks",
+        "ms/page",
+    ]
     print(f"{len(pages)} gold pages\n")
     print("| measure | " + " | ".join(rows) + " |")
     print("|---" * (len(rows) + 1) + "|")
