@@ -234,7 +234,7 @@ def test_parser_reads_back_the_generated_article(
     a = _sample(articles[1:])[i]  # articles[0] carries a revision
     html = _read(root, a.path.lstrip("/"))
     got = parse_article(html, a.url)
-    assert got.layout == "epi"
+    assert got.extraction_method == "epi"
     assert got.url == a.url and got.article_id == a.article_id
     assert got.title == a.title
     assert got.sapo == a.sapo
