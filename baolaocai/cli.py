@@ -170,23 +170,23 @@ def print_summary(summary: dict[str, Any], db_path: str) -> None:
 def crawl(
     base_url: Annotated[
         str | None,
-        typer.Option(help="Site to crawl [env BAOLAOCAI_BASE_URL; default https://baolaocai.vn]."),
+        typer.Option(help="Site to crawl (env BAOLAOCAI_BASE_URL; default https://baolaocai.vn)."),
     ] = None,
     db: Annotated[
         str | None,
-        typer.Option(help="Warehouse file [env BAOLAOCAI_DB; default warehouse/baolaocai.duckdb]."),
+        typer.Option(help="Warehouse file (env BAOLAOCAI_DB; default warehouse/baolaocai.duckdb)."),
     ] = None,
     max_articles: Annotated[
         int | None, typer.Option(help="Fetch at most N new articles (0 = no limit).")
     ] = None,
     concurrency: Annotated[
-        int | None, typer.Option(help="Requests in flight per host [default 2].")
+        int | None, typer.Option(help="Requests in flight per host (default 2).")
     ] = None,
     rate: Annotated[
-        float | None, typer.Option(help="Requests per second per host [default 1].")
+        float | None, typer.Option(help="Requests per second per host (default 1).")
     ] = None,
     max_listing_pages: Annotated[
-        int | None, typer.Option(help="Listing pages read per category [default 5].")
+        int | None, typer.Option(help="Listing pages read per category (default 5).")
     ] = None,
     since: Annotated[
         str | None,
@@ -200,7 +200,7 @@ def crawl(
     recheck_days: Annotated[
         float | None,
         typer.Option(
-            help="Recheck (conditionally) articles published in the last N days [default 3]."
+            help="Recheck (conditionally) articles published in the last N days (default 3)."
         ),
     ] = None,
     verbose: Annotated[
@@ -275,7 +275,7 @@ def demo(
 @app.command()
 @friendly_errors
 def reparse(
-    db: Annotated[str | None, typer.Option(help="Warehouse file [env BAOLAOCAI_DB].")] = None,
+    db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
     ] = False,
@@ -409,7 +409,7 @@ def _csv_cell(value: Any) -> Any:
 @friendly_errors
 def sql(
     query: Annotated[str, typer.Argument(help='SQL to run, e.g. "SELECT count(*) FROM articles".')],
-    db: Annotated[str | None, typer.Option(help="Warehouse file [env BAOLAOCAI_DB].")] = None,
+    db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
 ) -> None:
     """Run a read-only SQL query against the warehouse and print the result."""

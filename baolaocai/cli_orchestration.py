@@ -71,12 +71,12 @@ def register(app: typer.Typer) -> None:
     def backfill_command(
         date_from: Annotated[str, typer.Option("--from", help="First day to fill (YYYY-MM-DD).")],
         date_to: Annotated[
-            str | None, typer.Option("--to", help="Last day to fill [default: today].")
+            str | None, typer.Option("--to", help="Last day to fill (default: today).")
         ] = None,
-        base_url: Annotated[str | None, typer.Option(help="Site [env BAOLAOCAI_BASE_URL].")] = None,
-        db: Annotated[str | None, typer.Option(help="Warehouse file [env BAOLAOCAI_DB].")] = None,
-        rate: Annotated[float | None, typer.Option(help="Requests per second [default 1].")] = None,
-        concurrency: Annotated[int | None, typer.Option(help="Requests in flight [2].")] = None,
+        base_url: Annotated[str | None, typer.Option(help="Site (env BAOLAOCAI_BASE_URL).")] = None,
+        db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
+        rate: Annotated[float | None, typer.Option(help="Requests per second (default 1).")] = None,
+        concurrency: Annotated[int | None, typer.Option(help="Requests in flight (2).")] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     ) -> None:
         """Fill the archive back to a date, month by month (resumable), with a progress bar."""
@@ -130,12 +130,12 @@ def register(app: typer.Typer) -> None:
         interval: Annotated[
             float | None, typer.Option(help="Crawl every N seconds instead of the cron.")
         ] = None,
-        base_url: Annotated[str | None, typer.Option(help="Site [env BAOLAOCAI_BASE_URL].")] = None,
-        db: Annotated[str | None, typer.Option(help="Warehouse file [env BAOLAOCAI_DB].")] = None,
-        rate: Annotated[float | None, typer.Option(help="Requests per second [default 1].")] = None,
-        concurrency: Annotated[int | None, typer.Option(help="Requests in flight [2].")] = None,
+        base_url: Annotated[str | None, typer.Option(help="Site (env BAOLAOCAI_BASE_URL).")] = None,
+        db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
+        rate: Annotated[float | None, typer.Option(help="Requests per second (default 1).")] = None,
+        concurrency: Annotated[int | None, typer.Option(help="Requests in flight (2).")] = None,
         port: Annotated[
-            int | None, typer.Option(help="Port of the local Prefect server [a free one].")
+            int | None, typer.Option(help="Port of the local Prefect server (a free one).")
         ] = None,
     ) -> None:
         """Serve the crawl on a schedule (and backfill, reparse on demand) until stopped.
