@@ -19,6 +19,7 @@ from bs4 import NavigableString, Tag
 from bs4.element import Comment, Doctype, ProcessingInstruction
 
 from transforms.profile import SiteProfile
+from transforms.select import matches
 from transforms.text import normalize_text
 
 BLOCK_TAGS = frozenset(
@@ -125,13 +126,8 @@ def _classes(el: Tag) -> str:
 
 
 def _matches_any(el: Tag, selectors: tuple[str, ...]) -> bool:
-    for selector in selectors:
-        try:
-            if el.css.match(selector):
-                return True
-        except Exception:
-            continue
-    return False
+    """One compiled selector list per group (``"a, b, c"``): one lookup per element."""
+    return matches(el, ", ".join(selectors)) if selectors else False
 
 
 class Linearizer:
@@ -215,7 +211,11 @@ class Linearizer:
             or "right" in _classes(el).lower()
         )
         in_caption = _matches_any(el, self.profile.select("caption"))
-        if (in_caption or self._looks_like_loose_caption(el, text)) and self._attach_caption(text):
+        after_bare_picture = bool(
+            self.blocks and self.blocks[-1].kind == "image" and not self.blocks[-1].text
+        )
+        if after_bare_picture and (in_caption or self._looks_like_loose_caption(el, text)):
+            self._attach_caption(text)
             return
         self.blocks.append(
             Block(

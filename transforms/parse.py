@@ -20,6 +20,7 @@ author line moved to ``author`` and the source line to ``source``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -35,6 +36,7 @@ from transforms.blocks import Block, linearize
 from transforms.dates import looks_like_dateline, parse_iso, parse_vietnamese_datetime
 from transforms.metadata import PageMeta, jsonld_people, jsonld_text, read_metadata
 from transforms.profile import SiteProfile, load_profile
+from transforms.select import is_removed, select, select_first
 from transforms.text import fold_key, normalize_or_none, normalize_text
 
 LAYOUT_EPI = "epi"
@@ -77,8 +79,8 @@ def parse_article(
     soup = BeautifulSoup(html, "lxml")
     meta = read_metadata(soup)
     page_url = _page_url(url, meta, fallback_url)
-    legacy = _looks_legacy(soup, profile)
-    for el in soup.select(profile.remove):
+    legacy = _looks_legacy(soup, profile, html)
+    for el in select(soup, profile.remove):
         el.decompose()
 
     body_el = _first(soup, profile.select("body"))
@@ -145,11 +147,7 @@ def _page_url(url: str | None, meta: PageMeta, fallback_url: str | None) -> str 
 
 
 def _first(soup: Tag, selectors: Sequence[str]) -> Tag | None:
-    for selector in selectors:
-        found = soup.select_one(selector)
-        if found is not None:
-            return found
-    return None
+    return select_first(soup, selectors)
 
 
 def _text_of(soup: Tag, selectors: Sequence[str]) -> str | None:
@@ -177,7 +175,7 @@ def _dates(
         meta.get("article:published_time", "datepublished", "pubdate")
     )
     if published is None:
-        for el in soup.select("time[datetime]"):
+        for el in select(soup, "time[datetime]"):
             published = parse_iso(str(el["datetime"])) or parse_vietnamese_datetime(
                 str(el["datetime"])
             )
@@ -200,7 +198,7 @@ def _category(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
     crumbs = [
         normalize_text(a.get_text(" "))
         for sel in profile.select("breadcrumbs")
-        for a in soup.select(sel)
+        for a in select(soup, sel)
     ]
     crumbs = [c for c in crumbs if c and fold_key(c) not in {fold_key("Trang chủ"), "home"}]
     if crumbs:
@@ -211,7 +209,7 @@ def _category(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
 
 def _tags(soup: Tag, meta: PageMeta, profile: SiteProfile) -> list[str]:
     for selector in profile.select("tags"):
-        found = [normalize_text(a.get_text(" ")) for a in soup.select(selector)]
+        found = [normalize_text(a.get_text(" ")) for a in select(soup, selector)]
         found = [t for t in found if t and not profile.is_phrase(t)]
         if found:
             return list(dict.fromkeys(found))
@@ -313,7 +311,7 @@ def _is_related_link_line(block: Block, profile: SiteProfile) -> bool:
 def _drop_marked_sections(root: Tag, profile: SiteProfile) -> None:
     """Drop containers that open with a list heading ("Tin liên quan" …) inside a body."""
     for el in list(root.find_all(["div", "section", "aside", "table", "ul", "nav"])):
-        if el.decomposed:
+        if is_removed(el):
             continue
         first = next((s for s in el.stripped_strings), None)
         if first and profile.is_section_marker(first) and el.find("a") is not None:
@@ -362,7 +360,7 @@ def _parse_epi(
     parts.category = _category(soup, meta, profile)
     parts.tags = _tags(soup, meta, profile)
     parts.author = _author(soup, meta, profile)
-    for el in body_el.select(profile.remove_in_body):
+    for el in select(body_el, profile.remove_in_body):
         el.decompose()
     _drop_marked_sections(body_el, profile)
     blocks = linearize(body_el, profile, url)
@@ -373,10 +371,13 @@ def _parse_epi(
     return parts
 
 
-def _looks_legacy(soup: BeautifulSoup, profile: SiteProfile) -> bool:
+def _looks_legacy(soup: BeautifulSoup, profile: SiteProfile, html: str) -> bool:
     """The 2023 front end: Nuxt assets, or its furniture ("Gửi cho bạn bè" …) on the page."""
-    if any(soup.select_one(sel) is not None for sel in profile.select("legacy_markers")):
+    if select_first(soup, profile.select("legacy_markers")) is not None:
         return True
+    page = unicodedata.normalize("NFC", html).casefold()
+    if not any(phrase.casefold() in page for phrase in profile.legacy_phrases):
+        return False  # cheap no; a yes is confirmed on whole text blocks below
     texts = (normalize_text(t) for t in soup.stripped_strings)
     return any(profile.is_legacy_phrase(t) for t in texts if len(t) < 40)
 
@@ -408,11 +409,11 @@ def _parse_density(soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, ur
     parts.tags = _tags(soup, meta, profile)
     parts.author = _author(soup, meta, profile)
     root = soup.body or soup
-    for el in root.select(profile.page_furniture):
-        if not el.decomposed:
+    for el in select(root, profile.page_furniture):
+        if not is_removed(el):
             el.decompose()
     container = _densest(root)
-    for el in container.select(profile.remove_in_body):
+    for el in select(container, profile.remove_in_body):
         el.decompose()
     _drop_marked_sections(container, profile)
     blocks: list[Block] = []
@@ -452,8 +453,8 @@ def _parse_legacy(soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url
     root = soup.body or soup
     title_el = _first(root, profile.select("title"))
     # Page regions (menus, sidebars, footer) go, unless one of them holds the headline.
-    for el in root.select(profile.page_furniture):
-        if el.decomposed or (
+    for el in select(root, profile.page_furniture):
+        if is_removed(el) or (
             title_el is not None and (el is title_el or title_el in el.descendants)
         ):
             continue
@@ -465,7 +466,7 @@ def _parse_legacy(soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url
         parts.sapo = normalize_or_none(sapo_el.get_text(" "))
         sapo_el.decompose()
     parts.author = _author(soup, meta, profile)
-    for el in root.select(profile.remove_in_body):
+    for el in select(root, profile.remove_in_body):
         el.decompose()
     blocks = linearize(root, profile, url)
     seq = read_block_sequence(blocks, profile, title_hint=_title(soup, meta, profile))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -36,6 +37,7 @@ class SiteProfile:
     byline_prefix_re: re.Pattern[str]
     organisation_keys: frozenset[str]
     legacy_phrase_keys: frozenset[str]
+    legacy_phrases: tuple[str, ...]
 
     def select(self, group: str) -> tuple[str, ...]:
         return self.selectors[group]
@@ -126,6 +128,9 @@ def load_profile(path: Path = DEFAULT_PROFILE_PATH) -> SiteProfile:
         ),
         legacy_phrase_keys=frozenset(
             fold_key(p) for p in _need(bp, "legacy_phrases", "boilerplate")
+        ),
+        legacy_phrases=tuple(
+            unicodedata.normalize("NFC", p) for p in _need(bp, "legacy_phrases", "boilerplate")
         ),
         organisation_keys=frozenset(
             fold_key(o) for o in _need(bp, "organisation_names", "boilerplate")

@@ -1,0 +1,270 @@
+"""A small, fast CSS matcher for the simple selectors of a site profile.
+
+soupsieve (BeautifulSoup's ``select``) is general and slow: it dominated parse time.
+Profiles only need compound selectors — ``tag``, ``.class``, ``#id``, ``[attr]``,
+``[attr=v]``, ``[attr*=v]``, ``[attr~=v]``, ``[attr^=v]``, ``[attr$=v]`` — joined by
+descendant spaces, in comma lists. Anything else falls back to soupsieve, so a profile
+may still use any CSS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bs4 import Tag
+
+_COMPOUND_RE = re.compile(
+    r"""^(?P<tag>[a-zA-Z][\w-]*|\*)?(?P<rest>(?:[.#][\w-]+|\[[\w-]+(?:[~*^$|]?=(?:"[^"]*"|'[^']*'|[^\]]*))?\])*)$"""
+)
+_PART_RE = re.compile(
+    r"""\.(?P<cls>[\w-]+)|\#(?P<id>[\w-]+)|\[(?P<attr>[\w-]+)(?:(?P<op>[~*^$|]?=)(?P<val>"[^"]*"|'[^']*'|[^\]]*))?\]"""
+)
+
+
+@dataclass(frozen=True)
+class Compound:
+    tag: str | None
+    classes: tuple[str, ...]
+    ids: tuple[str, ...]
+    attrs: tuple[tuple[str, str | None, str | None], ...]
+
+    def matches(self, el: Tag) -> bool:
+        if self.tag is not None and el.name != self.tag:
+            return False
+        if self.classes:
+            have = el.get("class") or []
+            if isinstance(have, str):
+                have = have.split()
+            if not all(c in have for c in self.classes):
+                return False
+        if self.ids and el.get("id") not in self.ids:
+            return False
+        for name, op, value in self.attrs:
+            raw = el.get(name)
+            if raw is None:
+                return False
+            if op is None:
+                continue
+            actual = " ".join(raw) if isinstance(raw, list) else str(raw)
+            assert value is not None
+            if not _attr_ok(op, actual, value):
+                return False
+        return True
+
+
+def _attr_ok(op: str, actual: str, value: str) -> bool:
+    if op == "=":
+        return actual == value
+    if op == "*=":
+        return value in actual
+    if op == "~=":
+        return value in actual.split()
+    if op == "^=":
+        return actual.startswith(value)
+    if op == "$=":
+        return actual.endswith(value)
+    return actual == value or actual.startswith(value + "-")  # |=
+
+
+Chain = tuple[Compound, ...]
+
+
+def _compound(text: str) -> Compound | None:
+    match = _COMPOUND_RE.match(text)
+    if not match:
+        return None
+    tag = match.group("tag")
+    classes, ids, attrs = [], [], []
+    for part in _PART_RE.finditer(match.group("rest") or ""):
+        if part.group("cls"):
+            classes.append(part.group("cls"))
+        elif part.group("id"):
+            ids.append(part.group("id"))
+        else:
+            value = part.group("val")
+            if value is not None and value[:1] in "\"'":
+                value = value[1:-1]
+            attrs.append((part.group("attr"), part.group("op"), value))
+    return Compound(
+        None if tag in (None, "*") else tag.lower(), tuple(classes), tuple(ids), tuple(attrs)
+    )
+
+
+@lru_cache(maxsize=512)
+def compile_selector(selector: str) -> tuple[Chain, ...] | None:
+    """``"a b, c"`` -> chains of compounds; ``None`` if it needs soupsieve."""
+    chains = []
+    for alternative in selector.split(","):
+        parts = alternative.split()
+        if not parts:
+            return None
+        compounds = [_compound(p) for p in parts]
+        if any(c is None for c in compounds):
+            return None
+        chains.append(tuple(c for c in compounds if c is not None))
+    return tuple(chains)
+
+
+def _chain_matches(el: Tag, chain: Chain) -> bool:
+    if not chain[-1].matches(el):
+        return False
+    pending = len(chain) - 2
+    parent = el.parent
+    while pending >= 0 and parent is not None:
+        if isinstance(parent, Tag) and chain[pending].matches(parent):
+            pending -= 1
+        parent = parent.parent
+    return pending < 0
+
+
+def is_removed(el: Tag) -> bool:
+    """True once ``el`` (or an ancestor) was decomposed.
+
+    Not ``el.decomposed``: on a Tag that was never decomposed, bs4 looks the private
+    flag up through ``Tag.__getattr__``, which searches the whole subtree for a child
+    tag of that name — it was most of our parse time.
+    """
+    return bool(el.__dict__.get("_decomposed", False))
+
+
+def matches(el: Tag, selector: str) -> bool:
+    chains = compile_selector(selector)
+    if chains is None:
+        try:
+            return bool(el.css.match(selector))
+        except Exception:
+            return False
+    return any(_chain_matches(el, chain) for chain in chains)
+
+
+def matches_any(el: Tag, selectors: Iterable[str]) -> bool:
+    return any(matches(el, s) for s in selectors)
+
+
+class DocIndex:
+    """Document order and tag/class/id postings of one parsed page, built in one walk.
+
+    A parse runs dozens of selectors over the same document; with postings, a selector
+    only looks at the elements that carry its rarest part (a class, an id, a tag name).
+    Elements are only ever removed afterwards (``decompose``), which lookups check.
+    """
+
+    def __init__(self, root: Tag) -> None:
+        self.pos: dict[int, int] = {}
+        self.end: dict[int, int] = {}
+        self.elements: list[Tag] = []
+        self.by_tag: dict[str, list[Tag]] = {}
+        self.by_class: dict[str, list[Tag]] = {}
+        self.by_id: dict[str, list[Tag]] = {}
+        self._walk(root)
+
+    def _walk(self, el: Tag) -> None:
+        self.pos[id(el)] = len(self.elements)
+        self.elements.append(el)
+        self.by_tag.setdefault(el.name, []).append(el)
+        classes = el.attrs.get("class") or ()
+        for cls in classes.split() if isinstance(classes, str) else classes:
+            self.by_class.setdefault(cls, []).append(el)
+        ident = el.attrs.get("id")
+        if isinstance(ident, str):
+            self.by_id.setdefault(ident, []).append(el)
+        for child in el.contents:
+            if isinstance(child, Tag):
+                self._walk(child)
+        self.end[id(el)] = len(self.elements) - 1
+
+    def candidates(self, compound: Compound) -> list[Tag]:
+        if compound.ids:
+            return self.by_id.get(compound.ids[0], [])
+        if compound.classes:
+            return min((self.by_class.get(c, []) for c in compound.classes), key=len)
+        if compound.tag is not None:
+            return self.by_tag.get(compound.tag, [])
+        return self.elements
+
+    def within(self, el: Tag, root: Tag) -> bool:
+        start, stop = self.pos.get(id(root)), self.end.get(id(root))
+        where = self.pos.get(id(el))
+        return start is not None and where is not None and start < where <= stop  # type: ignore[operator]
+
+
+_INDEX_ATTR = "_baolaocai_index"
+
+
+def index_of(root: Tag) -> DocIndex:
+    """The index of the document ``root`` belongs to (built on first use)."""
+    top = root
+    while top.parent is not None:
+        top = top.parent
+    index = top.__dict__.get(_INDEX_ATTR)
+    if index is None:
+        index = DocIndex(top)
+        top.__dict__[_INDEX_ATTR] = index
+    return index
+
+
+def _any_chain(el: Tag, chains: tuple[Chain, ...]) -> bool:
+    # A plain loop: any() over a generator costs more on this hot path.
+    for chain in chains:  # noqa: SIM110
+        if _chain_matches(el, chain):
+            return True
+    return False
+
+
+def _chain_candidates(index: DocIndex, chain: Chain) -> list[Tag]:
+    """Elements that may match ``chain``: postings of its last compound, or — when an
+    ancestor compound is far more selective (``.article__tag a``) — the descendants of
+    that ancestor's matches."""
+    last = index.candidates(chain[-1])
+    if len(chain) == 1 or chain[-1].classes or chain[-1].ids:
+        return last
+    anchor = min((index.candidates(c) for c in chain[:-1]), key=len)
+    if len(anchor) * 8 >= len(last):
+        return last
+    name = chain[-1].tag
+    out: list[Tag] = []
+    for el in anchor:
+        if not is_removed(el):
+            out.extend(el.find_all(name) if name else el.find_all(True))
+    return out
+
+
+def _select_chains(root: Tag, chains: tuple[Chain, ...]) -> list[Tag]:
+    index = index_of(root)
+    found: dict[int, Tag] = {}
+    for chain in chains:
+        for el in _chain_candidates(index, chain):
+            if (
+                not is_removed(el)
+                and id(el) not in found
+                and index.within(el, root)
+                and _chain_matches(el, chain)
+            ):
+                found[id(el)] = el
+    return sorted(found.values(), key=lambda el: index.pos[id(el)])
+
+
+def select(root: Tag, selector: str) -> list[Tag]:
+    """Every descendant of ``root`` matching ``selector``, in document order."""
+    chains = compile_selector(selector)
+    if chains is None:
+        return list(root.select(selector))
+    return _select_chains(root, chains)
+
+
+def select_first(root: Tag, selectors: Iterable[str]) -> Tag | None:
+    """The first element matching the first selector that matches anything."""
+    for selector in selectors:
+        chains = compile_selector(selector)
+        if chains is None:
+            found = root.select_one(selector)
+            if found is not None:
+                return found
+            continue
+        hits = _select_chains(root, chains)
+        if hits:
+            return hits[0]
+    return None
