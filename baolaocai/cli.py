@@ -6,6 +6,7 @@ Errors are one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import decimal
@@ -411,20 +412,33 @@ def sql(
     query: Annotated[str, typer.Argument(help='SQL to run, e.g. "SELECT count(*) FROM articles".')],
     db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    write: Annotated[
+        bool, typer.Option("--write", help="Open the warehouse for writing (one transaction).")
+    ] = False,
+    lock_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait while a crawl is writing.")
+    ] = 30.0,
 ) -> None:
-    """Run a read-only SQL query against the warehouse and print the result."""
+    """Run a SQL query against the warehouse (read-only unless --write) and print the result.
+
+    While a crawl writes a batch the file is locked; the query waits up to
+    --lock-timeout seconds for it, then gives up with a clear message.
+    """
     import duckdb
 
-    from warehouse.db import connect
+    from warehouse.db import connect, transaction
 
     if format not in ("table", "csv", "json"):
         raise ConfigError(f"--format must be table, csv or json, not {format!r}")
     settings = _settings(db_path=db)
-    con = connect(settings.db_path, read_only=True)
+    if write and not Path(settings.db_path).exists():
+        raise InputError(f"no warehouse at {settings.db_path}")
+    con = connect(settings.db_path, read_only=not write, lock_timeout=lock_timeout)
     try:
-        cursor = con.execute(query)
-        columns = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchall() if columns else []
+        with transaction(con) if write else contextlib.nullcontext():
+            cursor = con.execute(query)
+            columns = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchall() if columns else []
     except duckdb.Error as exc:
         raise BaoLaoCaiError(f"query failed: {str(exc).strip().splitlines()[0]}") from None
     finally:

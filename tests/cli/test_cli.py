@@ -166,3 +166,21 @@ def test_parse_without_any_article_url_warns(tmp_path: Path) -> None:
     record = json.loads(result.stdout)
     assert record["article_id"] is None and record["title"]
     assert "warning:" in result.stderr and "saved.html" in result.stderr
+
+
+def test_sql_write_needs_the_flag(tmp_path: Path, small_warehouse: Path) -> None:
+    delete = "DELETE FROM articles WHERE article_id = (SELECT min(article_id) FROM articles)"
+    refused = run_cli("sql", delete, "--db", str(small_warehouse), cwd=tmp_path)
+    assert refused.returncode == 1 and "read-only" in refused.stderr.lower()
+    done = run_cli("sql", delete, "--db", str(small_warehouse), "--write", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    left = run_cli(
+        "sql",
+        "SELECT count(*) AS n FROM articles",
+        "--db",
+        str(small_warehouse),
+        "-f",
+        "json",
+        cwd=tmp_path,
+    )
+    assert json.loads(left.stdout) == [{"n": 5}]
