@@ -455,9 +455,10 @@ if __name__ == "__main__":
 
 
 def _register_more() -> None:
-    """Commands kept in their own modules (they import this one's helpers)."""
-    from baolaocai import cli_orchestration
+    """Commands kept in their own modules (search/export/status; serve/backfill)."""
+    from baolaocai import cli_orchestration, cli_warehouse
 
+    cli_warehouse.register(app)
     cli_orchestration.register(app)
 
 

@@ -25,7 +25,7 @@ from prefect.states import Completed, Failed, State
 from baolaocai.errors import BaoLaoCaiError
 from baolaocai.models import CrawlSummary
 from baolaocai.settings import Settings, load_settings
-from flows.crawl import close_run, crawl, fetch_batch, load_pages, open_run
+from flows.crawl import close_run, crawl, fetch_batch, load_pages, open_run, refresh_search
 from flows.progress import reporter
 from scrapers.archive import MonthSitemap, month_articles, month_sitemaps
 from scrapers.fetch import Fetcher, FetchStats, build_client
@@ -183,6 +183,8 @@ def backfill(
         summary.status = "completed"
     except BaoLaoCaiError as exc:
         summary.status, summary.error = "failed", exc.message
+    if summary.articles_new:
+        refresh_search(settings)
     summary.elapsed_s = round(time.monotonic() - started, 2)
     close_run(settings, summary)
     data = {**summary.to_dict(), "months": months_out, "months_skipped": skipped}

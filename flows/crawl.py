@@ -35,6 +35,7 @@ from transforms.pipeline import process_pages
 from transforms.quality import QualityReport, assess, drift_warning
 from warehouse.db import write_connection
 from warehouse.load import LoadCounts, finish_run, load_batch, record_failures, start_run
+from warehouse.search import refresh_search_index
 from warehouse.state import GONE_STATUSES, mark_interrupted_runs, read_crawl_state
 
 # A run stops early, marked failed, when this share of a batch of pages failed to fetch.
@@ -148,6 +149,17 @@ def publish_report(
 def store_failures(settings: Settings, run_id: str, failures: list[Failure]) -> None:
     with write_connection(settings.db_path) as con:
         record_failures(con, run_id=run_id, at=datetime.now(UTC), failures=failures)
+
+
+@task(name="refresh-search-index", cache_policy=NO_CACHE)
+def refresh_search(settings: Settings) -> int | None:
+    """Rebuild the full-text index after a run that changed articles (never fails a run)."""
+    try:
+        with write_connection(settings.db_path) as con:
+            return refresh_search_index(con)
+    except BaoLaoCaiError as exc:
+        get_run_logger().warning("search index not refreshed: %s", exc.message)
+        return None
 
 
 @task(name="close-run", cache_policy=NO_CACHE)
@@ -289,6 +301,8 @@ def crawl(
     summary.records_missing_date = quality.missing_date
     summary.records_missing_title = quality.missing_title
     summary.records_short_body = quality.short_body
+    if summary.articles_new or summary.articles_updated:
+        refresh_search(settings)
     summary.elapsed_s = round(time.monotonic() - started, 2)
     close_run(settings, summary)
     publish_report(summary, changed, quality.examples)

@@ -16,6 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from baolaocai.settings import load_settings
+from flows.crawl import refresh_search
 from transforms.pipeline import process_pages
 from transforms.quality import QualityReport, assess
 from warehouse.db import connect, write_connection
@@ -73,6 +74,8 @@ def reparse(db_path: str | None = None, batch_size: int = 200) -> dict[str, Any]
     started = time.monotonic()
     settings = load_settings().override(db_path=db_path)
     summary, quality = reparse_pages(settings.db_path, batch_size)
+    if summary.changed:
+        refresh_search(settings)
     summary.elapsed_s = round(time.monotonic() - started, 2)
     get_run_logger().info("reparsed %d pages: %d changed", summary.pages, summary.changed)
     return {**summary.__dict__, "degraded": quality.degraded, "examples": quality.examples}

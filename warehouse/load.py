@@ -21,7 +21,10 @@ or not at all, and re-running it leaves the same rows (idempotent).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,27 +32,6 @@ import duckdb
 
 from baolaocai.models import Failure, FetchedPage, StagedArticle
 from warehouse.db import transaction
-
-ARTICLE_COLUMNS = (
-    "article_id",
-    "url",
-    "title",
-    "sapo",
-    "body",
-    "author",
-    "published_at",
-    "modified_at",
-    "category",
-    "tags",
-    "source",
-    "extraction_method",
-    "body_chars",
-    "paragraph_count",
-    "missing_fields",
-    "word_count",
-    "image_count",
-    "content_hash",
-)
 
 
 @dataclass
@@ -66,6 +48,90 @@ class LoadCounts:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.failed += other.failed
+
+
+ARTICLE_TYPES = {
+    "article_id": "BIGINT",
+    "url": "VARCHAR",
+    "title": "VARCHAR",
+    "sapo": "VARCHAR",
+    "body": "VARCHAR",
+    "author": "VARCHAR",
+    "published_at": "TIMESTAMPTZ",
+    "modified_at": "TIMESTAMPTZ",
+    "category": "VARCHAR",
+    "tags": "VARCHAR[]",
+    "source": "VARCHAR",
+    "extraction_method": "VARCHAR",
+    "body_chars": "INTEGER",
+    "paragraph_count": "INTEGER",
+    "missing_fields": "VARCHAR[]",
+    "word_count": "INTEGER",
+    "image_count": "INTEGER",
+    "content_hash": "VARCHAR",
+    "version": "INTEGER",
+    "first_seen_at": "TIMESTAMPTZ",
+    "last_seen_at": "TIMESTAMPTZ",
+    "updated_at": "TIMESTAMPTZ",
+    "run_id": "VARCHAR",
+}
+RAW_TYPES = {
+    "url": "VARCHAR",
+    "article_id": "BIGINT",
+    "fetched_at": "TIMESTAMPTZ",
+    "status": "INTEGER",
+    "etag": "VARCHAR",
+    "last_modified": "VARCHAR",
+    "content_type": "VARCHAR",
+    "html": "VARCHAR",
+    "html_sha256": "VARCHAR",
+    "run_id": "VARCHAR",
+}
+IMAGE_TYPES = {
+    "article_id": "BIGINT",
+    "position": "INTEGER",
+    "src": "VARCHAR",
+    "caption": "VARCHAR",
+}
+
+
+def _json_value(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def bulk_insert(
+    con: duckdb.DuckDBPyConnection,
+    statement: str,
+    types: dict[str, str],
+    rows: Iterable[Sequence[object]],
+) -> int:
+    """``statement`` (e.g. ``INSERT INTO t``) fed from ``rows`` in one bulk read.
+
+    Binding Python values row by row (``executemany``) costs about a millisecond per
+    article; writing the batch as newline-delimited JSON to a temporary file and reading
+    it with DuckDB's ``read_json`` is some thirty times faster and keeps types exact.
+    """
+    names = list(types)
+    count = 0
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".ndjson", encoding="utf-8", delete=False
+    ) as handle:
+        for row in rows:
+            record = {n: _json_value(v) for n, v in zip(names, row, strict=True)}
+            handle.write(json.dumps(record, ensure_ascii=False))
+            handle.write("\n")
+            count += 1
+    try:
+        if count:
+            spec = ", ".join(f"'{n}': '{t}'" for n, t in types.items())
+            con.execute(
+                f"{statement} ({', '.join(names)}) SELECT {', '.join(names)}"
+                f" FROM read_json(?, format = 'newline_delimited', columns = {{{spec}}})",
+                [handle.name],
+            )
+    finally:
+        os.unlink(handle.name)
+    return count
 
 
 def _article_row(staged: StagedArticle) -> tuple[object, ...]:
@@ -177,13 +243,7 @@ def _store_raw(con: duckdb.DuckDBPyConnection, run_id: str, pages: Sequence[Fetc
         for p in pages
         if p.html is not None
     ]
-    if rows:
-        con.executemany(
-            "INSERT OR REPLACE INTO raw_pages (url, article_id, fetched_at, status, etag,"
-            " last_modified, content_type, html, html_sha256, run_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+    bulk_insert(con, "INSERT OR REPLACE INTO raw_pages", RAW_TYPES, rows)
 
 
 def _merge_articles(
@@ -195,14 +255,14 @@ def _merge_articles(
     touch_unchanged: bool = True,
 ) -> list[tuple[int, str]]:
     con.execute("CREATE OR REPLACE TEMP TABLE stage_articles AS SELECT * FROM articles LIMIT 0")
-    placeholders = ", ".join("?" for _ in ARTICLE_COLUMNS)
-    con.executemany(
-        f"INSERT INTO stage_articles ({', '.join(ARTICLE_COLUMNS)}, version, first_seen_at,"
-        f" last_seen_at, updated_at, run_id) VALUES ({placeholders}, 1, ?, ?, ?, ?)",
-        [
-            (*_article_row(s), seen_at, seen_at if touch_unchanged else None, seen_at, run_id)
+    bulk_insert(
+        con,
+        "INSERT INTO stage_articles",
+        ARTICLE_TYPES,
+        (
+            (*_article_row(s), 1, seen_at, seen_at if touch_unchanged else None, seen_at, run_id)
             for s in staged
-        ],
+        ),
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_images (article_id BIGINT, position INTEGER,"
@@ -213,8 +273,7 @@ def _merge_articles(
         for s in staged
         for i, img in enumerate(s.article.images)
     ]
-    if image_rows:
-        con.executemany("INSERT INTO stage_images VALUES (?, ?, ?, ?)", image_rows)
+    bulk_insert(con, "INSERT INTO stage_images", IMAGE_TYPES, image_rows)
 
     # Classify against the current rows: new, changed (hash differs) or unchanged.
     con.execute(

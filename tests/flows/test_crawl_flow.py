@@ -8,6 +8,7 @@ import duckdb
 
 from baolaocai.sitecopy import SITE_DIR, SiteServer
 from flows.crawl import crawl
+from warehouse.search import search
 
 N_ARTICLES = len(list(SITE_DIR.glob("*-post*.html")))
 TABLES = ("articles", "article_images", "article_revisions", "raw_pages")
@@ -51,6 +52,9 @@ def test_crawl_loads_every_article_then_is_idempotent(site: SiteServer, db_path:
             " OR body LIKE '%Xem nhiều nhất%' OR body LIKE '%Tin liên quan%'"
         ).fetchone()
         assert sample == (0,)
+        # The crawl refreshed the full-text index: accent-free queries find Vietnamese text.
+        hits = search(con, "bac ha")
+        assert hits and "Bắc Hà" in (hits[0].title or "")
 
 
 def test_max_articles_limits_the_run(site: SiteServer, db_path: str) -> None:

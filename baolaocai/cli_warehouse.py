@@ -1,0 +1,273 @@
+"""Warehouse commands: ``search``, ``reindex``, ``export`` and ``status``.
+
+Plain typer command functions, attached to the main app by :func:`register`::
+
+    from baolaocai.cli_warehouse import register
+    register(app)
+
+Same conventions as :mod:`baolaocai.cli`: ``--db`` (env ``BAOLAOCAI_DB``), one-line
+errors on stderr, exit code 1 when a query or write fails and 2 for bad input. This
+module does not import :mod:`baolaocai.cli`, so it can be registered from anywhere in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError, WarehouseError
+from baolaocai.settings import load_settings
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+SITE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Warehouse file [env BAOLAOCAI_DB].")]
+
+
+def _one_line_errors(func: F) -> F:
+    """One line on stderr and exit 1 (2 for bad input) for every expected error."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BaoLaoCaiError as exc:
+            err.print(f"[red]error:[/red] {exc.message}", markup=True)
+            bad_input = isinstance(exc, ConfigError | InputError)
+            raise typer.Exit(EXIT_BAD_INPUT if bad_input else EXIT_FAILED) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _db_path(db: str | None) -> str:
+    return load_settings().override(db_path=db).db_path
+
+
+def _day(value: str | None, flag: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{flag} must be a day such as 2023-01-01, not {value!r}") from None
+
+
+def _choice(value: str, allowed: tuple[str, ...], flag: str) -> str:
+    if value not in allowed:
+        raise ConfigError(
+            f"{flag} must be {', '.join(allowed[:-1])} or {allowed[-1]}, not {value!r}"
+        )
+    return value
+
+
+def _local(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return value.astimezone(SITE_TZ).strftime(fmt) if value is not None else ""
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+
+
+# -- search / reindex ---------------------------------------------------------------------------
+
+
+@_one_line_errors
+def search_command(
+    text: Annotated[str, typer.Argument(help='Words to find, accents optional: "lao cai".')],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most N results.")] = 20,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles published on or after this day (YYYY-MM-DD).")
+    ] = None,
+    category: Annotated[
+        str | None,
+        typer.Option(help='Only this section, e.g. "Kinh tế" or kinh-te (accents optional).'),
+    ] = None,
+    db: DbOption = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Full-text search (BM25, accent-insensitive) over titles, sapos and bodies."""
+    from warehouse.db import connect
+    from warehouse.search import search
+
+    _choice(format, ("table", "json"), "--format")
+    since_day = _day(since, "--since")
+    con = connect(_db_path(db), read_only=True)
+    try:
+        hits = search(con, text, limit=limit, since=since_day, category=category)
+    finally:
+        con.close()
+    if format == "json":
+        _print_json([h.to_dict() for h in hits])
+        return
+    table = Table(show_lines=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("category")
+    table.add_column("title / URL", overflow="fold")  # a URL is never cut short
+    table.add_column("snippet")
+    for hit in hits:
+        table.add_row(
+            _local(hit.published_at, "%Y-%m-%d"),
+            hit.category or "",
+            f"[bold]{_escape(hit.title or '')}[/bold]\n[dim]{_escape(hit.url)}[/dim]",
+            _escape(hit.snippet),
+        )
+    out.print(table)
+    out.print(f"({len(hits)} result{'s' if len(hits) != 1 else ''})")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+@_one_line_errors
+def reindex_command(db: DbOption = None) -> None:
+    """Rebuild the full-text search index from the stored articles."""
+    from warehouse.db import write_connection
+    from warehouse.search import refresh_search_index
+
+    path = _db_path(db)
+    if not Path(path).exists():
+        raise WarehouseError(
+            f"no warehouse at {path}: run 'baolaocai crawl' or 'baolaocai demo' first"
+        )
+    started = time.perf_counter()
+    with write_connection(path) as con:
+        documents = refresh_search_index(con)
+    out.print(
+        f"search index rebuilt: {documents} articles in {time.perf_counter() - started:.1f} s"
+    )
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+
+@_one_line_errors
+def export_command(
+    format: Annotated[str, typer.Option("--format", "-f", help="parquet, csv or jsonl.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write (created if missing).")],
+    since: Annotated[
+        str | None, typer.Option(help="Articles published on or after this day (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Articles published on or before this day (YYYY-MM-DD).")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Export articles (with pictures) to Parquet (by year/month), CSV or JSON Lines."""
+    from warehouse.db import connect
+    from warehouse.export import FORMATS, export
+
+    _choice(format, FORMATS, "--format")
+    since_day, until_day = _day(since, "--since"), _day(until, "--until")
+    con = connect(_db_path(db), read_only=True)
+    try:
+        manifest = export(con, out_dir, format, since=since_day, until=until_day)
+    finally:
+        con.close()
+    counts = ", ".join(f"{rows} {table}" for table, rows in manifest.tables.items())
+    n = len(manifest.files)
+    out.print(f"exported {counts} to {out_dir} ({n} {format} file{'s' if n != 1 else ''})")
+    out.print(f"manifest: {out_dir / 'manifest.json'}")
+
+
+# -- status ---------------------------------------------------------------------------------------
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+@_one_line_errors
+def status_command(
+    db: DbOption = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """The warehouse at a glance: last runs, articles, open errors, search index, size."""
+    from warehouse.db import connect
+    from warehouse.status import status
+
+    _choice(format, ("table", "json"), "--format")
+    path = _db_path(db)
+    con = connect(path, read_only=True)
+    try:
+        info = status(con, path)
+    finally:
+        con.close()
+    if format == "json":
+        _print_json(info)
+        return
+    index = info["search_index"]
+    overview = Table(show_header=False, box=None, padding=(0, 2))
+    rows = [
+        ("warehouse", f"{info['db_path']} ({_size(info['db_size_bytes'])})"),
+        ("schema version", str(info["schema_version"])),
+        ("articles", str(info["articles"])),
+        ("newest published", _local(info["newest_published_at"]) or "-"),
+        ("open fetch errors", str(info["open_fetch_errors"])),
+        (
+            "search index",
+            "not built (run 'baolaocai reindex')"
+            if index is None
+            else f"{index['documents']} articles, built {_local(index['built_at'])}"
+            + (f", {index['stale']} changed since" if index["stale"] else ""),
+        ),
+    ]
+    for name, value in rows:
+        overview.add_row(name, value)
+    out.print(overview)
+    runs = Table("run", "started", "status", "new", "updated", "failed", title="Last runs")
+    for run in info["runs"]:
+        colour = {"completed": "green", "failed": "red"}.get(run["status"], "yellow")
+        runs.add_row(
+            run["run_id"],
+            _local(run["started_at"]),
+            f"[{colour}]{run['status']}[/{colour}]",
+            str(run["new"]),
+            str(run["updated"]),
+            str(run["failed"]),
+        )
+    if info["runs"]:
+        out.print(runs)
+    else:
+        out.print("no crawl runs yet")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``search``, ``reindex``, ``export`` and ``status`` to ``app``."""
+    app.command("search")(search_command)
+    app.command("reindex")(reindex_command)
+    app.command("export")(export_command)
+    app.command("status")(status_command)

@@ -1,0 +1,60 @@
+"""``baolaocai status``: what the warehouse holds and how the last runs went."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from warehouse.db import schema_version
+
+RECENT_RUNS = 5
+
+
+def _file_size(db_path: Path) -> int:
+    """Bytes of the database file plus its write-ahead log, if any."""
+    total = 0
+    for path in (db_path, db_path.with_name(db_path.name + ".wal")):
+        if path.is_file():
+            total += path.stat().st_size
+    return total
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    return row[0] if row else None
+
+
+def status(con: duckdb.DuckDBPyConnection, db_path: str | Path, *, runs: int = RECENT_RUNS) -> dict:
+    """The warehouse at a glance, as plain data (JSON-ready except for the datetimes).
+
+    Keys: ``db_path``, ``db_size_bytes``, ``schema_version``, ``articles``,
+    ``newest_published_at``, ``open_fetch_errors``, ``runs`` (the last ``runs`` runs,
+    newest first: ``run_id``, ``started_at``, ``finished_at``, ``status``, ``new``,
+    ``updated``, ``unchanged``, ``failed``, ``error``) and ``search_index`` (``None`` when
+    never built, else ``built_at``, ``documents``, ``stale``).
+    """
+    from warehouse.search import index_info
+
+    cursor = con.execute(
+        "SELECT run_id, started_at, finished_at, status, articles_new, articles_updated,"
+        " articles_unchanged, articles_failed, error FROM crawl_runs"
+        " ORDER BY started_at DESC, run_id DESC LIMIT ?",
+        [runs],
+    )
+    keys = ("run_id", "started_at", "finished_at", "status", "new", "updated", "unchanged")
+    recent = [dict(zip((*keys, "failed", "error"), row, strict=True)) for row in cursor.fetchall()]
+    info = index_info(con)
+    return {
+        "db_path": str(db_path),
+        "db_size_bytes": _file_size(Path(db_path)),
+        "schema_version": schema_version(con),
+        "articles": int(_scalar(con, "SELECT count(*) FROM articles")),
+        "newest_published_at": _scalar(con, "SELECT max(published_at) FROM articles"),
+        "open_fetch_errors": int(_scalar(con, "SELECT count(*) FROM open_fetch_errors")),
+        "runs": recent,
+        "search_index": None
+        if info is None
+        else {"built_at": info.built_at, "documents": info.documents, "stale": info.stale},
+    }
