@@ -10,19 +10,24 @@ import contextlib
 import csv
 import datetime as dt
 import decimal
-import functools
 import io
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from baolaocai import __version__
+from baolaocai.cli_support import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    err,
+    friendly_errors,
+    out,
+    parse_day,
+)
 from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError
 from baolaocai.settings import SITE_URL, Settings, load_settings
 
@@ -33,51 +38,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
 DEMO_DB = "warehouse/demo.duckdb"
 DEMO_RATE = 50.0
 DEMO_CONCURRENCY = 4
-EXIT_FAILED = 1
 RUN_OK = ("completed", "warning")  # a warning (layout drift) is reported, not an error
-EXIT_BAD_INPUT = 2
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _exit_code(exc: BaoLaoCaiError) -> int:
-    return EXIT_BAD_INPUT if isinstance(exc, ConfigError | InputError) else EXIT_FAILED
-
-
-def friendly_errors(func: F) -> F:
-    """One line on stderr and a non-zero exit for every expected error."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except BaoLaoCaiError as exc:
-            err.print(f"[red]error:[/red] {exc.message}", markup=True)
-            raise typer.Exit(_exit_code(exc)) from None
-        except KeyboardInterrupt:
-            err.print("interrupted")
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
+_parse_day = parse_day
 
 
 def _settings(**flags: Any) -> Settings:
     return load_settings().override(**flags)
-
-
-def _parse_day(value: str | None, flag: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{flag} must be a day such as 2023-01-01, not {value!r}") from None
 
 
 def _version(value: bool) -> None:

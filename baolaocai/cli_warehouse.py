@@ -13,63 +13,27 @@ module does not import :mod:`baolaocai.cli`, so it can be registered from anywhe
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError, WarehouseError
+from baolaocai.cli_support import friendly_errors, out, parse_day
+from baolaocai.errors import ConfigError, WarehouseError
 from baolaocai.settings import load_settings
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
 SITE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-DbOption = Annotated[str | None, typer.Option("--db", help="Warehouse file [env BAOLAOCAI_DB].")]
-
-
-def _one_line_errors(func: F) -> F:
-    """One line on stderr and exit 1 (2 for bad input) for every expected error."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except BaoLaoCaiError as exc:
-            err.print(f"[red]error:[/red] {exc.message}", markup=True)
-            bad_input = isinstance(exc, ConfigError | InputError)
-            raise typer.Exit(EXIT_BAD_INPUT if bad_input else EXIT_FAILED) from None
-        except KeyboardInterrupt:
-            err.print("interrupted")
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
+DbOption = Annotated[str | None, typer.Option("--db", help="Warehouse file (env BAOLAOCAI_DB).")]
 
 
 def _db_path(db: str | None) -> str:
     return load_settings().override(db_path=db).db_path
-
-
-def _day(value: str | None, flag: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{flag} must be a day such as 2023-01-01, not {value!r}") from None
 
 
 def _choice(value: str, allowed: tuple[str, ...], flag: str) -> str:
@@ -97,7 +61,7 @@ def _print_json(data: Any) -> None:
 # -- search / reindex ---------------------------------------------------------------------------
 
 
-@_one_line_errors
+@friendly_errors
 def search_command(
     text: Annotated[str, typer.Argument(help='Words to find, accents optional: "lao cai".')],
     limit: Annotated[int, typer.Option("--limit", "-n", help="At most N results.")] = 20,
@@ -116,7 +80,7 @@ def search_command(
     from warehouse.search import search
 
     _choice(format, ("table", "json"), "--format")
-    since_day = _day(since, "--since")
+    since_day = parse_day(since, "--since")
     con = connect(_db_path(db), read_only=True)
     try:
         hits = search(con, text, limit=limit, since=since_day, category=category)
@@ -147,7 +111,7 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-@_one_line_errors
+@friendly_errors
 def reindex_command(db: DbOption = None) -> None:
     """Rebuild the full-text search index from the stored articles."""
     from warehouse.db import write_connection
@@ -169,7 +133,7 @@ def reindex_command(db: DbOption = None) -> None:
 # -- export ---------------------------------------------------------------------------------------
 
 
-@_one_line_errors
+@friendly_errors
 def export_command(
     format: Annotated[str, typer.Option("--format", "-f", help="parquet, csv or jsonl.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write (created if missing).")],
@@ -186,7 +150,7 @@ def export_command(
     from warehouse.export import FORMATS, export
 
     _choice(format, FORMATS, "--format")
-    since_day, until_day = _day(since, "--since"), _day(until, "--until")
+    since_day, until_day = parse_day(since, "--since"), parse_day(until, "--until")
     con = connect(_db_path(db), read_only=True)
     try:
         manifest = export(con, out_dir, format, since=since_day, until=until_day)
@@ -210,7 +174,7 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-@_one_line_errors
+@friendly_errors
 def status_command(
     db: DbOption = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",

@@ -139,6 +139,29 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+RUN_COUNTERS = (
+    "discovered",
+    "already_stored",
+    "articles_new",
+    "articles_updated",
+    "articles_unchanged",
+    "articles_failed",
+    "requests",
+    "retries",
+    "responses_429",
+    "responses_304",
+    "bytes_downloaded",
+    "rechecked",
+    "retried_failures",
+    "gone",
+    "records_fallback",
+    "records_missing_date",
+    "records_missing_title",
+    "records_short_body",
+)
+"""The counters of a run: fields of :class:`CrawlSummary` and columns of ``crawl_runs``."""
+
+
 @dataclass(slots=True)
 class CrawlSummary:
     """What one crawl run did; also the row of ``crawl_runs`` and the CLI's summary."""
@@ -171,29 +194,7 @@ class CrawlSummary:
     """A few ``url: reason`` lines for the summary (all of them are in ``fetch_errors``)."""
 
     def counters(self) -> dict[str, int]:
-        return {
-            name: getattr(self, name)
-            for name in (
-                "discovered",
-                "already_stored",
-                "articles_new",
-                "articles_updated",
-                "articles_unchanged",
-                "articles_failed",
-                "requests",
-                "retries",
-                "responses_429",
-                "responses_304",
-                "bytes_downloaded",
-                "rechecked",
-                "retried_failures",
-                "gone",
-                "records_fallback",
-                "records_missing_date",
-                "records_missing_title",
-                "records_short_body",
-            )
-        }
+        return {name: getattr(self, name) for name in RUN_COUNTERS}
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

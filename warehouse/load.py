@@ -30,7 +30,7 @@ from datetime import datetime
 
 import duckdb
 
-from baolaocai.models import Failure, FetchedPage, StagedArticle
+from baolaocai.models import RUN_COUNTERS, Failure, FetchedPage, StagedArticle
 from warehouse.db import transaction
 
 
@@ -337,27 +337,6 @@ def _merge_articles(
 
 
 # -- crawl runs -------------------------------------------------------------------------------
-
-RUN_COUNTERS = (
-    "discovered",
-    "already_stored",
-    "articles_new",
-    "articles_updated",
-    "articles_unchanged",
-    "articles_failed",
-    "requests",
-    "retries",
-    "responses_429",
-    "responses_304",
-    "bytes_downloaded",
-    "rechecked",
-    "retried_failures",
-    "gone",
-    "records_fallback",
-    "records_missing_date",
-    "records_missing_title",
-    "records_short_body",
-)
 
 
 def start_run(
