@@ -127,3 +127,12 @@ def test_a_failing_batch_leaves_nothing_behind(con: duckdb.DuckDBPyConnection) -
             failures=[],
         )
     assert _counts(con) == before
+
+
+def test_articles_with_images_view(con: duckdb.DuckDBPyConnection) -> None:
+    _load(con, [_article(7), _article(8).replace(images=())])
+    rows = con.execute("SELECT article_id, images FROM articles_with_images ORDER BY 1").fetchall()
+    assert rows == [
+        (7, [{"position": 0, "src": "https://cdn.baolaocai.vn/images/a/1.jpg", "caption": "Ảnh"}]),
+        (8, []),
+    ]
