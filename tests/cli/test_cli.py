@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import clean_env
 
 from baolaocai.models import CONTRACT_KEYS, FetchedPage
 from baolaocai.sitecopy import SITE_DIR, SiteServer
@@ -20,8 +20,7 @@ GOOD_PAGE = next(SITE_DIR.glob("*-post902277.html"))
 
 
 def run_cli(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BAOLAOCAI_", "PREFECT_"))}
-    env["PREFECT_HOME"] = str(cwd / ".prefect-home")
+    env = clean_env(cwd / ".prefect-home")
     return subprocess.run(
         [sys.executable, "-m", "baolaocai", *args],
         cwd=cwd,

@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from support import clean_env
 
 from baolaocai.sitecopy import SITE_DIR, SiteServer, serve_site
 from baolaocai.sitecopy.faults import FaultPlan, slow
@@ -32,8 +33,7 @@ def snapshot(db_path: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def start_crawl(site_url: str, db_path: str, cwd: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BAOLAOCAI_", "PREFECT_"))}
-    env.update(PREFECT_HOME=str(cwd / ".prefect"), BAOLAOCAI_BATCH_SIZE="3")
+    env = clean_env(cwd / ".prefect", BAOLAOCAI_BATCH_SIZE="3")
     return subprocess.Popen(
         [
             sys.executable,

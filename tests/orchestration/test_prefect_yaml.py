@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import clean_env
 
 from baolaocai.prefect_server import LocalPrefectServer
 
@@ -17,8 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_prefect_yaml_deploys_every_flow(tmp_path: Path) -> None:
     server = LocalPrefectServer(tmp_path / "server-home").start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(
+    env = clean_env(
         PREFECT_API_URL=server.api_url,
         PREFECT_HOME=str(tmp_path / "client-home"),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",

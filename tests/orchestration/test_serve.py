@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
+from support import clean_env
 
 from baolaocai.sitecopy import SITE_DIR, serve_site
 
@@ -42,7 +42,7 @@ def count(db: Path, sql: str) -> int:
 @pytest.mark.slow
 def test_serve_schedules_runs_by_name_and_stops_its_server(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "BAOLAOCAI_"))}
+    env = clean_env()
     output: list[str] = []
     with serve_site(SITE_DIR) as site:
         proc = subprocess.Popen(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from support import clean_env
 
 from baolaocai.sitecopy import SITE_DIR, serve_site
 from baolaocai.sitecopy.faults import FaultPlan, slow
@@ -18,9 +18,7 @@ N_ARTICLES = len(list(SITE_DIR.glob("*-post*.html")))
 
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BAOLAOCAI_", "PREFECT_"))}
-    env.update(PREFECT_HOME=str(tmp_path / ".prefect"), BAOLAOCAI_BATCH_SIZE="3")
-    return env
+    return clean_env(tmp_path / ".prefect", BAOLAOCAI_BATCH_SIZE="3")
 
 
 @pytest.mark.slow
