@@ -50,10 +50,10 @@ def main() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-    from baolaocai.sitecopy import serve_site
-    from baolaocai.sitecopy.faults import RESET, FaultPlan, slow, status
-    from baolaocai.sitecopy.generate import make_articles, write_site
     from flows.crawl import crawl
+    from sitecopy import serve_site
+    from sitecopy.faults import RESET, FaultPlan, slow, status
+    from sitecopy.generate import make_articles, write_site
 
     site_dir = workdir / "site"
     write_site(site_dir, make_articles(args.articles, seed=args.seed))

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from baolaocai.settings import SITE_URL  # noqa: E402
-from baolaocai.sitecopy import SITE_DIR  # noqa: E402
 from scrapers.fetch import decode_html  # noqa: E402
+from sitecopy import SITE_DIR  # noqa: E402
 from transforms.parse import parse_article  # noqa: E402
 from transforms.scoring import boilerplate_leaks, token_f1  # noqa: E402
 from transforms.text import normalize_text  # noqa: E402

@@ -1,7 +1,7 @@
 """Warehouse benchmark: bulk loading, a no-change reload, queries and full-text search.
 
 Builds ``--articles`` synthetic articles (default 100,000; realistic bodies of 4-9
-paragraphs, about 550 words) with :func:`baolaocai.sitecopy.generate.make_articles`,
+paragraphs, about 550 words) with :func:`sitecopy.generate.make_articles`,
 turns them straight into :class:`baolaocai.models.Article` records (no HTML rendering or
 parsing: that is the transforms' cost, not the warehouse's), and loads them through the
 real loader, :func:`warehouse.load.load_batch`, ``--batch`` articles per transaction.
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import duckdb
 
 from baolaocai.models import Article, Image, StagedArticle
-from baolaocai.sitecopy.generate import GeneratedArticle, make_articles
+from sitecopy.generate import GeneratedArticle, make_articles
 from transforms.validate import content_hash
 from warehouse.db import connect
 from warehouse.load import load_batch

@@ -24,8 +24,8 @@ from prefect.states import Completed, Failed, State
 
 from baolaocai.errors import BaoLaoCaiError, CrawlError
 from baolaocai.models import CrawlState, CrawlSummary, Failure, FetchedPage
-from baolaocai.report import drift_report, run_report
 from baolaocai.settings import Settings, load_settings
+from pipeline.report import drift_report, run_report
 from scrapers.discovery import DiscoveryOptions, DiscoveryOutcome, discover_site
 from scrapers.fetch import Fetcher, FetchStats, build_client
 from scrapers.plan import plan_work

@@ -17,7 +17,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 for _var in [k for k in os.environ if k.startswith("BAOLAOCAI_")]:
     os.environ.pop(_var)
 
-from baolaocai.sitecopy import SITE_DIR, SiteServer, serve_site  # noqa: E402
+from sitecopy import SITE_DIR, SiteServer, serve_site  # noqa: E402
 
 TESTS_DIR = Path(__file__).parent
 EXPECTED_DIR = TESTS_DIR / "parsing" / "expected"

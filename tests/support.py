@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 
@@ -14,3 +15,7 @@ def clean_env(prefect_home: Path | None = None, **extra: str) -> dict[str, str]:
         env["PREFECT_HOME"] = str(prefect_home)
     env.update(extra)
     return env
+
+
+BAOLAOCAI = str(Path(sys.executable).with_name("baolaocai"))
+"""The installed ``baolaocai`` command, as users run it."""

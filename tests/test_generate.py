@@ -13,16 +13,6 @@ import pytest
 from bs4 import BeautifulSoup
 
 from baolaocai.settings import Settings
-from baolaocai.sitecopy import serve_site
-from baolaocai.sitecopy.generate import (
-    CATEGORIES,
-    GeneratedArticle,
-    make_articles,
-    modified_at,
-    render_article,
-    revised_paragraphs,
-    write_site,
-)
 from scrapers.discovery import (
     DiscoveryOptions,
     DiscoveryOutcome,
@@ -33,6 +23,16 @@ from scrapers.discovery import (
 )
 from scrapers.fetch import Fetcher, build_client
 from scrapers.politeness import RequestPacer
+from sitecopy import serve_site
+from sitecopy.generate import (
+    CATEGORIES,
+    GeneratedArticle,
+    make_articles,
+    modified_at,
+    render_article,
+    revised_paragraphs,
+    write_site,
+)
 from transforms.parse import parse_article
 
 CATEGORY_SLUGS = {slug for slug, _ in CATEGORIES}

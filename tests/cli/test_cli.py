@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support import clean_env
+from support import BAOLAOCAI, clean_env
 
 from baolaocai.models import CONTRACT_KEYS, FetchedPage
-from baolaocai.sitecopy import SITE_DIR, SiteServer
+from sitecopy import SITE_DIR, SiteServer
 from transforms.pipeline import process_pages
 from warehouse.db import connect
 from warehouse.load import load_batch
@@ -22,7 +21,7 @@ GOOD_PAGE = next(SITE_DIR.glob("*-post902277.html"))
 def run_cli(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     env = clean_env(cwd / ".prefect-home")
     return subprocess.run(
-        [sys.executable, "-m", "baolaocai", *args],
+        [BAOLAOCAI, *args],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -9,10 +9,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from baolaocai.sitecopy import SiteServer, serve_site
-from baolaocai.sitecopy.faults import FaultPlan, status
-from baolaocai.sitecopy.generate import GeneratedArticle, make_articles, write_site
 from flows.backfill import backfill
+from sitecopy import SiteServer, serve_site
+from sitecopy.faults import FaultPlan, status
+from sitecopy.generate import GeneratedArticle, make_articles, write_site
 
 START, END = date(2025, 1, 1), date(2025, 6, 30)
 

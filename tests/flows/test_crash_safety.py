@@ -5,18 +5,17 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from support import clean_env
+from support import BAOLAOCAI, clean_env
 
-from baolaocai.sitecopy import SITE_DIR, SiteServer, serve_site
-from baolaocai.sitecopy.faults import FaultPlan, slow
 from flows.crawl import crawl
+from sitecopy import SITE_DIR, SiteServer, serve_site
+from sitecopy.faults import FaultPlan, slow
 
 N_ARTICLES = len(list(SITE_DIR.glob("*-post*.html")))
 SNAPSHOT_QUERIES = {
@@ -36,9 +35,7 @@ def start_crawl(site_url: str, db_path: str, cwd: Path) -> subprocess.Popen[str]
     env = clean_env(cwd / ".prefect", BAOLAOCAI_BATCH_SIZE="3")
     return subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "baolaocai",
+            BAOLAOCAI,
             "crawl",
             "--base-url",
             site_url,

@@ -6,8 +6,8 @@ from typing import Any
 
 import duckdb
 
-from baolaocai.sitecopy import SITE_DIR, SiteServer
 from flows.crawl import crawl
+from sitecopy import SITE_DIR, SiteServer
 from warehouse.search import search
 
 N_ARTICLES = len(list(SITE_DIR.glob("*-post*.html")))

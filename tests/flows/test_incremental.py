@@ -12,9 +12,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from baolaocai.sitecopy import SITE_DIR, SiteServer, serve_site
-from baolaocai.sitecopy.faults import RESET, FaultPlan, status
 from flows.crawl import crawl
+from sitecopy import SITE_DIR, SiteServer, serve_site
+from sitecopy.faults import RESET, FaultPlan, status
 
 ARTICLE_FILES = sorted(p.name for p in SITE_DIR.glob("*-post*.html"))
 EDITED = next(n for n in ARTICLE_FILES if n.endswith("post902277.html"))

@@ -9,9 +9,9 @@ from typing import Any
 
 import duckdb
 
-from baolaocai.sitecopy import SITE_DIR, serve_site
 from flows.crawl import crawl
 from flows.reparse import reparse
+from sitecopy import SITE_DIR, serve_site
 
 N_ARTICLES = len(list(SITE_DIR.glob("*-post*.html")))
 

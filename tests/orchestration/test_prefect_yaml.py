@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from support import clean_env
 
-from baolaocai.prefect_server import LocalPrefectServer
+from flows.prefect_server import LocalPrefectServer
 
 REPO = Path(__file__).resolve().parents[2]
 

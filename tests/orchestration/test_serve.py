@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
-from support import clean_env
+from support import BAOLAOCAI, clean_env
 
-from baolaocai.sitecopy import SITE_DIR, serve_site
+from sitecopy import SITE_DIR, serve_site
 
 N_ARTICLES = len(list(SITE_DIR.glob("*-post*.html")))
 
@@ -47,9 +47,7 @@ def test_serve_schedules_runs_by_name_and_stops_its_server(tmp_path: Path) -> No
     with serve_site(SITE_DIR) as site:
         proc = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "baolaocai",
+                BAOLAOCAI,
                 "serve",
                 "--interval",
                 "4",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from baolaocai.models import CONTRACT_KEYS
-from baolaocai.sitecopy import SITE_DIR
+from sitecopy import SITE_DIR
 from transforms.parse import parse_article
 
 EXPECTED_DIR = Path(__file__).parent / "expected"

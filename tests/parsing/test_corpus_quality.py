@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from baolaocai.settings import SITE_URL
-from baolaocai.sitecopy import SITE_DIR
 from scrapers.fetch import decode_html
+from sitecopy import SITE_DIR
 from transforms.parse import parse_article
 from transforms.scoring import boilerplate_leaks, token_f1
 

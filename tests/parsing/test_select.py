@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from baolaocai.sitecopy import SITE_DIR
+from sitecopy import SITE_DIR
 from transforms.profile import load_profile
 from transforms.select import compile_selector, select, select_first
 

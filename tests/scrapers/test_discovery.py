@@ -3,11 +3,11 @@ from __future__ import annotations
 import asyncio
 
 from baolaocai.settings import Settings
-from baolaocai.sitecopy import SITE_DIR, SiteServer
 from scrapers.discovery import DiscoveryOptions, discover, extract_links, parse_sitemap
 from scrapers.fetch import Fetcher, build_client
 from scrapers.politeness import RequestPacer
 from scrapers.urls import article_id
+from sitecopy import SITE_DIR, SiteServer
 
 
 def test_home_page_links_are_canonical_and_deduplicated() -> None:

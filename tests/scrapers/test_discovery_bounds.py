@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from baolaocai.settings import Settings
-from baolaocai.sitecopy import SiteServer, serve_site
-from baolaocai.sitecopy.generate import GeneratedArticle, make_articles, write_site
 from scrapers.discovery import Discovery, DiscoveryOptions, discover_site
 from scrapers.fetch import Fetcher, build_client
 from scrapers.politeness import RequestPacer
+from sitecopy import SiteServer, serve_site
+from sitecopy.generate import GeneratedArticle, make_articles, write_site
 from transforms.dates import SITE_TZ
 
 

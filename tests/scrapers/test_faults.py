@@ -7,10 +7,10 @@ from pathlib import Path
 
 from baolaocai.models import FetchedPage
 from baolaocai.settings import Settings
-from baolaocai.sitecopy import SITE_DIR, SiteServer, serve_site
-from baolaocai.sitecopy.faults import RESET, FaultPlan, hang, slow, status
 from scrapers.fetch import Fetcher, FetchStats, build_client
 from scrapers.politeness import RequestPacer
+from sitecopy import SITE_DIR, SiteServer, serve_site
+from sitecopy.faults import RESET, FaultPlan, hang, slow, status
 
 PATH = "/cho-phien-bac-ha-diem-hen-cuoi-tuan-cua-du-khach-post376388.html"
 URL = "https://baolaocai.vn" + PATH

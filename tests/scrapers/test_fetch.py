@@ -10,10 +10,10 @@ import itertools
 from http.server import BaseHTTPRequestHandler
 
 from baolaocai.settings import Settings
-from baolaocai.sitecopy import SiteServer
-from baolaocai.sitecopy.server import send
 from scrapers.fetch import Fetcher, build_client, decode_html, parse_retry_after
 from scrapers.politeness import RequestPacer, RobotsRules
+from sitecopy import SiteServer
+from sitecopy.server import send
 
 ARTICLE = (
     "https://baolaocai.vn/y-ty-vao-mua-lua-chin-tren-nhung-thua-ruong-bac-thang-post398207.html"

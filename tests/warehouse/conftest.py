@@ -14,7 +14,7 @@ import pytest
 import typer
 
 from baolaocai.models import Article, FetchedPage, Image, StagedArticle
-from baolaocai.sitecopy.generate import make_articles, render_article
+from sitecopy.generate import make_articles, render_article
 from transforms.pipeline import process_pages
 from transforms.validate import content_hash
 from warehouse.db import connect
@@ -210,7 +210,7 @@ def new_article():
 @pytest.fixture
 def cli_app() -> typer.Typer:
     """A fresh app with only the warehouse commands, as ``baolaocai`` registers them."""
-    from baolaocai.cli_warehouse import register
+    from cli.warehouse_commands import register
 
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from support import clean_env
+from support import BAOLAOCAI, clean_env
 
-from baolaocai.sitecopy import SITE_DIR, serve_site
-from baolaocai.sitecopy.faults import FaultPlan, slow
+from sitecopy import SITE_DIR, serve_site
+from sitecopy.faults import FaultPlan, slow
 
 N_ARTICLES = len(list(SITE_DIR.glob("*-post*.html")))
 
@@ -29,9 +28,7 @@ def test_sql_works_while_a_crawl_runs(tmp_path: Path) -> None:
         site.override = FaultPlan(random_faults=[(slow(0.2), 1.0)], max_per_path=100)
         crawl = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "baolaocai",
+                BAOLAOCAI,
                 "crawl",
                 "--base-url",
                 site.url,
@@ -56,9 +53,7 @@ def test_sql_works_while_a_crawl_runs(tmp_path: Path) -> None:
                     continue
                 query = subprocess.run(
                     [
-                        sys.executable,
-                        "-m",
-                        "baolaocai",
+                        BAOLAOCAI,
                         "sql",
                         "SELECT count(*) AS n FROM articles",
                         "--db",

@@ -18,6 +18,9 @@ def prepare_prefect_env(db_path: str, *, verbose: bool = False) -> None:
     if "PREFECT_API_URL" not in env and "PREFECT_HOME" not in env:
         env["PREFECT_HOME"] = str(Path(db_path).resolve().parent / ".prefect")
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The temporary server migrates a fresh SQLite file at its first start; on a busy
+    # 2-core machine that takes longer than Prefect's default 20 s.
+    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     env.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     env.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     env.setdefault("PREFECT_LOGGING_SERVER_LEVEL", "WARNING")

@@ -7,29 +7,29 @@ Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import decimal
-import io
 import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from baolaocai import __version__
-from baolaocai.cli_support import (
+from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError
+from baolaocai.settings import SITE_URL, Settings
+from cli.support import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
+    RUN_OK,
     err,
     friendly_errors,
     out,
     parse_day,
+    print_rows,
+    print_summary,
+    settings_from,
 )
-from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError
-from baolaocai.settings import SITE_URL, Settings, load_settings
 
 app = typer.Typer(
     name="baolaocai",
@@ -41,14 +41,6 @@ app = typer.Typer(
 DEMO_DB = "warehouse/demo.duckdb"
 DEMO_RATE = 50.0
 DEMO_CONCURRENCY = 4
-RUN_OK = ("completed", "warning")  # a warning (layout drift) is reported, not an error
-_parse_day = parse_day
-
-
-def _settings(**flags: Any) -> Settings:
-    return load_settings().override(**flags)
-
-
 def _version(value: bool) -> None:
     if value:
         out.print(f"baolaocai {__version__}")
@@ -78,7 +70,7 @@ def run_crawl_flow(
     retry_failed: bool = False,
 ) -> dict[str, Any]:
     """Run the Prefect ``crawl`` flow once, in this process (the manual trigger)."""
-    from baolaocai.prefect_env import prepare_prefect_env
+    from flows.prefect_env import prepare_prefect_env
 
     prepare_prefect_env(settings.db_path, verbose=verbose)
     from flows.crawl import crawl  # imported late: Prefect reads its settings on import
@@ -99,40 +91,6 @@ def run_crawl_flow(
     if not isinstance(data, dict):
         raise BaoLaoCaiError(f"the crawl flow ended in state {state.name}: {state.message}")
     return data
-
-
-def print_summary(summary: dict[str, Any], db_path: str) -> None:
-    colour = {"completed": "green", "warning": "yellow"}.get(summary["status"], "red")
-    out.print(
-        f"[bold]Crawl {summary['run_id']}[/bold] of {summary['base_url']} "
-        f"-> {db_path}: [{colour}]{summary['status']}[/{colour}]",
-        markup=True,
-    )
-    table = Table(show_header=False, box=None, padding=(0, 2))
-    rows = [
-        ("discovered", summary["discovered"]),
-        ("already stored", summary["already_stored"]),
-        ("new", summary["articles_new"]),
-        ("updated", summary["articles_updated"]),
-        ("unchanged", summary["articles_unchanged"]),
-        ("failed", summary["articles_failed"]),
-        ("requests", summary["requests"]),
-        ("retries", summary["retries"]),
-        ("rechecked / retried", f"{summary['rechecked']} / {summary['retried_failures']}"),
-        ("gone (404/410)", summary["gone"]),
-        ("429 / 304 answers", f"{summary['responses_429']} / {summary['responses_304']}"),
-        ("downloaded", f"{summary['bytes_downloaded'] / 1024:.0f} KiB"),
-        ("elapsed", f"{summary['elapsed_s']:.1f} s"),
-    ]
-    for name, value in rows:
-        table.add_row(name, str(value))
-    out.print(table)
-    for line in summary.get("failures") or []:
-        out.print(f"  failed: {line}")
-    if summary.get("warning"):
-        err.print(f"[yellow]warning:[/yellow] {summary['warning']}", markup=True)
-    if summary.get("error"):
-        err.print(f"[red]error:[/red] {summary['error']}", markup=True)
 
 
 @app.command()
@@ -178,7 +136,7 @@ def crawl(
     ] = False,
 ) -> None:
     """Run the crawl flow once: discover, fetch, parse, clean and load new articles."""
-    settings = _settings(
+    settings = settings_from(
         base_url=base_url,
         db_path=db,
         max_articles=max_articles,
@@ -188,7 +146,7 @@ def crawl(
         recheck_days=recheck_days,
     )
     summary = run_crawl_flow(
-        settings, verbose=verbose, since=_parse_day(since, "--since"), retry_failed=retry_failed
+        settings, verbose=verbose, since=parse_day(since, "--since"), retry_failed=retry_failed
     )
     print_summary(summary, settings.db_path)
     if summary["status"] not in RUN_OK:
@@ -218,11 +176,11 @@ def demo(
     ] = False,
 ) -> None:
     """Crawl the bundled offline copy of the site (served on 127.0.0.1) into DB, then query it."""
-    from baolaocai.sitecopy import serve_site
+    from sitecopy import serve_site
 
     with serve_site() as server:
         out.print(f"Serving the bundled copy of baolaocai.vn at {server.url}")
-        settings = _settings(
+        settings = settings_from(
             base_url=server.url, db_path=db, rate=DEMO_RATE, concurrency=DEMO_CONCURRENCY
         )
         summary = run_crawl_flow(settings, verbose=verbose)
@@ -237,7 +195,7 @@ def demo(
             out.print(f'\n[bold]{title}[/bold]\n$ baolaocai sql "{query}" --db {db}', markup=True)
             cursor = con.execute(query)
             columns = [d[0] for d in cursor.description or []]
-            _print_rows(columns, cursor.fetchall(), "table")
+            print_rows(columns, cursor.fetchall(), "table")
     finally:
         con.close()
 
@@ -251,11 +209,11 @@ def reparse(
     ] = False,
 ) -> None:
     """Parse the stored raw pages again (no network); store what changed as new versions."""
-    settings = _settings(db_path=db)
+    settings = settings_from(db_path=db)
     from warehouse.db import connect
 
     connect(settings.db_path, read_only=True).close()  # a clear error if there is no warehouse
-    from baolaocai.prefect_env import prepare_prefect_env
+    from flows.prefect_env import prepare_prefect_env
 
     prepare_prefect_env(settings.db_path, verbose=verbose)
     from flows.reparse import reparse as reparse_flow
@@ -338,43 +296,6 @@ def parse(
 # -- sql ------------------------------------------------------------------------------------------
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return value
-
-
-def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
-    if fmt == "json":
-        data = [{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows]
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        writer.writerows([[_csv_cell(v) for v in row] for row in rows])
-        sys.stdout.write(buffer.getvalue())
-    else:
-        table = Table(*columns, show_lines=False)
-        for row in rows:
-            table.add_row(*("" if v is None else str(_jsonable(v)) for v in row))
-        out.print(table)
-        out.print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-
-
-def _csv_cell(value: Any) -> Any:
-    value = _jsonable(value)
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
-
-
 @app.command()
 @friendly_errors
 def sql(
@@ -399,7 +320,7 @@ def sql(
 
     if format not in ("table", "csv", "json"):
         raise ConfigError(f"--format must be table, csv or json, not {format!r}")
-    settings = _settings(db_path=db)
+    settings = settings_from(db_path=db)
     if write and not Path(settings.db_path).exists():
         raise InputError(f"no warehouse at {settings.db_path}")
     con = connect(settings.db_path, read_only=not write, lock_timeout=lock_timeout)
@@ -412,7 +333,18 @@ def sql(
         raise BaoLaoCaiError(f"query failed: {str(exc).strip().splitlines()[0]}") from None
     finally:
         con.close()
-    _print_rows(columns, rows, format)
+    print_rows(columns, rows, format)
+
+
+def _register_more() -> None:
+    """Commands kept in their own modules (search/export/status; serve/backfill)."""
+    from cli import orchestration, warehouse_commands
+
+    warehouse_commands.register(app)
+    orchestration.register(app)
+
+
+_register_more()
 
 
 def main() -> None:
@@ -421,14 +353,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def _register_more() -> None:
-    """Commands kept in their own modules (search/export/status; serve/backfill)."""
-    from baolaocai import cli_orchestration, cli_warehouse
-
-    cli_warehouse.register(app)
-    cli_orchestration.register(app)
-
-
-_register_more()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Literal
 
-from baolaocai.sitecopy.server import SiteServer, send
+from sitecopy.server import SiteServer, send
 
 FaultKind = Literal["status", "slow", "reset", "hang"]
 

@@ -1,6 +1,7 @@
 """``baolaocai serve`` and ``baolaocai backfill``: schedules and long runs.
 
-Registered on the main app by :func:`register` (see the end of :mod:`baolaocai.cli`).
+Registered on the main app by :func:`register` (see :mod:`cli.main`). Imports only
+:mod:`cli.support` of the CLI, never :mod:`cli.main`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from baolaocai.errors import ConfigError
+from baolaocai.errors import BaoLaoCaiError, ConfigError
+from cli.support import (
+    EXIT_FAILED,
+    RUN_OK,
+    friendly_errors,
+    out,
+    parse_day,
+    print_summary,
+    settings_from,
+)
 
 DEFAULT_CRON = "0 * * * *"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -64,10 +74,8 @@ class RichProgress:
 
 
 def register(app: typer.Typer) -> None:
-    from baolaocai import cli
-
     @app.command("backfill")
-    @cli.friendly_errors
+    @friendly_errors
     def backfill_command(
         date_from: Annotated[str, typer.Option("--from", help="First day to fill (YYYY-MM-DD).")],
         date_to: Annotated[
@@ -80,13 +88,13 @@ def register(app: typer.Typer) -> None:
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     ) -> None:
         """Fill the archive back to a date, month by month (resumable), with a progress bar."""
-        start = cli._parse_day(date_from, "--from")
-        end = cli._parse_day(date_to, "--to")
+        start = parse_day(date_from, "--from")
+        end = parse_day(date_to, "--to")
         assert start is not None
         if end is not None and end < start:
             raise ConfigError("--to must not be before --from")
-        settings = cli._settings(base_url=base_url, db_path=db, rate=rate, concurrency=concurrency)
-        from baolaocai.prefect_env import prepare_prefect_env
+        settings = settings_from(base_url=base_url, db_path=db, rate=rate, concurrency=concurrency)
+        from flows.prefect_env import prepare_prefect_env
 
         prepare_prefect_env(settings.db_path, verbose=verbose)
         from flows.backfill import backfill
@@ -100,7 +108,7 @@ def register(app: typer.Typer) -> None:
             TimeElapsedColumn(),
             TimeRemainingColumn(),
         )
-        progress = Progress(*columns, console=cli.out, transient=False)
+        progress = Progress(*columns, console=out, transient=False)
         with progress, reporting(RichProgress(progress)):
             state = backfill(
                 date_from=start,
@@ -113,17 +121,17 @@ def register(app: typer.Typer) -> None:
             )
         data: dict[str, Any] = state.result(raise_on_failure=False)
         if not isinstance(data, dict):
-            raise cli.BaoLaoCaiError(f"the backfill ended in state {state.name}: {state.message}")
-        cli.print_summary(data, settings.db_path)
-        cli.out.print(
+            raise BaoLaoCaiError(f"the backfill ended in state {state.name}: {state.message}")
+        print_summary(data, settings.db_path)
+        out.print(
             f"months done: {len(data.get('months', []))},"
             f" already complete: {data.get('months_skipped', 0)}"
         )
-        if data["status"] not in cli.RUN_OK:
-            raise typer.Exit(cli.EXIT_FAILED)
+        if data["status"] not in RUN_OK:
+            raise typer.Exit(EXIT_FAILED)
 
     @app.command("serve")
-    @cli.friendly_errors
+    @friendly_errors
     def serve_command(
         cron: Annotated[str, typer.Option(help="When to crawl (cron).")] = DEFAULT_CRON,
         timezone: Annotated[str, typer.Option(help="Time zone of the cron.")] = DEFAULT_TIMEZONE,
@@ -143,7 +151,7 @@ def register(app: typer.Typer) -> None:
         Without PREFECT_API_URL, starts a local Prefect server on 127.0.0.1 (its own
         PREFECT_HOME beside the warehouse) and stops it on Ctrl-C or SIGTERM.
         """
-        settings = cli._settings(base_url=base_url, db_path=db, rate=rate, concurrency=concurrency)
+        settings = settings_from(base_url=base_url, db_path=db, rate=rate, concurrency=concurrency)
         if interval is None:
             from prefect.schedules import validate_cron_string
 
@@ -153,20 +161,20 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError(f"--cron {cron!r} is not a valid cron expression") from None
         server = None
         if "PREFECT_API_URL" not in os.environ:
-            from baolaocai.prefect_server import LocalPrefectServer
+            from flows.prefect_server import LocalPrefectServer
 
             home = Path(settings.db_path).resolve().parent / ".prefect-server"
-            cli.out.print(f"Starting a local Prefect server (PREFECT_HOME={home}) …")
+            out.print(f"Starting a local Prefect server (PREFECT_HOME={home}) …")
             server = LocalPrefectServer(home, port).start()
             os.environ["PREFECT_API_URL"] = server.api_url
-            cli.out.print(f"Prefect UI: {server.ui_url}   API: {server.api_url}")
+            out.print(f"Prefect UI: {server.ui_url}   API: {server.api_url}")
 
         def stop(signum: int, frame: FrameType | None) -> None:
             raise KeyboardInterrupt
 
         previous = signal.signal(signal.SIGTERM, stop)
         try:
-            from baolaocai.prefect_env import prepare_prefect_env
+            from flows.prefect_env import prepare_prefect_env
 
             prepare_prefect_env(settings.db_path)
             from prefect import serve
@@ -185,14 +193,14 @@ def register(app: typer.Typer) -> None:
                 },
             )
             when = f"every {interval:g} s" if interval else f"'{cron}' ({timezone})"
-            cli.out.print(
+            out.print(
                 f"Serving crawl/scheduled {when}, backfill/manual, reparse/manual. Ctrl-C to stop."
             )
             serve(*deployments, print_starting_message=False)
         except KeyboardInterrupt:
-            cli.out.print("Stopping …")
+            out.print("Stopping …")
         finally:
             signal.signal(signal.SIGTERM, previous)
             if server is not None:
                 server.stop()
-                cli.out.print("Prefect server stopped.")
+                out.print("Prefect server stopped.")

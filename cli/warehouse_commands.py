@@ -2,12 +2,12 @@
 
 Plain typer command functions, attached to the main app by :func:`register`::
 
-    from baolaocai.cli_warehouse import register
+    from cli.warehouse_commands import register
     register(app)
 
-Same conventions as :mod:`baolaocai.cli`: ``--db`` (env ``BAOLAOCAI_DB``), one-line
+Same conventions as :mod:`cli.main`: ``--db`` (env ``BAOLAOCAI_DB``), one-line
 errors on stderr, exit code 1 when a query or write fails and 2 for bad input. This
-module does not import :mod:`baolaocai.cli`, so it can be registered from anywhere in it.
+module does not import :mod:`cli.main`, so it can be registered from anywhere in it.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from baolaocai.cli_support import friendly_errors, out, parse_day
 from baolaocai.errors import ConfigError, WarehouseError
 from baolaocai.settings import load_settings
+from cli.support import friendly_errors, out, parse_day
 
 SITE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

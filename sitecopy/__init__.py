@@ -7,6 +7,6 @@ the tests share :func:`serve_site`.
 
 from __future__ import annotations
 
-from baolaocai.sitecopy.server import SITE_DIR, RequestRecord, SiteServer, serve_site
+from sitecopy.server import SITE_DIR, RequestRecord, SiteServer, serve_site
 
 __all__ = ["SITE_DIR", "RequestRecord", "SiteServer", "serve_site"]

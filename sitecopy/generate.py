@@ -5,7 +5,7 @@ Vietnamese built from the word lists and sentence templates below, written for t
 project), :func:`render_article` renders one in the current EPI layout, and
 :func:`write_site` writes a whole site copy (home page, paginated category pages, article
 pages, robots.txt, a sitemap index with monthly child sitemaps, an RSS feed) that
-:func:`baolaocai.sitecopy.serve_site` can serve. The markup follows the bundled copy
+:func:`sitecopy.serve_site` can serve. The markup follows the bundled copy
 under ``site/`` class for class.
 
 Same arguments, same bytes: every choice comes from ``random.Random(seed)`` or from the

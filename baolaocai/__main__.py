@@ -1,3 +1,0 @@
-from baolaocai.cli import main
-
-main()
