@@ -6,10 +6,29 @@ owns retries, pacing, the response-size cap, redirects and charset decoding. htt
 exceptions are mapped to :mod:`baolaocai.errors` here and nowhere else.
 
 Retry policy (the only place anything is retried): connection errors, timeouts, 429 and
-5xx are retried up to ``retries`` times with exponential backoff and full jitter
-(``backoff_base * 2**attempt``, capped at ``backoff_cap``); a ``Retry-After`` header
-(seconds or HTTP date, capped at ``retry_after_cap``) replaces the computed delay and
-pushes back every later request to that host. 404/410 and other 4xx are terminal.
+5xx are retried up to ``retries`` times with exponential backoff and jitter (a
+delay drawn from ``[c/2, c]`` with ``c = min(backoff_cap, backoff_base * 2**(attempt-1))``).
+404/410 and other 4xx are terminal.
+
+A 429 or 503 holds back the whole host, not just the request that got it: its
+``Retry-After`` (delta-seconds or HTTP date), or without one the backoff computed for that
+attempt, becomes a hold on the run's shared :class:`~scrapers.politeness.RequestPacer`
+(also on the last attempt, which is not retried). No request to the host starts before
+the hold ends: not the retry, not the other in-flight requests, not one that had already
+reserved its start slot, not discovery. After it, requests resume one pacing interval
+apart. The retry waits in the pacer like everyone else. Other 5xx, timeouts and
+connection errors hold back only the request that got them (its ``Retry-After``, if any,
+capped at ``retry_after_cap``, else the backoff).
+
+A ``Retry-After`` longer than ``retry_after_cap`` is neither shortened nor ignored: the
+host is held for the full time, and every request to it while more than
+``retry_after_cap`` seconds of the hold are left fails at once, without sending anything,
+as a :class:`~baolaocai.errors.TransientFetchError` saying the site asked us to wait that
+long (the run's failure stop then ends the run with that reason; the next run picks up).
+
+:class:`FetchStats` counts the holds (``held_back``) and the seconds they added to the
+time the host was held back (``held_back_s``; holds that the run refused to wait out
+because they exceed ``retry_after_cap`` add nothing, as the run did not wait for them).
 """
 
 from __future__ import annotations
@@ -37,6 +56,8 @@ from scrapers.urls import canonicalize, is_site_url, to_fetch_url
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
+HOLD_STATUSES = frozenset({429, 503})
+"""Answers that hold back the whole host (for their ``Retry-After`` or the backoff)."""
 KEPT_HEADERS = (
     "etag",
     "last-modified",
@@ -77,6 +98,10 @@ class FetchStats:
     responses_304: int = 0
     bytes: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
+    held_back: int = 0
+    """429/503 answers that held back the whole host (for ``Retry-After`` or the backoff)."""
+    held_back_s: float = 0.0
+    """Seconds those holds added to the time the host was held back (overlaps count once)."""
 
     def merge(self, other: FetchStats) -> None:
         self.requests += other.requests
@@ -84,6 +109,8 @@ class FetchStats:
         self.responses_429 += other.responses_429
         self.responses_304 += other.responses_304
         self.bytes += other.bytes
+        self.held_back += other.held_back
+        self.held_back_s += other.held_back_s
         for k, v in other.statuses.items():
             self.statuses[k] = self.statuses.get(k, 0) + v
 
@@ -170,17 +197,28 @@ class Fetcher:
                 headers["If-None-Match"] = etag
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
+            host = urlsplit(fetched_url).netloc
             while True:
                 attempts += 1
                 try:
                     return await self._fetch_once(url, fetched_url, headers, started, attempts)
                 except TransientFetchError as exc:
+                    held = self._hold_host(host, exc, attempts)
+                    if self.pacer.held_for(host) > self.retry_after_cap:
+                        raise self._refusal(url, host, exc.status) from None
                     if attempts > self.settings.retries:
                         raise
                     self.stats.retries += 1
+                    if held is not None:  # the pacer holds the retry back with everyone else
+                        log.info(
+                            "%s: %s; host held back %.1fs, then retry %d",
+                            url,
+                            exc.message,
+                            held,
+                            attempts,
+                        )
+                        continue
                     delay = self._backoff(attempts, exc.retry_after)
-                    if exc.retry_after is not None:
-                        self.pacer.push_back(urlsplit(fetched_url).netloc, delay)
                     log.info("%s: %s; retry %d in %.1fs", url, exc.message, attempts, delay)
                     await self._sleep(delay)
         except FetchError as exc:
@@ -197,10 +235,40 @@ class Fetcher:
             )
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        """The delay before retrying a request that only holds back itself."""
         if retry_after is not None:
             return min(retry_after, self.retry_after_cap)
         ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
         return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+
+    def _hold_host(self, host: str, exc: TransientFetchError, attempt: int) -> float | None:
+        """After a 429/503, hold back the whole host: for the full ``Retry-After`` (even
+        beyond ``retry_after_cap``), else for the backoff of this attempt. Returns the
+        hold in seconds, or None if the answer does not hold back the host."""
+        if exc.status not in HOLD_STATUSES:
+            return None
+        if exc.retry_after is not None:
+            seconds = exc.retry_after
+        else:
+            seconds = min(self._backoff(attempt, None), self.retry_after_cap)
+        added = self.pacer.push_back(host, seconds)
+        if seconds > 0:
+            self.stats.held_back += 1
+            if seconds <= self.retry_after_cap:
+                self.stats.held_back_s += added
+        return seconds
+
+    def _refusal(self, url: str, host: str, status: int | None) -> TransientFetchError:
+        """The error of a request not sent because the host's hold exceeds the cap."""
+        hold = self.pacer.hold(host)
+        asked = hold.asked if hold is not None else self.pacer.held_for(host)
+        return TransientFetchError(
+            f"the site asked us to wait {asked:.0f} s (Retry-After); this run will not wait "
+            f"that long (limit {self.retry_after_cap:g} s), a later run will pick up",
+            url=url,
+            status=status,
+            retry_after=self.pacer.held_for(host) or None,
+        )
 
     async def _fetch_once(
         self, url: str, fetched_url: str, headers: dict[str, str], started: float, attempts: int
@@ -209,7 +277,8 @@ class Fetcher:
         for _ in range(MAX_REDIRECTS + 1):
             host = urlsplit(target).netloc
             async with self._in_flight:
-                await self.pacer.wait(host)
+                if await self.pacer.wait(host, max_hold=self.retry_after_cap) is not None:
+                    raise self._refusal(url, host, None)
                 self.stats.requests += 1
                 try:
                     async with self.client.stream("GET", target, headers=headers) as response:

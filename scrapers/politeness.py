@@ -1,8 +1,20 @@
 """Being a good guest: a per-host request pacer and the site's robots.txt rules.
 
-The pacer is shared by every task of a run (it is thread-safe and not bound to an event
-loop), so a run never exceeds ``rate`` request starts per second per host, whatever
-batch or task the requests come from.
+The pacer is shared by every task of a run (discovery, every batch; it is thread-safe and
+not bound to an event loop), so whatever batch or task a request comes from:
+
+* request *starts* to a host are spaced at least ``PACING_MARGIN / rate + PACING_SLACK_S``
+  seconds apart (a little slower than asked, so the site never sees more than ``rate``
+  requests in any second);
+* a *hold* on a host (:meth:`RequestPacer.push_back`, set by the fetcher after a 429 or
+  503: for its ``Retry-After``, or for the backoff when it has none) means no request to
+  that host starts before the hold ends. That includes requests that had already reserved
+  a start slot and are sleeping towards it: :meth:`RequestPacer.wait` checks the hold
+  again when the slot comes and, if the slot falls inside the hold, takes a fresh slot
+  after it. Fresh slots are handed out one interval apart from the hold's end (plus
+  ``HOLD_SLACK_S``), so the requests held back resume at the usual pace, not all at once.
+* :meth:`RequestPacer.wait` with ``max_hold`` refuses (returns the :class:`Hold`, takes
+  no slot) instead of waiting out a hold that has longer than that left to run.
 """
 
 from __future__ import annotations
@@ -10,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from protego import Protego
@@ -18,41 +31,113 @@ from protego import Protego
 # pacing a little slower than asked keeps "at most `rate` per second" true at its end too.
 PACING_MARGIN = 1.03
 PACING_SLACK_S = 0.005
+# For the same reason a hold lasts a little longer than asked: requests resume
+# HOLD_SLACK_S after the instant the site named, never a few milliseconds before it.
+HOLD_SLACK_S = 0.025
+
+
+@dataclass(frozen=True)
+class Hold:
+    """No request to a host may start before ``until`` (an instant of the pacer's clock)."""
+
+    until: float
+    asked: float
+    """How long the site asked us to wait (seconds), when the hold was set."""
+
+    @property
+    def release(self) -> float:
+        """When requests may start again: ``until`` plus :data:`HOLD_SLACK_S`."""
+        return self.until + HOLD_SLACK_S
 
 
 class RequestPacer:
-    """Spaces request *starts* at least ``1 / rate`` seconds apart per host (plus a small
-    margin, so the site never sees more than ``rate`` requests in any second)."""
+    """Spaces request *starts* per host and holds a host back when the site asks us to.
 
-    def __init__(self, rate: float, clock: object = time.monotonic) -> None:
+    ``clock`` (monotonic seconds) and ``sleep`` (an async sleep) are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         self.interval = PACING_MARGIN / rate + PACING_SLACK_S
         self._clock = clock
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
+        self._holds: dict[str, Hold] = {}
 
     def set_min_interval(self, seconds: float) -> None:
         """Slow down (e.g. to honour a robots.txt ``Crawl-delay``); never speed up."""
         with self._lock:
             self.interval = max(self.interval, seconds)
 
+    def _take_slot(self, host: str, now: float) -> float:
+        """The next free start slot for ``host`` (an instant), not inside its hold."""
+        hold = self._holds.get(host)
+        slot = max(now, self._next_slot.get(host, now), hold.release if hold else now)
+        self._next_slot[host] = slot + self.interval
+        return slot
+
     def reserve(self, host: str) -> float:
-        """Reserve the next start slot for ``host``; returns seconds to wait for it."""
-        with self._lock:
-            now = self._clock()  # type: ignore[operator]
-            slot = max(now, self._next_slot.get(host, now))
-            self._next_slot[host] = slot + self.interval
-            return slot - now
+        """Reserve the next start slot for ``host``; returns seconds to wait for it.
 
-    def push_back(self, host: str, seconds: float) -> None:
-        """Delay every later request to ``host`` (a 429/503 with ``Retry-After``)."""
+        A hold set later does not move this slot; :meth:`wait` checks for that."""
         with self._lock:
-            now = self._clock()  # type: ignore[operator]
-            self._next_slot[host] = max(self._next_slot.get(host, now), now + seconds)
+            now = self._clock()
+            return self._take_slot(host, now) - now
 
-    async def wait(self, host: str) -> None:
-        delay = self.reserve(host)
-        if delay > 0:
-            await asyncio.sleep(delay)
+    def push_back(self, host: str, seconds: float) -> float:
+        """Hold ``host`` back: no request to it starts in the next ``seconds``.
+
+        Holds only ever grow (a shorter one inside a longer one changes nothing). Slots
+        reserved earlier that fall inside the hold are not released by :meth:`wait`.
+        Returns how many seconds this call added to the time the host is held back."""
+        with self._lock:
+            now = self._clock()
+            until = now + max(0.0, seconds)
+            old = self._holds.get(host)
+            held_until = max(now, old.until) if old else now
+            if until <= held_until:
+                return 0.0
+            hold = self._holds[host] = Hold(until, seconds)
+            self._next_slot[host] = max(self._next_slot.get(host, now), hold.release)
+            return until - held_until
+
+    def hold(self, host: str) -> Hold | None:
+        """The hold on ``host`` if it has not ended yet."""
+        with self._lock:
+            hold = self._holds.get(host)
+            return hold if hold is not None and hold.until > self._clock() else None
+
+    def held_for(self, host: str) -> float:
+        """Seconds left until the hold on ``host`` ends (0 if it is not held)."""
+        with self._lock:
+            hold = self._holds.get(host)
+            return max(0.0, hold.until - self._clock()) if hold else 0.0
+
+    async def wait(self, host: str, *, max_hold: float | None = None) -> Hold | None:
+        """Sleep until this request may start; returns None then.
+
+        The slot is checked again when it comes: if a hold set meanwhile covers it, a
+        fresh slot after the hold is taken and waited for. With ``max_hold``, a hold that
+        has more than ``max_hold`` seconds left is not waited out: the hold is returned at
+        once (before or after sleeping to a slot) and nothing may be sent."""
+        slot: float | None = None
+        while True:
+            with self._lock:
+                now = self._clock()
+                hold = self._holds.get(host)
+                if hold is not None and max_hold is not None and hold.until - now > max_hold:
+                    return hold
+                if slot is None or (hold is not None and slot < hold.release):
+                    slot = self._take_slot(host, now)
+                delay = slot - now
+            if delay <= 0:
+                return None
+            await self._sleep(delay)
 
 
 @dataclass

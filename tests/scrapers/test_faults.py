@@ -40,7 +40,9 @@ def test_429_retry_after_is_honoured(site: SiteServer) -> None:
     assert second.started - first.finished >= 0.95  # waited as told, not the usual backoff
 
 
-def test_retry_after_as_http_date_is_capped(site: SiteServer) -> None:
+def test_retry_after_as_http_date_beyond_the_cap_is_obeyed_not_shortened(
+    site: SiteServer,
+) -> None:
     site.override = FaultPlan({PATH: [status(503, Retry_After="Wed, 01 Jan 2100 00:00:00 GMT")]})
     settings = Settings(base_url=site.url, rate=50.0)
 
@@ -50,7 +52,9 @@ def test_retry_after_as_http_date_is_capped(site: SiteServer) -> None:
             return await fetcher.fetch(URL)
 
     page = asyncio.run(run())
-    assert page.ok and [r.status for r in site.requests] == [503, 200]
+    # The site asked for decades: nothing more is sent, and the reason says why.
+    assert not page.ok and page.transient and [r.status for r in site.requests] == [503]
+    assert page.error is not None and "Retry-After" in page.error
 
 
 def test_connection_reset_is_retried(site: SiteServer) -> None:
