@@ -158,6 +158,12 @@ RUN_COUNTERS = (
     "records_missing_date",
     "records_missing_title",
     "records_short_body",
+    "revisited",
+    "relisted",
+    "unlisted",
+    "removed",
+    "held_back",
+    "held_back_s",
 )
 """The counters of a run: fields of :class:`CrawlSummary` and columns of ``crawl_runs``."""
 
@@ -187,6 +193,18 @@ class CrawlSummary:
     records_missing_date: int = 0
     records_missing_title: int = 0
     records_short_body: int = 0
+    revisited: int = 0
+    """Stored articles not seen for ``revisit_days``, fetched again (conditionally)."""
+    relisted: int = 0
+    """Stored articles rechecked because a sitemap or feed lists a newer ``<lastmod>``."""
+    unlisted: int = 0
+    """Stored articles rechecked because a changed sitemap no longer lists them."""
+    removed: int = 0
+    """Stored articles the site now answers 404/410 for (kept, with ``removed_at``)."""
+    held_back: int = 0
+    """429/503 answers that held back every request to the site (``Retry-After``)."""
+    held_back_s: int = 0
+    """Seconds the site was held back in all."""
     elapsed_s: float = 0.0
     error: str | None = None
     warning: str | None = None
@@ -206,9 +224,33 @@ class CrawlState:
 
     known_ids: frozenset[int] = frozenset()
     recheck: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-    """Canonical URL -> (ETag, Last-Modified) of the stored articles to recheck."""
+    """Canonical URL -> (ETag, Last-Modified) of the recently published articles due for a
+    recheck."""
+    revisit: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    """The same for older articles not seen for a while (the revisit budget of the run)."""
     gone: frozenset[str] = frozenset()
     """URLs whose latest fetch answered 404/410."""
     open_failures: frozenset[str] = frozenset()
     """URLs with an unresolved fetch error (gone ones included)."""
     last_completed_start: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapMemo:
+    """A child sitemap as we last read it: its ``<lastmod>`` in the index, its validators."""
+
+    url: str
+    lastmod: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class SitemapRead:
+    """A child sitemap read in full in this run (new, or changed since the memo)."""
+
+    memo: SitemapMemo
+    entries: dict[int, datetime | None] = field(default_factory=dict)
+    """Article id -> the ``<lastmod>`` it lists for that article."""
+    dropped: bool = False
+    """No index names this sitemap any more: everything it listed is unlisted."""

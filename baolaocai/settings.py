@@ -19,7 +19,14 @@ retries                    BAOLAOCAI_RETRIES             3 extra attempts on tra
 max_articles               BAOLAOCAI_MAX_ARTICLES        unlimited (0 = unlimited)
 max_listing_pages          BAOLAOCAI_MAX_LISTING_PAGES   5 pages per category
 listing_margin             BAOLAOCAI_LISTING_MARGIN      1 page of stored articles still read
-recheck_days               BAOLAOCAI_RECHECK_DAYS        3 days of articles rechecked per run
+recheck_days               BAOLAOCAI_RECHECK_DAYS        3: articles published in the 3 days up to
+                                                         the site's newest one are "fresh"
+recheck_interval_h         BAOLAOCAI_RECHECK_INTERVAL_H  1: a fresh article is rechecked when last
+                                                         seen more than 1 hour ago
+revisit_days               BAOLAOCAI_REVISIT_DAYS        30: older articles not seen for 30 days
+                                                         are due for a revisit
+revisit_share              BAOLAOCAI_REVISIT_SHARE       0.02 of the archive revisited per run at
+revisit_max                BAOLAOCAI_REVISIT_MAX         most, and never more than 200 articles
 drift_threshold            BAOLAOCAI_DRIFT_THRESHOLD     0.2 (share of degraded records that warns)
 batch_size                 BAOLAOCAI_BATCH_SIZE          25 articles per fetch/parse/load batch
 max_response_bytes         BAOLAOCAI_MAX_RESPONSE_BYTES  10 MiB per response
@@ -52,6 +59,10 @@ DEFAULT_MAX_LISTING_PAGES = 5
 DEFAULT_BATCH_SIZE = 25
 DEFAULT_LISTING_MARGIN = 1
 DEFAULT_RECHECK_DAYS = 3.0
+DEFAULT_RECHECK_INTERVAL_H = 1.0
+DEFAULT_REVISIT_DAYS = 30.0
+DEFAULT_REVISIT_SHARE = 0.02
+DEFAULT_REVISIT_MAX = 200
 DEFAULT_DRIFT_THRESHOLD = 0.2
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 ENV_PREFIX = "BAOLAOCAI_"
@@ -76,6 +87,10 @@ class Settings:
     max_listing_pages: int = DEFAULT_MAX_LISTING_PAGES
     listing_margin: int = DEFAULT_LISTING_MARGIN
     recheck_days: float = DEFAULT_RECHECK_DAYS
+    recheck_interval_h: float = DEFAULT_RECHECK_INTERVAL_H
+    revisit_days: float = DEFAULT_REVISIT_DAYS
+    revisit_share: float = DEFAULT_REVISIT_SHARE
+    revisit_max: int = DEFAULT_REVISIT_MAX
     drift_threshold: float = DEFAULT_DRIFT_THRESHOLD
     batch_size: int = DEFAULT_BATCH_SIZE
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
@@ -93,6 +108,10 @@ class Settings:
         _check(self.batch_size >= 1, "batch_size must be at least 1")
         _check(self.listing_margin >= 0, "listing_margin must be 0 or more")
         _check(self.recheck_days >= 0, "recheck_days must be 0 (no rechecks) or more")
+        _check(self.recheck_interval_h >= 0, "recheck_interval_h must be 0 or more")
+        _check(self.revisit_days > 0, "revisit_days must be a positive number of days")
+        _check(0 <= self.revisit_share <= 1, "revisit_share must be between 0 and 1")
+        _check(self.revisit_max >= 0, "revisit_max must be 0 (no revisits) or more")
         _check(0 <= self.drift_threshold <= 1, "drift_threshold must be between 0 and 1")
         _check(self.max_response_bytes >= 1024, "max_response_bytes must be at least 1024")
         _check(bool(self.db_path), "the database path must not be empty")
@@ -122,6 +141,10 @@ _ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MAX_LISTING_PAGES": ("max_listing_pages", int),
     "LISTING_MARGIN": ("listing_margin", int),
     "RECHECK_DAYS": ("recheck_days", float),
+    "RECHECK_INTERVAL_H": ("recheck_interval_h", float),
+    "REVISIT_DAYS": ("revisit_days", float),
+    "REVISIT_SHARE": ("revisit_share", float),
+    "REVISIT_MAX": ("revisit_max", int),
     "DRIFT_THRESHOLD": ("drift_threshold", float),
     "BATCH_SIZE": ("batch_size", int),
     "MAX_RESPONSE_BYTES": ("max_response_bytes", int),

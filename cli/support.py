@@ -87,8 +87,18 @@ def print_summary(summary: dict[str, Any], db_path: str) -> None:
         ("requests", summary["requests"]),
         ("retries", summary["retries"]),
         ("rechecked / retried", f"{summary['rechecked']} / {summary['retried_failures']}"),
+        (
+            "  of which relisted / unlisted / revisits",
+            f"{summary.get('relisted', 0)} / {summary.get('unlisted', 0)}"
+            f" / {summary.get('revisited', 0)}",
+        ),
         ("gone (404/410)", summary["gone"]),
+        ("removed from the site", summary.get("removed", 0)),
         ("429 / 304 answers", f"{summary['responses_429']} / {summary['responses_304']}"),
+        (
+            "held back (Retry-After)",
+            f"{summary.get('held_back', 0)} times, {summary.get('held_back_s', 0)} s",
+        ),
         ("downloaded", f"{summary['bytes_downloaded'] / 1024:.0f} KiB"),
         ("elapsed", f"{summary['elapsed_s']:.1f} s"),
     ]

@@ -90,18 +90,20 @@ async def month_sitemaps(fetcher: Fetcher, start: date, end: date) -> list[Month
     return [found[m] for m in sorted(found)]
 
 
-async def month_articles(fetcher: Fetcher, sitemap: MonthSitemap) -> list[str]:
-    """Canonical article URLs listed in one monthly sitemap (empty if it fails)."""
+async def month_articles(fetcher: Fetcher, sitemap: MonthSitemap) -> dict[str, datetime | None]:
+    """Canonical article URLs listed in one monthly sitemap, with their ``<lastmod>``."""
     page = await fetcher.fetch(sitemap.url)
     if not page.ok or page.html is None:
         raise CrawlError(f"the sitemap {sitemap.url} could not be read ({page.error})")
     _, entries = parse_sitemap(page.html)
     urls: dict[int, str] = {}
+    lastmods: dict[str, datetime | None] = {}
     for entry in entries:
         url = canonical_article_url(
             canonicalize(entry.loc, SITE_URL, fetcher.settings.base_url) or ""
         )
         aid = article_id(url or "")
         if url and aid is not None:
-            urls.setdefault(aid, url)
-    return list(urls.values())
+            first = urls.setdefault(aid, url)
+            lastmods[first] = max(filter(None, (lastmods.get(first), entry.lastmod)), default=None)
+    return lastmods

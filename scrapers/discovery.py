@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup, Tag
 from lxml import etree
 
 from baolaocai.errors import CrawlError
-from baolaocai.models import Failure, FetchedPage
+from baolaocai.models import Failure, FetchedPage, SitemapMemo, SitemapRead
 from baolaocai.settings import SITE_URL
 from scrapers.fetch import Fetcher
 from scrapers.politeness import RobotsRules
@@ -76,15 +76,15 @@ class SitemapEntry:
 @dataclass(frozen=True)
 class DiscoveryOptions:
     """How far discovery walks. ``since`` is an explicit lower bound (``--since``);
-    ``sitemaps_since`` lets an incremental run skip child sitemaps unchanged since the
-    last completed run; ``listing_margin`` is how many listing pages of already-stored
-    articles are still read before pagination stops (a safety margin against listings
-    that reorder or insert late articles)."""
+    ``listing_margin`` is how many listing pages of already-stored articles are still
+    read before pagination stops (a safety margin against listings that reorder or
+    insert late articles); ``max_sitemaps`` bounds the sitemaps *read* in one run (the
+    newest first; unchanged ones cost nothing). Child sitemaps unchanged since they were
+    last read are skipped through the memos handed to :func:`discover`."""
 
     max_listing_pages: int = 5
     listing_margin: int = 1
     since: datetime | None = None
-    sitemaps_since: datetime | None = None
     max_sitemaps: int = 50
 
 
@@ -97,8 +97,22 @@ class Discovery:
     errors: list[Failure] = field(default_factory=list)
     sources: dict[str, int] = field(default_factory=dict)
     """How many new article ids each source (sitemap, feed, home, listing) contributed."""
+    lastmods: dict[int, datetime] = field(default_factory=dict)
+    """Article id -> the newest ``<lastmod>``/``<updated>`` a sitemap or feed lists."""
+    sitemaps_read: list[SitemapRead] = field(default_factory=list)
+    """Child sitemaps read in full (new or changed), with every article they list."""
+    sitemaps_unchanged: int = 0
+    """Child sitemaps not read again: same ``<lastmod>`` in the index, or a 304."""
 
-    def add(self, url: str, source: str) -> bool:
+    def note_lastmod(self, url: str, when: datetime | None) -> None:
+        aid = article_id(url)
+        if aid is not None and when is not None:
+            previous = self.lastmods.get(aid)
+            if previous is None or when > previous:
+                self.lastmods[aid] = when
+
+    def add(self, url: str, source: str, lastmod: datetime | None = None) -> bool:
+        self.note_lastmod(url, lastmod)
         aid = article_id(url)
         if aid is None or aid in self.articles:
             return False
@@ -259,8 +273,13 @@ async def discover(
     *,
     known: Callable[[int], bool] = lambda _id: False,
     sitemaps: list[str] | None = None,
+    memos: Mapping[str, SitemapMemo] | None = None,
 ) -> Discovery:
     """Walk sitemaps (from robots.txt), feeds, the home page and every section's listing.
+
+    ``memos`` are the child sitemaps as last read (:mod:`warehouse.sitemaps`): a child
+    whose ``<lastmod>`` in its index has not moved is not fetched; one listed without a
+    ``<lastmod>`` is fetched conditionally with its stored validators.
 
     A source that fails is recorded in ``errors`` and the others go on. Pagination of a
     section stops after ``max_listing_pages`` pages, after ``listing_margin`` pages whose
@@ -269,32 +288,7 @@ async def discover(
     """
     base_url = fetcher.settings.base_url
     result = Discovery()
-    answered = 0
-    skip_before = options.since or options.sitemaps_since
-
-    queue = [c for c in (canonicalize(u, SITE_URL, base_url) for u in sitemaps or []) if c]
-    visited: set[str] = set()
-    while queue and len(visited) < options.max_sitemaps:
-        current = queue.pop(0)
-        if current in visited:
-            continue
-        visited.add(current)
-        page = await _fetch_listing(fetcher, current, result)
-        if page is None or page.html is None:
-            continue
-        answered += 1
-        children, urls = parse_sitemap(page.html)
-        for child in children:
-            if not _older(child.lastmod, skip_before):
-                url = canonicalize(child.loc, SITE_URL, base_url)
-                if url:
-                    queue.append(url)
-        for entry in urls:
-            if _older(entry.lastmod, options.since):
-                continue
-            article = canonical_article_url(canonicalize(entry.loc, SITE_URL, base_url) or "")
-            if article:
-                result.add(article, "sitemap")
+    answered = await _walk_sitemaps(fetcher, options, sitemaps or [], memos or {}, result)
 
     home_url = SITE_URL + "/"
     home = await _fetch_listing(fetcher, home_url, result)
@@ -316,7 +310,7 @@ async def discover(
         for entry in parse_feed(page.html):
             article = canonical_article_url(canonicalize(entry.loc, SITE_URL, base_url) or "")
             if article and not _older(entry.lastmod, options.since):
-                result.add(article, "feed")
+                result.add(article, "feed", entry.lastmod)
 
     for section in sections:
         page_url: str | None = section
@@ -361,6 +355,96 @@ async def discover(
     return result
 
 
+async def _walk_sitemaps(
+    fetcher: Fetcher,
+    options: DiscoveryOptions,
+    roots: list[str],
+    memos: Mapping[str, SitemapMemo],
+    result: Discovery,
+) -> int:
+    """Read the sitemap indexes and the child sitemaps that changed; returns how many
+    answered. Children are read newest ``<lastmod>`` first, at most ``max_sitemaps``."""
+    base_url = fetcher.settings.base_url
+    queue: list[tuple[str, datetime | None]] = [
+        (c, None) for c in (canonicalize(u, SITE_URL, base_url) for u in roots) if c
+    ]
+    visited: set[str] = set()
+    listed: set[str] = set()  # every child sitemap the indexes name, read or not
+    complete = True  # every index answered, so `listed` is the whole archive
+    answered = 0
+    while queue and len(visited) < options.max_sitemaps:
+        current, listed_lastmod = queue.pop(0)
+        if current in visited:
+            continue
+        memo = memos.get(current)
+        if (
+            memo is not None
+            and listed_lastmod is not None
+            and memo.lastmod is not None
+            and listed_lastmod <= memo.lastmod
+        ):
+            result.sitemaps_unchanged += 1  # its index says it has not changed: no request
+            continue
+        visited.add(current)
+        conditional = memo if memo is not None and listed_lastmod is None else None
+        page = await fetcher.fetch(
+            current,
+            etag=conditional.etag if conditional else None,
+            last_modified=conditional.last_modified if conditional else None,
+        )
+        result.pages_fetched += 1
+        if page.status == 304:
+            answered += 1
+            result.sitemaps_unchanged += 1
+            continue
+        if not page.ok or page.html is None:
+            complete = complete and current in listed  # a child failed, not an index
+            result.errors.append(
+                Failure(
+                    current,
+                    "discover",
+                    page.error or f"HTTP {page.status}",
+                    page.status or None,
+                    page.attempts,
+                )
+            )
+            continue
+        answered += 1
+        children, urls = parse_sitemap(page.html)
+        listed.update(c for c in (canonicalize(x.loc, SITE_URL, base_url) for x in children) if c)
+        newest_first = sorted(
+            children, key=lambda c: c.lastmod.timestamp() if c.lastmod else 0.0, reverse=True
+        )
+        for child in newest_first:
+            if not _older(child.lastmod, options.since):
+                url = canonicalize(child.loc, SITE_URL, base_url)
+                if url:
+                    queue.append((url, child.lastmod))
+        entries: dict[int, datetime | None] = {}
+        for entry in urls:
+            article = canonical_article_url(canonicalize(entry.loc, SITE_URL, base_url) or "")
+            aid = article_id(article or "")
+            if article is None or aid is None:
+                continue
+            entries[aid] = max(filter(None, (entries.get(aid), entry.lastmod)), default=None)
+            if _older(entry.lastmod, options.since):
+                continue
+            result.add(article, "sitemap", entry.lastmod)
+        if entries:
+            memo_now = SitemapMemo(
+                current,
+                listed_lastmod,
+                page.headers.get("etag"),
+                page.headers.get("last-modified"),
+            )
+            result.sitemaps_read.append(SitemapRead(memo_now, entries))
+    if complete and not queue and answered:
+        # A child we remember that no index names any more is gone, and so are its entries.
+        for url in sorted(set(memos) - listed - visited):
+            result.sitemaps_read.append(SitemapRead(memos[url], {}, dropped=True))
+    return answered
+
+
 @dataclass
 class DiscoveryOutcome:
     """Discovery as a value: what was found, the robots rules, and a fatal error if any."""
@@ -371,7 +455,11 @@ class DiscoveryOutcome:
 
 
 async def discover_site(
-    fetcher: Fetcher, options: DiscoveryOptions, *, known: Callable[[int], bool]
+    fetcher: Fetcher,
+    options: DiscoveryOptions,
+    *,
+    known: Callable[[int], bool],
+    memos: Mapping[str, SitemapMemo] | None = None,
 ) -> DiscoveryOutcome:
     """robots.txt first (its rules then apply to every later request), then :func:`discover`.
 
@@ -381,7 +469,9 @@ async def discover_site(
         fetcher.robots = await fetch_robots(fetcher)
         if fetcher.robots.crawl_delay:
             fetcher.pacer.set_min_interval(fetcher.robots.crawl_delay)
-        found = await discover(fetcher, options, known=known, sitemaps=fetcher.robots.sitemaps)
+        found = await discover(
+            fetcher, options, known=known, sitemaps=fetcher.robots.sitemaps, memos=memos
+        )
     except CrawlError as exc:
         return DiscoveryOutcome(
             Discovery(), fetcher.robots or RobotsRules(fetcher.settings.user_agent), exc.message

@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from baolaocai.models import CrawlState
 from scrapers.urls import article_id
 
+Validators = Mapping[str, tuple[str | None, str | None]]
+
 
 @dataclass
 class WorkPlan:
     new: list[str] = field(default_factory=list)
-    recheck: list[str] = field(default_factory=list)
     retry: list[str] = field(default_factory=list)
+    relisted: list[str] = field(default_factory=list)
+    """Stored articles a sitemap or feed lists with a newer ``<lastmod>``."""
+    unlisted: list[str] = field(default_factory=list)
+    """Stored articles a changed sitemap no longer lists."""
+    recheck: list[str] = field(default_factory=list)
+    """Recently published stored articles due for a recheck."""
+    revisit: list[str] = field(default_factory=list)
+    """Older stored articles not seen for a while (the run's revisit budget)."""
     validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     already_stored: int = 0
     skipped_gone: int = 0
 
     @property
+    def rechecks(self) -> list[str]:
+        """Every conditional fetch of a stored article, most telling first."""
+        return self.relisted + self.unlisted + self.recheck + self.revisit
+
+    @property
     def urls(self) -> list[str]:
         """New articles first (what users wait for), then retries, then rechecks."""
-        return self.new + self.retry + self.recheck
+        return self.new + self.retry + self.rechecks
 
     def batches(self, size: int) -> list[list[str]]:
         urls = self.urls
@@ -33,14 +48,18 @@ def plan_work(
     *,
     max_articles: int = 0,
     retry_failed: bool = False,
+    relisted: Validators | None = None,
+    unlisted: Validators | None = None,
 ) -> WorkPlan:
     """Decide what to fetch.
 
     - discovered articles not stored are *new*, unless the site said they are gone
       (404/410) — those wait for ``retry_failed``;
     - with ``retry_failed``, every URL with an open fetch error is fetched again;
-    - stored articles in ``state.recheck`` are fetched conditionally (their validators
-      ride along) so edits are caught; ``max_articles`` bounds only the new ones.
+    - stored articles are fetched conditionally (their validators ride along), each
+      once, in this order: ``relisted``, ``unlisted``, ``state.recheck`` (recently
+      published), ``state.revisit`` (not seen for long). ``max_articles`` bounds only
+      the new ones.
     """
     plan = WorkPlan()
     for aid, url in discovered.items():
@@ -58,6 +77,14 @@ def plan_work(
             u for u in state.open_failures if u not in queued and article_id(u) is not None
         )
     taken = set(plan.new) | set(plan.retry)
-    plan.recheck = [u for u in state.recheck if u not in taken]
-    plan.validators = {u: state.recheck[u] for u in plan.recheck}
+    for name, source in (
+        ("relisted", relisted or {}),
+        ("unlisted", unlisted or {}),
+        ("recheck", state.recheck),
+        ("revisit", state.revisit),
+    ):
+        chosen = [u for u in source if u not in taken]
+        taken.update(chosen)
+        setattr(plan, name, chosen)
+        plan.validators.update({u: source[u] for u in chosen})
     return plan

@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +40,8 @@ class LoadCounts:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
+    removed: int = 0
+    """Stored articles the site answered 404/410 for in this batch (newly removed)."""
     changed: list[tuple[int, str]] = field(default_factory=list)
     """``(article_id, 'new' | 'updated')`` of the articles this batch stored."""
 
@@ -48,6 +50,7 @@ class LoadCounts:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.failed += other.failed
+        self.removed += other.removed
 
 
 ARTICLE_TYPES = {
@@ -167,6 +170,7 @@ def load_batch(
     articles: Sequence[StagedArticle],
     failures: Sequence[Failure],
     touch_unchanged: bool = True,
+    lastmods: Mapping[int, datetime] | None = None,
 ) -> LoadCounts:
     """Store one batch (raw pages, articles, images, revisions, errors) atomically.
 
@@ -174,6 +178,9 @@ def load_batch(
 
     Pages answered ``304 Not Modified`` count as unchanged: their article's
     ``last_seen_at`` moves on. Loading a page resolves its earlier fetch errors.
+    ``lastmods`` (article id -> the ``<lastmod>`` a sitemap or feed listed) is recorded as
+    ``listed_lastmod`` of the articles this batch saw. A stored article answered 404/410
+    keeps its row and versions and gets ``removed_at``; one seen again loses it.
     """
     counts = LoadCounts(failed=len(failures))
     # The last record wins when the same article appears twice in one batch.
@@ -196,6 +203,19 @@ def load_batch(
             counts.unchanged += len(not_modified)
         _record_failures(con, run_id, seen_at, failures)
         loaded = [s.article.url for s in unique] + not_modified
+        counts.removed = _mark_removed(con, seen_at, pages, loaded)
+        if loaded and lastmods:
+            loaded_ids = _ids(loaded)
+            seen = [(aid, lastmods[aid]) for aid in sorted(loaded_ids) if lastmods.get(aid)]
+            if seen:
+                con.execute(
+                    "UPDATE articles a SET listed_lastmod = greatest(l.lastmod,"
+                    "  coalesce(a.listed_lastmod, l.lastmod))"
+                    " FROM (SELECT unnest(?::BIGINT[]) AS article_id,"
+                    "  unnest(?::TIMESTAMPTZ[]) AS lastmod) l"
+                    " WHERE a.article_id = l.article_id",
+                    [[a for a, _ in seen], [w for _, w in seen]],
+                )
         if loaded:
             con.execute(
                 "UPDATE fetch_errors SET resolved_at = ?"
@@ -203,6 +223,36 @@ def load_batch(
                 [seen_at, loaded],
             )
     return counts
+
+
+def _ids(urls: Sequence[str]) -> set[int]:
+    from scrapers.urls import article_id  # pure helper; keeps the import graph one-way
+
+    return {aid for u in urls if (aid := article_id(u)) is not None}
+
+
+def _mark_removed(
+    con: duckdb.DuckDBPyConnection,
+    seen_at: datetime,
+    pages: Sequence[FetchedPage],
+    loaded: Sequence[str],
+) -> int:
+    """Set ``removed_at`` of stored articles answered 404/410; clear it for those seen."""
+    if loaded:
+        con.execute(
+            "UPDATE articles SET removed_at = NULL"
+            " WHERE removed_at IS NOT NULL AND list_contains(?, url)",
+            [list(loaded)],
+        )
+    gone = [p.url for p in pages if p.status in (404, 410)]
+    if not gone:
+        return 0
+    rows = con.execute(
+        "UPDATE articles SET removed_at = ?"
+        " WHERE removed_at IS NULL AND list_contains(?, url) RETURNING article_id",
+        [seen_at, gone],
+    ).fetchall()
+    return len(rows)
 
 
 def record_failures(
@@ -346,12 +396,15 @@ def start_run(
     started_at: datetime,
     base_url: str,
     flow_run_id: str | None,
+    kind: str = "crawl",
+    pid: int | None = None,
+    host: str | None = None,
 ) -> None:
     with transaction(con):
         con.execute(
-            "INSERT OR REPLACE INTO crawl_runs (run_id, flow_run_id, started_at, status, base_url)"
-            " VALUES (?, ?, ?, 'running', ?)",
-            [run_id, flow_run_id, started_at, base_url],
+            "INSERT OR REPLACE INTO crawl_runs (run_id, flow_run_id, started_at, status, base_url,"
+            " kind, pid, host) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
+            [run_id, flow_run_id, started_at, base_url, kind, pid, host],
         )
 
 

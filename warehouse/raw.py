@@ -22,6 +22,20 @@ def iter_raw_article_pages(
         yield [_page(*row) for row in rows]
 
 
+def read_raw_article_pages(
+    con: duckdb.DuckDBPyConnection, *, after_id: int, limit: int
+) -> list[FetchedPage]:
+    """The next ``limit`` stored article pages with an id above ``after_id`` (keyset
+    pagination: memory stays at one batch however large the archive is)."""
+    rows = con.execute(
+        "SELECT url, fetched_at, status, etag, last_modified, content_type, html"
+        " FROM raw_pages WHERE article_id > ? AND html IS NOT NULL"
+        " ORDER BY article_id LIMIT ?",
+        [after_id, limit],
+    ).fetchall()
+    return [_page(*row) for row in rows]
+
+
 def _page(
     url: str,
     fetched_at: datetime,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from baolaocai.models import SitemapMemo
 from baolaocai.settings import Settings
 from scrapers.discovery import Discovery, DiscoveryOptions, discover_site
 from scrapers.fetch import Fetcher, build_client
@@ -26,14 +27,20 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Gene
 
 
 def run_discovery(
-    site: SiteServer, options: DiscoveryOptions, known: frozenset[int] = frozenset()
+    site: SiteServer,
+    options: DiscoveryOptions,
+    known: frozenset[int] = frozenset(),
+    memos: dict[str, SitemapMemo] | None = None,
 ) -> Discovery:
     settings = Settings(base_url=site.url, rate=500.0, concurrency=4)
 
     async def go() -> Discovery:
         async with build_client(settings) as client:
             outcome = await discover_site(
-                Fetcher(client, settings, RequestPacer(500.0)), options, known=known.__contains__
+                Fetcher(client, settings, RequestPacer(500.0)),
+                options,
+                known=known.__contains__,
+                memos=memos,
             )
             assert outcome.error is None
             return outcome.found
@@ -52,17 +59,34 @@ def test_everything_is_found_from_sitemaps_feed_home_and_listings(generated) -> 
     assert paths[0] == "/robots.txt" and "/sitemap.xml" in paths
 
 
-def test_child_sitemaps_unchanged_since_last_run_are_skipped(generated) -> None:
+def test_child_sitemaps_unchanged_since_last_read_are_skipped(generated) -> None:
     root, articles = generated
-    cutoff = articles[len(articles) // 2].published_at
     with serve_site(root) as site:
-        found = run_discovery(site, DiscoveryOptions(max_listing_pages=1, sitemaps_since=cutoff))
+        first = run_discovery(site, DiscoveryOptions(max_listing_pages=1))
+        memos = {r.memo.url: r.memo for r in first.sitemaps_read}
+        assert len(memos) >= 2 and all(m.lastmod is not None for m in memos.values())
+        # The newest month changed since it was read: its memo is older than the index.
+        newest_month = articles[-1].published_at.strftime("%Y-%m")
+        newest_url = f"https://baolaocai.vn/sitemaps/{newest_month}.xml"
+        memos[newest_url] = SitemapMemo(newest_url, memos[newest_url].lastmod - timedelta(hours=1))
+        site.requests.clear()
+        again = run_discovery(site, DiscoveryOptions(max_listing_pages=1), memos=memos)
         months = [r.path for r in site.requests if r.path.startswith("/sitemaps/")]
-    newest_month = articles[-1].published_at.strftime("%Y-%m")
-    oldest_month = articles[0].published_at.strftime("%Y-%m")
-    assert f"/sitemaps/{newest_month}.xml" in months
-    assert f"/sitemaps/{oldest_month}.xml" not in months
-    assert articles[-1].article_id in found.articles
+    assert months == [f"/sitemaps/{newest_month}.xml"]  # the unchanged ones cost nothing
+    assert again.sitemaps_unchanged == len(memos) - 1
+    assert [r.memo.url for r in again.sitemaps_read] == [newest_url]
+    assert articles[-1].article_id in again.articles
+    assert again.lastmods[articles[-1].article_id] == articles[-1].published_at
+
+
+def test_children_are_read_newest_first_up_to_the_cap(generated) -> None:
+    root, articles = generated
+    with serve_site(root) as site:
+        found = run_discovery(site, DiscoveryOptions(max_listing_pages=1, max_sitemaps=3))
+        months = [r.path for r in site.requests if r.path.startswith("/sitemaps/")]
+    newest = sorted({a.published_at.strftime("%Y-%m") for a in articles}, reverse=True)
+    assert months == [f"/sitemaps/{m}.xml" for m in newest[:2]]  # the index is the third
+    assert len(found.sitemaps_read) == 2
 
 
 def test_since_bounds_listings_and_sitemap_entries(generated) -> None:

@@ -1,0 +1,227 @@
+"""The three kinds of run as compositions of :class:`~pipeline.run.Run`.
+
+- :func:`crawl_site`: discover (robots, sitemaps, feeds, home, listings), plan (new,
+  retries, rechecks: :mod:`warehouse.state`), fetch and load in batches;
+- :func:`backfill_archive`: month by month through the site's monthly sitemaps,
+  resumable (done months cost no request); a site without them is walked through its
+  category pagination down to ``date_from``, *in the same run*;
+- :func:`reparse_archive`: the stored raw pages parsed again, offline, a batch at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+
+from baolaocai.errors import CrawlError
+from baolaocai.settings import Settings
+from pipeline.run import Run, start_of
+from pipeline.steps import PLAIN_STEPS, Steps
+from scrapers.archive import MonthSitemap
+from scrapers.discovery import DiscoveryOptions
+from scrapers.plan import plan_work
+from scrapers.urls import article_id
+from warehouse.state import NO_RECHECKS, RecheckPolicy
+
+log = logging.getLogger(__name__)
+
+BACKFILL_LISTING_PAGES = 10_000
+"""How deep a backfill without monthly sitemaps may page through each category."""
+
+
+def crawl_into(
+    run: Run, options: DiscoveryOptions, *, retry_failed: bool = False, rechecks: bool = True
+) -> None:
+    """Discover, plan and fetch into an open run (a crawl, or a backfill's fallback).
+
+    Which stored articles are rechecked comes from the run's policy (fresh ones,
+    revisits) and, with ``rechecks``, from what discovery saw (newer ``<lastmod>``,
+    articles gone from a changed sitemap)."""
+    s, steps, settings = run.summary, run.steps, run.settings
+    outcome, stats = steps.discover(settings, run.pacer, run.state.known_ids, options, run.memos)
+    run.count_fetches(stats)
+    run.robots = outcome.robots
+    found = outcome.found
+    if found.errors:
+        steps.store_failures(settings, run.run_id, found.errors)
+    if outcome.error:
+        raise CrawlError(outcome.error)
+    run.sitemaps_read = list(found.sitemaps_read)
+    relisted, unlisted = (
+        steps.recheck_candidates(settings, found, run.state.known_ids) if rechecks else ({}, {})
+    )
+    plan = plan_work(
+        found.articles,
+        run.state,
+        max_articles=settings.max_articles,
+        retry_failed=retry_failed,
+        relisted=relisted,
+        unlisted=unlisted,
+    )
+    s.discovered = len(found.articles)
+    s.already_stored = plan.already_stored
+    s.rechecked = len(plan.rechecks)
+    s.relisted, s.unlisted, s.revisited = len(plan.relisted), len(plan.unlisted), len(plan.revisit)
+    s.retried_failures = len(plan.retry)
+    log.info(
+        "%d articles discovered; fetching %d new, %d retries, %d rechecks"
+        " (%d relisted, %d unlisted, %d fresh, %d revisits)",
+        s.discovered,
+        len(plan.new),
+        len(plan.retry),
+        s.rechecked,
+        s.relisted,
+        s.unlisted,
+        len(plan.recheck),
+        s.revisited,
+    )
+    for batch in plan.batches(settings.batch_size):
+        validators = {u: plan.validators[u] for u in batch if u in plan.validators}
+        lastmods = {
+            aid: found.lastmods[aid]
+            for u in batch
+            if (aid := article_id(u)) is not None and aid in found.lastmods
+        }
+        run.fetch_and_load(batch, validators, lastmods)
+
+
+def crawl_site(
+    settings: Settings,
+    *,
+    since: date | None = None,
+    retry_failed: bool = False,
+    steps: Steps = PLAIN_STEPS,
+    flow_run_id: str | None = None,
+) -> Run:
+    """Crawl the site once: new articles in, edits and takedowns caught, nothing lost."""
+    options = DiscoveryOptions(
+        max_listing_pages=settings.max_listing_pages,
+        listing_margin=settings.listing_margin,
+        since=start_of(since),
+    )
+    run = Run(
+        settings,
+        "crawl",
+        steps=steps,
+        policy=RecheckPolicy.from_settings(settings),
+        flow_run_id=flow_run_id,
+    )
+    return run.execute(lambda r: crawl_into(r, options, retry_failed=retry_failed))
+
+
+@dataclass
+class MonthResult:
+    month: str
+    articles: int = 0
+    already_stored: int = 0
+    new: int = 0
+    failed: int = 0
+    requests: int = 0
+
+
+def backfill_month(run: Run, sitemap: MonthSitemap, stored: set[int]) -> MonthResult:
+    """One month of the archive: its sitemap, then the articles not yet stored."""
+    result = MonthResult(month=sitemap.month.isoformat())
+    requests_before = run.summary.requests
+    assert run.robots is not None
+    listed, stats = run.steps.list_month_articles(run.settings, run.pacer, run.robots, sitemap)
+    run.count_fetches(stats)
+    todo = [u for u in listed if article_id(u) not in stored]
+    result.articles, result.already_stored = len(listed), len(listed) - len(todo)
+    run.summary.discovered += len(listed)
+    run.summary.already_stored += result.already_stored
+    reporter = run.extra.get("reporter")
+    if reporter is not None:
+        reporter.month_started(sitemap.month, len(todo))
+    size = run.settings.batch_size
+    for start in range(0, len(todo), size):
+        batch = todo[start : start + size]
+        lastmods = {
+            aid: when
+            for u in batch
+            if (aid := article_id(u)) is not None and (when := listed[u]) is not None
+        }
+        loaded = run.fetch_and_load(batch, {}, lastmods)
+        c = loaded.counts
+        result.new += c.new + c.updated + c.unchanged
+        result.failed += c.failed
+        stored.update(aid for u in batch if (aid := article_id(u)) is not None)
+        if reporter is not None:
+            reporter.articles_done(len(batch))
+    run.steps.finish_month(
+        run.settings, sitemap, result.articles, result.already_stored + result.new, result.failed
+    )
+    result.requests = run.summary.requests - requests_before
+    if reporter is not None:
+        reporter.month_done(sitemap.month)
+    return result
+
+
+def backfill_archive(
+    settings: Settings,
+    date_from: date,
+    date_to: date | None = None,
+    *,
+    steps: Steps = PLAIN_STEPS,
+    flow_run_id: str | None = None,
+    reporter: object | None = None,
+) -> Run:
+    """Fill the archive with the articles published from ``date_from`` to ``date_to``."""
+    end = date_to or datetime.now(UTC).date()
+    run = Run(settings, "backfill", steps=steps, policy=NO_RECHECKS, flow_run_id=flow_run_id)
+    run.extra.update(months=[], months_skipped=0)
+    if reporter is not None:
+        run.extra["reporter"] = reporter
+
+    def body(r: Run) -> None:
+        done = steps.read_done_months(settings)
+        months, robots, stats = steps.list_months(settings, r.pacer, date_from, end)
+        r.count_fetches(stats)
+        r.robots = robots
+        if not months:
+            log.warning("no monthly sitemaps; backfilling through category pagination")
+            r.extra["fallback"] = "category pagination"
+            options = DiscoveryOptions(
+                max_listing_pages=BACKFILL_LISTING_PAGES,
+                listing_margin=settings.listing_margin,
+                since=start_of(date_from),
+            )
+            crawl_into(r, options, rechecks=False)
+            return
+        todo = [m for m in months if m.month not in done]
+        r.extra["months_skipped"] = len(months) - len(todo)
+        if reporter is not None:
+            reporter.months(len(todo))  # type: ignore[attr-defined]
+        stored = set(r.state.known_ids)
+        for sitemap in todo:
+            month = steps.month(lambda s=sitemap: backfill_month(r, s, stored), sitemap)
+            r.extra["months"].append(asdict(month))
+
+    return run.execute(body)
+
+
+def reparse_archive(
+    settings: Settings,
+    *,
+    batch_size: int = 200,
+    steps: Steps = PLAIN_STEPS,
+    flow_run_id: str | None = None,
+) -> Run:
+    """Parse every stored raw article page again; store what changed as new versions.
+
+    Unchanged records keep their ``last_seen_at`` (the site was not seen). Reads and
+    writes one batch at a time, so memory does not grow with the archive.
+    """
+    run = Run(settings, "reparse", steps=steps, policy=NO_RECHECKS, flow_run_id=flow_run_id)
+    run.extra["pages"] = 0
+
+    def body(r: Run) -> None:
+        after = -1
+        while pages := steps.read_raw_batch(settings, after, batch_size):
+            result = steps.load_pages(settings, r.run_id, pages, None, touch_unchanged=False)
+            r.count_batch(pages, result)
+            r.extra["pages"] += len(pages)
+            after = max(article_id(p.url) or after for p in pages)
+
+    return run.execute(body)

@@ -1,0 +1,244 @@
+"""One run, written once: crawl, backfill and reparse are compositions of :class:`Run`.
+
+A run, whatever its kind:
+
+1. **opens**: runs whose process is dead are marked ``interrupted``; this one is
+   recorded as ``running`` (with its pid and host); the warehouse says what it knows
+   (:mod:`warehouse.state`);
+2. **plans** (crawl: discover, then :func:`scrapers.plan.plan_work`; backfill: month by
+   month; reparse: the stored pages);
+3. works in **batches** (fetch, then parse/clean/validate/load in one transaction),
+   **counting** each into the run's :class:`~baolaocai.models.CrawlSummary` and its
+   quality report. A batch where at least ``ABORT_FAILURE_SHARE`` of at least
+   ``ABORT_MIN_ATTEMPTS`` fetches failed transiently **stops** the run (failed), so a
+   site in trouble is not hammered;
+4. **decides** its status: ``failed`` (an error), ``interrupted`` (Ctrl-C/SIGTERM),
+   ``warning`` (the layout-drift alarm: too many degraded records) or ``completed``;
+5. **closes**: the search index is refreshed if articles changed, the sitemaps read are
+   remembered (only after a run that did not fail), and the ``crawl_runs`` row gets the
+   status and every counter.
+
+No Prefect here: the flows hand in :class:`~pipeline.steps.Steps` made of Prefect tasks
+wrapping the same plain functions, and tests drive a run with the plain ones.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from baolaocai.errors import BaoLaoCaiError, CrawlError
+from baolaocai.models import CrawlState, CrawlSummary, FetchedPage, SitemapMemo, SitemapRead
+from baolaocai.settings import Settings
+from pipeline.steps import PLAIN_STEPS, BatchResult, Changed, RunRecord, Steps
+from scrapers.fetch import FetchStats
+from scrapers.politeness import RequestPacer, RobotsRules
+from transforms.quality import QualityReport, drift_warning
+from warehouse.state import GONE_STATUSES, NO_RECHECKS, RecheckPolicy
+
+ABORT_FAILURE_SHARE = 0.8
+ABORT_MIN_ATTEMPTS = 10
+MAX_FAILURES_SHOWN = 5
+RUN_KINDS = ("crawl", "backfill", "reparse")
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine still runs (signal 0 only asks)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def failure_stop(pages: list[FetchedPage]) -> str | None:
+    """The reason to stop a run after this batch, or ``None`` to go on."""
+    transient = sum(1 for p in pages if p.transient)
+    if len(pages) >= ABORT_MIN_ATTEMPTS and transient >= ABORT_FAILURE_SHARE * len(pages):
+        return (
+            f"{transient} of the last {len(pages)} article fetches failed; "
+            "stopped early so as not to hammer the site"
+        )
+    return None
+
+
+def decide_status(
+    error: str | None, interrupted: bool, quality: QualityReport, drift_threshold: float
+) -> tuple[str, str | None]:
+    """``(status, warning)`` of a finished run."""
+    if interrupted:
+        return "interrupted", None
+    if error is not None:
+        return "failed", None
+    warning = drift_warning(quality, drift_threshold)
+    return ("warning", warning) if warning else ("completed", None)
+
+
+@dataclass
+class Run:
+    """A run as a plain object: its settings, its counters, its state in one place."""
+
+    settings: Settings
+    kind: str = "crawl"
+    steps: Steps = PLAIN_STEPS
+    policy: RecheckPolicy = NO_RECHECKS
+    flow_run_id: str | None = None
+    run_id: str = ""
+    summary: CrawlSummary = field(init=False)
+    quality: QualityReport = field(default_factory=QualityReport)
+    changed: list[Changed] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Kind-specific results (a backfill's months) for the caller's report."""
+    pacer: RequestPacer = field(init=False)
+    state: CrawlState = field(default_factory=CrawlState)
+    memos: dict[str, SitemapMemo] = field(default_factory=dict)
+    settled: set[int] = field(default_factory=set)
+    """Article ids this run tried and could not store (a sitemap memo may still be kept)."""
+    robots: RobotsRules | None = None
+    sitemaps_read: list[SitemapRead] = field(default_factory=list)
+    search_warning: str | None = None
+    _started: float = field(default=0.0, init=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in RUN_KINDS:
+            raise ValueError(f"unknown run kind {self.kind!r}")
+        if not self.run_id:
+            prefix = "" if self.kind == "crawl" else f"{self.kind}-"
+            self.run_id = prefix + uuid.uuid4().hex[:12]
+        self.summary = CrawlSummary(run_id=self.run_id, base_url=self.settings.base_url)
+        self.pacer = RequestPacer(self.settings.rate)
+
+    # -- open -------------------------------------------------------------------------------
+
+    def open(self) -> CrawlState:
+        self._started = time.monotonic()
+        record = RunRecord(
+            run_id=self.run_id,
+            kind=self.kind,
+            base_url=self.settings.base_url,
+            started_at=datetime.now(UTC),
+            flow_run_id=self.flow_run_id,
+            pid=os.getpid(),
+            host=socket.gethostname(),
+        )
+        self.state, self.memos = self.steps.open_run(
+            self.settings, record, self.policy, process_alive
+        )
+        return self.state
+
+    # -- count ------------------------------------------------------------------------------
+
+    def count_fetches(self, stats: FetchStats) -> None:
+        s = self.summary
+        s.requests += stats.requests
+        s.retries += stats.retries
+        s.responses_429 += stats.responses_429
+        s.responses_304 += stats.responses_304
+        s.bytes_downloaded += stats.bytes
+        s.held_back += stats.held_back
+        s.held_back_s += round(stats.held_back_s)
+
+    def count_batch(self, pages: list[FetchedPage], result: BatchResult) -> None:
+        """Add a stored batch to the counters; raise :class:`CrawlError` to stop the run."""
+        s = self.summary
+        s.articles_new += result.counts.new
+        s.articles_updated += result.counts.updated
+        s.articles_unchanged += result.counts.unchanged
+        s.articles_failed += result.counts.failed
+        s.removed += result.counts.removed
+        s.gone += sum(1 for p in pages if p.status in GONE_STATUSES)
+        room = max(0, MAX_FAILURES_SHOWN - len(s.failures))
+        s.failures.extend(result.failures[:room])
+        self.quality.add(result.quality)
+        self.changed.extend(result.changed)
+        self.settled.update(_failed_ids(pages, result))
+        reason = failure_stop(pages)
+        if reason:
+            raise CrawlError(reason)
+
+    def fetch_and_load(
+        self,
+        urls: list[str],
+        validators: dict[str, tuple[str | None, str | None]],
+        lastmods: dict[int, datetime] | None = None,
+    ) -> BatchResult:
+        """One batch: fetch politely, then parse, clean, validate and store it."""
+        if self.robots is None:
+            raise CrawlError("internal: robots.txt was not read before fetching articles")
+        pages, stats = self.steps.fetch_batch(
+            self.settings, self.pacer, self.robots, urls, validators
+        )
+        self.count_fetches(stats)
+        result = self.steps.load_pages(self.settings, self.run_id, pages, lastmods)
+        self.count_batch(pages, result)
+        return result
+
+    # -- decide and close -------------------------------------------------------------------
+
+    def execute(self, body: Callable[[Run], None]) -> Run:
+        """Open, run ``body``, decide and close, whatever happens. A bug or an interrupt
+        is recorded on the run, then raised again."""
+        self.open()
+        try:
+            body(self)
+        except BaoLaoCaiError as exc:
+            self.close(error=exc.message)
+        except KeyboardInterrupt:
+            self.close(error="interrupted (Ctrl-C or SIGTERM)", interrupted=True)
+            raise
+        except BaseException as exc:
+            self.close(error=f"internal error: {type(exc).__name__}: {exc}")
+            raise
+        else:
+            self.close()
+        return self
+
+    def close(self, *, error: str | None = None, interrupted: bool = False) -> CrawlSummary:
+        s = self.summary
+        s.status, s.warning = decide_status(
+            error, interrupted, self.quality, self.settings.drift_threshold
+        )
+        s.error = error
+        s.records_fallback = self.quality.fallback
+        s.records_missing_date = self.quality.missing_date
+        s.records_missing_title = self.quality.missing_title
+        s.records_short_body = self.quality.short_body
+        if not interrupted:
+            if s.articles_new or s.articles_updated:
+                self.search_warning = self.steps.refresh_search(self.settings)
+            reads = self.sitemaps_read
+            if reads and s.status in ("completed", "warning"):
+                gone = {i for u in self.state.gone if (i := _id(u)) is not None}
+                self.steps.remember_sitemaps(
+                    self.settings, self.run_id, reads, self.settled | gone
+                )
+        s.elapsed_s = round(time.monotonic() - self._started, 2)
+        self.steps.close_run(
+            self.settings, self.run_id, s.status, s.counters(), s.error, s.warning
+        )
+        return s
+
+
+def _id(url: str) -> int | None:
+    from scrapers.urls import article_id
+
+    return article_id(url)
+
+
+def _failed_ids(pages: list[FetchedPage], result: BatchResult) -> set[int]:
+    failed_urls = set(result.failed_urls) | {p.url for p in pages if not p.ok and p.status != 304}
+    return {i for u in failed_urls if (i := _id(u)) is not None}
+
+
+def start_of(day: date | None) -> datetime | None:
+    from transforms.dates import SITE_TZ
+
+    return datetime(day.year, day.month, day.day, tzinfo=SITE_TZ) if day else None

@@ -1,0 +1,306 @@
+"""The steps of a run as plain functions: each opens what it needs (an HTTP client, a
+warehouse connection for the length of one write) and calls the rooms.
+
+These are what the Prefect tasks of :mod:`flows` wrap, one line each; :class:`Steps`
+bundles them so :mod:`pipeline.run` can be driven with the plain functions (tests, no
+Prefect) or with the tasks (the flows), and nothing else differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from baolaocai.errors import BaoLaoCaiError
+from baolaocai.models import CrawlState, Failure, FetchedPage, SitemapMemo, SitemapRead
+from baolaocai.settings import Settings
+from scrapers.archive import MonthSitemap, month_articles, month_sitemaps
+from scrapers.discovery import Discovery, DiscoveryOptions, DiscoveryOutcome, discover_site
+from scrapers.fetch import Fetcher, FetchStats, build_client
+from scrapers.politeness import RequestPacer, RobotsRules
+from transforms.pipeline import process_pages
+from transforms.quality import QualityReport, assess
+from warehouse.backfill import done_months, record_month
+from warehouse.db import connect, write_connection
+from warehouse.load import LoadCounts, finish_run, load_batch, record_failures, start_run
+from warehouse.raw import read_raw_article_pages
+from warehouse.search import refresh_search_index
+from warehouse.sitemaps import listed_before, read_memos, store_reads
+from warehouse.state import (
+    RecheckPolicy,
+    Validators,
+    mark_interrupted_runs,
+    read_crawl_state,
+    relisted,
+    stored_validators,
+)
+
+Changed = tuple[str, str, str | None, str]
+"""(kind, title, category, url) of a new or updated article, for the run report."""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Who a run is, as stored in ``crawl_runs`` when it opens."""
+
+    run_id: str
+    kind: str
+    base_url: str
+    started_at: datetime
+    flow_run_id: str | None
+    pid: int
+    host: str
+
+
+@dataclass
+class BatchResult:
+    counts: LoadCounts
+    failures: list[str]
+    quality: QualityReport
+    changed: list[Changed] = field(default_factory=list)
+    failed_urls: list[str] = field(default_factory=list)
+
+
+# -- the warehouse side ---------------------------------------------------------------------
+
+
+def open_run(
+    settings: Settings,
+    record: RunRecord,
+    policy: RecheckPolicy,
+    alive: Callable[[int], bool],
+) -> tuple[CrawlState, dict[str, SitemapMemo]]:
+    """Mark dead runs interrupted, record this one as running, read what decides its work."""
+    with write_connection(settings.db_path) as con:
+        mark_interrupted_runs(
+            con, now=record.started_at, except_run=record.run_id, host=record.host, alive=alive
+        )
+        start_run(
+            con,
+            run_id=record.run_id,
+            started_at=record.started_at,
+            base_url=record.base_url,
+            flow_run_id=record.flow_run_id,
+            kind=record.kind,
+            pid=record.pid,
+            host=record.host,
+        )
+        state = read_crawl_state(con, policy=policy, now=record.started_at)
+        return state, read_memos(con)
+
+
+def close_run(
+    settings: Settings,
+    run_id: str,
+    status: str,
+    counters: dict[str, int],
+    error: str | None,
+    warning: str | None,
+) -> None:
+    with write_connection(settings.db_path) as con:
+        finish_run(
+            con,
+            run_id=run_id,
+            finished_at=datetime.now(UTC),
+            status=status,
+            counters=counters,
+            error=error,
+            warning=warning,
+        )
+
+
+def recheck_candidates(
+    settings: Settings, found: Discovery, known: Set[int]
+) -> tuple[Validators, Validators]:
+    """``(relisted, unlisted)``: stored articles listed with a newer ``<lastmod>``, and
+    stored articles that a changed sitemap listed before but no longer does."""
+    con = connect(settings.db_path, read_only=True)
+    try:
+        newer = relisted(con, {a: w for a, w in found.lastmods.items() if a in known})
+        before = listed_before(con, (r.memo.url for r in found.sitemaps_read))
+        gone_from_lists = {aid for aid in before if aid not in found.articles and aid in known}
+        missing = stored_validators(con, gone_from_lists)
+    finally:
+        con.close()
+    return newer, {u: v for u, v in missing.items() if u not in newer}
+
+
+def remember_sitemaps(
+    settings: Settings, run_id: str, reads: Sequence[SitemapRead], settled: Set[int]
+) -> int:
+    if not reads:
+        return 0
+    with write_connection(settings.db_path) as con:
+        return store_reads(con, run_id=run_id, at=datetime.now(UTC), reads=reads, settled=settled)
+
+
+def load_pages(
+    settings: Settings,
+    run_id: str,
+    pages: list[FetchedPage],
+    lastmods: Mapping[int, datetime] | None = None,
+    *,
+    touch_unchanged: bool = True,
+) -> BatchResult:
+    """Parse, clean and validate the pages, then store them in one transaction."""
+    staged, failures = process_pages(pages)
+    with write_connection(settings.db_path) as con:
+        counts = load_batch(
+            con,
+            run_id=run_id,
+            seen_at=datetime.now(UTC),
+            pages=pages,
+            articles=staged,
+            failures=failures,
+            touch_unchanged=touch_unchanged,
+            lastmods=lastmods,
+        )
+    by_id = {s.article.article_id: s.article for s in staged}
+    changed = [
+        (kind, by_id[aid].title or "", by_id[aid].category, by_id[aid].url or "")
+        for aid, kind in counts.changed
+    ]
+    return BatchResult(
+        counts,
+        [f"{f.url}: {f.error}" for f in failures],
+        assess(s.article for s in staged),
+        changed,
+        [f.url for f in failures],
+    )
+
+
+def store_failures(settings: Settings, run_id: str, failures: list[Failure]) -> None:
+    with write_connection(settings.db_path) as con:
+        record_failures(con, run_id=run_id, at=datetime.now(UTC), failures=failures)
+
+
+def refresh_search(settings: Settings) -> str | None:
+    """Rebuild the full-text index; returns a warning instead of failing the run."""
+    try:
+        with write_connection(settings.db_path) as con:
+            refresh_search_index(con)
+    except BaoLaoCaiError as exc:
+        return f"search index not refreshed: {exc.message}"
+    return None
+
+
+def read_done_months(settings: Settings) -> set[date]:
+    with write_connection(settings.db_path) as con:  # creates/migrates a new warehouse
+        return done_months(con)
+
+
+def finish_month(
+    settings: Settings, sitemap: MonthSitemap, articles: int, stored: int, failed: int
+) -> None:
+    with write_connection(settings.db_path) as con:
+        record_month(
+            con,
+            month=sitemap.month,
+            sitemap_url=sitemap.url,
+            articles=articles,
+            stored=stored,
+            failed=failed,
+            completed_at=datetime.now(UTC) if failed == 0 else None,
+        )
+
+
+def read_raw_batch(settings: Settings, after_id: int, batch_size: int) -> list[FetchedPage]:
+    """The next ``batch_size`` stored article pages after ``after_id`` (a short read)."""
+    con = connect(settings.db_path, read_only=True)
+    try:
+        return read_raw_article_pages(con, after_id=after_id, limit=batch_size)
+    finally:
+        con.close()
+
+
+# -- the network side -----------------------------------------------------------------------
+
+
+def discover(
+    settings: Settings,
+    pacer: RequestPacer,
+    known: frozenset[int],
+    options: DiscoveryOptions,
+    memos: Mapping[str, SitemapMemo],
+) -> tuple[DiscoveryOutcome, FetchStats]:
+    async def go() -> tuple[DiscoveryOutcome, FetchStats]:
+        async with build_client(settings) as client:
+            fetcher = Fetcher(client, settings, pacer)
+            outcome = await discover_site(fetcher, options, known=known.__contains__, memos=memos)
+            return outcome, fetcher.stats
+
+    return asyncio.run(go())
+
+
+def fetch_batch(
+    settings: Settings,
+    pacer: RequestPacer,
+    robots: RobotsRules,
+    urls: list[str],
+    validators: Mapping[str, tuple[str | None, str | None]],
+) -> tuple[list[FetchedPage], FetchStats]:
+    async def go() -> tuple[list[FetchedPage], FetchStats]:
+        async with build_client(settings) as client:
+            fetcher = Fetcher(client, settings, pacer, robots)
+            return await fetcher.fetch_many(urls, dict(validators)), fetcher.stats
+
+    return asyncio.run(go())
+
+
+def list_months(
+    settings: Settings, pacer: RequestPacer, start: date, end: date
+) -> tuple[list[MonthSitemap], RobotsRules, FetchStats]:
+    async def go() -> tuple[list[MonthSitemap], RobotsRules, FetchStats]:
+        async with build_client(settings) as client:
+            fetcher = Fetcher(client, settings, pacer)
+            months = await month_sitemaps(fetcher, start, end)
+            assert fetcher.robots is not None
+            return months, fetcher.robots, fetcher.stats
+
+    return asyncio.run(go())
+
+
+def list_month_articles(
+    settings: Settings, pacer: RequestPacer, robots: RobotsRules, sitemap: MonthSitemap
+) -> tuple[dict[str, datetime | None], FetchStats]:
+    async def go() -> tuple[dict[str, datetime | None], FetchStats]:
+        async with build_client(settings) as client:
+            fetcher = Fetcher(client, settings, pacer, robots)
+            return await month_articles(fetcher, sitemap), fetcher.stats
+
+    return asyncio.run(go())
+
+
+def call_directly(work: Callable[[], Any], sitemap: MonthSitemap) -> Any:
+    """The month hook without Prefect: just do the work."""
+    return work()
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The steps a run calls. The defaults are the plain functions above; the flows hand
+    in Prefect tasks (and a sub-flow for ``month``) that wrap the very same functions."""
+
+    open_run: Callable[..., tuple[CrawlState, dict[str, SitemapMemo]]] = open_run
+    close_run: Callable[..., None] = close_run
+    discover: Callable[..., tuple[DiscoveryOutcome, FetchStats]] = discover
+    recheck_candidates: Callable[..., tuple[Validators, Validators]] = recheck_candidates
+    fetch_batch: Callable[..., tuple[list[FetchedPage], FetchStats]] = fetch_batch
+    load_pages: Callable[..., BatchResult] = load_pages
+    store_failures: Callable[..., None] = store_failures
+    remember_sitemaps: Callable[..., int] = remember_sitemaps
+    refresh_search: Callable[..., str | None] = refresh_search
+    list_months: Callable[..., tuple[list[MonthSitemap], RobotsRules, FetchStats]] = list_months
+    list_month_articles: Callable[..., tuple[dict[str, datetime | None], FetchStats]] = (
+        list_month_articles
+    )
+    read_done_months: Callable[..., set[date]] = read_done_months
+    finish_month: Callable[..., None] = finish_month
+    read_raw_batch: Callable[..., list[FetchedPage]] = read_raw_batch
+    month: Callable[[Callable[[], Any], MonthSitemap], Any] = call_directly
+
+
+PLAIN_STEPS = Steps()

@@ -1,0 +1,82 @@
+"""The site's sitemaps as we last read them: validators and which articles each listed.
+
+A child sitemap whose ``<lastmod>`` in the index has not moved (or that answers 304 to a
+conditional request) is not read again; one that changed is read in full, and a stored
+article it listed before but lists no more is rechecked in that run (a takedown, most
+often). Write mode: ``sitemaps`` merge on ``url``; ``sitemap_articles`` replace per
+sitemap. A memo is stored only once every article its sitemap lists is stored (or has
+failed), so a run cut short (``--max-articles``, a failure) reads it again next time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence, Set
+from datetime import datetime
+
+import duckdb
+
+from baolaocai.models import SitemapMemo, SitemapRead
+from warehouse.db import transaction
+
+
+def read_memos(con: duckdb.DuckDBPyConnection) -> dict[str, SitemapMemo]:
+    """Every child sitemap's memo (one row per month of the archive: a few hundred)."""
+    rows = con.execute("SELECT url, lastmod, etag, last_modified FROM sitemaps").fetchall()
+    return {str(u): SitemapMemo(str(u), lm, etag, lmod) for u, lm, etag, lmod in rows}
+
+
+def listed_before(con: duckdb.DuckDBPyConnection, sitemap_urls: Iterable[str]) -> set[int]:
+    """Article ids the given sitemaps listed when we last read them."""
+    urls = sorted(set(sitemap_urls))
+    if not urls:
+        return set()
+    rows = con.execute(
+        "SELECT DISTINCT article_id FROM sitemap_articles WHERE list_contains(?, sitemap_url)",
+        [urls],
+    ).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def store_reads(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    at: datetime,
+    reads: Sequence[SitemapRead],
+    settled: Set[int] = frozenset(),
+) -> int:
+    """Remember the sitemaps read in a run whose articles are all stored or ``settled``
+    (failed, or known gone). Returns how many memos were stored."""
+    wanted = sorted({aid for read in reads for aid in read.entries} - set(settled))
+    stored_ids: set[int] = set()
+    if wanted:
+        rows = con.execute(
+            "SELECT article_id FROM articles WHERE list_contains(?, article_id)", [wanted]
+        ).fetchall()
+        stored_ids = {int(r[0]) for r in rows}
+    done = 0
+    with transaction(con):
+        for read in reads:
+            if read.dropped:
+                con.execute("DELETE FROM sitemaps WHERE url = ?", [read.memo.url])
+                con.execute("DELETE FROM sitemap_articles WHERE sitemap_url = ?", [read.memo.url])
+                done += 1
+                continue
+            ids = sorted(read.entries)
+            if any(i not in stored_ids and i not in settled for i in ids):
+                continue
+            memo = read.memo
+            con.execute(
+                "INSERT OR REPLACE INTO sitemaps (url, lastmod, etag, last_modified, articles,"
+                " read_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [memo.url, memo.lastmod, memo.etag, memo.last_modified, len(ids), at, run_id],
+            )
+            con.execute("DELETE FROM sitemap_articles WHERE sitemap_url = ?", [memo.url])
+            if ids:
+                con.execute(
+                    "INSERT INTO sitemap_articles SELECT ?, unnest(?::BIGINT[]),"
+                    " unnest(?::TIMESTAMPTZ[])",
+                    [memo.url, ids, [read.entries[i] for i in ids]],
+                )
+            done += 1
+    return done
