@@ -90,6 +90,15 @@ def main() -> None:
         second_log = list(server.requests)
 
     starts = sorted(r.started for r in log)
+    # Requests that started while a 429's Retry-After (2 s) was running, counted from the
+    # server's log; 50 ms allow for a request already on the wire when the 429 was sent.
+    within_retry_after = sum(
+        1
+        for answer in log
+        if answer.status == 429
+        for r in log
+        if answer.finished + 0.05 < r.started < answer.finished + 2.0
+    )
     article_reqs = [r for r in log if "-post" in r.path]
     faults_served: dict[str, int] = {}
     for _, kind, code in faults.served:
@@ -107,6 +116,8 @@ def main() -> None:
         ("max requests started in any 1 s window", max_per_window(starts)),
         ("smallest gap between request starts", f"{min_gap(starts):.3f} s"),
         ("max requests in flight", max_in_flight),
+        ("requests started within a Retry-After window", within_retry_after),
+        ("host held back (429/503)", f"{summary['held_back']} times, {summary['held_back_s']} s"),
         ("elapsed", f"{elapsed:.0f} s"),
         ("second run: requests", len(second_log)),
         ("second run: article-page fetches", sum(1 for r in second_log if "-post" in r.path)),
