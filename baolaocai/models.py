@@ -229,7 +229,8 @@ class CrawlState:
     revisit: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     """The same for older articles not seen for a while (the revisit budget of the run)."""
     gone: frozenset[str] = frozenset()
-    """URLs whose latest fetch answered 404/410."""
+    """Parked URLs: the latest fetch answered 404/410, or the page could not be parsed or
+    validated. Not fetched again until ``--retry-failed``."""
     open_failures: frozenset[str] = frozenset()
     """URLs with an unresolved fetch error (gone ones included)."""
     last_completed_start: datetime | None = None

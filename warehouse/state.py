@@ -2,8 +2,10 @@
 
 A crawl fetches, in this order:
 
-1. **new** articles: discovered ids not in ``articles``, minus URLs the site said are gone
-   (404/410 on their latest attempt);
+1. **new** articles: discovered ids not in ``articles``, minus *parked* URLs: those the
+   site said are gone (404/410 on their latest attempt) and those whose page could not be
+   parsed or validated (a poison page costs one attempt, not one per run; ``reparse``
+   tries their stored page again after a parser change);
 2. with ``--retry-failed``, every URL with an **open fetch error** (gone ones included);
 3. **rechecks**, all *conditional* (``If-None-Match``/``If-Modified-Since`` with the
    validators stored in ``raw_pages``; a 304 only moves ``last_seen_at``, a changed page
@@ -46,6 +48,8 @@ from baolaocai.settings import Settings
 from warehouse.db import transaction
 
 GONE_STATUSES = (404, 410)
+PARKED_STAGES = ("parse", "validate")
+"""A page that failed here is not fetched again until ``--retry-failed`` (or ``reparse``)."""
 FOREIGN_RUN_STALE = timedelta(hours=24)
 """A 'running' run of another machine is taken for dead after this long."""
 
@@ -112,9 +116,11 @@ def read_crawl_state(
         ).fetchall()
         revisit = {str(url): (etag, lm) for url, etag, lm in rows if str(url) not in recheck}
         revisit = dict(list(revisit.items())[:budget])
-    open_rows = con.execute("SELECT url, status FROM open_fetch_errors").fetchall()
-    gone = frozenset(str(u) for u, s in open_rows if s in GONE_STATUSES)
-    open_failures = frozenset(str(u) for u, _ in open_rows)
+    open_rows = con.execute("SELECT url, status, stage FROM open_fetch_errors").fetchall()
+    gone = frozenset(
+        str(u) for u, s, stage in open_rows if s in GONE_STATUSES or stage in PARKED_STAGES
+    )
+    open_failures = frozenset(str(u) for u, _, _ in open_rows)
     row = con.execute(
         "SELECT max(started_at) FROM crawl_runs WHERE status = 'completed'"
     ).fetchone()

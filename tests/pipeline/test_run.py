@@ -214,3 +214,27 @@ def test_backfill_by_month_then_reparse(tmp_path: Path, db_path: str) -> None:
 def test_a_run_object_refuses_unknown_kinds() -> None:
     with pytest.raises(ValueError):
         Run(Settings(), "harvest")
+
+
+def test_a_page_that_cannot_be_read_costs_one_attempt_not_one_per_run(
+    tmp_path: Path, db_path: str
+) -> None:
+    import shutil
+
+    root = tmp_path / "site"
+    shutil.copytree(SITE_DIR, root)
+    poison = sorted(root.glob("*-post*.html"))[0]
+    poison.write_text("<html><head></head><body><div></div></body></html>", encoding="utf-8")
+    path = "/" + poison.name
+    with serve_site(root) as server:
+        first = crawl_site(settings_for(server, db_path))
+        assert first.summary.articles_failed == 1 and first.summary.status == "completed"
+        stage = rows(db_path, "SELECT stage FROM open_fetch_errors")
+        assert stage in ([("parse",)], [("validate",)])
+        server.requests.clear()
+        crawl_site(settings_for(server, db_path))
+        assert path not in [r.path for r in server.requests]
+        server.requests.clear()
+        retried = crawl_site(settings_for(server, db_path), retry_failed=True)
+        assert [r.path for r in server.requests].count(path) == 1
+        assert retried.summary.retried_failures == 1
