@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import zoneinfo
 from datetime import date
 from pathlib import Path
 from types import FrameType
@@ -71,6 +72,24 @@ class RichProgress:
 
     def month_done(self, month: date) -> None:
         self.progress.advance(self.months_task, 1)
+
+
+def check_timezone(timezone: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ConfigError(f"--timezone {timezone!r} is not a known time zone") from None
+
+
+def check_cron(cron: str) -> None:
+    """Prefect's own check (five fields, no random or hashed parts). It imports Prefect:
+    call it only once the Prefect environment is final."""
+    from prefect._internal.schemas.validators import validate_cron_string
+
+    try:
+        validate_cron_string(cron)
+    except ValueError:
+        raise ConfigError(f"--cron {cron!r} is not a valid cron expression") from None
 
 
 def register(app: typer.Typer) -> None:
@@ -149,34 +168,50 @@ def register(app: typer.Typer) -> None:
         """Serve the crawl on a schedule (and backfill, reparse on demand) until stopped.
 
         Without PREFECT_API_URL, starts a local Prefect server on 127.0.0.1 (its own
-        PREFECT_HOME beside the warehouse) and stops it on Ctrl-C or SIGTERM.
+        PREFECT_HOME beside the warehouse) and stops it on Ctrl-C or SIGTERM; with it,
+        serves against that server. Runs of a deployment never overlap: a run due while
+        the previous one is still going is cancelled.
         """
         settings = settings_from(base_url=base_url, db_path=db, rate=rate, concurrency=concurrency)
-        if interval is None:
-            from prefect.schedules import validate_cron_string
-
-            try:
-                validate_cron_string(cron)
-            except ValueError:
-                raise ConfigError(f"--cron {cron!r} is not a valid cron expression") from None
+        if interval is not None and interval <= 0:
+            raise ConfigError("--interval must be a positive number of seconds")
+        check_timezone(timezone)
+        # Prefect reads its settings once, when it is first imported (any ``prefect.*``
+        # module), and keeps them: the whole environment -- the API URL of the server we
+        # are about to start, PREFECT_HOME, logging -- must be set before that. The local
+        # server's port is chosen now, so its URL is known before it runs.
         server = None
-        if "PREFECT_API_URL" not in os.environ:
+        if not os.environ.get("PREFECT_API_URL"):
             from flows.prefect_server import LocalPrefectServer
 
             home = Path(settings.db_path).resolve().parent / ".prefect-server"
-            out.print(f"Starting a local Prefect server (PREFECT_HOME={home}) …")
-            server = LocalPrefectServer(home, port).start()
+            server = LocalPrefectServer(home, port)
             os.environ["PREFECT_API_URL"] = server.api_url
-            out.print(f"Prefect UI: {server.ui_url}   API: {server.api_url}")
+            os.environ.setdefault("PREFECT_HOME", str(home))
+        from flows.prefect_env import prepare_prefect_env
+
+        prepare_prefect_env(settings.db_path)
+        api_url = os.environ["PREFECT_API_URL"]
+        # From here on Prefect may be imported. A bad cron is still reported before any
+        # server starts; so is Prefect not seeing this environment (imported too early, it
+        # would run everything on a temporary server of its own, where no schedule fires).
+        if interval is None:
+            check_cron(cron)
+        from flows.prefect_env import check_prefect_settings
+
+        check_prefect_settings(api_url)
 
         def stop(signum: int, frame: FrameType | None) -> None:
             raise KeyboardInterrupt
 
         previous = signal.signal(signal.SIGTERM, stop)
         try:
-            from flows.prefect_env import prepare_prefect_env
-
-            prepare_prefect_env(settings.db_path)
+            if server is not None:
+                out.print(f"Starting a local Prefect server (PREFECT_HOME={server.home}) …")
+                server.start()
+                out.print(f"Prefect UI: {server.ui_url}   API: {server.api_url}")
+            else:
+                out.print(f"Using the Prefect server of PREFECT_API_URL: {api_url}")
             from prefect import serve
 
             from flows.deployments import build_deployments

@@ -1,6 +1,19 @@
 """The deployments ``baolaocai serve`` offers: crawl on a schedule, backfill and reparse
-on demand. Runs of the same deployment never overlap (a new one is cancelled while the
-previous is still going)."""
+on demand.
+
+Runs of the same deployment never overlap: each has a concurrency limit of one with
+``CANCEL_NEW`` (:data:`NO_OVERLAP`). The Prefect server enforces it (Prefect 3.9): when
+the runner of ``serve`` proposes ``Pending`` for a due run and the slot is taken, the run
+becomes ``Cancelled`` ("Deployment concurrency limit reached.") instead of starting; a
+run the late-runs service would mark ``Late`` meanwhile is cancelled the same way. So
+nothing queues up behind a long crawl, and the next tick after it ends runs normally.
+The running flow renews its slot's lease; a finished, crashed or cancelled run frees it.
+Manual runs of a deployment (``prefect deployment run``) obey the same limit.
+``tests/orchestration/test_no_overlap.py`` checks all this against a real server.
+
+Importing this module imports Prefect: only once the environment is final (see
+:mod:`flows.prefect_env`).
+"""
 
 from __future__ import annotations
 

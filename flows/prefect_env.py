@@ -1,5 +1,11 @@
 """Quiet, self-contained Prefect for the CLI: set before ``prefect`` is first imported.
 
+Prefect reads its settings from the environment once, when any ``prefect`` module is
+first imported (``import prefect`` builds its global settings context), and keeps them:
+a ``PREFECT_*`` variable set afterwards is silently ignored. So every command prepares
+the environment first and imports Prefect only then; :func:`check_prefect_settings`
+catches a regression (an import moved up) before it runs anything.
+
 Without ``PREFECT_API_URL`` a flow runs against Prefect's ephemeral (temporary, local)
 server. We give it its own ``PREFECT_HOME`` beside the warehouse, turn off telemetry
 (offline machines, and its first write races the migrations into SQLite "database is
@@ -11,6 +17,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from baolaocai.errors import BaoLaoCaiError
 
 
 def prepare_prefect_env(db_path: str, *, verbose: bool = False) -> None:
@@ -24,3 +32,27 @@ def prepare_prefect_env(db_path: str, *, verbose: bool = False) -> None:
     env.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     env.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     env.setdefault("PREFECT_LOGGING_SERVER_LEVEL", "WARNING")
+
+
+def check_prefect_settings(api_url: str | None) -> None:
+    """Raise unless Prefect's settings see ``api_url`` and this environment's
+    ``PREFECT_HOME``: when Prefect was imported before the environment was final, it
+    would quietly start a temporary server instead of using ours (and a temporary server
+    cannot run schedules). Imports Prefect."""
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    problems = []
+    if settings.api.url != api_url:
+        problems.append(f"PREFECT_API_URL={settings.api.url} instead of {api_url}")
+    home = os.environ.get("PREFECT_HOME")
+    if home is not None and Path(settings.home).expanduser().resolve() != (
+        Path(home).expanduser().resolve()
+    ):
+        problems.append(f"PREFECT_HOME={settings.home} instead of {home}")
+    if problems:
+        raise BaoLaoCaiError(
+            "Prefect was imported before its environment was set and sees "
+            + ", ".join(problems)
+            + " (a bug: import prefect only after prepare_prefect_env)"
+        )

@@ -3,7 +3,13 @@
 Schedules need a real Prefect server with its scheduler; Prefect's ephemeral mode cannot
 run them. Without ``PREFECT_API_URL`` we start ``prefect server start`` on 127.0.0.1
 with its own ``PREFECT_HOME`` (SQLite) beside the warehouse, wait until it is healthy,
-and stop it — with its whole process group — on exit, Ctrl-C or SIGTERM.
+and stop it — with its whole process group — on exit, Ctrl-C or SIGTERM. While it runs,
+``server.pid`` in its home holds its process id (its own session and process group), so a
+server left behind by a killed ``serve`` can be found and stopped.
+
+The port is chosen when the object is made, before :meth:`LocalPrefectServer.start`:
+the caller can put :attr:`LocalPrefectServer.api_url` into ``PREFECT_API_URL`` before
+anything imports Prefect (see :mod:`flows.prefect_env`). This module never imports it.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ class LocalPrefectServer:
         self.home = home
         self.port = port or free_port()
         self.log_file = log_file or home / "server.log"
+        self.pid_file = home / "server.pid"
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -73,6 +80,7 @@ class LocalPrefectServer:
             start_new_session=True,
         )
         log.close()
+        self.pid_file.write_text(f"{self.process.pid}\n")
         self._wait_healthy()
         return self
 
@@ -94,7 +102,10 @@ class LocalPrefectServer:
         raise BaoLaoCaiError(f"the Prefect server did not become healthy; see {self.log_file}")
 
     def stop(self, timeout: float = 20.0) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
+            return
+        if self.process.poll() is not None:
+            self.pid_file.unlink(missing_ok=True)
             return
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -104,3 +115,4 @@ class LocalPrefectServer:
             self.process.wait(timeout=5)
         except ProcessLookupError:
             pass
+        self.pid_file.unlink(missing_ok=True)
