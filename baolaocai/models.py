@@ -210,6 +210,9 @@ class CrawlSummary:
     warning: str | None = None
     failures: list[str] = field(default_factory=list)
     """A few ``url: reason`` lines for the summary (all of them are in ``fetch_errors``)."""
+    notes: list[str] = field(default_factory=list)
+    """One line per limit the run hit (discovery caps, deadlines) or side job that
+    failed (the search index): what a user should know, though the run went on."""
 
     def counters(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in RUN_COUNTERS}

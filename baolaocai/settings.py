@@ -4,38 +4,52 @@ Precedence, lowest first: the defaults below < environment variables ``BAOLAOCAI
 CLI flags / flow parameters. :func:`load_settings` applies the first two;
 :meth:`Settings.override` applies the last.
 
-=========================  ============================  ==================================
-setting                    env var                       default
-=========================  ============================  ==================================
-base_url                   BAOLAOCAI_BASE_URL            https://baolaocai.vn
-db_path                    BAOLAOCAI_DB                  warehouse/baolaocai.duckdb
-user_agent                 BAOLAOCAI_USER_AGENT          baolaocai-archiver/<ver> (+contact)
-contact                    BAOLAOCAI_CONTACT             the project's home page
-concurrency                BAOLAOCAI_CONCURRENCY         2 requests in flight per host
-rate                       BAOLAOCAI_RATE                1.0 request per second per host
-connect_timeout            BAOLAOCAI_CONNECT_TIMEOUT     10 s
-read_timeout               BAOLAOCAI_READ_TIMEOUT        30 s
-retries                    BAOLAOCAI_RETRIES             3 extra attempts on transient errors
-max_articles               BAOLAOCAI_MAX_ARTICLES        unlimited (0 = unlimited)
-max_listing_pages          BAOLAOCAI_MAX_LISTING_PAGES   5 pages per category
-listing_margin             BAOLAOCAI_LISTING_MARGIN      1 page of stored articles still read
-recheck_days               BAOLAOCAI_RECHECK_DAYS        3: articles published in the 3 days up to
-                                                         the site's newest one are "fresh"
-recheck_interval_h         BAOLAOCAI_RECHECK_INTERVAL_H  1: a fresh article is rechecked when last
-                                                         seen more than 1 hour ago
-revisit_days               BAOLAOCAI_REVISIT_DAYS        30: older articles not seen for 30 days
-                                                         are due for a revisit
-revisit_share              BAOLAOCAI_REVISIT_SHARE       0.02 of the archive revisited per run at
-revisit_max                BAOLAOCAI_REVISIT_MAX         most, and never more than 200 articles
-drift_threshold            BAOLAOCAI_DRIFT_THRESHOLD     0.2 (share of degraded records that warns)
-batch_size                 BAOLAOCAI_BATCH_SIZE          25 articles per fetch/parse/load batch
-max_response_bytes         BAOLAOCAI_MAX_RESPONSE_BYTES  10 MiB per response
-=========================  ============================  ==================================
+=========================  ==============================  ==================================
+setting                    env var                         default
+=========================  ==============================  ==================================
+base_url                   BAOLAOCAI_BASE_URL              https://baolaocai.vn
+db_path                    BAOLAOCAI_DB                    warehouse/baolaocai.duckdb
+user_agent                 BAOLAOCAI_USER_AGENT            baolaocai-archiver/<ver> (+contact)
+contact                    BAOLAOCAI_CONTACT               the project's home page
+concurrency                BAOLAOCAI_CONCURRENCY           2 requests in flight per host
+rate                       BAOLAOCAI_RATE                  1.0 request per second per host
+connect_timeout            BAOLAOCAI_CONNECT_TIMEOUT       10 s
+read_timeout               BAOLAOCAI_READ_TIMEOUT          30 s
+retries                    BAOLAOCAI_RETRIES               3 extra attempts on transient errors
+max_articles               BAOLAOCAI_MAX_ARTICLES          unlimited (0 = unlimited)
+max_listing_pages          BAOLAOCAI_MAX_LISTING_PAGES     5 pages per category
+listing_margin             BAOLAOCAI_LISTING_MARGIN        1 page of stored articles still read
+recheck_days               BAOLAOCAI_RECHECK_DAYS          3: articles published in the 3 days up to
+                                                           the site's newest one are "fresh"
+recheck_interval_h         BAOLAOCAI_RECHECK_INTERVAL_H    1: a fresh article is rechecked when last
+                                                           seen more than 1 hour ago
+revisit_days               BAOLAOCAI_REVISIT_DAYS          30: older articles not seen for 30 days
+                                                           are due for a revisit
+revisit_share              BAOLAOCAI_REVISIT_SHARE         0.02 of the archive revisited per run at
+revisit_max                BAOLAOCAI_REVISIT_MAX           most, and never more than 200 articles
+drift_threshold            BAOLAOCAI_DRIFT_THRESHOLD       0.2 (share of degraded records that
+                                                           warns)
+batch_size                 BAOLAOCAI_BATCH_SIZE            25 articles per fetch/parse/load batch
+max_response_bytes         BAOLAOCAI_MAX_RESPONSE_BYTES    10 MiB per response (decompressed)
+max_sitemap_bytes          BAOLAOCAI_MAX_SITEMAP_BYTES     50 MiB per sitemap or feed (the
+                                                           sitemaps protocol's own limit)
+request_deadline           BAOLAOCAI_REQUEST_DEADLINE      60 s for one whole request: connect,
+                                                           headers and the entire body
+max_crawl_delay            BAOLAOCAI_MAX_CRAWL_DELAY       30 s: a robots.txt Crawl-delay above
+                                                           it means the run does not crawl
+max_sections               BAOLAOCAI_MAX_SECTIONS          40 sections walked per run
+max_listing_requests       BAOLAOCAI_MAX_LISTING_REQUESTS  400 section listing pages per run
+discovery_deadline         BAOLAOCAI_DISCOVERY_DEADLINE    1800 s of discovery walking per run
+=========================  ==============================  ==================================
+
+Caps reached (sections, listing pages, the discovery deadline) do not fail a run: discovery
+keeps what it found and says which cap it hit (``Discovery.capped``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -65,6 +79,12 @@ DEFAULT_REVISIT_SHARE = 0.02
 DEFAULT_REVISIT_MAX = 200
 DEFAULT_DRIFT_THRESHOLD = 0.2
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+DEFAULT_REQUEST_DEADLINE = 60.0
+DEFAULT_MAX_CRAWL_DELAY = 30.0
+DEFAULT_MAX_SECTIONS = 40
+DEFAULT_MAX_LISTING_REQUESTS = 400
+DEFAULT_DISCOVERY_DEADLINE = 1800.0
 ENV_PREFIX = "BAOLAOCAI_"
 
 
@@ -94,6 +114,19 @@ class Settings:
     drift_threshold: float = DEFAULT_DRIFT_THRESHOLD
     batch_size: int = DEFAULT_BATCH_SIZE
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    # Sitemaps and feeds may be bigger than pages: 50,000 URLs can take 13 MB or more.
+    max_sitemap_bytes: int = DEFAULT_MAX_SITEMAP_BYTES
+    # Seconds one request may take in all (connect + headers + whole body), so a server
+    # trickling bytes cannot hold a request for ever; beyond it, a transient failure.
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE
+    # The longest robots.txt Crawl-delay obeyed (seconds); above it the run does not crawl.
+    max_crawl_delay: float = DEFAULT_MAX_CRAWL_DELAY
+    # Sections (categories from the home page's menus) whose listings are walked per run.
+    max_sections: int = DEFAULT_MAX_SECTIONS
+    # Section listing pages (first pages and pagination) requested per run, in total.
+    max_listing_requests: int = DEFAULT_MAX_LISTING_REQUESTS
+    # Seconds discovery may walk (sitemaps, feeds, home, listings); then it keeps what it found.
+    discovery_deadline: float = DEFAULT_DISCOVERY_DEADLINE
 
     def __post_init__(self) -> None:
         if not self.user_agent:
@@ -114,6 +147,21 @@ class Settings:
         _check(self.revisit_max >= 0, "revisit_max must be 0 (no revisits) or more")
         _check(0 <= self.drift_threshold <= 1, "drift_threshold must be between 0 and 1")
         _check(self.max_response_bytes >= 1024, "max_response_bytes must be at least 1024")
+        _check(self.max_sitemap_bytes >= 1024, "max_sitemap_bytes must be at least 1024")
+        _check(
+            _positive(self.request_deadline),
+            "request_deadline must be a positive number of seconds",
+        )
+        _check(
+            _positive(self.max_crawl_delay) or self.max_crawl_delay == 0,
+            "max_crawl_delay must be 0 (no Crawl-delay accepted) or a number of seconds",
+        )
+        _check(self.max_sections >= 1, "max_sections must be at least 1")
+        _check(self.max_listing_requests >= 1, "max_listing_requests must be at least 1")
+        _check(
+            _positive(self.discovery_deadline),
+            "discovery_deadline must be a positive number of seconds",
+        )
         _check(bool(self.db_path), "the database path must not be empty")
 
     def override(self, **values: Any) -> Settings:
@@ -148,6 +196,12 @@ _ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "DRIFT_THRESHOLD": ("drift_threshold", float),
     "BATCH_SIZE": ("batch_size", int),
     "MAX_RESPONSE_BYTES": ("max_response_bytes", int),
+    "MAX_SITEMAP_BYTES": ("max_sitemap_bytes", int),
+    "REQUEST_DEADLINE": ("request_deadline", float),
+    "MAX_CRAWL_DELAY": ("max_crawl_delay", float),
+    "MAX_SECTIONS": ("max_sections", int),
+    "MAX_LISTING_REQUESTS": ("max_listing_requests", int),
+    "DISCOVERY_DEADLINE": ("discovery_deadline", float),
 }
 
 
@@ -164,6 +218,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         except ValueError:
             raise ConfigError(f"{ENV_PREFIX}{suffix}={raw!r} is not a valid {name}") from None
     return Settings(**values)
+
+
+def _positive(value: float) -> bool:
+    """A finite number above 0 (``nan`` and ``inf`` from an env var are not)."""
+    return math.isfinite(value) and value > 0
 
 
 def _check(condition: bool, message: str) -> None:

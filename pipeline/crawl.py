@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 BACKFILL_LISTING_PAGES = 10_000
 """How deep a backfill without monthly sitemaps may page through each category."""
+BACKFILL_LISTING_REQUESTS = 100_000
+"""Listing pages in all for such a backfill (a crawl stops at ``max_listing_requests``)."""
+BACKFILL_DISCOVERY_DEADLINE_S = 24 * 3600.0
+"""Its discovery may take a day at the polite rate (a crawl's: ``discovery_deadline``)."""
 
 
 def crawl_into(
@@ -48,6 +52,7 @@ def crawl_into(
     if outcome.error:
         raise CrawlError(outcome.error)
     run.sitemaps_read = list(found.sitemaps_read)
+    s.notes.extend(found.capped)
     relisted, unlisted = (
         steps.recheck_candidates(settings, found, run.state.known_ids) if rechecks else ({}, {})
     )
@@ -186,6 +191,8 @@ def backfill_archive(
                 max_listing_pages=BACKFILL_LISTING_PAGES,
                 listing_margin=settings.listing_margin,
                 since=start_of(date_from),
+                max_listing_requests=BACKFILL_LISTING_REQUESTS,
+                deadline=BACKFILL_DISCOVERY_DEADLINE_S,
             )
             crawl_into(r, options, rechecks=False)
             return

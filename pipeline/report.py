@@ -28,6 +28,8 @@ def run_report(summary: CrawlSummary, changed: Sequence[tuple[str, str, str | No
         lines += [f"**Error:** {summary.error}", ""]
     if summary.warning:
         lines += [f"**Warning:** {summary.warning}", ""]
+    for note in summary.notes:
+        lines += [f"**Note:** {_cell(note)}", ""]
     lines += ["| measure | value |", "|---|---|"]
     for name, value in summary.counters().items():
         lines.append(f"| {name.replace('_', ' ')} | {value} |")

@@ -37,6 +37,7 @@ from baolaocai.errors import BaoLaoCaiError, CrawlError
 from baolaocai.models import CrawlState, CrawlSummary, FetchedPage, SitemapMemo, SitemapRead
 from baolaocai.settings import Settings
 from pipeline.steps import PLAIN_STEPS, BatchResult, Changed, RunRecord, Steps
+from pipeline.steps import close_run as plain_close_run
 from scrapers.fetch import FetchStats
 from scrapers.politeness import RequestPacer, RobotsRules
 from transforms.quality import QualityReport, drift_warning
@@ -214,6 +215,8 @@ class Run:
         if not interrupted:
             if s.articles_new or s.articles_updated:
                 self.search_warning = self.steps.refresh_search(self.settings)
+                if self.search_warning:
+                    s.notes.append(self.search_warning)
             reads = self.sitemaps_read
             if reads and s.status in ("completed", "warning"):
                 gone = {i for u in self.state.gone if (i := _id(u)) is not None}
@@ -221,9 +224,9 @@ class Run:
                     self.settings, self.run_id, reads, self.settled | gone
                 )
         s.elapsed_s = round(time.monotonic() - self._started, 2)
-        self.steps.close_run(
-            self.settings, self.run_id, s.status, s.counters(), s.error, s.warning
-        )
+        # Interrupted, the orchestrator may be going down too: record it directly.
+        close = plain_close_run if interrupted else self.steps.close_run
+        close(self.settings, self.run_id, s.status, s.counters(), s.error, s.warning)
         return s
 
 

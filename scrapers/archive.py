@@ -4,10 +4,17 @@ EPI-CMS sites publish a sitemap index (named in robots.txt) whose children cover
 month each (``…/sitemaps/2024-03.xml`` or similar, with ``<lastmod>``). A backfill walks
 them month by month. When a site has no such index, :func:`month_sitemaps` returns an
 empty list and the caller falls back to category pagination bounded by ``since``.
+
+robots.txt is read first (:func:`scrapers.robots.read_robots`): unreachable, or asking for
+a Crawl-delay above ``max_crawl_delay``, it stops the backfill with a
+:class:`~baolaocai.errors.CrawlError` before anything else is requested. Sitemaps are
+read up to ``settings.max_sitemap_bytes`` (50 MiB); an index that cannot be read is
+logged with its reason and skipped, a monthly sitemap that cannot be read fails with it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,9 +22,11 @@ from datetime import date, datetime
 from baolaocai.errors import CrawlError
 from baolaocai.settings import SITE_URL
 from scrapers.discovery import SitemapEntry, parse_sitemap
-from scrapers.fetch import Fetcher
-from scrapers.robots import fetch_robots
+from scrapers.fetch import TOO_LARGE, Fetcher
+from scrapers.robots import read_robots
 from scrapers.urls import article_id, canonical_article_url, canonicalize
+
+log = logging.getLogger(__name__)
 
 _MONTH_RE = re.compile(r"(20\d{2})[-_/]?(0[1-9]|1[0-2])(?!\d)")
 MAX_SITEMAP_DEPTH = 3
@@ -52,15 +61,14 @@ def months_between(start: date, end: date) -> list[date]:
 async def month_sitemaps(fetcher: Fetcher, start: date, end: date) -> list[MonthSitemap]:
     """Monthly child sitemaps overlapping ``[start, end]``, oldest first.
 
-    Reads robots.txt (its rules then govern every request of the fetcher) and the sitemap
-    indexes it names. Raises :class:`CrawlError` if the site cannot be reached at all.
+    Reads robots.txt (its rules then govern every request of the fetcher, its Crawl-delay
+    the pacer) and the sitemap indexes it names. Raises :class:`CrawlError` if robots.txt
+    is unreachable or asks for too long a Crawl-delay, or if the site cannot be reached.
     """
-    fetcher.robots = await fetch_robots(fetcher)
-    if fetcher.robots.crawl_delay:
-        fetcher.pacer.set_min_interval(fetcher.robots.crawl_delay)
+    robots = await read_robots(fetcher)
     base_url = fetcher.settings.base_url
     wanted = set(months_between(start, end))
-    queue = [(u, 0) for u in fetcher.robots.sitemaps] or [(SITE_URL + "/sitemap.xml", 0)]
+    queue = [(u, 0) for u in robots.sitemaps] or [(SITE_URL + "/sitemap.xml", 0)]
     found: dict[date, MonthSitemap] = {}
     seen: set[str] = set()
     answered = False
@@ -70,8 +78,9 @@ async def month_sitemaps(fetcher: Fetcher, start: date, end: date) -> list[Month
         if url is None or url in seen or depth > MAX_SITEMAP_DEPTH:
             continue
         seen.add(url)
-        page = await fetcher.fetch(url)
+        page = await fetcher.fetch(url, max_bytes=fetcher.settings.max_sitemap_bytes)
         if not page.ok or page.html is None:
+            log.warning("sitemap index %s not read: %s", url, _reason(page.error, page.status))
             continue
         answered = True
         children, _ = parse_sitemap(page.html)
@@ -92,9 +101,10 @@ async def month_sitemaps(fetcher: Fetcher, start: date, end: date) -> list[Month
 
 async def month_articles(fetcher: Fetcher, sitemap: MonthSitemap) -> dict[str, datetime | None]:
     """Canonical article URLs listed in one monthly sitemap, with their ``<lastmod>``."""
-    page = await fetcher.fetch(sitemap.url)
+    page = await fetcher.fetch(sitemap.url, max_bytes=fetcher.settings.max_sitemap_bytes)
     if not page.ok or page.html is None:
-        raise CrawlError(f"the sitemap {sitemap.url} could not be read ({page.error})")
+        reason = _reason(page.error, page.status)
+        raise CrawlError(f"the sitemap {sitemap.url} could not be read ({reason})")
     _, entries = parse_sitemap(page.html)
     urls: dict[int, str] = {}
     lastmods: dict[str, datetime | None] = {}
@@ -107,3 +117,9 @@ async def month_articles(fetcher: Fetcher, sitemap: MonthSitemap) -> dict[str, d
             first = urls.setdefault(aid, url)
             lastmods[first] = max(filter(None, (lastmods.get(first), entry.lastmod)), default=None)
     return lastmods
+
+
+def _reason(error: str | None, status: int) -> str:
+    """A failed sitemap's reason, naming the setting when it was over the size cap."""
+    reason = error or f"HTTP {status}"
+    return f"{reason} (BAOLAOCAI_MAX_SITEMAP_BYTES)" if reason.startswith(TOO_LARGE) else reason

@@ -1,19 +1,37 @@
 """Finding article URLs: robots.txt sitemaps, the home page, category pages.
 
 :func:`extract_links` is pure (a listing page in, canonical links out);
-:func:`discover` does the walking with a :class:`~scrapers.fetch.Fetcher` it is handed.
-A failure in one source (a 403 on the sitemap, a broken category page) is recorded and
-the other sources go on; only a run where *no* source answers is a failure.
+:func:`discover` does the walking with a :class:`~scrapers.fetch.Fetcher` it is handed;
+:func:`discover_site` reads robots.txt first (:func:`scrapers.robots.read_robots`: an
+unreachable robots.txt or a Crawl-delay over ``max_crawl_delay`` means no crawl, with the
+reason in :attr:`DiscoveryOutcome.error`).
+
+A failure in one source (a 403 on the sitemap, a broken category page, a sitemap over its
+size cap) is recorded in :attr:`Discovery.errors` with its one-line reason, and the other
+sources go on; only a run where *no* source answers is a failure.
+
+A hostile or broken site cannot make discovery endless. Sitemaps and feeds are read up to
+``settings.max_sitemap_bytes`` (50 MiB, the sitemaps protocol's limit; pages get
+``max_response_bytes``). A section is a menu link to a bare path (a link with a query
+string is not a section; sections are de-duplicated by path); at most ``max_sections``
+(40) sections are walked, in menu order, and at most ``max_listing_requests`` (400)
+section listing pages are requested in all. Once ``discovery_deadline`` (1800 s) has
+passed since the walk began, the request in flight is abandoned and discovery stops.
+Each cap reached keeps what was found and adds a one-line note to
+:attr:`Discovery.capped` (for the run summary), as do ``max_sitemaps`` and the
+:data:`MAX_FEEDS` feeds read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -22,9 +40,9 @@ from lxml import etree
 from baolaocai.errors import CrawlError
 from baolaocai.models import Failure, FetchedPage, SitemapMemo, SitemapRead
 from baolaocai.settings import SITE_URL
-from scrapers.fetch import Fetcher
+from scrapers.fetch import TOO_LARGE, Fetcher
 from scrapers.politeness import RobotsRules
-from scrapers.robots import fetch_robots
+from scrapers.robots import read_robots
 from scrapers.urls import article_id, canonical_article_url, canonicalize
 from transforms.dates import parse_iso, parse_vietnamese_datetime
 
@@ -80,12 +98,20 @@ class DiscoveryOptions:
     read before pagination stops (a safety margin against listings that reorder or
     insert late articles); ``max_sitemaps`` bounds the sitemaps *read* in one run (the
     newest first; unchanged ones cost nothing). Child sitemaps unchanged since they were
-    last read are skipped through the memos handed to :func:`discover`."""
+    last read are skipped through the memos handed to :func:`discover`.
+
+    ``max_sections``, ``max_listing_requests`` and ``deadline`` (seconds) bound the whole
+    walk; ``None`` (the default) takes them from the fetcher's settings
+    (``max_sections``, ``max_listing_requests``, ``discovery_deadline``). A backfill that
+    pages deep through every category must raise them."""
 
     max_listing_pages: int = 5
     listing_margin: int = 1
     since: datetime | None = None
     max_sitemaps: int = 50
+    max_sections: int | None = None
+    max_listing_requests: int | None = None
+    deadline: float | None = None
 
 
 @dataclass
@@ -103,6 +129,10 @@ class Discovery:
     """Child sitemaps read in full (new or changed), with every article they list."""
     sitemaps_unchanged: int = 0
     """Child sitemaps not read again: same ``<lastmod>`` in the index, or a 304."""
+    capped: list[str] = field(default_factory=list)
+    """One line per cap that cut discovery short (sections, listing pages, the deadline,
+    sitemaps, feeds), e.g. ``sections: 40 of 3000 walked (BAOLAOCAI_MAX_SECTIONS)``;
+    what was found before it is kept."""
 
     def note_lastmod(self, url: str, when: datetime | None) -> None:
         aid = article_id(url)
@@ -146,18 +176,22 @@ def extract_links(html: str, page_url: str, base_url: str = SITE_URL) -> Listing
             when = _link_date(a)
             if when is not None:
                 out.dates[article] = when
+    section_paths: set[str] = set()
     for a in soup.select(SECTION_LINKS):
         url = canonicalize(str(a["href"]), page_url, base_url)
         if url is None:
             continue
-        path = urlsplit(url).path
+        parts = urlsplit(url)
+        key = parts.path.rstrip("/").lower()
         if (
-            SECTION_PATH_RE.match(path)
-            and path != "/"
-            and not EXCLUDED_SECTION_RE.match(path)
+            not parts.query  # `/thoi-su/?s=N` is a view of a section, not a section
+            and SECTION_PATH_RE.match(parts.path)
+            and parts.path != "/"
+            and not EXCLUDED_SECTION_RE.match(parts.path)
             and article_id(url) is None
-            and url not in out.sections
+            and key not in section_paths
         ):
+            section_paths.add(key)
             out.sections.append(url)
     current = canonicalize(page_url, page_url, base_url)
     candidates = list(soup.select("a[rel~=next][href]"))
@@ -250,19 +284,99 @@ def _older(when: datetime | None, bound: datetime | None) -> bool:
     return when is not None and bound is not None and when < bound
 
 
-async def _fetch_listing(fetcher: Fetcher, url: str, result: Discovery) -> FetchedPage | None:
-    page = await fetcher.fetch(url)
+class _Walk:
+    """The bounds of one discovery walk (its deadline, its listing-page budget) and where
+    it stands. Every discovery request goes through :meth:`fetch`."""
+
+    def __init__(self, fetcher: Fetcher, options: DiscoveryOptions) -> None:
+        settings = fetcher.settings
+        self.fetcher = fetcher
+        self.deadline_s = (
+            options.deadline if options.deadline is not None else settings.discovery_deadline
+        )
+        self.max_sections = (
+            options.max_sections if options.max_sections is not None else settings.max_sections
+        )
+        self.max_listing_requests = (
+            options.max_listing_requests
+            if options.max_listing_requests is not None
+            else settings.max_listing_requests
+        )
+        self.listing_requests = 0
+        self._loop = asyncio.get_running_loop()
+        self._deadline_at = self._loop.time() + self.deadline_s
+        self.stopped_in: str | None = None
+        """What discovery was reading when the deadline passed (None: it has not)."""
+
+    @property
+    def expired(self) -> bool:
+        return self.stopped_in is not None
+
+    async def fetch(self, url: str, what: str, **kwargs: Any) -> FetchedPage | None:
+        """The answer, or None once the deadline has passed (before or during the
+        request: a request in flight then is abandoned, whatever its retries or holds)."""
+        if self.expired:
+            return None
+        remaining = self._deadline_at - self._loop.time()
+        if remaining <= 0:
+            self.stopped_in = what
+            return None
+        try:
+            async with asyncio.timeout(remaining):
+                return await self.fetcher.fetch(url, **kwargs)
+        except TimeoutError:
+            self.stopped_in = what
+            log.warning("discovery deadline passed while reading %s (%s)", what, url)
+            return None
+
+    def deadline_note(self, found: int) -> str:
+        return (
+            f"discovery: stopped at the {self.deadline_s:g} s deadline"
+            f" (BAOLAOCAI_DISCOVERY_DEADLINE) while reading {self.stopped_in};"
+            f" the {found} articles found by then are kept"
+        )
+
+
+def _record_failure(
+    result: Discovery,
+    url: str,
+    page: FetchedPage,
+    *,
+    size_setting: str = "BAOLAOCAI_MAX_RESPONSE_BYTES",
+    level: int = logging.INFO,
+) -> None:
+    """Record a source that failed, with its one-line reason (naming the size cap's
+    setting when the answer was too large)."""
+    reason = page.error or f"HTTP {page.status}"
+    if reason.startswith(TOO_LARGE):
+        reason = f"{reason} ({size_setting})"
+    result.errors.append(Failure(url, "discover", reason, page.status or None, page.attempts))
+    log.log(level, "discovery: %s: %s", url, reason)
+
+
+async def _fetch_source(
+    walk: _Walk,
+    url: str,
+    result: Discovery,
+    what: str,
+    *,
+    xml: bool = False,
+) -> FetchedPage | None:
+    """A listing page, or with ``xml`` a feed (up to ``max_sitemap_bytes``); None if it
+    failed (recorded) or the deadline passed."""
+    settings = walk.fetcher.settings
+    extra: dict[str, Any] = {"max_bytes": settings.max_sitemap_bytes} if xml else {}
+    page = await walk.fetch(url, what, **extra)
+    if page is None:
+        return None
     result.pages_fetched += 1
     if not page.ok or page.html is None:
-        result.errors.append(
-            Failure(
-                url,
-                "discover",
-                page.error or f"HTTP {page.status}",
-                page.status or None,
-                page.attempts,
+        if xml:
+            _record_failure(
+                result, url, page, size_setting="BAOLAOCAI_MAX_SITEMAP_BYTES", level=logging.WARNING
             )
-        )
+        else:
+            _record_failure(result, url, page)
         return None
     return page
 
@@ -275,7 +389,7 @@ async def discover(
     sitemaps: list[str] | None = None,
     memos: Mapping[str, SitemapMemo] | None = None,
 ) -> Discovery:
-    """Walk sitemaps (from robots.txt), feeds, the home page and every section's listing.
+    """Walk sitemaps (from robots.txt), feeds, the home page and the sections' listings.
 
     ``memos`` are the child sitemaps as last read (:mod:`warehouse.sitemaps`): a child
     whose ``<lastmod>`` in its index has not moved is not fetched; one listed without a
@@ -284,16 +398,18 @@ async def discover(
     A source that fails is recorded in ``errors`` and the others go on. Pagination of a
     section stops after ``max_listing_pages`` pages, after ``listing_margin`` pages whose
     articles are all ``known`` (already stored), or at a page dated wholly before
-    ``since``. Raises :class:`CrawlError` only when no source answered at all.
+    ``since``. The walk as a whole stops at the caps (sections, listing pages in all,
+    the deadline: see the module's docstring), each noted in ``capped``. Raises
+    :class:`CrawlError` only when no source answered at all.
     """
     base_url = fetcher.settings.base_url
     result = Discovery()
-    answered = await _walk_sitemaps(fetcher, options, sitemaps or [], memos or {}, result)
+    walk = _Walk(fetcher, options)
+    answered = await _walk_sitemaps(walk, options, sitemaps or [], memos or {}, result)
 
-    home_url = SITE_URL + "/"
-    home = await _fetch_listing(fetcher, home_url, result)
     sections: list[str] = []
     feeds: list[str] = []
+    home = await _fetch_source(walk, SITE_URL + "/", result, "the home page")
     if home is not None and home.html is not None:
         answered += 1
         links = extract_links(home.html, home.fetched_url, base_url)
@@ -302,8 +418,10 @@ async def discover(
                 result.add(url, "home")
         sections, feeds = links.sections, links.feeds
 
+    if len(feeds) > MAX_FEEDS and not walk.expired:
+        result.capped.append(f"feeds: {MAX_FEEDS} of {len(feeds)} read (the most per run)")
     for feed_url in feeds[:MAX_FEEDS]:
-        page = await _fetch_listing(fetcher, feed_url, result)
+        page = await _fetch_source(walk, feed_url, result, "the feeds", xml=True)
         if page is None or page.html is None:
             continue
         answered += 1
@@ -312,14 +430,58 @@ async def discover(
             if article and not _older(entry.lastmod, options.since):
                 result.add(article, "feed", entry.lastmod)
 
-    for section in sections:
+    answered += await _walk_sections(walk, options, sections, known, result)
+
+    if walk.expired:
+        result.capped.append(walk.deadline_note(len(result.articles)))
+        log.warning("%s", result.capped[-1])
+    if answered == 0:
+        if walk.expired:
+            raise CrawlError(
+                f"no discovery source of {base_url} answered within the {walk.deadline_s:g} s"
+                " deadline (BAOLAOCAI_DISCOVERY_DEADLINE)"
+            )
+        first = result.errors[0].error if result.errors else "no discovery source answered"
+        raise CrawlError(f"the site at {base_url} could not be reached ({first})")
+    return result
+
+
+async def _walk_sections(
+    walk: _Walk,
+    options: DiscoveryOptions,
+    sections: list[str],
+    known: Callable[[int], bool],
+    result: Discovery,
+) -> int:
+    """Each section's listing pages, within the caps; returns how many pages answered."""
+    base_url = walk.fetcher.settings.base_url
+    answered = 0
+    if len(sections) > walk.max_sections:
+        result.capped.append(
+            f"sections: {walk.max_sections} of {len(sections)} walked (BAOLAOCAI_MAX_SECTIONS)"
+        )
+        log.warning("%s", result.capped[-1])
+        sections = sections[: walk.max_sections]
+    visited_pages: set[str] = set()  # across sections: no listing page is read twice
+    for number, section in enumerate(sections, 1):
         page_url: str | None = section
         pages_read = 0
         all_known_streak = 0
-        visited_pages: set[str] = set()
-        while page_url and pages_read < options.max_listing_pages:
+        while page_url and page_url not in visited_pages and pages_read < options.max_listing_pages:
+            if walk.expired:
+                return answered
+            if walk.listing_requests >= walk.max_listing_requests:
+                result.capped.append(
+                    f"listing pages: {walk.listing_requests} requested, the most per run"
+                    f" (BAOLAOCAI_MAX_LISTING_REQUESTS); stopped in section {number} of"
+                    f" {len(sections)}"
+                )
+                log.warning("%s", result.capped[-1])
+                return answered
             visited_pages.add(page_url)
-            page = await _fetch_listing(fetcher, page_url, result)
+            walk.listing_requests += 1
+            what = f"section listings (section {number} of {len(sections)})"
+            page = await _fetch_source(walk, page_url, result, what)
             pages_read += 1
             if page is None or page.html is None:
                 break
@@ -348,22 +510,30 @@ async def discover(
             page_url = next(
                 (u for u in following if _page_number(u) > _page_number(page_url)), None
             )
+    return answered
 
-    if answered == 0:
-        first = result.errors[0].error if result.errors else "no discovery source answered"
-        raise CrawlError(f"the site at {base_url} could not be reached ({first})")
-    return result
+
+def _unchanged(memo: SitemapMemo | None, listed_lastmod: datetime | None) -> bool:
+    """Its index lists the child sitemap with a ``<lastmod>`` no newer than when read."""
+    return (
+        memo is not None
+        and listed_lastmod is not None
+        and memo.lastmod is not None
+        and listed_lastmod <= memo.lastmod
+    )
 
 
 async def _walk_sitemaps(
-    fetcher: Fetcher,
+    walk: _Walk,
     options: DiscoveryOptions,
     roots: list[str],
     memos: Mapping[str, SitemapMemo],
     result: Discovery,
 ) -> int:
     """Read the sitemap indexes and the child sitemaps that changed; returns how many
-    answered. Children are read newest ``<lastmod>`` first, at most ``max_sitemaps``."""
+    answered. Children are read newest ``<lastmod>`` first, at most ``max_sitemaps``;
+    each up to ``max_sitemap_bytes``."""
+    fetcher = walk.fetcher
     base_url = fetcher.settings.base_url
     queue: list[tuple[str, datetime | None]] = [
         (c, None) for c in (canonicalize(u, SITE_URL, base_url) for u in roots) if c
@@ -377,21 +547,21 @@ async def _walk_sitemaps(
         if current in visited:
             continue
         memo = memos.get(current)
-        if (
-            memo is not None
-            and listed_lastmod is not None
-            and memo.lastmod is not None
-            and listed_lastmod <= memo.lastmod
-        ):
+        if _unchanged(memo, listed_lastmod):
             result.sitemaps_unchanged += 1  # its index says it has not changed: no request
             continue
         visited.add(current)
         conditional = memo if memo is not None and listed_lastmod is None else None
-        page = await fetcher.fetch(
+        page = await walk.fetch(
             current,
+            "the sitemaps",
             etag=conditional.etag if conditional else None,
             last_modified=conditional.last_modified if conditional else None,
+            max_bytes=fetcher.settings.max_sitemap_bytes,
         )
+        if page is None:  # the deadline passed
+            complete = False
+            break
         result.pages_fetched += 1
         if page.status == 304:
             answered += 1
@@ -399,14 +569,12 @@ async def _walk_sitemaps(
             continue
         if not page.ok or page.html is None:
             complete = complete and current in listed  # a child failed, not an index
-            result.errors.append(
-                Failure(
-                    current,
-                    "discover",
-                    page.error or f"HTTP {page.status}",
-                    page.status or None,
-                    page.attempts,
-                )
+            _record_failure(
+                result,
+                current,
+                page,
+                size_setting="BAOLAOCAI_MAX_SITEMAP_BYTES",
+                level=logging.WARNING,
             )
             continue
         answered += 1
@@ -438,6 +606,15 @@ async def _walk_sitemaps(
                 page.headers.get("last-modified"),
             )
             result.sitemaps_read.append(SitemapRead(memo_now, entries))
+    if queue and not walk.expired:
+        left = {
+            u for u, lastmod in queue if u not in visited and not _unchanged(memos.get(u), lastmod)
+        }
+        if left:
+            result.capped.append(
+                f"sitemaps: {len(visited)} read, the most per run; {len(left)} more listed,"
+                " left for later runs"
+            )
     if complete and not queue and answered:
         # A child we remember that no index names any more is gone, and so are its entries.
         for url in sorted(set(memos) - listed - visited):
@@ -463,17 +640,15 @@ async def discover_site(
 ) -> DiscoveryOutcome:
     """robots.txt first (its rules then apply to every later request), then :func:`discover`.
 
-    Never raises for the site's own failures: an unreachable site comes back as ``error``.
+    Never raises for the site's own failures: they come back as ``error``, a one-line
+    reason — the site unreachable, robots.txt unreachable (RFC 9309: nothing else is
+    requested, and ``robots`` then allows nothing), or a robots.txt Crawl-delay above
+    ``max_crawl_delay`` (nothing else is requested either).
     """
     try:
-        fetcher.robots = await fetch_robots(fetcher)
-        if fetcher.robots.crawl_delay:
-            fetcher.pacer.set_min_interval(fetcher.robots.crawl_delay)
-        found = await discover(
-            fetcher, options, known=known, sitemaps=fetcher.robots.sitemaps, memos=memos
-        )
+        robots = await read_robots(fetcher)
+        found = await discover(fetcher, options, known=known, sitemaps=robots.sitemaps, memos=memos)
     except CrawlError as exc:
-        return DiscoveryOutcome(
-            Discovery(), fetcher.robots or RobotsRules(fetcher.settings.user_agent), exc.message
-        )
-    return DiscoveryOutcome(found, fetcher.robots)
+        robots = fetcher.robots or RobotsRules.disallow_all(fetcher.settings.user_agent)
+        return DiscoveryOutcome(Discovery(), robots, exc.message)
+    return DiscoveryOutcome(found, robots)

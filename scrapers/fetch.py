@@ -2,8 +2,23 @@
 
 :func:`build_client` makes the run's ``httpx.AsyncClient`` (User-Agent, timeouts, pool);
 :class:`Fetcher` uses a client it is *handed* (tests pass one with a mock transport) and
-owns retries, pacing, the response-size cap, redirects and charset decoding. httpx
-exceptions are mapped to :mod:`baolaocai.errors` here and nowhere else.
+owns retries, pacing, the request deadline, the response-size cap, redirects and charset
+decoding. httpx exceptions are mapped to :mod:`baolaocai.errors` here and nowhere else.
+
+Every request has a *total* deadline, ``settings.request_deadline`` (60 s): connecting,
+the headers and the whole body together, not only httpx's per-read timeout (which a
+server trickling one byte a second never trips). Waiting in the pacer before the request
+is sent does not count; each redirect hop is a request with its own deadline. When it
+passes, the request is abandoned as a :class:`~baolaocai.errors.TransientFetchError`
+"no complete answer within the 60 s deadline (BAOLAOCAI_REQUEST_DEADLINE)", retried like
+a timeout. A fetch therefore takes at most ``(retries + 1) * request_deadline`` plus the
+backoff and pacing between attempts.
+
+The body is read up to a size cap, counted *after* decompression (a gzip bomb is cut
+off): ``settings.max_response_bytes`` (10 MiB), or the ``max_bytes`` a caller passes for
+one fetch (sitemaps and feeds use ``settings.max_sitemap_bytes``, 50 MiB). A body over
+its cap is a terminal failure whose reason starts with :data:`TOO_LARGE` and gives the
+size (from ``Content-Length``, or "more than" when the body is streamed) and the cap.
 
 Retry policy (the only place anything is retried): connection errors, timeouts, 429 and
 5xx are retried up to ``retries`` times with exponential backoff and jitter (a
@@ -69,6 +84,8 @@ KEPT_HEADERS = (
     "location",
 )
 MAX_REDIRECTS = 5
+TOO_LARGE = "response too large"
+"""How the reason of a failure for a body over its size cap starts."""
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
 
 
@@ -131,6 +148,14 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def describe_size(n: int) -> str:
+    """``10 MiB (10,485,760 bytes)``, or ``12,345 bytes`` when not a whole number of MiB."""
+    mib = 1024 * 1024
+    if n >= mib and n % mib == 0:
+        return f"{n // mib} MiB ({n:,} bytes)"
+    return f"{n:,} bytes"
+
+
 def decode_html(body: bytes, content_type: str | None) -> str:
     """Charset from the header, then ``<meta charset>``, then detection; never fails."""
     declared: list[str] = []
@@ -183,9 +208,18 @@ class Fetcher:
         self.stats = FetchStats()
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        max_bytes: int | None = None,
     ) -> FetchedPage:
-        """Fetch one canonical URL. Failures come back as a page with ``error`` set."""
+        """Fetch one canonical URL. Failures come back as a page with ``error`` set.
+
+        ``max_bytes`` is this fetch's body cap (after decompression) instead of
+        ``settings.max_response_bytes``: sitemaps and feeds may be bigger than pages."""
+        limit = max_bytes if max_bytes is not None else self.settings.max_response_bytes
         fetched_url = to_fetch_url(url, self.settings.base_url)
         started = time.monotonic()
         attempts = 0
@@ -201,7 +235,9 @@ class Fetcher:
             while True:
                 attempts += 1
                 try:
-                    return await self._fetch_once(url, fetched_url, headers, started, attempts)
+                    return await self._fetch_once(
+                        url, fetched_url, headers, started, attempts, limit
+                    )
                 except TransientFetchError as exc:
                     held = self._hold_host(host, exc, attempts)
                     if self.pacer.held_for(host) > self.retry_after_cap:
@@ -271,9 +307,16 @@ class Fetcher:
         )
 
     async def _fetch_once(
-        self, url: str, fetched_url: str, headers: dict[str, str], started: float, attempts: int
+        self,
+        url: str,
+        fetched_url: str,
+        headers: dict[str, str],
+        started: float,
+        attempts: int,
+        limit: int,
     ) -> FetchedPage:
         target = fetched_url
+        deadline = self.settings.request_deadline
         for _ in range(MAX_REDIRECTS + 1):
             host = urlsplit(target).netloc
             async with self._in_flight:
@@ -281,7 +324,10 @@ class Fetcher:
                     raise self._refusal(url, host, None)
                 self.stats.requests += 1
                 try:
-                    async with self.client.stream("GET", target, headers=headers) as response:
+                    async with (
+                        asyncio.timeout(deadline),
+                        self.client.stream("GET", target, headers=headers) as response,
+                    ):
                         status = response.status_code
                         self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
                         kept = {k: v for k in KEPT_HEADERS if (v := response.headers.get(k))}
@@ -312,7 +358,13 @@ class Fetcher:
                             )
                         if status >= 400:
                             raise TerminalFetchError(f"HTTP {status}", url=url, status=status)
-                        body = await self._read_capped(url, response)
+                        body = await self._read_capped(url, response, limit)
+                except TimeoutError:  # the total deadline, not one of httpx's timeouts
+                    raise TransientFetchError(
+                        f"no complete answer within the {deadline:g} s deadline"
+                        " (BAOLAOCAI_REQUEST_DEADLINE)",
+                        url=url,
+                    ) from None
                 except httpx.TimeoutException as exc:
                     raise TransientFetchError(f"timeout ({type(exc).__name__})", url=url) from None
                 except httpx.TransportError as exc:
@@ -349,13 +401,13 @@ class Fetcher:
             raise TerminalFetchError(f"redirect to {canonical}, disallowed by robots.txt", url=url)
         return to_fetch_url(canonical, self.settings.base_url)
 
-    async def _read_capped(self, url: str, response: httpx.Response) -> bytes:
-        """Read at most ``max_response_bytes`` of *decoded* body (a decompression guard)."""
-        limit = self.settings.max_response_bytes
+    async def _read_capped(self, url: str, response: httpx.Response, limit: int) -> bytes:
+        """Read at most ``limit`` bytes of *decoded* body (a decompression guard)."""
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise TerminalFetchError(
-                f"response of {declared} bytes exceeds the cap of {limit}",
+                f"{TOO_LARGE}: {int(declared):,} bytes (Content-Length), more than the cap"
+                f" of {describe_size(limit)}",
                 url=url,
                 status=response.status_code,
             )
@@ -364,8 +416,10 @@ class Fetcher:
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > limit:
+                self.stats.bytes += response.num_bytes_downloaded
                 raise TerminalFetchError(
-                    f"response exceeds the cap of {limit} bytes",
+                    f"{TOO_LARGE}: more than the cap of {describe_size(limit)}"
+                    " (after decompression; reading stopped there)",
                     url=url,
                     status=response.status_code,
                 )

@@ -70,9 +70,18 @@ class RequestPacer:
         self._holds: dict[str, Hold] = {}
 
     def set_min_interval(self, seconds: float) -> None:
-        """Slow down (e.g. to honour a robots.txt ``Crawl-delay``); never speed up."""
+        """Slow down (e.g. to honour a robots.txt ``Crawl-delay``); never speed up.
+
+        Slots already handed out keep their time; the next free slot of every host moves
+        so that it, too, comes ``seconds`` after the last one (the request right after
+        robots.txt is already spaced by its Crawl-delay)."""
         with self._lock:
-            self.interval = max(self.interval, seconds)
+            grown = seconds - self.interval
+            if grown <= 0:
+                return
+            self.interval = seconds
+            for host in self._next_slot:
+                self._next_slot[host] += grown
 
     def _take_slot(self, host: str, now: float) -> float:
         """The next free start slot for ``host`` (an instant), not inside its hold."""
@@ -140,9 +149,15 @@ class RequestPacer:
             await self._sleep(delay)
 
 
+DISALLOW_ALL = "User-agent: *\nDisallow: /\n"
+
+
 @dataclass
 class RobotsRules:
-    """Parsed robots.txt; an absent or unreadable file allows everything."""
+    """Parsed robots.txt; empty text (no file: a 4xx answer) allows everything.
+
+    What an *unreachable* robots.txt means is decided by :mod:`scrapers.robots` (RFC 9309:
+    everything is disallowed, :meth:`disallow_all`)."""
 
     user_agent: str
     text: str = ""
@@ -150,6 +165,11 @@ class RobotsRules:
 
     def __post_init__(self) -> None:
         self._parser = Protego.parse(self.text) if self.text else None
+
+    @classmethod
+    def disallow_all(cls, user_agent: str) -> RobotsRules:
+        """Rules that allow nothing: what an unreachable robots.txt stands for."""
+        return cls(user_agent, DISALLOW_ALL)
 
     @property
     def token(self) -> str:

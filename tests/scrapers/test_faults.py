@@ -96,3 +96,13 @@ def test_transient_failure_is_marked(site: SiteServer) -> None:
     site.override = FaultPlan({PATH: [status(503)] * 10})
     page, _ = fetch(site, retries=1)
     assert page.transient and page.status == 503 and len(site.requests) == 2
+
+
+def test_a_hang_is_cut_at_the_request_deadline_before_the_read_timeout(
+    site: SiteServer,
+) -> None:
+    site.override = FaultPlan({PATH: [hang(3.0)]})
+    page, stats = fetch(site, read_timeout=30.0, request_deadline=0.5)
+    assert page.ok and stats.retries == 1  # the retry got the page
+    first, second = sorted(site.requests, key=lambda r: r.started)
+    assert second.started - first.started < 1.5  # not 30 s, not the 3 s hang
