@@ -15,6 +15,9 @@
 
 Each error says whether it is *transient* (retrying may help) or *terminal*. Exactly one
 layer owns retries: :mod:`scrapers.fetch` for HTTP; nothing else retries.
+
+Anything else that escapes (a bug) is reported by the CLI and the page pipeline as one
+line made by :func:`internal_error`, never as a traceback.
 """
 
 from __future__ import annotations
@@ -93,3 +96,18 @@ class WarehouseLockedError(WarehouseError):
 
 class CrawlError(BaoLaoCaiError):
     """A crawl run failed as a whole."""
+
+
+MAX_REASON_CHARS = 300
+"""An unexpected error is reported in one line of at most about this many characters."""
+
+
+def internal_error(exc: BaseException) -> str:
+    """``internal error: <Type>: <first line of the message>``: one bounded line for an
+    exception nobody raised on purpose (a bug, ``RecursionError``, ``MemoryError`` …)."""
+    text = str(exc).strip()
+    first = text.splitlines()[0].strip() if text else ""
+    if len(first) > MAX_REASON_CHARS:
+        first = first[: MAX_REASON_CHARS - 1] + "…"
+    name = type(exc).__name__
+    return f"internal error: {name}: {first}" if first else f"internal error: {name}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,18 +18,19 @@ from typing import Annotated, Any
 import typer
 
 from baolaocai import __version__
-from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError
+from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError, internal_error
 from baolaocai.settings import SITE_URL, Settings
 from cli.support import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     RUN_OK,
-    err,
     friendly_errors,
     out,
     parse_day,
+    print_error,
     print_rows,
     print_summary,
+    print_warning,
     settings_from,
 )
 
@@ -41,6 +44,8 @@ app = typer.Typer(
 DEMO_DB = "warehouse/demo.duckdb"
 DEMO_RATE = 50.0
 DEMO_CONCURRENCY = 4
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"baolaocai {__version__}")
@@ -135,7 +140,12 @@ def crawl(
         bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
     ] = False,
 ) -> None:
-    """Run the crawl flow once: discover, fetch, parse, clean and load new articles."""
+    """Run the crawl flow once: discover, fetch, parse, clean and load new articles.
+
+    The warehouse is opened (created or migrated) before the flow starts: a file that is not a DuckDB warehouse, a folder, an unwritable file, or a warehouse written by a newer baolaocai is one error line (exit 1) and nothing is fetched.
+    """
+    from warehouse.db import check_warehouse
+
     settings = settings_from(
         base_url=base_url,
         db_path=db,
@@ -145,9 +155,9 @@ def crawl(
         max_listing_pages=max_listing_pages,
         recheck_days=recheck_days,
     )
-    summary = run_crawl_flow(
-        settings, verbose=verbose, since=parse_day(since, "--since"), retry_failed=retry_failed
-    )
+    since_day = parse_day(since, "--since")
+    check_warehouse(settings.db_path)
+    summary = run_crawl_flow(settings, verbose=verbose, since=since_day, retry_failed=retry_failed)
     print_summary(summary, settings.db_path)
     if summary["status"] not in RUN_OK:
         raise typer.Exit(EXIT_FAILED)
@@ -175,9 +185,14 @@ def demo(
         bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
     ] = False,
 ) -> None:
-    """Crawl the bundled offline copy of the site (served on 127.0.0.1) into DB, then query it."""
-    from sitecopy import serve_site
+    """Crawl the bundled offline copy of the site (served on 127.0.0.1) into DB, then query it.
 
+    Like ``crawl``, the warehouse is checked before anything starts.
+    """
+    from sitecopy import serve_site
+    from warehouse.db import check_warehouse
+
+    check_warehouse(db)
     with serve_site() as server:
         out.print(f"Serving the bundled copy of baolaocai.vn at {server.url}")
         settings = settings_from(
@@ -192,7 +207,8 @@ def demo(
     con = connect(settings.db_path, read_only=True)
     try:
         for title, query in DEMO_QUERIES:
-            out.print(f'\n[bold]{title}[/bold]\n$ baolaocai sql "{query}" --db {db}', markup=True)
+            out.print(f"\n[bold]{title}[/bold]", markup=True)
+            out.print(f'$ baolaocai sql "{query}" --db {db}', markup=False)
             cursor = con.execute(query)
             columns = [d[0] for d in cursor.description or []]
             print_rows(columns, cursor.fetchall(), "table")
@@ -208,11 +224,15 @@ def reparse(
         bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
     ] = False,
 ) -> None:
-    """Parse the stored raw pages again (no network); store what changed as new versions."""
+    """Parse the stored raw pages again (no network); store what changed as new versions.
+
+    Refused (one error line) when there is no warehouse, it cannot be opened, or it was written by a newer baolaocai.
+    """
     settings = settings_from(db_path=db)
-    from warehouse.db import connect
+    from warehouse.db import check_warehouse, connect
 
     connect(settings.db_path, read_only=True).close()  # a clear error if there is no warehouse
+    check_warehouse(settings.db_path)  # writable, and a schema this version knows
     from flows.prefect_env import prepare_prefect_env
 
     prepare_prefect_env(settings.db_path, verbose=verbose)
@@ -229,19 +249,84 @@ def reparse(
 # -- parse ----------------------------------------------------------------------------------------
 
 
+MAX_PAGE_BYTES = 20 * 1024 * 1024
+"""A saved page larger than this (20 MiB) is refused: article pages are about 100 KiB."""
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "is a directory"),
+    (stat.S_ISFIFO, "is a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "is a socket"),
+    (stat.S_ISCHR, "is a character device"),
+    (stat.S_ISBLK, "is a block device"),
+)
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+def _not_regular(path: Path, mode: int) -> InputError | None:
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((text for test, text in _FILE_KINDS if test(mode)), "is not a regular file")
+    return InputError(f"{path}: {kind}, not a saved page")
+
+
+def _too_big(path: Path, size: int | None) -> InputError:
+    what = f"{_size(size)}; " if size is not None else "it grew while read; "
+    return InputError(f"{path}: too big for a page ({what}the limit is {_size(MAX_PAGE_BYTES)})")
+
+
 def read_page_file(path: Path) -> str:
-    """Read a saved page as text; a clear InputError for anything that is not one."""
+    """Read a saved page as text; a clear InputError for anything that is not one.
+
+    Only a regular file up to :data:`MAX_PAGE_BYTES` is read. The file is examined with
+    ``stat`` first, so a FIFO, a device, a socket or a folder is refused without being
+    opened (reading a FIFO would block for ever), and a huge file is refused without
+    being read. The file is opened with ``O_NONBLOCK`` and checked again (it may have
+    been swapped in between); at most the limit plus one byte is ever read.
+    """
     from scrapers.fetch import decode_html
     from transforms.parse import looks_like_html
 
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
         raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    problem = _not_regular(path, info.st_mode)
+    if problem is not None:
+        raise problem
+    if info.st_size > MAX_PAGE_BYTES:
+        raise _too_big(path, info.st_size)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(fd)
+        problem = _not_regular(path, info.st_mode)
+        if problem is not None:
+            raise problem
+        chunks, total = [], 0
+        while total <= MAX_PAGE_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_PAGE_BYTES + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if total > MAX_PAGE_BYTES:  # it grew after the stat
+        raise _too_big(path, None)
+    raw = b"".join(chunks)
     if not raw.strip():
         raise InputError(f"{path}: empty file")
     if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -253,6 +338,7 @@ def read_page_file(path: Path) -> str:
 
 
 @app.command()
+@friendly_errors
 def parse(
     files: Annotated[list[Path], typer.Argument(help="Saved article pages (.html).")],
     url: Annotated[
@@ -261,33 +347,36 @@ def parse(
 ) -> None:
     """Parse saved pages; print one JSON object per page, one per line.
 
-    Keys: url, article_id, title, sapo, body, author, published_at, category, tags,
-    images, source (and, added later, modified_at, extraction_method, missing_fields). Bad files are reported on
-    stderr (exit code 2); the others are still parsed.
+    Keys: url, article_id, title, sapo, body, author, published_at, category, tags, images, source (and, added later, modified_at, extraction_method, missing_fields).
+
+    A bad file costs only itself: one error line on stderr, the others are still parsed, and the exit code is 2. Only regular files up to 20 MiB are read (a FIFO, device or folder is refused without being opened); a page nested more than 500 elements deep is refused.
     """
     from transforms.parse import parse_article
 
     if url is not None and len(files) > 1:
-        err.print("[red]error:[/red] --url applies to one FILE only", markup=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
+        raise ConfigError("--url applies to one FILE only")
     failed = False
     for path in files:
         try:
             article = parse_article(
                 read_page_file(path), url, fallback_url=f"{SITE_URL}/{path.name}"
             )
+            record = json.dumps(article.to_contract(), ensure_ascii=False)
         except BaoLaoCaiError as exc:
             message = exc.message if str(path) in exc.message else f"{path}: {exc.message}"
-            err.print(f"[red]error:[/red] {message}", markup=True)
+            print_error(message)
+            failed = True
+            continue
+        except Exception as exc:  # a poison page must not stop the others
+            print_error(f"{path}: {internal_error(exc)}")
             failed = True
             continue
         if article.article_id is None:
-            err.print(
-                f"[yellow]warning:[/yellow] {path}: no article URL in the page or its file name;"
-                " url and article_id are null (pass --url)",
-                markup=True,
+            print_warning(
+                f"{path}: no article URL in the page or its file name;"
+                " url and article_id are null (pass --url)"
             )
-        sys.stdout.write(json.dumps(article.to_contract(), ensure_ascii=False) + "\n")
+        sys.stdout.write(record + "\n")
     sys.stdout.flush()
     if failed:
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -303,7 +392,13 @@ def sql(
     db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
     write: Annotated[
-        bool, typer.Option("--write", help="Open the warehouse for writing (one transaction).")
+        bool,
+        typer.Option(
+            "--write",
+            help="Open the warehouse for writing (one transaction), with DuckDB's full power:"
+            " files, COPY, ATTACH, extensions. Your explicit choice; without it the query is"
+            " sandboxed.",
+        ),
     ] = False,
     lock_timeout: Annotated[
         float, typer.Option(help="Seconds to wait while a crawl is writing.")
@@ -311,8 +406,11 @@ def sql(
 ) -> None:
     """Run a SQL query against the warehouse (read-only unless --write) and print the result.
 
-    While a crawl writes a batch the file is locked; the query waits up to
-    --lock-timeout seconds for it, then gives up with a clear message.
+    Without --write the query runs in a sandbox: the warehouse is read-only and the query cannot read or write any other file (read_text, glob, read_csv, COPY ... TO), ATTACH another database, reach the network, install or load extensions, or change settings (SET). SELECTs, views and temporary tables work as usual. --write opens the warehouse for writing with none of these limits: that is your explicit choice.
+
+    A warehouse written by a newer baolaocai can be read, but not written (--write is refused).
+
+    While a crawl writes a batch the file is locked; the query waits up to --lock-timeout seconds for it, then gives up with a clear message.
     """
     import duckdb
 
@@ -323,7 +421,9 @@ def sql(
     settings = settings_from(db_path=db)
     if write and not Path(settings.db_path).exists():
         raise InputError(f"no warehouse at {settings.db_path}")
-    con = connect(settings.db_path, read_only=not write, lock_timeout=lock_timeout)
+    con = connect(
+        settings.db_path, read_only=not write, lock_timeout=lock_timeout, sandbox=not write
+    )
     try:
         with transaction(con) if write else contextlib.nullcontext():
             cursor = con.execute(query)

@@ -1,7 +1,8 @@
 """What every ``baolaocai`` command shares: consoles, exit codes, one-line errors, days.
 
 Exit codes: 0 success, 1 a run or query failed, 2 bad input (files, flags, settings).
-Errors are one line on stderr, never a traceback.
+Errors are one line on stderr, never a traceback: expected errors say what went wrong,
+anything unexpected is ``error: internal error: <Type>: <message>`` with exit code 1.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError
+from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError, internal_error
 from baolaocai.settings import Settings, load_settings
 
 out = Console(highlight=False, soft_wrap=True)
@@ -37,19 +41,53 @@ def exit_code(exc: BaoLaoCaiError) -> int:
     return EXIT_BAD_INPUT if isinstance(exc, ConfigError | InputError) else EXIT_FAILED
 
 
+_PASS_THROUGH: tuple[type[BaseException], ...] = (
+    typer.Exit,
+    typer.Abort,
+    click.exceptions.Exit,
+    click.exceptions.ClickException,
+    click.exceptions.Abort,
+)
+"""Exits that typer and click handle themselves."""
+
+
+def print_error(message: str) -> None:
+    """``error: <message>`` on stderr, one line; the message is printed as it is (a
+    ``[`` in a path or a SQL error is not taken for rich markup)."""
+    err.print(f"[red]error:[/red] {escape(_one_line(message))}", markup=True)
+
+
+def print_warning(message: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {escape(_one_line(message))}", markup=True)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split("\n")).strip() if "\n" in message else message
+
+
 def friendly_errors(func: F) -> F:
-    """One line on stderr and a non-zero exit for every expected error."""
+    """One line on stderr and a non-zero exit for every error, expected or not.
+
+    :class:`BaoLaoCaiError`: its message, exit 2 for bad input, else 1. Ctrl-C: exit 130.
+    Any other exception (a bug): ``internal error: <Type>: <message>``, exit 1. typer's
+    and click's own exits pass through untouched.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except _PASS_THROUGH:
+            raise
         except BaoLaoCaiError as exc:
-            err.print(f"[red]error:[/red] {exc.message}", markup=True)
+            print_error(exc.message)
             raise typer.Exit(exit_code(exc)) from None
         except KeyboardInterrupt:
             err.print("interrupted")
             raise typer.Exit(130) from None
+        except Exception as exc:
+            print_error(internal_error(exc))
+            raise typer.Exit(EXIT_FAILED) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -72,8 +110,8 @@ def settings_from(**flags: Any) -> Settings:
 def print_summary(summary: dict[str, Any], db_path: str) -> None:
     colour = {"completed": "green", "warning": "yellow"}.get(summary["status"], "red")
     out.print(
-        f"[bold]Crawl {summary['run_id']}[/bold] of {summary['base_url']} "
-        f"-> {db_path}: [{colour}]{summary['status']}[/{colour}]",
+        f"[bold]Crawl {escape(str(summary['run_id']))}[/bold] of {escape(summary['base_url'])} "
+        f"-> {escape(db_path)}: [{colour}]{escape(summary['status'])}[/{colour}]",
         markup=True,
     )
     table = Table(show_header=False, box=None, padding=(0, 2))
@@ -106,11 +144,11 @@ def print_summary(summary: dict[str, Any], db_path: str) -> None:
         table.add_row(name, str(value))
     out.print(table)
     for line in summary.get("failures") or []:
-        out.print(f"  failed: {line}")
+        out.print(f"  failed: {line}", markup=False)
     if summary.get("warning"):
-        err.print(f"[yellow]warning:[/yellow] {summary['warning']}", markup=True)
+        print_warning(str(summary["warning"]))
     if summary.get("error"):
-        err.print(f"[red]error:[/red] {summary['error']}", markup=True)
+        print_error(str(summary["error"]))
 
 
 def _jsonable(value: Any) -> Any:
@@ -138,9 +176,11 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> Non
         writer.writerows([[_csv_cell(v) for v in row] for row in rows])
         sys.stdout.write(buffer.getvalue())
     else:
-        table = Table(*columns, show_lines=False)
-        for row in rows:
-            table.add_row(*("" if v is None else str(_jsonable(v)) for v in row))
+        table = Table(show_lines=False)
+        for column in columns:
+            table.add_column(Text(column))
+        for row in rows:  # Text: a "[" in the data is data, not rich markup
+            table.add_row(*(Text("" if v is None else str(_jsonable(v))) for v in row))
         out.print(table)
         out.print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
 

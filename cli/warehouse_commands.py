@@ -97,7 +97,7 @@ def search_command(
     for hit in hits:
         table.add_row(
             _local(hit.published_at, "%Y-%m-%d"),
-            hit.category or "",
+            _escape(hit.category or ""),
             f"[bold]{_escape(hit.title or '')}[/bold]\n[dim]{_escape(hit.url)}[/dim]",
             _escape(hit.snippet),
         )
@@ -136,7 +136,13 @@ def reindex_command(db: DbOption = None) -> None:
 @friendly_errors
 def export_command(
     format: Annotated[str, typer.Option("--format", "-f", help="parquet, csv or jsonl.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write (created if missing).")],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder to write: missing (created), empty, or an earlier baolaocai export.",
+        ),
+    ],
     since: Annotated[
         str | None, typer.Option(help="Articles published on or after this day (YYYY-MM-DD).")
     ] = None,
@@ -145,7 +151,10 @@ def export_command(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Export articles (with pictures) to Parquet (by year/month), CSV or JSON Lines."""
+    """Export articles (with pictures) to Parquet (by year/month), CSV or JSON Lines.
+
+    --out must be missing, empty, or hold an earlier export (its manifest.json, written by baolaocai export). Only the files that export listed are replaced or deleted, and only inside --out: your own files there are kept, and nothing outside --out is ever touched. Any other folder that is not empty is refused (exit 2); choose another --out.
+    """
     from warehouse.db import connect
     from warehouse.export import FORMATS, export
 
@@ -158,8 +167,9 @@ def export_command(
         con.close()
     counts = ", ".join(f"{rows} {table}" for table, rows in manifest.tables.items())
     n = len(manifest.files)
-    out.print(f"exported {counts} to {out_dir} ({n} {format} file{'s' if n != 1 else ''})")
-    out.print(f"manifest: {out_dir / 'manifest.json'}")
+    files = f"{n} {format} file{'s' if n != 1 else ''}"
+    out.print(f"exported {counts} to {out_dir} ({files})", markup=False)
+    out.print(f"manifest: {out_dir / 'manifest.json'}", markup=False)
 
 
 # -- status ---------------------------------------------------------------------------------------
@@ -196,7 +206,7 @@ def status_command(
     index = info["search_index"]
     overview = Table(show_header=False, box=None, padding=(0, 2))
     rows = [
-        ("warehouse", f"{info['db_path']} ({_size(info['db_size_bytes'])})"),
+        ("warehouse", f"{_escape(info['db_path'])} ({_size(info['db_size_bytes'])})"),
         ("schema version", str(info["schema_version"])),
         ("articles", str(info["articles"])),
         ("newest published", _local(info["newest_published_at"]) or "-"),
@@ -216,7 +226,7 @@ def status_command(
     for run in info["runs"]:
         colour = {"completed": "green", "failed": "red"}.get(run["status"], "yellow")
         runs.add_row(
-            run["run_id"],
+            _escape(str(run["run_id"])),
             _local(run["started_at"]),
             f"[{colour}]{run['status']}[/{colour}]",
             str(run["new"]),

@@ -36,7 +36,7 @@ from transforms.blocks import Block, linearize
 from transforms.dates import looks_like_dateline, parse_iso, parse_vietnamese_datetime
 from transforms.metadata import PageMeta, jsonld_people, jsonld_text, read_metadata
 from transforms.profile import SiteProfile, load_profile
-from transforms.select import is_removed, select, select_first
+from transforms.select import index_of, is_removed, select, select_first
 from transforms.text import fold_key, normalize_or_none, normalize_text
 
 LAYOUT_EPI = "epi"
@@ -49,6 +49,11 @@ _TITLE_SUFFIX_RE = re.compile(
 _TERMINAL_PUNCT = tuple(".!?…:;\"”'")
 _MAX_AUTHOR_CHARS = 70
 _MAX_CAPTION_CHARS = 160
+MAX_DEPTH = 500
+"""Deepest element nesting a page may have. The block reader (:mod:`transforms.blocks`)
+recurses once per nested block element; the pages we know nest at most ~15 levels, and a
+page beyond this limit is refused with a :class:`ParseError` instead of exhausting
+Python's recursion limit (1000 frames)."""
 _HTML_HINT_RE = re.compile(r"<\s*(html|head|body|div|p|h1|article|meta|title)\b", re.I)
 
 
@@ -69,7 +74,8 @@ def parse_article(
     ``fallback_url`` (e.g. built from a saved file's name). If none is an article URL,
     ``url`` and ``article_id`` are ``None``: the record is returned, but will not load.
 
-    Raises :class:`ParseError` if the text is not HTML or holds no article text at all.
+    Raises :class:`ParseError` if the text is not HTML, holds no article text at all, or
+    nests elements more than :data:`MAX_DEPTH` levels deep.
     """
     profile = profile or load_profile()
     if not html or not html.strip():
@@ -77,7 +83,13 @@ def parse_article(
     if not looks_like_html(html):
         raise ParseError("not an HTML page", url=url)
     soup = BeautifulSoup(html, "lxml")
-    meta = read_metadata(soup)
+    depth = index_of(soup).depth  # an iterative walk; the index is needed anyway
+    if depth > MAX_DEPTH:
+        raise ParseError(f"document nested {depth} levels deep (limit {MAX_DEPTH})", url=url)
+    try:
+        meta = read_metadata(soup)
+    except RecursionError:  # json.loads recurses on the nesting of JSON-LD data
+        raise ParseError("JSON-LD data nested too deeply", url=url) from None
     page_url = _page_url(url, meta, fallback_url)
     legacy = _looks_legacy(soup, profile, html)
     for el in select(soup, profile.remove):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from baolaocai.errors import ParseError
+from baolaocai.errors import ParseError, internal_error
 from baolaocai.models import Failure, FetchedPage, StagedArticle
 from transforms.parse import parse_article
 from transforms.profile import SiteProfile, load_profile
@@ -14,7 +14,14 @@ from transforms.validate import content_hash, problems
 def process_pages(
     pages: Iterable[FetchedPage], profile: SiteProfile | None = None
 ) -> tuple[list[StagedArticle], list[Failure]]:
-    """Turn pages into staged articles; every page that cannot be loaded becomes a Failure."""
+    """Turn pages into staged articles; every page that cannot be loaded becomes a Failure.
+
+    A bad page costs only itself: a :class:`ParseError` keeps its message, and any other
+    exception while parsing or validating a page (a parser bug, ``RecursionError``,
+    ``MemoryError`` …) becomes a ``parse`` failure ``internal error: <Type>: <message>``
+    while the rest of the batch goes on. ``KeyboardInterrupt`` and ``SystemExit`` are
+    not caught.
+    """
     profile = profile or load_profile()
     staged: list[StagedArticle] = []
     failures: list[Failure] = []
@@ -34,14 +41,20 @@ def process_pages(
             continue
         try:
             article = parse_article(page.html, page.url, profile=profile)
+            found = problems(article)
+            record = None if found else StagedArticle(article, content_hash(article))
         except ParseError as exc:
             failures.append(Failure(page.url, "parse", exc.message, page.status, page.attempts))
             continue
-        found = problems(article)
-        if found:
+        except Exception as exc:  # one poison page must not sink the batch
+            failures.append(
+                Failure(page.url, "parse", internal_error(exc), page.status, page.attempts)
+            )
+            continue
+        if record is None:
             failures.append(
                 Failure(page.url, "validate", "; ".join(found), page.status, page.attempts)
             )
             continue
-        staged.append(StagedArticle(article, content_hash(article)))
+        staged.append(record)
     return staged, failures

@@ -150,6 +150,8 @@ class DocIndex:
     A parse runs dozens of selectors over the same document; with postings, a selector
     only looks at the elements that carry its rarest part (a class, an id, a tag name).
     Elements are only ever removed afterwards (``decompose``), which lookups check.
+    Building it is iterative, so any depth is safe here; :attr:`depth` tells callers
+    whose own walks recurse (the block linearizer) how deep the page goes.
     """
 
     def __init__(self, root: Tag) -> None:
@@ -159,22 +161,42 @@ class DocIndex:
         self.by_tag: dict[str, list[Tag]] = {}
         self.by_class: dict[str, list[Tag]] = {}
         self.by_id: dict[str, list[Tag]] = {}
+        self.depth = 0
+        """How deeply elements nest below ``root`` (its children are at depth 1)."""
         self._walk(root)
 
-    def _walk(self, el: Tag) -> None:
-        self.pos[id(el)] = len(self.elements)
-        self.elements.append(el)
-        self.by_tag.setdefault(el.name, []).append(el)
-        classes = el.attrs.get("class") or ()
-        for cls in classes.split() if isinstance(classes, str) else classes:
-            self.by_class.setdefault(cls, []).append(el)
-        ident = el.attrs.get("id")
-        if isinstance(ident, str):
-            self.by_id.setdefault(ident, []).append(el)
-        for child in el.contents:
-            if isinstance(child, Tag):
-                self._walk(child)
-        self.end[id(el)] = len(self.elements) - 1
+    def _walk(self, root: Tag) -> None:
+        """Number every element in document order and note the deepest nesting.
+
+        Iterative (an explicit stack, no recursion): a page nested thousands of levels
+        deep must not exhaust Python's recursion limit.
+        """
+        elements, pos, end = self.elements, self.pos, self.end
+        by_tag, by_class, by_id = self.by_tag, self.by_class, self.by_id
+        stack: list[tuple[Tag, int]] = [(root, 0)]
+        while stack:
+            el, depth = stack.pop()
+            if depth < 0:  # every descendant of ``el`` has been numbered
+                end[id(el)] = len(elements) - 1
+                continue
+            if depth > self.depth:
+                self.depth = depth
+            pos[id(el)] = len(elements)
+            elements.append(el)
+            by_tag.setdefault(el.name, []).append(el)
+            classes = el.attrs.get("class") or ()
+            for cls in classes.split() if isinstance(classes, str) else classes:
+                by_class.setdefault(cls, []).append(el)
+            ident = el.attrs.get("id")
+            if isinstance(ident, str):
+                by_id.setdefault(ident, []).append(el)
+            children = [child for child in el.contents if isinstance(child, Tag)]
+            if children:
+                stack.append((el, -1))
+                depth += 1
+                stack.extend((child, depth) for child in reversed(children))
+            else:
+                end[id(el)] = len(elements) - 1
 
     def candidates(self, compound: Compound) -> list[Tag]:
         if compound.ids:

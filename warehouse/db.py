@@ -4,6 +4,11 @@ Writers open the file only for the length of one batch (:func:`write_connection`
 readers (``baolaocai sql``) can get in between. DuckDB allows one writing process per
 file; a locked file is retried for a bounded time, then reported as
 :class:`~baolaocai.errors.WarehouseLockedError`.
+
+Any other failure to open the file is one :class:`~baolaocai.errors.WarehouseError`
+line. A warehouse written by a newer baolaocai (a schema version above our newest
+migration) is refused for writing; it can still be read. Connections that run a user's
+SQL read-only are sandboxed (:func:`lock_down`).
 """
 
 from __future__ import annotations
@@ -34,26 +39,81 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 def connect(
-    path: str | Path, *, read_only: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    path: str | Path,
+    *,
+    read_only: bool = False,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    sandbox: bool = False,
+    extensions: tuple[str, ...] = (),
 ) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, waiting up to ``lock_timeout`` s for another writer to finish."""
+    """Open the warehouse, waiting up to ``lock_timeout`` s for another writer to finish.
+
+    Every failure to open the file (missing, a folder, not a DuckDB file, unreadable,
+    written by a newer baolaocai …) is one :class:`WarehouseError` line. A write
+    connection is migrated to the newest schema first, and refused for a warehouse whose
+    schema is newer than this code knows (see :func:`check_schema`).
+
+    The ICU extension (time zones) is always loaded, then ``extensions`` (e.g. ``fts``),
+    all from their pip packages. ``sandbox=True`` (read-only connections only) then locks
+    the connection down with :func:`lock_down`: no files, no network, no other
+    databases, no extension installs, and no ``SET`` that could undo it.
+    """
     path = Path(path)
-    if read_only and not path.exists():
-        raise WarehouseError(
-            f"no warehouse at {path}: run 'baolaocai crawl' or 'baolaocai demo' first"
-        )
-    if not read_only:
-        try:
+    if sandbox and not read_only:
+        raise ValueError("only a read-only connection can be sandboxed")
+    try:
+        if read_only and not path.exists():
+            raise WarehouseError(
+                f"no warehouse at {path}: run 'baolaocai crawl' or 'baolaocai demo' first"
+            )
+        if path.exists() and not path.is_file():
+            kind = "a folder" if path.is_dir() else "not a regular file"
+            raise WarehouseError(f"cannot open the warehouse {path}: it is {kind}")
+        if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise WarehouseError(f"cannot create the folder of {path}: {exc.strerror}") from None
+    except OSError as exc:
+        raise WarehouseError(f"cannot open the warehouse {path}: {_os_reason(exc)}") from None
+    con = _open(
+        path, read_only=read_only, lock_timeout=lock_timeout, config=SANDBOX if sandbox else {}
+    )
+    try:
+        row = con.execute("SELECT current_setting('lock_configuration')").fetchone()
+        if row and row[0]:
+            raise WarehouseError(
+                f"the warehouse {path} is already open in this process through a sandboxed"
+                " connection; close that connection first"
+            )
+        load_bundled_extension(con, "icu")
+        for name in extensions:
+            load_bundled_extension(con, name)
+        con.execute(f"SET TimeZone = '{SITE_TIME_ZONE}'")
+        if not read_only:
+            check_schema(con, path)
+            migrate(con)
+        if sandbox:
+            lock_down(con)
+    except BaseException as exc:
+        con.close()
+        if isinstance(exc, duckdb.Error | OSError):
+            raise WarehouseError(f"cannot open the warehouse {path}: {_first_line(exc)}") from None
+        raise
+    return con
+
+
+def _open(
+    path: Path, *, read_only: bool, lock_timeout: float, config: dict[str, str]
+) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + lock_timeout
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.Error as exc:
+            if "different configuration" in str(exc):
+                raise WarehouseError(
+                    f"the warehouse {path} is already open in this process with other"
+                    " settings (read-only or not, sandboxed or not); close it first"
+                ) from None
             if not _is_lock_error(exc):
                 raise WarehouseError(
                     f"cannot open the warehouse {path}: {_first_line(exc)}"
@@ -63,13 +123,51 @@ def connect(
                     f"the warehouse {path} is locked by another process (a crawl?) "
                     f"for more than {lock_timeout:.0f}s; try again when it has finished"
                 ) from None
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-    load_bundled_extension(con, "icu")
-    con.execute(f"SET TimeZone = '{SITE_TIME_ZONE}'")
-    if not read_only:
-        migrate(con)
-    return con
+        except OSError as exc:
+            raise WarehouseError(f"cannot open the warehouse {path}: {_os_reason(exc)}") from None
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+def check_warehouse(path: str | Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    """Open the warehouse for writing (creating or migrating it) and close it again.
+
+    The CLI calls this before a flow starts, so that a warehouse that cannot be used is
+    one error line, not a failed Prefect task with its traceback in the run log.
+    """
+    connect(path, lock_timeout=lock_timeout).close()
+
+
+SANDBOX = {"custom_user_agent": "baolaocai-sandbox"}
+"""Connection config that marks a sandboxed connection. DuckDB shares one database
+instance, and its settings, between the connections a process opens to a file with
+the same config; a config of its own keeps a sandboxed connection from locking down
+(or being opened onto) the instance that other connections of this process use."""
+
+LOCK_DOWN = (
+    "SET enable_external_access = false",
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET lock_configuration = true",
+)
+"""DuckDB settings of a sandboxed connection, in this order (the last one freezes them)."""
+
+
+def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """Make a read-only connection safe for arbitrary SQL.
+
+    ``enable_external_access = false`` forbids reading or writing any file but the
+    warehouse (``read_text``, ``glob``, ``read_csv``, ``COPY … TO``, ``EXPORT DATABASE``),
+    ``ATTACH`` of other databases, HTTP, loading extensions and Python replacement scans;
+    extensions are neither installed nor auto-loaded; ``lock_configuration`` then refuses
+    every later ``SET``/``RESET``/``PRAGMA`` that would change a setting. Extensions the
+    caller needs (ICU, fts) must be loaded before. These are settings of the database
+    instance: they last until its last connection is closed, which is why
+    :func:`connect` gives a sandboxed connection an instance of its own (:data:`SANDBOX`).
+    """
+    for statement in LOCK_DOWN:
+        con.execute(statement)
 
 
 def load_bundled_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -142,8 +240,32 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
+def known_version() -> int:
+    """The newest schema version this code can migrate to."""
+    found = migrations()
+    return found[-1][0] if found else 0
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, path: str | Path | None = None) -> int:
+    """The warehouse's schema version; :class:`WarehouseError` if it is newer than this
+    code knows (a newer baolaocai wrote it: writing to it could corrupt it)."""
+    current, known = schema_version(con), known_version()
+    if current > known:
+        where = f"the warehouse {path}" if path is not None else "the warehouse"
+        raise WarehouseError(
+            f"{where} has schema version {current}, newer than this baolaocai knows"
+            f" ({known}); upgrade baolaocai"
+        )
+    return current
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
-    """Apply pending migrations, each in its own transaction; returns the new version."""
+    """Apply pending migrations, each in its own transaction; returns the new version.
+
+    Refuses (:class:`WarehouseError`, nothing written) a warehouse whose schema is newer
+    than the migrations this code has.
+    """
+    check_schema(con)
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
@@ -164,6 +286,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         log.info("warehouse migrated to version %d (%s)", version, name)
         current = version
     return current
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -20,16 +20,28 @@ Articles without a ``published_at`` land in ``year=__HIVE_DEFAULT_PARTITION__``.
 with either one, articles without a date are left out. ``manifest.json`` lists every
 file with its row count, the filters, the export time and the warehouse schema version.
 
-The export is first written to a hidden folder beside ``out_dir`` and moved into place
-when complete. ``out_dir`` must be missing, empty, or hold an earlier export (its
-``manifest.json``), whose files are then replaced.
+The export is first written to a hidden folder *inside* ``out_dir``
+(``.baolaocai-export-…``) and moved into place when complete: nothing outside ``out_dir``
+is ever created, written or deleted, and nothing is removed recursively.
+
+``out_dir`` must be missing, empty, or hold an earlier export: a ``manifest.json`` that
+``baolaocai export`` wrote (its ``generator`` says so) and whose files all have the
+names an export writes (``articles.jsonl``, ``articles.csv``, ``article_images.csv``,
+``articles/year=…/month=…/*.parquet``). Only those files are replaced or deleted, and
+only when they are regular files inside ``out_dir`` once symbolic links are resolved;
+folders they leave empty are removed one by one. Anything else (a foreign or edited
+manifest, a path that leaves the folder, a symbolic link, a file of the user's where
+the new export would write) is refused with one :class:`InputError` line before
+anything is touched. Other files in ``out_dir`` are left alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import shutil
+import re
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -45,6 +57,17 @@ from warehouse.db import SITE_TIME_ZONE, schema_version
 Format = Literal["parquet", "csv", "jsonl"]
 FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
 MANIFEST = "manifest.json"
+GENERATOR = "baolaocai export"
+"""How the ``generator`` of our manifests starts: the mark of a folder we may replace."""
+_LEGACY_GENERATOR_RE = re.compile(r"^baolaocai [\w.+-]+, duckdb [\w.+-]+$")
+"""Manifests written before the mark was ``baolaocai export …``."""
+_EXPORT_FILE_RE = re.compile(
+    r"^(?:articles\.jsonl|articles\.csv|article_images\.csv"
+    r"|articles/year=(?:\d{1,4}|__HIVE_DEFAULT_PARTITION__)"
+    r"/month=(?:\d{2}|__HIVE_DEFAULT_PARTITION__)/\w[\w.-]*\.parquet)$"
+)
+"""The relative paths an export writes (besides ``manifest.json``)."""
+STAGING_PREFIX = ".baolaocai-export-"
 _SITE_TZ = ZoneInfo(SITE_TIME_ZONE)
 
 ARTICLE_FIELDS = (
@@ -73,7 +96,8 @@ class Manifest:
     files: list[ManifestFile] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)
     """Total rows per table over all its files."""
-    generator: str = f"baolaocai {__version__}, duckdb {duckdb.__version__}"
+    generator: str = f"{GENERATOR} {__version__}, duckdb {duckdb.__version__}"
+    """Marks the folder as ours: a later export may replace exactly these files."""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -83,6 +107,17 @@ class Manifest:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         data["files"] = [ManifestFile(**f) for f in data.get("files", [])]
         return cls(**data)
+
+
+def is_export_file(path: str) -> bool:
+    """True for a relative path (``/`` separators) that an export writes."""
+    return bool(_EXPORT_FILE_RE.match(path))
+
+
+def _is_our_generator(value: object) -> bool:
+    return isinstance(value, str) and (
+        value.startswith(GENERATOR + " ") or bool(_LEGACY_GENERATOR_RE.match(value))
+    )
 
 
 def _day_start(day: date) -> datetime:
@@ -102,31 +137,149 @@ def _filters(since: date | None, until: date | None) -> tuple[str, dict[str, dat
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _prepare_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
+def _not_ours(out_dir: Path, why: str = "") -> InputError:
+    return InputError(
+        f"{out_dir} is not empty and was not written by baolaocai export{why}; choose another --out"
+    )
+
+
+def _previous_files(out_dir: Path) -> list[str] | None:
+    """The files of the earlier export in ``out_dir`` that exist (relative paths).
+
+    ``None`` when ``out_dir`` is missing or empty (stale staging folders of an interrupted
+    export aside). :class:`InputError`, touching nothing, unless ``out_dir`` holds a
+    manifest of ours whose every file is one an export writes and lies, as a regular
+    file, inside ``out_dir`` after symbolic links are resolved.
+    """
+    if not out_dir.exists():
+        if out_dir.is_symlink():
+            raise InputError(f"{out_dir}: is a symbolic link to nothing; choose another --out")
+        return None
+    if not out_dir.is_dir():
         raise InputError(f"{out_dir}: exists and is not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
-        raise InputError(f"{out_dir}: folder is not empty and holds no earlier export")
+    entries = [e for e in os.listdir(out_dir) if not e.startswith(STAGING_PREFIX)]
+    if not entries:
+        return None
+    manifest = out_dir / MANIFEST
+    if manifest.is_symlink() or not manifest.is_file():
+        raise _not_ours(out_dir)
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise _not_ours(out_dir, " (its manifest.json cannot be read)") from None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not _is_our_generator(data.get("generator") if isinstance(data, dict) else None):
+        raise _not_ours(out_dir, " (its manifest.json is another program's)")
+    if not isinstance(files, list):
+        raise _not_ours(out_dir, " (its manifest.json lists no files)")
+    root = os.path.realpath(out_dir)
+    found: list[str] = []
+    for entry in files:
+        rel = entry.get("path") if isinstance(entry, dict) else None
+        if not isinstance(rel, str) or not is_export_file(rel):
+            raise _not_ours(out_dir, f" (its manifest.json lists {str(rel)[:120]!r})")
+        target = out_dir / rel
+        if not os.path.lexists(target):
+            continue  # deleted by the user since: nothing to replace
+        if target.is_symlink() or not target.is_file():
+            raise InputError(
+                f"{target}: not a regular file, and baolaocai export writes no other kind;"
+                " choose another --out"
+            )
+        if os.path.realpath(target) != os.path.join(root, *rel.split("/")):
+            raise InputError(
+                f"{target}: lies outside {out_dir} through a symbolic link; choose another --out"
+            )
+        found.append(rel)
+    return found
 
 
-def _replace_previous(out_dir: Path, staging: Path) -> None:
-    """Move the finished export from ``staging`` into ``out_dir`` (replacing an old one)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if (out_dir / MANIFEST).is_file():
+def _check_targets(out_dir: Path, new: list[str], old: list[str]) -> None:
+    """Every file the new export will write must be free, or a file of the old export;
+    every folder on its way a real folder inside ``out_dir`` (or missing)."""
+    root = os.path.realpath(out_dir)
+    replaceable = {*old, MANIFEST}
+    for rel in new:
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            folder = out_dir.joinpath(*parts[:depth])
+            if not os.path.lexists(folder):
+                break
+            if folder.is_symlink() or not folder.is_dir():
+                raise InputError(
+                    f"{folder}: not a folder of an earlier export (a file or a symbolic"
+                    " link); choose another --out"
+                )
+            if os.path.realpath(folder) != os.path.join(root, *parts[:depth]):
+                raise InputError(f"{folder}: lies outside {out_dir}; choose another --out")
+        target = out_dir / rel
+        if os.path.lexists(target) and rel not in replaceable:
+            raise InputError(
+                f"{target}: exists and was not written by baolaocai export; choose another --out"
+            )
+
+
+def _files_of(folder: Path) -> list[str]:
+    """Every file under ``folder``, relative, ``/``-separated, sorted."""
+    found = []
+    for top, _dirs, names in os.walk(folder):
+        for name in names:
+            found.append((Path(top) / name).relative_to(folder).as_posix())
+    return sorted(found)
+
+
+def _remove_empty_parents(out_dir: Path, rel: str) -> None:
+    """Remove the folders of ``rel`` below ``out_dir`` that are now empty (never others)."""
+    parts = rel.split("/")[:-1]
+    while parts:
         try:
-            old = Manifest.read(out_dir)
-            tops = {f.path.split("/", 1)[0] for f in old.files}
-        except (ValueError, TypeError, KeyError):
-            tops = set()
-        for name in tops | {MANIFEST}:
-            target = out_dir / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-    for entry in sorted(staging.iterdir()):
-        os.replace(entry, out_dir / entry.name)
-    staging.rmdir()
+            out_dir.joinpath(*parts).rmdir()
+        except OSError:
+            return  # not empty (a file of the user's, or of the new export)
+        parts.pop()
+
+
+def _remove_staging(staging: Path) -> None:
+    """Delete our own staging folder (made by mkdtemp in this run) file by file."""
+    if not staging.is_dir() or staging.is_symlink():
+        return
+    for top, dirs, names in os.walk(staging, topdown=False):
+        for name in names:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(top, name))
+        for name in dirs:
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(top, name))
+    with contextlib.suppress(OSError):
+        staging.rmdir()
+
+
+def _replace_previous(out_dir: Path, staging: Path, old: list[str]) -> None:
+    """Move the finished export from ``staging`` into ``out_dir``, replacing the old one.
+
+    Order, so that an interruption never leaves files of ours that no manifest lists:
+    a manifest listing the old and the new files first, then the old files the new
+    export does not write are deleted, the new ones moved in, and the final manifest
+    written last.
+    """
+    new = [rel for rel in _files_of(staging) if rel != MANIFEST]
+    _check_targets(out_dir, new, old)
+    final = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))
+    interim = dict(
+        final, files=[{"path": rel, "table": "", "rows": 0} for rel in sorted({*old, *new})]
+    )
+    interim_file = staging / f"{MANIFEST}.interim"
+    interim_file.write_text(json.dumps(interim, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    os.replace(interim_file, out_dir / MANIFEST)
+    for rel in old:
+        if rel not in new:
+            (out_dir / rel).unlink(missing_ok=True)
+            _remove_empty_parents(out_dir, rel)
+    for rel in new:
+        target = out_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / rel, target)
+    os.replace(staging / MANIFEST, out_dir / MANIFEST)
 
 
 def export(
@@ -141,8 +294,11 @@ def export(
     if fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     out_dir = Path(out_dir)
-    _prepare_out_dir(out_dir)
     where, params = _filters(since, until)
+    try:
+        old = _previous_files(out_dir) or []
+    except OSError as exc:
+        raise InputError(f"{out_dir}: cannot read the folder ({exc.strerror or exc})") from None
     exported_at = datetime.now(UTC)
     manifest = Manifest(
         format=fmt,
@@ -153,28 +309,28 @@ def export(
             "until": until.isoformat() if until else None,
         },
     )
+    created = not out_dir.exists()
     try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
     except OSError as exc:
-        raise InputError(f"{out_dir}: cannot write there ({exc.strerror})") from None
+        raise InputError(f"{out_dir}: cannot write there ({exc.strerror or exc})") from None
+    done = False
     try:
         _write(con, staging, fmt, where, params, manifest)
         _write_manifest(staging, manifest)
-        _replace_previous(out_dir, staging)
+        _replace_previous(out_dir, staging, old)
+        done = True
     except duckdb.Error as exc:
-        shutil.rmtree(staging, ignore_errors=True)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WarehouseError(f"export failed: {first}") from None
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise InputError(f"{out_dir}: cannot write the export ({exc.strerror})") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        raise InputError(f"{out_dir}: cannot write the export ({exc.strerror or exc})") from None
+    finally:
+        _remove_staging(staging)
+        if created and not done:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()  # the folder this call made, if it is still empty
     return manifest
 
 
