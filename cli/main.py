@@ -16,22 +16,27 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from baolaocai import __version__
 from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError, internal_error
 from baolaocai.settings import SITE_URL, Settings
+from cli.progress import watching
 from cli.support import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     RUN_OK,
+    err,
     friendly_errors,
     out,
     parse_day,
     print_error,
+    print_note,
     print_rows,
     print_summary,
     print_warning,
     settings_from,
+    sigterm_as_interrupt,
 )
 
 app = typer.Typer(
@@ -73,25 +78,28 @@ def run_crawl_flow(
     verbose: bool,
     since: dt.date | None = None,
     retry_failed: bool = False,
+    quiet: bool = False,
 ) -> dict[str, Any]:
-    """Run the Prefect ``crawl`` flow once, in this process (the manual trigger)."""
+    """Run the Prefect ``crawl`` flow once, in this process (the manual trigger), with a
+    progress display on a terminal, plain lines elsewhere, nothing with ``quiet``."""
     from flows.prefect_env import prepare_prefect_env
 
     prepare_prefect_env(settings.db_path, verbose=verbose)
     from flows.crawl import crawl  # imported late: Prefect reads its settings on import
 
-    state = crawl(
-        base_url=settings.base_url,
-        db_path=settings.db_path,
-        max_articles=settings.max_articles,
-        concurrency=settings.concurrency,
-        rate=settings.rate,
-        max_listing_pages=settings.max_listing_pages,
-        recheck_days=settings.recheck_days,
-        since=since,
-        retry_failed=retry_failed,
-        return_state=True,
-    )
+    with sigterm_as_interrupt(), watching(err, quiet=quiet):
+        state = crawl(
+            base_url=settings.base_url,
+            db_path=settings.db_path,
+            max_articles=settings.max_articles,
+            concurrency=settings.concurrency,
+            rate=settings.rate,
+            max_listing_pages=settings.max_listing_pages,
+            recheck_days=settings.recheck_days,
+            since=since,
+            retry_failed=retry_failed,
+            return_state=True,
+        )
     data = state.result(raise_on_failure=False)
     if not isinstance(data, dict):
         raise BaoLaoCaiError(f"the crawl flow ended in state {state.name}: {state.message}")
@@ -136,11 +144,27 @@ def crawl(
             help="Recheck (conditionally) articles published in the last N days (default 3)."
         ),
     ] = None,
+    plan: Annotated[
+        bool,
+        typer.Option(
+            "--plan",
+            help="Discover only (politely) and print what a crawl would fetch and how long"
+            " it would take; fetch no article, store nothing.",
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress display or progress lines.")
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
     ] = False,
 ) -> None:
     """Run the crawl flow once: discover, fetch, parse, clean and load new articles.
+
+    On a terminal a live display shows the phase, pages read and articles found, then
+    articles done of the total with an ETA from the politeness rate, and every slow-down
+    the site asks for (Retry-After, Crawl-delay); without a terminal, one plain line per
+    phase and batch on stderr.
 
     The warehouse is opened (created or migrated) before the flow starts: a file that is not a DuckDB warehouse, a folder, an unwritable file, or a warehouse written by a newer baolaocai is one error line (exit 1) and nothing is fetched.
     """
@@ -156,11 +180,50 @@ def crawl(
         recheck_days=recheck_days,
     )
     since_day = parse_day(since, "--since")
+    if plan:
+        print_plan(settings, since=since_day, retry_failed=retry_failed, quiet=quiet)
+        return
     check_warehouse(settings.db_path)
-    summary = run_crawl_flow(settings, verbose=verbose, since=since_day, retry_failed=retry_failed)
+    summary = run_crawl_flow(
+        settings, verbose=verbose, since=since_day, retry_failed=retry_failed, quiet=quiet
+    )
     print_summary(summary, settings.db_path)
     if summary["status"] not in RUN_OK:
         raise typer.Exit(EXIT_FAILED)
+
+
+def print_plan(
+    settings: Settings, *, since: dt.date | None, retry_failed: bool, quiet: bool
+) -> None:
+    """``crawl --plan``: discovery only, then what a crawl would fetch and for how long."""
+    from pipeline.crawl import plan_site
+
+    with sigterm_as_interrupt(), watching(err, quiet=quiet):
+        preview = plan_site(settings, since=since, retry_failed=retry_failed)
+    if preview.error:
+        raise BaoLaoCaiError(preview.error)
+    p = preview.plan
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    for name, value in (
+        ("discovered", preview.discovered),
+        ("already stored", p.already_stored),
+        ("new", len(p.new)),
+        ("retries", len(p.retry)),
+        (
+            "rechecks (conditional)",
+            f"{len(p.rechecks)}: {len(p.relisted)} relisted, {len(p.unlisted)} unlisted,"
+            f" {len(p.recheck)} fresh, {len(p.revisit)} revisits",
+        ),
+        ("parked (gone or unreadable)", p.skipped_gone),
+        ("discovery requests", preview.requests),
+        ("pace", f"{preview.interval_s:.2f} s per request"),
+        ("estimated fetch time", preview.estimate),
+    ):
+        table.add_row(name, str(value))
+    out.print(f"Plan for {settings.base_url} -> {settings.db_path} (nothing fetched or stored):")
+    out.print(table)
+    for line in preview.notes:
+        print_note(line)
 
 
 DEMO_QUERIES = (
@@ -220,6 +283,9 @@ def demo(
 @friendly_errors
 def reparse(
     db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress display or progress lines.")
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
     ] = False,
@@ -238,7 +304,8 @@ def reparse(
     prepare_prefect_env(settings.db_path, verbose=verbose)
     from flows.reparse import reparse as reparse_flow
 
-    result = reparse_flow(db_path=settings.db_path)
+    with sigterm_as_interrupt(), watching(err, quiet=quiet):
+        result = reparse_flow(db_path=settings.db_path)
     out.print(
         f"Reparsed {result['pages']} stored pages in {result['elapsed_s']:.1f} s: "
         f"{result['changed']} changed (new versions), {result['unchanged']} unchanged, "

@@ -9,69 +9,28 @@ from __future__ import annotations
 import os
 import signal
 import zoneinfo
-from datetime import date
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
 from baolaocai.errors import BaoLaoCaiError, ConfigError
+from cli.progress import watching
 from cli.support import (
     EXIT_FAILED,
     RUN_OK,
+    err,
     friendly_errors,
     out,
     parse_day,
     print_summary,
     settings_from,
+    sigterm_as_interrupt,
 )
 
 DEFAULT_CRON = "0 * * * *"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
-
-
-class RateColumn(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        return Text(f"{task.speed:.1f}/s" if task.speed else "", style="progress.data.speed")
-
-
-class RichProgress:
-    """Months and articles done, rate and ETA, for the backfill's reporter hook."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.months_task: TaskID = progress.add_task("months", total=None)
-        self.articles_task: TaskID = progress.add_task("articles", total=0)
-
-    def months(self, total: int) -> None:
-        self.progress.update(self.months_task, total=total)
-
-    def month_started(self, month: date, articles: int) -> None:
-        task = self.progress.tasks[self.articles_task]
-        self.progress.update(
-            self.articles_task,
-            total=(task.total or 0) + articles,
-            description=f"articles ({month:%Y-%m})",
-        )
-
-    def articles_done(self, n: int) -> None:
-        self.progress.advance(self.articles_task, n)
-
-    def month_done(self, month: date) -> None:
-        self.progress.advance(self.months_task, 1)
 
 
 def check_timezone(timezone: str) -> None:
@@ -104,31 +63,28 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
         rate: Annotated[float | None, typer.Option(help="Requests per second (default 1).")] = None,
         concurrency: Annotated[int | None, typer.Option(help="Requests in flight (2).")] = None,
+        quiet: Annotated[
+            bool, typer.Option("--quiet", "-q", help="No progress display or progress lines.")
+        ] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     ) -> None:
-        """Fill the archive back to a date, month by month (resumable), with a progress bar."""
+        """Fill the archive back to a date, month by month (resumable), with progress: a
+        live display on a terminal, plain lines on stderr otherwise."""
         start = parse_day(date_from, "--from")
         end = parse_day(date_to, "--to")
         assert start is not None
         if end is not None and end < start:
             raise ConfigError("--to must not be before --from")
         settings = settings_from(base_url=base_url, db_path=db, rate=rate, concurrency=concurrency)
+        from warehouse.db import check_warehouse
+
+        check_warehouse(settings.db_path)
         from flows.prefect_env import prepare_prefect_env
 
         prepare_prefect_env(settings.db_path, verbose=verbose)
         from flows.backfill import backfill
-        from flows.progress import reporting
 
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            RateColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-        )
-        progress = Progress(*columns, console=out, transient=False)
-        with progress, reporting(RichProgress(progress)):
+        with sigterm_as_interrupt(), watching(err, quiet=quiet):
             state = backfill(
                 date_from=start,
                 date_to=end,

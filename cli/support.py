@@ -7,14 +7,17 @@ anything unexpected is ``error: internal error: <Type>: <message>`` with exit co
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import decimal
 import functools
 import io
 import json
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
@@ -61,6 +64,11 @@ def print_warning(message: str) -> None:
     err.print(f"[yellow]warning:[/yellow] {escape(_one_line(message))}", markup=True)
 
 
+def print_note(message: str) -> None:
+    """``note: <message>`` on stderr: a limit a run hit, though it went on."""
+    err.print(f"[yellow]note:[/yellow] {escape(_one_line(message))}", markup=True)
+
+
 def _one_line(message: str) -> str:
     return " ".join(message.split("\n")).strip() if "\n" in message else message
 
@@ -100,6 +108,21 @@ def parse_day(value: str | None, flag: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ConfigError(f"{flag} must be a day such as 2023-01-01, not {value!r}") from None
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (systemd, ``kill``) stops a run like Ctrl-C: the run is recorded as
+    interrupted and the command exits with code 130, one line, no traceback."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def settings_from(**flags: Any) -> Settings:
@@ -145,6 +168,8 @@ def print_summary(summary: dict[str, Any], db_path: str) -> None:
     out.print(table)
     for line in summary.get("failures") or []:
         out.print(f"  failed: {line}", markup=False)
+    for line in summary.get("notes") or []:
+        print_note(str(line))
     if summary.get("warning"):
         print_warning(str(summary["warning"]))
     if summary.get("error"):

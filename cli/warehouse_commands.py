@@ -112,8 +112,14 @@ def _escape(text: str) -> str:
 
 
 @friendly_errors
-def reindex_command(db: DbOption = None) -> None:
-    """Rebuild the full-text search index from the stored articles."""
+def reindex_command(
+    db: DbOption = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress display or progress lines.")
+    ] = False,
+) -> None:
+    """Rebuild the full-text search index from the stored articles (a live display on a
+    terminal, a plain line on stderr otherwise)."""
     from warehouse.db import write_connection
     from warehouse.search import refresh_search_index
 
@@ -122,8 +128,13 @@ def reindex_command(db: DbOption = None) -> None:
         raise WarehouseError(
             f"no warehouse at {path}: run 'baolaocai crawl' or 'baolaocai demo' first"
         )
+    from baolaocai import progress
+    from cli.progress import watching
+    from cli.support import err
+
     started = time.perf_counter()
-    with write_connection(path) as con:
+    with watching(err, quiet=quiet), write_connection(path) as con:
+        progress.current().phase("indexing")
         documents = refresh_search_index(con)
     out.print(
         f"search index rebuilt: {documents} articles in {time.perf_counter() - started:.1f} s"

@@ -13,7 +13,6 @@ from prefect.states import State
 
 from baolaocai.settings import load_settings
 from flows.crawl import current_flow_run_id, final_state, publish_report
-from flows.progress import reporter
 from flows.tasks import TASK_STEPS
 from pipeline.crawl import MonthResult, backfill_archive
 from scrapers.archive import MonthSitemap
@@ -51,7 +50,6 @@ def backfill(
         date_to,
         steps=replace(TASK_STEPS, month=backfill_month),
         flow_run_id=current_flow_run_id(),
-        reporter=reporter(),
     )
     publish_report(run)
     extra = {k: run.extra[k] for k in ("months", "months_skipped", "fallback") if k in run.extra}

@@ -11,18 +11,24 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+from baolaocai import progress
 from baolaocai.errors import CrawlError
+from baolaocai.models import CrawlState
 from baolaocai.settings import Settings
 from pipeline.run import Run, start_of
 from pipeline.steps import PLAIN_STEPS, Steps
 from scrapers.archive import MonthSitemap
 from scrapers.discovery import DiscoveryOptions
-from scrapers.plan import plan_work
+from scrapers.plan import WorkPlan, plan_work
+from scrapers.politeness import RequestPacer
 from scrapers.urls import article_id
-from warehouse.state import NO_RECHECKS, RecheckPolicy
+from warehouse.db import connect
+from warehouse.sitemaps import read_memos
+from warehouse.state import NO_RECHECKS, RecheckPolicy, read_crawl_state
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,8 @@ def crawl_into(
     revisits) and, with ``rechecks``, from what discovery saw (newer ``<lastmod>``,
     articles gone from a changed sitemap)."""
     s, steps, settings = run.summary, run.steps, run.settings
+    watch = progress.current()
+    watch.phase("discovery")
     outcome, stats = steps.discover(settings, run.pacer, run.state.known_ids, options, run.memos)
     run.count_fetches(stats)
     run.robots = outcome.robots
@@ -81,6 +89,8 @@ def crawl_into(
         len(plan.recheck),
         s.revisited,
     )
+    watch.planned(len(plan.new), len(plan.retry), len(plan.rechecks), run.pacer.interval)
+    watch.phase("fetching")
     for batch in plan.batches(settings.batch_size):
         validators = {u: plan.validators[u] for u in batch if u in plan.validators}
         lastmods = {
@@ -88,7 +98,9 @@ def crawl_into(
             for u in batch
             if (aid := article_id(u)) is not None and aid in found.lastmods
         }
-        run.fetch_and_load(batch, validators, lastmods)
+        result = run.fetch_and_load(batch, validators, lastmods)
+        c = result.counts
+        watch.fetched(len(batch), c.new + c.updated + c.unchanged, c.failed)
 
 
 def crawl_site(
@@ -116,6 +128,75 @@ def crawl_site(
 
 
 @dataclass
+class PlanPreview:
+    """What a crawl would do now (``crawl --plan``): nothing fetched beyond discovery."""
+
+    plan: WorkPlan
+    discovered: int = 0
+    requests: int = 0
+    """Discovery's requests (robots, sitemaps, feeds, listings)."""
+    interval_s: float = 1.0
+    """The pace of the site's requests (rate, or the robots.txt Crawl-delay)."""
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def estimate(self) -> str:
+        seconds = int(len(self.plan.urls) * self.interval_s)
+        hours, rest = divmod(seconds, 3600)
+        return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
+
+
+def plan_site(
+    settings: Settings,
+    *,
+    since: date | None = None,
+    retry_failed: bool = False,
+    steps: Steps = PLAIN_STEPS,
+) -> PlanPreview:
+    """Discover politely and plan as a crawl would, without fetching an article or
+    writing to the warehouse (a missing warehouse is an empty one)."""
+    state, memos = CrawlState(), {}
+    if Path(settings.db_path).exists():
+        con = connect(settings.db_path, read_only=True)
+        try:
+            now = datetime.now(UTC)
+            state = read_crawl_state(con, policy=RecheckPolicy.from_settings(settings), now=now)
+            memos = read_memos(con)
+        finally:
+            con.close()
+    pacer = RequestPacer(settings.rate)
+    options = DiscoveryOptions(
+        max_listing_pages=settings.max_listing_pages,
+        listing_margin=settings.listing_margin,
+        since=start_of(since),
+    )
+    progress.current().phase("discovery")
+    outcome, stats = steps.discover(settings, pacer, state.known_ids, options, memos)
+    preview = PlanPreview(WorkPlan(), requests=stats.requests, interval_s=pacer.interval)
+    if outcome.error:
+        preview.error = outcome.error
+        return preview
+    found = outcome.found
+    relisted, unlisted = (
+        steps.recheck_candidates(settings, found, state.known_ids)
+        if Path(settings.db_path).exists()
+        else ({}, {})
+    )
+    preview.plan = plan_work(
+        found.articles,
+        state,
+        max_articles=settings.max_articles,
+        retry_failed=retry_failed,
+        relisted=relisted,
+        unlisted=unlisted,
+    )
+    preview.discovered = len(found.articles)
+    preview.notes = list(found.capped)
+    return preview
+
+
+@dataclass
 class MonthResult:
     month: str
     articles: int = 0
@@ -136,9 +217,8 @@ def backfill_month(run: Run, sitemap: MonthSitemap, stored: set[int]) -> MonthRe
     result.articles, result.already_stored = len(listed), len(listed) - len(todo)
     run.summary.discovered += len(listed)
     run.summary.already_stored += result.already_stored
-    reporter = run.extra.get("reporter")
-    if reporter is not None:
-        reporter.month_started(sitemap.month, len(todo))
+    watch = progress.current()
+    watch.month_started(sitemap.month, len(todo))
     size = run.settings.batch_size
     for start in range(0, len(todo), size):
         batch = todo[start : start + size]
@@ -152,14 +232,12 @@ def backfill_month(run: Run, sitemap: MonthSitemap, stored: set[int]) -> MonthRe
         result.new += c.new + c.updated + c.unchanged
         result.failed += c.failed
         stored.update(aid for u in batch if (aid := article_id(u)) is not None)
-        if reporter is not None:
-            reporter.articles_done(len(batch))
+        watch.fetched(len(batch), c.new + c.updated + c.unchanged, c.failed)
     run.steps.finish_month(
         run.settings, sitemap, result.articles, result.already_stored + result.new, result.failed
     )
     result.requests = run.summary.requests - requests_before
-    if reporter is not None:
-        reporter.month_done(sitemap.month)
+    watch.month_done(sitemap.month)
     return result
 
 
@@ -170,14 +248,11 @@ def backfill_archive(
     *,
     steps: Steps = PLAIN_STEPS,
     flow_run_id: str | None = None,
-    reporter: object | None = None,
 ) -> Run:
     """Fill the archive with the articles published from ``date_from`` to ``date_to``."""
     end = date_to or datetime.now(UTC).date()
     run = Run(settings, "backfill", steps=steps, policy=NO_RECHECKS, flow_run_id=flow_run_id)
     run.extra.update(months=[], months_skipped=0)
-    if reporter is not None:
-        run.extra["reporter"] = reporter
 
     def body(r: Run) -> None:
         done = steps.read_done_months(settings)
@@ -198,8 +273,7 @@ def backfill_archive(
             return
         todo = [m for m in months if m.month not in done]
         r.extra["months_skipped"] = len(months) - len(todo)
-        if reporter is not None:
-            reporter.months(len(todo))  # type: ignore[attr-defined]
+        progress.current().months(len(todo))
         stored = set(r.state.known_ids)
         for sitemap in todo:
             month = steps.month(lambda s=sitemap: backfill_month(r, s, stored), sitemap)
@@ -224,10 +298,14 @@ def reparse_archive(
     run.extra["pages"] = 0
 
     def body(r: Run) -> None:
+        watch = progress.current()
+        watch.phase("reparsing")
         after = -1
         while pages := steps.read_raw_batch(settings, after, batch_size):
             result = steps.load_pages(settings, r.run_id, pages, None, touch_unchanged=False)
             r.count_batch(pages, result)
+            c = result.counts
+            watch.fetched(len(pages), c.new + c.updated + c.unchanged, c.failed)
             r.extra["pages"] += len(pages)
             after = max(article_id(p.url) or after for p in pages)
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from baolaocai import progress
 from baolaocai.errors import BaoLaoCaiError, CrawlError
 from baolaocai.models import CrawlState, CrawlSummary, FetchedPage, SitemapMemo, SitemapRead
 from baolaocai.settings import Settings
@@ -189,6 +190,8 @@ class Run:
         is recorded on the run, then raised again."""
         self.open()
         try:
+            if self.kind != "reparse":
+                progress.current().phase("robots")
             body(self)
         except BaoLaoCaiError as exc:
             self.close(error=exc.message)
@@ -203,6 +206,7 @@ class Run:
         return self
 
     def close(self, *, error: str | None = None, interrupted: bool = False) -> CrawlSummary:
+        progress.current().phase("closing")
         s = self.summary
         s.status, s.warning = decide_status(
             error, interrupted, self.quality, self.settings.drift_threshold

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup, Tag
 from lxml import etree
 
+from baolaocai import progress
 from baolaocai.errors import CrawlError
 from baolaocai.models import Failure, FetchedPage, SitemapMemo, SitemapRead
 from baolaocai.settings import SITE_URL
@@ -370,6 +371,7 @@ async def _fetch_source(
     if page is None:
         return None
     result.pages_fetched += 1
+    progress.current().page_read(len(result.articles))
     if not page.ok or page.html is None:
         if xml:
             _record_failure(
@@ -563,6 +565,7 @@ async def _walk_sitemaps(
             complete = False
             break
         result.pages_fetched += 1
+        progress.current().page_read(len(result.articles))
         if page.status == 304:
             answered += 1
             result.sitemaps_unchanged += 1

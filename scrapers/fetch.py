@@ -62,6 +62,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from bs4.dammit import UnicodeDammit
 
+from baolaocai import progress
 from baolaocai.errors import FetchError, TerminalFetchError, TransientFetchError
 from baolaocai.models import FetchedPage
 from baolaocai.settings import Settings
@@ -292,6 +293,9 @@ class Fetcher:
             self.stats.held_back += 1
             if seconds <= self.retry_after_cap:
                 self.stats.held_back_s += added
+            if added > 0:
+                what = "Retry-After" if exc.retry_after is not None else "backoff"
+                progress.current().slowed(f"HTTP {exc.status}, {what}", seconds)
         return seconds
 
     def _refusal(self, url: str, host: str, status: int | None) -> TransientFetchError:

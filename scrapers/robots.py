@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 
+from baolaocai import progress
 from baolaocai.errors import CrawlError
 from baolaocai.settings import SITE_URL
 from scrapers.fetch import Fetcher
@@ -88,4 +89,6 @@ async def read_robots(fetcher: Fetcher) -> RobotsRules:
             fetcher.pacer.interval,
             settings.max_crawl_delay,
         )
+        if fetcher.pacer.interval > 1 / settings.rate:
+            progress.current().slowed("robots.txt Crawl-delay", fetcher.pacer.interval)
     return rules
