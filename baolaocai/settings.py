@@ -40,6 +40,8 @@ max_crawl_delay            BAOLAOCAI_MAX_CRAWL_DELAY       30 s: a robots.txt Cr
 max_sections               BAOLAOCAI_MAX_SECTIONS          40 sections walked per run
 max_listing_requests       BAOLAOCAI_MAX_LISTING_REQUESTS  400 section listing pages per run
 discovery_deadline         BAOLAOCAI_DISCOVERY_DEADLINE    1800 s of discovery walking per run
+run_deadline               BAOLAOCAI_RUN_DEADLINE          5 h: a run stops cleanly (failed, with the
+                                                           reason) after its batch that passes it
 =========================  ==============================  ==================================
 
 Caps reached (sections, listing pages, the discovery deadline) do not fail a run: discovery
@@ -85,6 +87,7 @@ DEFAULT_MAX_CRAWL_DELAY = 30.0
 DEFAULT_MAX_SECTIONS = 40
 DEFAULT_MAX_LISTING_REQUESTS = 400
 DEFAULT_DISCOVERY_DEADLINE = 1800.0
+DEFAULT_RUN_DEADLINE = 5 * 3600.0
 ENV_PREFIX = "BAOLAOCAI_"
 
 
@@ -127,6 +130,9 @@ class Settings:
     max_listing_requests: int = DEFAULT_MAX_LISTING_REQUESTS
     # Seconds discovery may walk (sitemaps, feeds, home, listings); then it keeps what it found.
     discovery_deadline: float = DEFAULT_DISCOVERY_DEADLINE
+    run_deadline: float = DEFAULT_RUN_DEADLINE
+    """A run stops between batches once this long (below the flows' own 6 h timeout, so
+    the stop is ours: recorded with its reason, the next run goes on)."""
 
     def __post_init__(self) -> None:
         if not self.user_agent:
@@ -162,6 +168,7 @@ class Settings:
             _positive(self.discovery_deadline),
             "discovery_deadline must be a positive number of seconds",
         )
+        _check(_positive(self.run_deadline), "run_deadline must be a positive number of seconds")
         _check(bool(self.db_path), "the database path must not be empty")
 
     def override(self, **values: Any) -> Settings:
@@ -202,6 +209,7 @@ _ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MAX_SECTIONS": ("max_sections", int),
     "MAX_LISTING_REQUESTS": ("max_listing_requests", int),
     "DISCOVERY_DEADLINE": ("discovery_deadline", float),
+    "RUN_DEADLINE": ("run_deadline", float),
 }
 
 

@@ -11,7 +11,7 @@ A run, whatever its kind:
    **counting** each into the run's :class:`~baolaocai.models.CrawlSummary` and its
    quality report. A batch where at least ``ABORT_FAILURE_SHARE`` of at least
    ``ABORT_MIN_ATTEMPTS`` fetches failed transiently **stops** the run (failed), so a
-   site in trouble is not hammered;
+   site in trouble is not hammered; so does passing ``settings.run_deadline``;
 4. **decides** its status: ``failed`` (an error), ``interrupted`` (Ctrl-C/SIGTERM),
    ``warning`` (the layout-drift alarm: too many degraded records) or ``completed``;
 5. **closes**: the search index is refreshed if articles changed, the sitemaps read are
@@ -162,9 +162,18 @@ class Run:
         self.quality.add(result.quality)
         self.changed.extend(result.changed)
         self.settled.update(_failed_ids(pages, result))
-        reason = failure_stop(pages)
+        reason = failure_stop(pages) or self.deadline_passed()
         if reason:
             raise CrawlError(reason)
+
+    def deadline_passed(self) -> str | None:
+        elapsed = time.monotonic() - self._started
+        if elapsed <= self.settings.run_deadline:
+            return None
+        return (
+            f"the run's deadline of {self.settings.run_deadline:g} s passed after"
+            f" {elapsed:.0f} s (BAOLAOCAI_RUN_DEADLINE); stopped, the next run goes on"
+        )
 
     def fetch_and_load(
         self,

@@ -238,3 +238,12 @@ def test_a_page_that_cannot_be_read_costs_one_attempt_not_one_per_run(
         retried = crawl_site(settings_for(server, db_path), retry_failed=True)
         assert [r.path for r in server.requests].count(path) == 1
         assert retried.summary.retried_failures == 1
+
+
+def test_a_run_past_its_deadline_stops_between_batches_and_says_why(
+    bundled: SiteServer, db_path: str
+) -> None:
+    run = crawl_site(settings_for(bundled, db_path, run_deadline=0.001, batch_size=5))
+    assert run.summary.status == "failed"
+    assert "deadline" in (run.summary.error or "") and "BAOLAOCAI_RUN_DEADLINE" in run.summary.error
+    assert run.summary.articles_new == 5  # the first batch is stored, then it stopped
