@@ -82,25 +82,25 @@ def run_crawl_flow(
 ) -> dict[str, Any]:
     """Run the Prefect ``crawl`` flow once, in this process (the manual trigger), with a
     progress display on a terminal, plain lines elsewhere, nothing with ``quiet``."""
-    from flows.prefect_env import prepare_prefect_env
+    from flows.prefect_server import prefect_api_for_cli
 
-    prepare_prefect_env(settings.db_path, verbose=verbose)
-    from flows.crawl import crawl  # imported late: Prefect reads its settings on import
+    with sigterm_as_interrupt(), prefect_api_for_cli(settings.db_path, verbose=verbose):
+        from flows.crawl import crawl  # imported late: Prefect reads its settings on import
 
-    with sigterm_as_interrupt(), watching(err, quiet=quiet):
-        state = crawl(
-            base_url=settings.base_url,
-            db_path=settings.db_path,
-            max_articles=settings.max_articles,
-            concurrency=settings.concurrency,
-            rate=settings.rate,
-            max_listing_pages=settings.max_listing_pages,
-            recheck_days=settings.recheck_days,
-            since=since,
-            retry_failed=retry_failed,
-            return_state=True,
-        )
-    data = state.result(raise_on_failure=False)
+        with watching(err, quiet=quiet):
+            state = crawl(
+                base_url=settings.base_url,
+                db_path=settings.db_path,
+                max_articles=settings.max_articles,
+                concurrency=settings.concurrency,
+                rate=settings.rate,
+                max_listing_pages=settings.max_listing_pages,
+                recheck_days=settings.recheck_days,
+                since=since,
+                retry_failed=retry_failed,
+                return_state=True,
+            )
+        data = state.result(raise_on_failure=False)
     if not isinstance(data, dict):
         raise BaoLaoCaiError(f"the crawl flow ended in state {state.name}: {state.message}")
     return data
@@ -299,13 +299,13 @@ def reparse(
 
     connect(settings.db_path, read_only=True).close()  # a clear error if there is no warehouse
     check_warehouse(settings.db_path)  # writable, and a schema this version knows
-    from flows.prefect_env import prepare_prefect_env
+    from flows.prefect_server import prefect_api_for_cli
 
-    prepare_prefect_env(settings.db_path, verbose=verbose)
-    from flows.reparse import reparse as reparse_flow
+    with sigterm_as_interrupt(), prefect_api_for_cli(settings.db_path, verbose=verbose):
+        from flows.reparse import reparse as reparse_flow
 
-    with sigterm_as_interrupt(), watching(err, quiet=quiet):
-        result = reparse_flow(db_path=settings.db_path)
+        with watching(err, quiet=quiet):
+            result = reparse_flow(db_path=settings.db_path)
     out.print(
         f"Reparsed {result['pages']} stored pages in {result['elapsed_s']:.1f} s: "
         f"{result['changed']} changed (new versions), {result['unchanged']} unchanged, "

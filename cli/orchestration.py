@@ -79,22 +79,22 @@ def register(app: typer.Typer) -> None:
         from warehouse.db import check_warehouse
 
         check_warehouse(settings.db_path)
-        from flows.prefect_env import prepare_prefect_env
+        from flows.prefect_server import prefect_api_for_cli
 
-        prepare_prefect_env(settings.db_path, verbose=verbose)
-        from flows.backfill import backfill
+        with sigterm_as_interrupt(), prefect_api_for_cli(settings.db_path, verbose=verbose):
+            from flows.backfill import backfill
 
-        with sigterm_as_interrupt(), watching(err, quiet=quiet):
-            state = backfill(
-                date_from=start,
-                date_to=end,
-                base_url=settings.base_url,
-                db_path=settings.db_path,
-                rate=settings.rate,
-                concurrency=settings.concurrency,
-                return_state=True,
-            )
-        data: dict[str, Any] = state.result(raise_on_failure=False)
+            with watching(err, quiet=quiet):
+                state = backfill(
+                    date_from=start,
+                    date_to=end,
+                    base_url=settings.base_url,
+                    db_path=settings.db_path,
+                    rate=settings.rate,
+                    concurrency=settings.concurrency,
+                    return_state=True,
+                )
+            data: dict[str, Any] = state.result(raise_on_failure=False)
         if not isinstance(data, dict):
             raise BaoLaoCaiError(f"the backfill ended in state {state.name}: {state.message}")
         print_summary(data, settings.db_path)

@@ -1,4 +1,5 @@
-"""A local Prefect server as a child process, for ``baolaocai serve``.
+"""A local Prefect server as a child process, for ``baolaocai serve`` (with its scheduler)
+and for one run from the command line (:func:`prefect_api_for_cli`, API only).
 
 Schedules need a real Prefect server with its scheduler; Prefect's ephemeral mode cannot
 run them. Without ``PREFECT_API_URL`` we start ``prefect server start`` on 127.0.0.1
@@ -20,6 +21,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -29,6 +32,54 @@ from baolaocai.errors import BaoLaoCaiError
 HEALTH_TIMEOUT = 120.0
 
 
+def stop_leftover(pid_file: Path) -> None:
+    """Stop a server that a killed (``kill -9``) command left behind in this home, if the
+    process named in ``server.pid`` is still a Prefect server."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except (OSError, ValueError):
+        pid_file.unlink(missing_ok=True)
+        return
+    if b"prefect" in cmdline and b"server" in cmdline:
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGTERM)
+    pid_file.unlink(missing_ok=True)
+
+
+@contextmanager
+def prefect_api_for_cli(db_path: str, *, verbose: bool = False) -> Iterator[None]:
+    """A Prefect API for one command's run (``crawl``, ``demo``, ``backfill``, ``reparse``).
+
+    Without ``PREFECT_API_URL``, a local API-only server (no scheduler, no UI) in its own
+    session, with ``PREFECT_HOME`` in ``.prefect/`` beside the warehouse, stopped when the
+    block ends, however it ends. Not Prefect's temporary server: that one runs in our
+    process group, so Ctrl-C (SIGINT to the group) killed it first and the run then hung
+    some 75 s reporting to an API that was gone, and SIGTERM left it running as an
+    orphan. Must run before anything imports Prefect (see :mod:`flows.prefect_env`).
+    """
+    from flows.prefect_env import prepare_prefect_env
+
+    if os.environ.get("PREFECT_API_URL"):
+        prepare_prefect_env(db_path, verbose=verbose)
+        yield
+        return
+    home = Path(db_path).resolve().parent / ".prefect"
+    server = LocalPrefectServer(home, services=False)
+    os.environ["PREFECT_API_URL"] = server.api_url
+    os.environ.setdefault("PREFECT_HOME", str(home))
+    # The server lives as long as the command: logs shipped to it at exit would only
+    # fail ("Error logging to API") once it is stopped. Run records still reach it.
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+    prepare_prefect_env(db_path, verbose=verbose)
+    try:
+        server.start()
+        yield
+    finally:
+        server.stop()
+        del os.environ["PREFECT_API_URL"]
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -36,8 +87,17 @@ def free_port() -> int:
 
 
 class LocalPrefectServer:
-    def __init__(self, home: Path, port: int | None = None, log_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        port: int | None = None,
+        log_file: Path | None = None,
+        *,
+        services: bool = True,
+    ) -> None:
         self.home = home
+        self.services = services
+        """False: only the API (no scheduler, no UI), for one run from the command line."""
         self.port = port or free_port()
         self.log_file = log_file or home / "server.log"
         self.pid_file = home / "server.pid"
@@ -53,6 +113,7 @@ class LocalPrefectServer:
 
     def start(self) -> LocalPrefectServer:
         self.home.mkdir(parents=True, exist_ok=True)
+        stop_leftover(self.pid_file)
         env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
         env.update(
             PREFECT_HOME=str(self.home),
@@ -69,6 +130,7 @@ class LocalPrefectServer:
             "127.0.0.1",
             "--port",
             str(self.port),
+            *([] if self.services else ["--no-services", "--no-ui"]),
         ]
         log = self.log_file.open("ab")
         self.process = subprocess.Popen(

@@ -204,11 +204,12 @@ class Run:
             body(self)
         except BaoLaoCaiError as exc:
             self.close(error=exc.message)
-        except KeyboardInterrupt:
-            self.close(error="interrupted (Ctrl-C or SIGTERM)", interrupted=True)
-            raise
-        except BaseException as exc:
+        except Exception as exc:  # a bug: recorded on the run, then surfaced
             self.close(error=f"internal error: {type(exc).__name__}: {exc}")
+            raise
+        except BaseException:  # stopped from outside: Ctrl-C, SIGTERM (as an orchestrator
+            # signal or KeyboardInterrupt), SystemExit
+            self.close(error="interrupted (Ctrl-C or SIGTERM)", interrupted=True)
             raise
         else:
             self.close()
