@@ -16,6 +16,7 @@ import io
 import json
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any, TypeVar
@@ -35,6 +36,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+_terminated = threading.Event()
 RUN_OK = ("completed", "warning")  # a warning (layout drift) is reported, not an error
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,6 +49,7 @@ def exit_code(exc: BaoLaoCaiError) -> int:
 
 
 _PASS_THROUGH: tuple[type[BaseException], ...] = (
+    SystemExit,
     typer.Exit,
     typer.Abort,
     click.exceptions.Exit,
@@ -76,7 +81,8 @@ def _one_line(message: str) -> str:
 def friendly_errors(func: F) -> F:
     """One line on stderr and a non-zero exit for every error, expected or not.
 
-    :class:`BaoLaoCaiError`: its message, exit 2 for bad input, else 1. Ctrl-C: exit 130.
+    :class:`BaoLaoCaiError`: its message, exit 2 for bad input, else 1. Ctrl-C: exit 130;
+    SIGTERM: exit 143 (the shells' 128 + signal number).
     Any other exception (a bug): ``internal error: <Type>: <message>``, exit 1. typer's
     and click's own exits pass through untouched.
     """
@@ -90,12 +96,13 @@ def friendly_errors(func: F) -> F:
         except BaoLaoCaiError as exc:
             print_error(exc.message)
             raise typer.Exit(exit_code(exc)) from None
-        except KeyboardInterrupt:
-            err.print("interrupted")
-            raise typer.Exit(130) from None
         except Exception as exc:
             print_error(internal_error(exc))
             raise typer.Exit(EXIT_FAILED) from None
+        except BaseException as exc:  # stopped from outside: Ctrl-C, SIGTERM
+            terminated = _terminated.is_set() or getattr(exc, "signal", None) == signal.SIGTERM
+            err.print("interrupted (SIGTERM)" if terminated else "interrupted")
+            raise typer.Exit(EXIT_SIGTERM if terminated else EXIT_SIGINT) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -113,9 +120,10 @@ def parse_day(value: str | None, flag: str) -> dt.date | None:
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM (systemd, ``kill``) stops a run like Ctrl-C: the run is recorded as
-    interrupted and the command exits with code 130, one line, no traceback."""
+    interrupted and the command exits with code 143, one line, no traceback."""
 
     def stop(signum: int, frame: FrameType | None) -> None:
+        _terminated.set()
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, stop)

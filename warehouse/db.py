@@ -13,6 +13,7 @@ SQL read-only are sandboxed (:func:`lock_down`).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 import re
@@ -259,6 +260,26 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: str | Path | None = None)
     return current
 
 
+def migration_checksum(sql: str) -> str:
+    return hashlib.sha256(sql.encode("utf-8")).hexdigest()
+
+
+def check_migrations_unchanged(con: duckdb.DuckDBPyConnection) -> None:
+    """A released migration is never edited: a change ships as a new one. An edit would
+    leave warehouses made before it without the change, silently; refuse instead."""
+    recorded = dict(
+        con.execute(
+            "SELECT version, checksum FROM schema_version WHERE checksum IS NOT NULL"
+        ).fetchall()
+    )
+    for version, name, sql in migrations():
+        if version in recorded and recorded[version] != migration_checksum(sql):
+            raise WarehouseError(
+                f"migration {name} was edited after it was applied to this warehouse"
+                " (its checksum differs); ship the change as a new migration"
+            )
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply pending migrations, each in its own transaction; returns the new version.
 
@@ -271,7 +292,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
         " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
     )
+    # The sha256 of each migration's text as applied (older warehouses: NULL, unchecked).
+    con.execute("ALTER TABLE schema_version ADD COLUMN IF NOT EXISTS checksum VARCHAR")
     current = schema_version(con)
+    check_migrations_unchanged(con)
     for version, name, sql in migrations():
         if version <= current:
             continue
@@ -279,7 +303,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             with transaction(con):
                 con.execute(sql)
                 con.execute(
-                    "INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, name]
+                    "INSERT INTO schema_version (version, name, checksum) VALUES (?, ?, ?)",
+                    [version, name, migration_checksum(sql)],
                 )
         except duckdb.Error as exc:
             raise WarehouseError(f"migration {name} failed: {_first_line(exc)}") from None

@@ -73,3 +73,40 @@ def test_a_failing_migration_leaves_the_file_as_it_was(
         r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
     }
     assert "t" not in tables
+
+
+def test_a_warehouse_made_before_the_003_edit_gets_articles_with_images(tmp_path: Path) -> None:
+    """The view was first shipped by editing the released 003; a file migrated with the
+    original 003 never got it. Migration 004 now creates it for every warehouse."""
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as old:
+        old.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
+            " name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        for version, name, sql in migrations()[:3]:
+            old.execute(sql)
+            old.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, name])
+        views = old.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+        assert ("articles_with_images",) not in views  # the released 003 never made it
+    con = connect(path)
+    assert con.execute("SELECT count(*) FROM articles_with_images").fetchone() == (0,)
+
+
+def test_an_edited_migration_is_refused_not_silently_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warehouse.db as db
+
+    path = tmp_path / "w.duckdb"
+    connect(path).close()
+    original = db.migrations()
+    edited = [
+        (v, n, sql + "\nCREATE VIEW sneaky AS SELECT 1;" if v == 3 else sql)
+        for v, n, sql in original
+    ]
+    monkeypatch.setattr(db, "migrations", lambda: edited)
+    with pytest.raises(WarehouseError, match="003_backfill was edited after it was applied"):
+        connect(path)
+    monkeypatch.undo()
+    assert schema_version(connect(path)) == LATEST  # unchanged, still usable

@@ -9,11 +9,3 @@ CREATE TABLE backfill_months (
     failed       INTEGER NOT NULL,
     completed_at TIMESTAMPTZ
 );
-
--- Articles with their pictures as one list each (for notebooks and exports by hand).
-CREATE VIEW articles_with_images AS
-    SELECT a.article_id, a.published_at, a.category, a.title, a.url,
-           coalesce(list({'position': i.position, 'src': i.src, 'caption': i.caption}
-                         ORDER BY i.position) FILTER (i.src IS NOT NULL), []) AS images
-    FROM articles a LEFT JOIN article_images i USING (article_id)
-    GROUP BY ALL;
