@@ -81,7 +81,8 @@ def search_command(
 
     _choice(format, ("table", "json"), "--format")
     since_day = parse_day(since, "--since")
-    con = connect(_db_path(db), read_only=True)
+    # Sandboxed like `sql`: read-only, no other files, no network, configuration locked.
+    con = connect(_db_path(db), read_only=True, sandbox=True, extensions=("fts",))
     try:
         hits = search(con, text, limit=limit, since=since_day, category=category)
     finally:

@@ -651,6 +651,8 @@ async def discover_site(
     try:
         robots = await read_robots(fetcher)
         found = await discover(fetcher, options, known=known, sitemaps=robots.sitemaps, memos=memos)
+        if robots.warning:
+            found.capped.insert(0, robots.warning)
     except CrawlError as exc:
         robots = fetcher.robots or RobotsRules.disallow_all(fetcher.settings.user_agent)
         return DiscoveryOutcome(Discovery(), robots, exc.message)

@@ -161,6 +161,8 @@ class RobotsRules:
 
     user_agent: str
     text: str = ""
+    warning: str | None = None
+    """Something a user should hear about the file (a 401/403 answer), for the summary."""
     _parser: Protego | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:

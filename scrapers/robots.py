@@ -42,6 +42,14 @@ async def fetch_robots(fetcher: Fetcher) -> RobotsRules:
     agent = fetcher.settings.user_agent
     if page.ok and page.html is not None:
         return RobotsRules(agent, page.html)
+    if page.status in (401, 403):
+        warning = (
+            f"robots.txt answered HTTP {page.status}: crawling as if it had no rules"
+            " (RFC 9309 2.3.1.3), but the site may be refusing crawlers; check before a"
+            " large crawl"
+        )
+        log.warning("%s", warning)
+        return RobotsRules(agent, warning=warning)
     if 400 <= page.status < 500 and page.status != 429:
         log.info("robots.txt answered HTTP %d: no restrictions (RFC 9309)", page.status)
         return RobotsRules(agent)

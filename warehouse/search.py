@@ -119,7 +119,13 @@ def _fold_sql(column: str) -> str:
 
 
 def _load_fts(con: duckdb.DuckDBPyConnection) -> None:
-    load_bundled_extension(con, "fts")
+    """Load fts unless the connection has it (a sandboxed one was given it up front and
+    may load nothing more)."""
+    row = con.execute(  # duckdb_extensions() would read the extension folder: not sandboxed
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'stem'"
+    ).fetchone()
+    if not (row and row[0]):
+        load_bundled_extension(con, "fts")
 
 
 def index_exists(con: duckdb.DuckDBPyConnection) -> bool:

@@ -101,6 +101,8 @@ def test_a_4xx_robots_txt_means_no_restrictions(site: SiteServer, code: int) -> 
     assert outcome.error is None and outcome.found.articles
     assert paths[0] == "/robots.txt" and "/" in paths and "/kinh-te/" in paths
     assert paths.count("/robots.txt") == 1  # a 4xx is an answer, not retried
+    warned = [n for n in outcome.found.capped if n.startswith(f"robots.txt answered HTTP {code}")]
+    assert len(warned) == (1 if code in (401, 403) else 0)  # a refusal is said, in the notes
 
 
 def test_a_backfill_stops_on_an_unreachable_robots_txt(site: SiteServer) -> None:
@@ -161,7 +163,10 @@ def test_a_crawl_delay_within_the_cap_is_obeyed_and_logged(
     assert len(warnings) == 1 and "Crawl-delay of 0.25 s" in warnings[0]
     starts = [r.started for r in site.requests]
     assert len(starts) > 5
-    assert min(b - a for a, b in pairwise(starts)) >= 0.25
+    # Spaced by the Crawl-delay, not the rate's 5 ms; the server logs arrivals, which a
+    # busy 2-core machine can bunch by some tens of milliseconds.
+    assert min(b - a for a, b in pairwise(starts)) >= 0.2
+    assert sum(b - a for a, b in pairwise(starts)) / (len(starts) - 1) >= 0.25
 
 
 def test_the_crawl_delay_cap_is_a_setting(site: SiteServer) -> None:
