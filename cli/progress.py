@@ -85,9 +85,10 @@ class LineObserver(Silent):
 
     def planned(self, new: int, retries: int, rechecks: int, interval_s: float) -> None:
         c = self.counts
-        c.total, c.interval = new + retries + rechecks, interval_s
+        c.total += new + retries + rechecks
+        c.interval = interval_s
         self._line(
-            f"discovery done: {c.pages_read} pages read, {c.found} articles found; fetching"
+            f"planned: {c.pages_read} pages read, {c.found} articles found; fetching"
             f" {new} new, {retries} retries, {rechecks} rechecks (about {c.eta()} at"
             f" {interval_s:.2f} s per request)"
         )
@@ -158,7 +159,8 @@ class RichObserver(Silent):
 
     def planned(self, new: int, retries: int, rechecks: int, interval_s: float) -> None:
         c = self.counts
-        c.total, c.interval = new + retries + rechecks, interval_s
+        c.total += new + retries + rechecks
+        c.interval = interval_s
         self.progress.console.print(
             f"{c.found} articles found; fetching {new} new, {retries} retries,"
             f" {rechecks} rechecks (about {c.eta()} at {interval_s:.2f} s per request)"

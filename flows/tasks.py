@@ -21,6 +21,13 @@ TASK_STEPS = replace(
     discover=task(
         plain.discover, name="discover", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=30
     ),
+    discover_listings=task(
+        plain.discover_listings,
+        name="discover-listings",
+        cache_policy=NO_CACHE,
+        retries=1,
+        retry_delay_seconds=30,
+    ),
     recheck_candidates=task(
         plain.recheck_candidates, name="recheck-candidates", cache_policy=NO_CACHE
     ),

@@ -11,9 +11,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from baolaocai import progress
 from baolaocai.errors import CrawlError
@@ -45,13 +46,22 @@ def crawl_into(
 ) -> None:
     """Discover, plan and fetch into an open run (a crawl, or a backfill's fallback).
 
+    In two rounds, so article fetching starts before discovery of the whole site ends:
+
+    1. robots.txt, the sitemaps, the home page and the feeds; then the **new** articles
+       they list are fetched and stored at once;
+    2. the sections' listing pages (what round 1 stored now counts as known, so the
+       listing margin stops pagination sooner); then the new articles only the listings
+       showed, the retries and the rechecks.
+
     Which stored articles are rechecked comes from the run's policy (fresh ones,
     revisits) and, with ``rechecks``, from what discovery saw (newer ``<lastmod>``,
     articles gone from a changed sitemap)."""
     s, steps, settings = run.summary, run.steps, run.settings
     watch = progress.current()
     watch.phase("discovery")
-    outcome, stats = steps.discover(settings, run.pacer, run.state.known_ids, options, run.memos)
+    first = replace(options, listings=False)
+    outcome, stats = steps.discover(settings, run.pacer, run.state.known_ids, first, run.memos)
     run.count_fetches(stats)
     run.robots = outcome.robots
     found = outcome.found
@@ -64,41 +74,73 @@ def crawl_into(
     relisted, unlisted = (
         steps.recheck_candidates(settings, found, run.state.known_ids) if rechecks else ({}, {})
     )
-    plan = plan_work(
-        found.articles,
+
+    # Round 1: what the sitemaps, the home page and the feeds list as new.
+    early = WorkPlan(new=plan_work(found.articles, run.state, max_articles=settings.max_articles).new)
+    _fetch_plan(run, early, found.lastmods, watch)
+
+    # Round 2: the listings, then everything else.
+    all_found = dict(found.articles)
+    if options.listings and found.sections and run.robots is not None:
+        watch.phase("discovery")
+        tried = {aid for u in early.new if (aid := article_id(u)) is not None}
+        listed, stats = steps.discover_listings(
+            settings, run.pacer, run.robots, run.state.known_ids | tried, options, found.sections
+        )
+        run.count_fetches(stats)
+        if listed.errors:
+            steps.store_failures(settings, run.run_id, listed.errors)
+        s.notes.extend(listed.capped)
+        for aid, url in listed.articles.items():
+            all_found.setdefault(aid, url)
+    fetched_early = set(early.new)
+    room = settings.max_articles - len(early.new) if settings.max_articles else 0
+    rest = plan_work(
+        {aid: u for aid, u in all_found.items() if u not in fetched_early},
         run.state,
-        max_articles=settings.max_articles,
+        max_articles=room,
         retry_failed=retry_failed,
         relisted=relisted,
         unlisted=unlisted,
     )
-    s.discovered = len(found.articles)
-    s.already_stored = plan.already_stored
-    s.rechecked = len(plan.rechecks)
-    s.relisted, s.unlisted, s.revisited = len(plan.relisted), len(plan.unlisted), len(plan.revisit)
-    s.retried_failures = len(plan.retry)
+    if settings.max_articles and room <= 0:
+        rest.new = []
+    rest.retry = [u for u in rest.retry if u not in fetched_early]
+    s.discovered = len(all_found)
+    s.already_stored = rest.already_stored
+    s.rechecked = len(rest.rechecks)
+    s.relisted, s.unlisted, s.revisited = len(rest.relisted), len(rest.unlisted), len(rest.revisit)
+    s.retried_failures = len(rest.retry)
     log.info(
-        "%d articles discovered; fetching %d new, %d retries, %d rechecks"
+        "%d articles discovered; %d new fetched early, then %d new, %d retries, %d rechecks"
         " (%d relisted, %d unlisted, %d fresh, %d revisits)",
         s.discovered,
-        len(plan.new),
-        len(plan.retry),
+        len(early.new),
+        len(rest.new),
+        len(rest.retry),
         s.rechecked,
         s.relisted,
         s.unlisted,
-        len(plan.recheck),
+        len(rest.recheck),
         s.revisited,
     )
+    _fetch_plan(run, rest, found.lastmods, watch)
+
+
+def _fetch_plan(run: Run, plan: WorkPlan, lastmods: dict[int, datetime], watch: Any) -> None:
+    """Fetch and load a plan in batches, reporting each."""
+    if not plan.urls:
+        return
     watch.planned(len(plan.new), len(plan.retry), len(plan.rechecks), run.pacer.interval)
     watch.phase("fetching")
-    for batch in plan.batches(settings.batch_size):
+    for batch in plan.batches(run.settings.batch_size):
         validators = {u: plan.validators[u] for u in batch if u in plan.validators}
-        lastmods = {
-            aid: found.lastmods[aid]
+        listed = {
+            aid: lastmods[aid]
             for u in batch
-            if (aid := article_id(u)) is not None and aid in found.lastmods
+            if (aid := article_id(u)) is not None and aid in lastmods
         }
-        result = run.fetch_and_load(batch, validators, lastmods)
+        result = run.fetch_and_load(batch, validators, listed)
         c = result.counts
         watch.fetched(len(batch), c.new + c.updated + c.unchanged, c.failed)
 

@@ -226,6 +226,7 @@ class Run:
         s.records_missing_date = self.quality.missing_date
         s.records_missing_title = self.quality.missing_title
         s.records_short_body = self.quality.short_body
+        s.records_with_conflicts = self.quality.conflicts
         if not interrupted:
             if s.articles_new or s.articles_updated:
                 self.search_warning = self.steps.refresh_search(self.settings)

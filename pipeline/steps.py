@@ -19,6 +19,7 @@ from baolaocai.models import CrawlState, Failure, FetchedPage, SitemapMemo, Site
 from baolaocai.settings import Settings
 from scrapers.archive import MonthSitemap, month_articles, month_sitemaps
 from scrapers.discovery import Discovery, DiscoveryOptions, DiscoveryOutcome, discover_site
+from scrapers.discovery import discover_listings as scrapers_discover_listings
 from scrapers.fetch import Fetcher, FetchStats, build_client
 from scrapers.politeness import RequestPacer, RobotsRules
 from transforms.pipeline import process_pages
@@ -235,6 +236,25 @@ def discover(
     return asyncio.run(go())
 
 
+def discover_listings(
+    settings: Settings,
+    pacer: RequestPacer,
+    robots: RobotsRules,
+    known: frozenset[int],
+    options: DiscoveryOptions,
+    sections: list[str],
+) -> tuple[Discovery, FetchStats]:
+    async def go() -> tuple[Discovery, FetchStats]:
+        async with build_client(settings) as client:
+            fetcher = Fetcher(client, settings, pacer, robots)
+            found = await scrapers_discover_listings(
+                fetcher, options, sections, known=known.__contains__
+            )
+            return found, fetcher.stats
+
+    return asyncio.run(go())
+
+
 def fetch_batch(
     settings: Settings,
     pacer: RequestPacer,
@@ -287,6 +307,7 @@ class Steps:
     open_run: Callable[..., tuple[CrawlState, dict[str, SitemapMemo]]] = open_run
     close_run: Callable[..., None] = close_run
     discover: Callable[..., tuple[DiscoveryOutcome, FetchStats]] = discover
+    discover_listings: Callable[..., tuple[Discovery, FetchStats]] = discover_listings
     recheck_candidates: Callable[..., tuple[Validators, Validators]] = recheck_candidates
     fetch_batch: Callable[..., tuple[list[FetchedPage], FetchStats]] = fetch_batch
     load_pages: Callable[..., BatchResult] = load_pages

@@ -113,6 +113,10 @@ class DiscoveryOptions:
     max_sections: int | None = None
     max_listing_requests: int | None = None
     deadline: float | None = None
+    listings: bool = True
+    """Walk the sections' listing pages too. ``False``: stop after the sitemaps, the home
+    page and the feeds, and hand the sections back (``Discovery.sections``) for
+    :func:`discover_listings`, so a crawl can fetch what those found first."""
 
 
 @dataclass
@@ -131,6 +135,8 @@ class Discovery:
     sitemaps_unchanged: int = 0
     """Child sitemaps not read again: same ``<lastmod>`` in the index, or a 304."""
     capped: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    """Section URLs (from the home page's menus) left for :func:`discover_listings`."""
     """One line per cap that cut discovery short (sections, listing pages, the deadline,
     sitemaps, feeds), e.g. ``sections: 40 of 3000 walked (BAOLAOCAI_MAX_SECTIONS)``;
     what was found before it is kept."""
@@ -432,7 +438,10 @@ async def discover(
             if article and not _older(entry.lastmod, options.since):
                 result.add(article, "feed", entry.lastmod)
 
-    answered += await _walk_sections(walk, options, sections, known, result)
+    if options.listings:
+        answered += await _walk_sections(walk, options, sections, known, result)
+    else:
+        result.sections = list(sections)
 
     if walk.expired:
         result.capped.append(walk.deadline_note(len(result.articles)))
@@ -445,6 +454,24 @@ async def discover(
             )
         first = result.errors[0].error if result.errors else "no discovery source answered"
         raise CrawlError(f"the site at {base_url} could not be reached ({first})")
+    return result
+
+
+async def discover_listings(
+    fetcher: Fetcher,
+    options: DiscoveryOptions,
+    sections: list[str],
+    *,
+    known: Callable[[int], bool] = lambda _id: False,
+) -> Discovery:
+    """The second phase of discovery: the sections' listing pages, with the same caps
+    and a deadline of its own. Never raises: a listing that fails is recorded."""
+    result = Discovery()
+    walk = _Walk(fetcher, options)
+    await _walk_sections(walk, options, sections, known, result)
+    if walk.expired:
+        result.capped.append(walk.deadline_note(len(result.articles)))
+        log.warning("%s", result.capped[-1])
     return result
 
 

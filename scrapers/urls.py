@@ -9,11 +9,18 @@ of the site, a mirror); :func:`to_fetch_url` maps a canonical URL onto that orig
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from baolaocai.settings import SITE_HOSTS, SITE_URL
 
+if TYPE_CHECKING:
+    from transforms.profile import SiteProfile
+
 ARTICLE_PATH_RE = re.compile(r"^/(?:[\w-]+/)*[\w-]*?-?post(\d+)\.html$", re.IGNORECASE)
+"""The current article address (``…-post<id>.html``). The full list of article and
+non-article address patterns, era 1 (``/bai-viet/<id>-<slug>``) included, is data in the
+site profile (``[urls]`` of ``transforms/baolaocai.toml``)."""
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "zarsrc", "zaloid", "_gl", "mc_cid", "mc_eid"})
 TRACKING_PREFIXES = ("utm_",)
 
@@ -62,16 +69,43 @@ def canonicalize(href: str, page_url: str = SITE_URL, base_url: str = SITE_URL) 
     return urlunsplit((site.scheme, site.netloc, path, _clean_query(parts.query), ""))
 
 
-def article_id(url: str) -> int | None:
-    """The integer id of an article URL (``…-post<id>.html``), else ``None``."""
-    match = ARTICLE_PATH_RE.match(urlsplit(url).path)
-    return int(match.group(1)) if match else None
+def _profile(profile: SiteProfile | None) -> SiteProfile:
+    if profile is not None:
+        return profile
+    from transforms.profile import load_profile  # lazy: the profile is data for both layers
+
+    return load_profile()
 
 
-def canonical_article_url(url: str) -> str | None:
+def article_id(url: str, profile: SiteProfile | None = None) -> int | None:
+    """The integer id of an article URL, else ``None``.
+
+    Article addresses come from the site profile: ``…-post<id>.html`` (since 2023) and
+    ``/bai-viet/<id>-<slug>`` (up to 2022; the same id as the ``-post<id>.html`` address
+    of the same article). Tag pages (``/<slug>-tag<id>.html``, ``/tu-khoa/…``) and
+    categories are never articles.
+    """
+    path = urlsplit(url).path
+    rules = _profile(profile)
+    if any(p.search(path) for p in rules.not_article_res):
+        return None
+    for pattern in rules.article_res:
+        match = pattern.match(path)
+        if match:
+            return int(match.group("id"))
+    return None
+
+
+def is_tag_page(url: str, profile: SiteProfile | None = None) -> bool:
+    """A tag page (a list of articles: neither an article nor a category)."""
+    path = urlsplit(url).path
+    return any(p.search(path) for p in _profile(profile).tag_page_res)
+
+
+def canonical_article_url(url: str, profile: SiteProfile | None = None) -> str | None:
     """Canonical article URL without any query string, or ``None`` if not an article."""
     canonical = canonicalize(url)
-    if canonical is None or article_id(canonical) is None:
+    if canonical is None or article_id(canonical, profile) is None:
         return None
     parts = urlsplit(canonical)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))

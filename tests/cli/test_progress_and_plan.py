@@ -71,7 +71,7 @@ def test_without_a_terminal_progress_is_plain_lines(tmp_path: Path, site: SiteSe
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     assert not [line for line in lines if CONTROL.search(line)]
-    assert any(re.search(r"discovery done: \d+ pages read, 22 articles found", ln) for ln in lines)
+    assert any(re.search(r"planned: \d+ pages read, 22 articles found", ln) for ln in lines)
     assert any(f"fetching: {N_ARTICLES} of {N_ARTICLES} done" in line for line in lines)
     assert any(line.endswith("robots …") for line in lines)
 

@@ -100,7 +100,9 @@ def test_serve_uses_the_prefect_server_of_prefect_api_url(tmp_path: Path) -> Non
         with (
             serve_site(SITE_DIR) as site,
             Serve(
-                [*cron_args(db), "--base-url", site.url],
+                # The interval, not the cron: the cron path is the test above, and a
+                # user's own PREFECT_API_URL is in the environment before anything runs.
+                ["--interval", "3", *cron_args(db)[2:], "--base-url", site.url],
                 env=clean_env(PREFECT_API_URL=server.api_url),
                 cwd=tmp_path,
                 server_home=tmp_path / ".prefect-server",  # should it start one anyway

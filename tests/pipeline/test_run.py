@@ -247,3 +247,16 @@ def test_a_run_past_its_deadline_stops_between_batches_and_says_why(
     assert run.summary.status == "failed"
     assert "deadline" in (run.summary.error or "") and "BAOLAOCAI_RUN_DEADLINE" in run.summary.error
     assert run.summary.articles_new == 5  # the first batch is stored, then it stopped
+
+
+def test_articles_are_fetched_before_the_listings_are_walked(
+    bundled: SiteServer, db_path: str
+) -> None:
+    """Round 1 (sitemaps, home page, feeds) is fetched before round 2 (listings) starts,
+    so a site with endless listings still yields its articles."""
+    run = crawl_site(settings_for(bundled, db_path))
+    assert run.summary.articles_new == N_BUNDLED
+    paths = [r.path for r in sorted(bundled.requests, key=lambda r: r.started)]
+    first_article = next(i for i, p in enumerate(paths) if "-post" in p)
+    listings = [i for i, p in enumerate(paths) if "/trang-" in p or (p.count("/") == 2 and p != "/")]
+    assert listings and first_article < max(listings)

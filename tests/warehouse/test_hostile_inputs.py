@@ -411,6 +411,11 @@ def test_a_sandbox_never_locks_down_other_connections_of_the_process(
 
 
 def test_search_status_and_export_still_work(filled: Path, tmp_path: Path, cli_app) -> None:
+    # A copy: DuckDB refuses one file open in one process with two sets of settings, and
+    # search's connection is sandboxed (the real commands each run in their own process).
+    import shutil
+
+    filled = Path(shutil.copy(filled, tmp_path / "copy.duckdb"))
     runner = CliRunner()
     result = runner.invoke(cli_app, ["search", "hoa binh", "--db", str(filled), "-f", "json"])
     assert result.exit_code == 0, result.stderr
