@@ -52,6 +52,10 @@ class Article:
     modified_at: datetime | None = None
     extraction_method: str = "unknown"
     """Which extractor read the page: ``epi``, ``legacy`` or ``density`` (the fallback)."""
+    field_conflicts: tuple[str, ...] = ()
+    """Quality signal: per field, two sources that disagreed and which won, e.g.
+    ``"published_at: json-ld 2025-03-01T08:00:00+07:00 vs visible 2025-03-04"``. Not
+    content (the content hash ignores it); counted by the layout-drift alarm."""
 
     @property
     def missing_fields(self) -> tuple[str, ...]:
@@ -86,6 +90,7 @@ class Article:
             "modified_at": _iso(self.modified_at),
             "extraction_method": self.extraction_method,
             "missing_fields": list(self.missing_fields),
+            "field_conflicts": list(self.field_conflicts),
         }
 
     def replace(self, **changes: Any) -> Article:
@@ -158,6 +163,7 @@ RUN_COUNTERS = (
     "records_missing_date",
     "records_missing_title",
     "records_short_body",
+    "records_with_conflicts",
     "revisited",
     "relisted",
     "unlisted",
@@ -193,6 +199,8 @@ class CrawlSummary:
     records_missing_date: int = 0
     records_missing_title: int = 0
     records_short_body: int = 0
+    records_with_conflicts: int = 0
+    """Records whose sources disagreed on a field (``articles.field_conflicts``)."""
     revisited: int = 0
     """Stored articles not seen for ``revisit_days``, fetched again (conditionally)."""
     relisted: int = 0

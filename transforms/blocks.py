@@ -19,7 +19,7 @@ from bs4 import NavigableString, Tag
 from bs4.element import Comment, Doctype, ProcessingInstruction
 
 from transforms.profile import SiteProfile
-from transforms.select import matches
+from transforms.select import is_removed, matches
 from transforms.text import normalize_text
 
 BLOCK_TAGS = frozenset(
@@ -160,6 +160,10 @@ class Linearizer:
         self.blocks.append(Block("image", caption or "", "img", src=src, element=img))
 
     def _emit_picture(self, container: Tag) -> None:
+        # A photographer's credit nested in the caption cell (div.source) is not caption.
+        for credit in container.find_all(True):
+            if not is_removed(credit) and _matches_any(credit, self.profile.select("photo_credit")):
+                credit.decompose()
         imgs = container.find_all("img")
         caption_els = [
             c for c in container.find_all(True) if _matches_any(c, self.profile.select("caption"))
@@ -201,7 +205,7 @@ class Linearizer:
 
     # -- text -----------------------------------------------------------------------------
     def _emit_text(self, parts: list[str], el: Tag, emphasis: bool) -> None:
-        text = normalize_text(" ".join(parts))
+        text = normalize_text("".join(parts))
         if not text:
             return
         style = str(el.get("style") or "")
@@ -243,6 +247,9 @@ class Linearizer:
             el.name not in ("p", "li", "td", "th", "dd", "dt") and el.name not in HEADING_TAGS
         )
         pending_br = 0
+        # Text nodes keep their own spacing ("như <b>Fansipan</b>, bản" has none before
+        # the comma); two inline elements side by side (<a>Chia sẻ</a><a>Zalo</a>) get one.
+        prev_inline = False
 
         def flush() -> None:
             nonlocal parts, bold_chars, total_chars
@@ -261,6 +268,7 @@ class Linearizer:
                     if _is_bold_context(el):
                         bold_chars += len(text.strip())
                 parts.append(text)
+                prev_inline = False
                 continue
             if not isinstance(child, Tag):
                 continue
@@ -287,7 +295,10 @@ class Linearizer:
                 total_chars += len(stripped)
                 if child.name in ("strong", "b") or _is_bold_context(child) or _all_bold(child):
                     bold_chars += len(stripped)
+            if prev_inline:
+                parts.append(" ")
             parts.append(text)
+            prev_inline = True
         flush()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
@@ -63,8 +64,26 @@ def _walk_jsonld(data: Any) -> list[dict[str, Any]]:
     return nodes
 
 
+def _path(url: str | None) -> str | None:
+    return urlsplit(url).path.rstrip("/") or None if url else None
+
+
+def _own_article(articles: list[dict[str, Any]], page_url: str | None) -> dict[str, Any]:
+    """The ``NewsArticle`` about this page: the one whose ``url`` / ``mainEntityOfPage``
+    is the page's address, else the first (nodes inside an ``ItemList`` are never seen)."""
+    target = _path(page_url)
+    if target and len(articles) > 1:
+        for node in articles:
+            if target in {
+                _path(jsonld_text(node, "url")),
+                _path(jsonld_text(node, "mainEntityOfPage")),
+            }:
+                return node
+    return articles[0] if articles else {}
+
+
 def read_metadata(soup: BeautifulSoup) -> PageMeta:
-    article: dict[str, Any] = {}
+    articles: list[dict[str, Any]] = []
     crumbs: list[str] = []
     for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
         raw = script.string or script.get_text()
@@ -74,8 +93,8 @@ def read_metadata(soup: BeautifulSoup) -> PageMeta:
             continue
         for node in _walk_jsonld(data):
             types = _types(node)
-            if types & ARTICLE_TYPES and not article:
-                article = node
+            if types & ARTICLE_TYPES:
+                articles.append(node)
             elif "BreadcrumbList" in types and not crumbs:
                 for item in node.get("itemListElement") or []:
                     if not isinstance(item, dict):
@@ -98,6 +117,7 @@ def read_metadata(soup: BeautifulSoup) -> PageMeta:
         canonical = str(link["href"]).strip()
     title_tag = soup.find("title")
     html_title = normalize_or_none(title_tag.get_text()) if isinstance(title_tag, Tag) else None
+    article = _own_article(articles, canonical or meta.get("og:url"))
     return PageMeta(article, tuple(crumbs), meta, canonical, html_title)
 
 

@@ -15,6 +15,13 @@ Extraction order (each step used only when the one before yields nothing):
 
 Both end in the same clean-up: furniture phrases and footer lines dropped, the trailing
 author line moved to ``author`` and the source line to ``source``.
+
+Every field comes from a named, ordered list of sources scoped to the article — JSON-LD
+``NewsArticle`` of this page, then OpenGraph/meta, then the article's own containers and
+meta block, then visible text near the title; lists of other articles ("Tin mới", related
+boxes, sidebars, an ``ItemList``) never give a field. The order per field is written down
+in :mod:`transforms.sources`. When two sources of one field disagree, the better one wins
+and the disagreement is kept in :attr:`Article.field_conflicts`.
 """
 
 from __future__ import annotations
@@ -33,10 +40,11 @@ from baolaocai.settings import SITE_URL
 from scrapers.urls import article_id as url_article_id
 from scrapers.urls import canonical_article_url
 from transforms.blocks import Block, linearize
-from transforms.dates import looks_like_dateline, parse_iso, parse_vietnamese_datetime
+from transforms.dates import looks_like_dateline, parse_vietnamese_datetime
 from transforms.metadata import PageMeta, jsonld_people, jsonld_text, read_metadata
 from transforms.profile import SiteProfile, load_profile
 from transforms.select import index_of, is_removed, select, select_first
+from transforms.sources import outside_article, read_modified, read_published
 from transforms.text import fold_key, normalize_or_none, normalize_text
 
 LAYOUT_EPI = "epi"
@@ -49,6 +57,7 @@ _TITLE_SUFFIX_RE = re.compile(
 _TERMINAL_PUNCT = tuple(".!?…:;\"”'")
 _MAX_AUTHOR_CHARS = 70
 _MAX_CAPTION_CHARS = 160
+_MAX_BYLINE_BLOCK_CHARS = 200
 MAX_DEPTH = 500
 """Deepest element nesting a page may have. The block reader (:mod:`transforms.blocks`)
 recurses once per nested block element; the pages we know nest at most ~15 levels, and a
@@ -95,16 +104,27 @@ def parse_article(
     for el in select(soup, profile.remove):
         el.decompose()
 
+    # Dates are read before any reader removes page parts, from the article's own
+    # sources only (see transforms/sources.py for the order).
+    title_el = _first(soup, profile.select("title"))
+    published = read_published(soup, meta, title_el, profile)
+    modified = read_modified(meta)
     body_el = _first(soup, profile.select("body"))
     base = page_url or SITE_URL + "/"
     if body_el is not None:
-        parts = _parse_epi(soup, body_el, meta, profile, base)
+        parts = _parse_epi(soup, body_el, meta, profile, base, published.value)
     elif legacy:
-        parts = _parse_legacy(soup, meta, profile, base)
+        parts = _parse_legacy(soup, meta, profile, base, published.value)
     else:
-        parts = _parse_density(soup, meta, profile, base)
+        parts = _parse_density(soup, meta, profile, base, published.value)
+    parts.modified_at = modified
+    parts.conflicts.extend(published.conflicts)
     if not parts.title and not parts.paragraphs:
         raise ParseError("no article title or text found", url=url)
+    _finish_sapo(parts, profile)
+    author_key = fold_key(parts.author or "")
+    if author_key and any(fold_key(p) == author_key for p in parts.paragraphs):
+        parts.conflicts.append(f"author: {parts.author!r} is also a body paragraph")
     return Article(
         url=page_url,
         article_id=url_article_id(page_url) if page_url else None,
@@ -119,6 +139,7 @@ def parse_article(
         source=parts.source,
         modified_at=parts.modified_at,
         extraction_method=parts.method,
+        field_conflicts=tuple(parts.conflicts),
     )
 
 
@@ -137,6 +158,22 @@ class _Parts:
         self.tags: list[str] = []
         self.images: list[Image] = []
         self.source: str | None = None
+        self.conflicts: list[str] = []
+
+
+def _finish_sapo(parts: _Parts, profile: SiteProfile) -> None:
+    """The clean sapo drops the dateline prefix (``LCĐT - ``, ``YBĐT - ``: profile
+    ``dateline_prefixes``); a body paragraph that is the sapo (with or without its
+    prefix) is not body text."""
+    if not parts.sapo:
+        return
+    parts.sapo = normalize_or_none(profile.dateline_prefix_re.sub("", parts.sapo))
+    if not parts.sapo:
+        return
+    key = fold_key(parts.sapo)
+    parts.paragraphs = [
+        p for p in parts.paragraphs if fold_key(profile.dateline_prefix_re.sub("", p)) != key
+    ]
 
 
 # -- page-level fields ----------------------------------------------------------------------
@@ -180,29 +217,6 @@ def _title(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
     )
 
 
-def _dates(
-    soup: Tag, meta: PageMeta, profile: SiteProfile
-) -> tuple[datetime | None, datetime | None]:
-    published = parse_iso(jsonld_text(meta.jsonld, "datePublished")) or parse_iso(
-        meta.get("article:published_time", "datepublished", "pubdate")
-    )
-    if published is None:
-        for el in select(soup, "time[datetime]"):
-            published = parse_iso(str(el["datetime"])) or parse_vietnamese_datetime(
-                str(el["datetime"])
-            )
-            if published:
-                break
-    if published is None:
-        time_el = _first(soup, profile.select("time"))
-        if time_el is not None:
-            published = parse_vietnamese_datetime(time_el.get_text(" "))
-    modified = parse_iso(jsonld_text(meta.jsonld, "dateModified")) or parse_iso(
-        meta.get("article:modified_time", "datemodified")
-    )
-    return published, modified
-
-
 def _category(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
     section = jsonld_text(meta.jsonld, "articleSection") or meta.get("article:section")
     if section:
@@ -219,11 +233,28 @@ def _category(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
     return normalize_or_none(names[0]) if names else None
 
 
+def _tag_text(a: Tag) -> str:
+    """A tag link's text; ``#Sa Pa`` is the tag ``Sa Pa``."""
+    return normalize_text(normalize_text(a.get_text(" ")).lstrip("#＃"))
+
+
 def _tags(soup: Tag, meta: PageMeta, profile: SiteProfile) -> list[str]:
+    """Tags, from (1) the profile's tag selectors in order, then (2) a block labelled
+    ``Từ khóa:`` / ``Tags:`` (profile ``tag_labels``) holding links. Lists of other
+    articles never give tags."""
     for selector in profile.select("tags"):
-        found = [normalize_text(a.get_text(" ")) for a in select(soup, selector)]
+        found = [_tag_text(a) for a in select(soup, selector)]
         found = [t for t in found if t and not profile.is_phrase(t)]
         if found:
+            return list(dict.fromkeys(found))
+    for block in soup.find_all(["div", "p", "ul", "section", "span"]):
+        first = next(iter(block.stripped_strings), None)
+        if not first or not profile.is_tag_label(first):
+            continue
+        found = [_tag_text(a) for a in block.find_all("a")]
+        found = [t for t in found if t and not profile.is_phrase(t)]
+        if found:
+            block.decompose()  # a tag block is a field, never body text
             return list(dict.fromkeys(found))
     return []
 
@@ -237,17 +268,58 @@ def _clean_byline(text: str | None, profile: SiteProfile) -> str | None:
     return text
 
 
-def _author(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
+def _byline_names(el: Tag, profile: SiteProfile) -> list[str]:
+    """The names in one byline element: one per ``.cms-author`` / ``.name`` (several
+    ``.author`` entries are several authors), else the element's whole text."""
+    for selector in profile.select("author_name"):
+        names = [normalize_text(n.get_text(" ")) for n in select(el, selector)]
+        names = [n for n in names if n]
+        if names:
+            return list(dict.fromkeys(names))
+    text = normalize_text(el.get_text(" "))
+    return [text] if text else []
+
+
+def _byline(soup: Tag, profile: SiteProfile) -> tuple[list[str], str | None, Tag | None]:
+    """Names and agency of the article's own byline (never one of another article):
+    the first byline selector with an element inside the article. ``Theo TTXVN`` in a
+    byline is the source TTXVN and no author."""
+    title_el = _first(soup, profile.select("title"))
+    for selector in profile.select("byline"):
+        for el in select(soup, selector):
+            if outside_article(el, title_el, profile):
+                continue
+            names = _byline_names(el, profile)
+            if not names:
+                continue
+            if len(names) == 1 and profile.byline_agency_re.match(names[0]):
+                return [], _source_of(names[0], profile), el
+            return names, None, el
+    return [], None, None
+
+
+def _author(soup: Tag, meta: PageMeta, profile: SiteProfile) -> tuple[str | None, str | None]:
+    """``(author, source)``. Author sources in order: JSON-LD people, the article's
+    byline / author block, ``<meta name=author>``; the body's trailing author line comes
+    last (see :func:`_collect`). The byline gives the source when it names an agency."""
+    names, source, el = _byline(soup, profile)
+    if el is not None and len(el.get_text(" ", strip=True)) <= _MAX_BYLINE_BLOCK_CHARS:
+        el.decompose()  # the byline is a field, never a body paragraph
     people = [p for p in (_clean_byline(n, profile) for n in jsonld_people(meta.jsonld)) if p]
     if people:
-        return ", ".join(people)
+        return ", ".join(people), source
+    cleaned = [_clean_byline(n, profile) for n in names]
+    byline = ", ".join(c for c in cleaned if c)
+    if (
+        byline
+        and not looks_like_dateline(byline)
+        and all(len(c or "") <= _MAX_AUTHOR_CHARS for c in cleaned)
+    ):
+        return byline, source
     meta_author = _clean_byline(meta.get("author", "article:author"), profile)
-    byline = _clean_byline(_text_of(soup, profile.select("byline")), profile)
-    if byline and not looks_like_dateline(byline) and len(byline) <= _MAX_AUTHOR_CHARS:
-        return byline
     if meta_author and not meta_author.startswith("http"):
-        return meta_author
-    return None
+        return meta_author, source
+    return None, source
 
 
 # -- body clean-up shared by both layouts ----------------------------------------------------
@@ -330,6 +402,22 @@ def _drop_marked_sections(root: Tag, profile: SiteProfile) -> None:
             el.decompose()
 
 
+def _drop_other_articles(root: Tag, title_el: Tag | None, profile: SiteProfile) -> None:
+    """Lists of other articles inside the page (by class, or opening with a list heading
+    such as "Tin liên quan:"), unless they hold the title."""
+    index = index_of(root)
+    for el in select(root, profile.other_articles):
+        if is_removed(el) or (title_el is not None and index.within(title_el, el)):
+            continue
+        el.decompose()
+    for el in list(root.find_all(["div", "section", "aside", "table", "ul", "nav"])):
+        if is_removed(el) or (title_el is not None and index.within(title_el, el)):
+            continue
+        first = next((s for s in el.stripped_strings), None)
+        if first and profile.is_section_marker(first) and el.find("a") is not None:
+            el.decompose()
+
+
 def _collect(blocks: list[Block], parts: _Parts, profile: SiteProfile) -> None:
     """Split blocks into paragraphs and images, then peel the trailer off."""
     text_blocks: list[Block] = []
@@ -346,9 +434,11 @@ def _collect(blocks: list[Block], parts: _Parts, profile: SiteProfile) -> None:
             text_blocks.append(block)
     text_blocks, trailing_author, source = _split_trailer(text_blocks, profile)
     parts.paragraphs = _dedupe_adjacent([b.text for b in text_blocks])
-    parts.source = source
+    parts.source = source or parts.source
     if parts.author is None:
         parts.author = trailing_author
+    elif trailing_author and fold_key(trailing_author) != fold_key(parts.author):
+        parts.conflicts.append(f"author: byline {parts.author} vs body end {trailing_author}")
 
 
 def _dedupe_adjacent(paragraphs: list[str]) -> list[str]:
@@ -363,16 +453,21 @@ def _dedupe_adjacent(paragraphs: list[str]) -> list[str]:
 
 
 def _parse_epi(
-    soup: BeautifulSoup, body_el: Tag, meta: PageMeta, profile: SiteProfile, url: str
+    soup: BeautifulSoup,
+    body_el: Tag,
+    meta: PageMeta,
+    profile: SiteProfile,
+    url: str,
+    published: datetime | None,
 ) -> _Parts:
     parts = _Parts(LAYOUT_EPI)
     parts.title = _title(soup, meta, profile)
-    parts.sapo = _text_of(soup, profile.select("sapo")) or _described_sapo(meta, body_el)
-    parts.published_at, parts.modified_at = _dates(soup, meta, profile)
+    parts.sapo = _text_of(soup, profile.select("sapo")) or _described_sapo(meta, body_el, profile)
+    parts.published_at = published
     parts.category = _category(soup, meta, profile)
     parts.tags = _tags(soup, meta, profile)
-    parts.author = _author(soup, meta, profile)
-    for el in select(body_el, profile.remove_in_body):
+    parts.author, parts.source = _author(soup, meta, profile)
+    for el in select(body_el, f"{profile.remove_in_body}, {profile.other_articles}"):
         el.decompose()
     _drop_marked_sections(body_el, profile)
     blocks = linearize(body_el, profile, url)
@@ -411,21 +506,23 @@ def _densest(root: Tag) -> Tag:
     return best if best_score >= _MIN_DENSE_CHARS else root
 
 
-def _parse_density(soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url: str) -> _Parts:
+def _parse_density(
+    soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url: str, published: datetime | None
+) -> _Parts:
     """Fallback for an unknown layout: the densest text container, read block by block."""
     parts = _Parts(LAYOUT_DENSITY)
     parts.title = _title(soup, meta, profile)
     parts.sapo = _text_of(soup, profile.select("sapo"))
-    parts.published_at, parts.modified_at = _dates(soup, meta, profile)
+    parts.published_at = published
     parts.category = _category(soup, meta, profile)
     parts.tags = _tags(soup, meta, profile)
-    parts.author = _author(soup, meta, profile)
+    parts.author, parts.source = _author(soup, meta, profile)
     root = soup.body or soup
     for el in select(root, profile.page_furniture):
         if not is_removed(el):
             el.decompose()
     container = _densest(root)
-    for el in select(container, profile.remove_in_body):
+    for el in select(container, f"{profile.remove_in_body}, {profile.other_articles}"):
         el.decompose()
     _drop_marked_sections(container, profile)
     blocks: list[Block] = []
@@ -448,19 +545,21 @@ def _parse_density(soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, ur
     return parts
 
 
-def _described_sapo(meta: PageMeta, body_el: Tag) -> str | None:
+def _described_sapo(meta: PageMeta, body_el: Tag, profile: SiteProfile) -> str | None:
     """EPI pages without a visible sapo: the description the CMS wrote into the head is
     the lead, unless it merely repeats the start of the body."""
     description = meta.get("og:description", "description") or jsonld_text(
         meta.jsonld, "description"
     )
-    if not description:
+    if not description or profile.generic_description_re.search(description):
         return None
     body_start = fold_key(normalize_text(body_el.get_text(" "))[: len(description) + 20])
     return None if body_start.startswith(fold_key(description)[:60]) else description
 
 
-def _parse_legacy(soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url: str) -> _Parts:
+def _parse_legacy(
+    soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url: str, published: datetime | None
+) -> _Parts:
     parts = _Parts(LAYOUT_LEGACY)
     root = soup.body or soup
     title_el = _first(root, profile.select("title"))
@@ -477,15 +576,19 @@ def _parse_legacy(soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url
     if sapo_el is not None:
         parts.sapo = normalize_or_none(sapo_el.get_text(" "))
         sapo_el.decompose()
-    parts.author = _author(soup, meta, profile)
+    parts.author, parts.source = _author(soup, meta, profile)
     for el in select(root, profile.remove_in_body):
         el.decompose()
+    _drop_other_articles(root, title_el, profile)
     blocks = linearize(root, profile, url)
     seq = read_block_sequence(blocks, profile, title_hint=_title(soup, meta, profile))
     parts.title = seq.title or _title(soup, meta, profile)
-    published, modified = _dates(soup, meta, profile)
     parts.published_at = published or seq.published_at
-    parts.modified_at = modified
+    if published and seq.published_at and published.date() != seq.published_at.date():
+        parts.conflicts.append(
+            f"published_at: page {published.isoformat()} vs date line "
+            f"{seq.published_at.date().isoformat()}"
+        )
     blocks = seq.blocks
     if parts.sapo is None:
         first_text = next((i for i, b in enumerate(blocks) if b.kind == "text"), None)

@@ -29,12 +29,22 @@ class SiteProfile:
     remove: str
     remove_in_body: str
     page_furniture: str
+    other_articles: str
+    tag_label_keys: frozenset[str]
+    article_res: tuple[re.Pattern[str], ...]
+    not_article_res: tuple[re.Pattern[str], ...]
+    tag_page_res: tuple[re.Pattern[str], ...]
+    modified_prefix_keys: tuple[str, ...]
+    modified_class_parts: tuple[str, ...]
     phrase_keys: frozenset[str]
     marker_keys: tuple[str, ...]
     footer_re: re.Pattern[str]
     source_res: tuple[re.Pattern[str], ...]
     source_exclude_re: re.Pattern[str]
     byline_prefix_re: re.Pattern[str]
+    byline_agency_re: re.Pattern[str]
+    dateline_prefix_re: re.Pattern[str]
+    generic_description_re: re.Pattern[str]
     organisation_keys: frozenset[str]
     legacy_phrase_keys: frozenset[str]
     legacy_phrases: tuple[str, ...]
@@ -65,6 +75,10 @@ class SiteProfile:
         return any(
             key == m or (key.startswith(m) and len(key) <= len(m) + 2) for m in self.marker_keys
         )
+
+    def is_tag_label(self, text: str) -> bool:
+        """``Từ khóa:``, ``Tags`` …: the label that opens a block of tag links."""
+        return fold_key(text) in self.tag_label_keys
 
     def is_legacy_phrase(self, text: str) -> bool:
         return fold_key(text) in self.legacy_phrase_keys
@@ -100,10 +114,18 @@ def load_profile(path: Path = DEFAULT_PROFILE_PATH) -> SiteProfile:
             "tags",
             "breadcrumbs",
             "picture",
+            "author_name",
+            "photo_credit",
             "caption",
             "legacy_markers",
         )
     }
+    urls = data.get("urls", {})
+    article_res = tuple(re.compile(p, re.IGNORECASE) for p in _need(urls, "article", "urls"))
+    for pattern in article_res:
+        if "id" not in pattern.groupindex:
+            raise ConfigError(f"site profile: urls.article {pattern.pattern!r} needs (?P<id>…)")
+    tag_page_res = tuple(re.compile(p, re.IGNORECASE) for p in _need(urls, "tag_page", "urls"))
     prefixes = sorted(_need(bp, "byline_prefixes", "boilerplate"), key=len, reverse=True)
     return SiteProfile(
         name=str(data.get("name", path.stem)),
@@ -112,6 +134,18 @@ def load_profile(path: Path = DEFAULT_PROFILE_PATH) -> SiteProfile:
         remove=", ".join(_need(bp, "remove", "boilerplate")),
         remove_in_body=", ".join(_need(bp, "remove_in_body", "boilerplate")),
         page_furniture=", ".join(_need(bp, "page_furniture", "boilerplate")),
+        article_res=article_res,
+        not_article_res=tag_page_res
+        + tuple(re.compile(p, re.IGNORECASE) for p in _need(urls, "not_article", "urls")),
+        tag_page_res=tag_page_res,
+        tag_label_keys=frozenset(fold_key(t) for t in _need(bp, "tag_labels", "boilerplate")),
+        modified_class_parts=tuple(
+            p.lower() for p in _need(bp, "modified_class_parts", "boilerplate")
+        ),
+        other_articles=", ".join(_need(bp, "other_articles", "boilerplate")),
+        modified_prefix_keys=tuple(
+            fold_key(p) for p in _need(bp, "modified_prefixes", "boilerplate")
+        ),
         phrase_keys=frozenset(fold_key(p) for p in _need(bp, "phrases", "boilerplate")),
         marker_keys=tuple(fold_key(p) for p in _need(bp, "section_markers", "boilerplate")),
         footer_re=re.compile(
@@ -125,6 +159,21 @@ def load_profile(path: Path = DEFAULT_PROFILE_PATH) -> SiteProfile:
         ),
         byline_prefix_re=re.compile(
             r"^(?:" + "|".join(re.escape(p) for p in prefixes) + r")\s*[:\-–—]\s*", re.IGNORECASE
+        ),
+        byline_agency_re=re.compile(
+            r"^(?:"
+            + "|".join(re.escape(p) for p in _need(bp, "agency_prefixes", "boilerplate"))
+            + r")\s+\S",
+            re.IGNORECASE,
+        ),
+        dateline_prefix_re=re.compile(
+            r"^\s*(?:"
+            + "|".join(re.escape(p) for p in _need(bp, "dateline_prefixes", "boilerplate"))
+            + r")\s*[-–—]\s*"
+        ),
+        generic_description_re=re.compile(
+            "|".join(f"(?:{p})" for p in _need(bp, "generic_descriptions", "boilerplate")),
+            re.IGNORECASE,
         ),
         legacy_phrase_keys=frozenset(
             fold_key(p) for p in _need(bp, "legacy_phrases", "boilerplate")

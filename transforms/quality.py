@@ -27,6 +27,7 @@ class QualityReport:
     missing_date: int = 0
     missing_title: int = 0
     short_body: int = 0
+    conflicts: int = 0
     degraded: int = 0
     examples: list[str] = field(default_factory=list)
 
@@ -36,6 +37,7 @@ class QualityReport:
         self.missing_date += other.missing_date
         self.missing_title += other.missing_title
         self.short_body += other.short_body
+        self.conflicts += other.conflicts
         self.degraded += other.degraded
         room = MAX_EXAMPLES - len(self.examples)
         self.examples.extend(other.examples[: max(0, room)])
@@ -62,6 +64,11 @@ def assess(articles: Iterable[Article]) -> QualityReport:
         if len(article.body) < SHORT_BODY_CHARS and not article.images:
             report.short_body += 1
             problems.append("short body")
+        conflicts = article.field_conflicts
+        if conflicts:
+            # Two sources of one field disagreed: the markup may have drifted.
+            report.conflicts += 1
+            problems.append(f"conflicting sources: {'; '.join(conflicts)}")
         if problems:
             report.degraded += 1
             if len(report.examples) < MAX_EXAMPLES:
@@ -77,5 +84,6 @@ def drift_warning(report: QualityReport, threshold: float = DEFAULT_DRIFT_THRESH
         f"the site's layout seems to have changed: {report.degraded} of {report.records} "
         f"records ({report.degraded_share:.0%}) were degraded ({report.fallback} by the "
         f"fallback extractor, {report.missing_date} without a date, {report.missing_title} "
-        f"without a title, {report.short_body} with a short body)"
+        f"without a title, {report.short_body} with a short body, {report.conflicts} with "
+        f"conflicting sources)"
     )

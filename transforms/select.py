@@ -205,6 +205,10 @@ class DocIndex:
             return min((self.by_class.get(c, []) for c in compound.classes), key=len)
         if compound.tag is not None:
             return self.by_tag.get(compound.tag, [])
+        for name, op, value in compound.attrs:
+            if name == "class" and op == "*=" and value:
+                # `[class*=date]`: the postings of every class name containing "date".
+                return [el for cls, els in self.by_class.items() if value in cls for el in els]
         return self.elements
 
     def within(self, el: Tag, root: Tag) -> bool:

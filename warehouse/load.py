@@ -69,6 +69,7 @@ ARTICLE_TYPES = {
     "body_chars": "INTEGER",
     "paragraph_count": "INTEGER",
     "missing_fields": "VARCHAR[]",
+    "field_conflicts": "VARCHAR[]",
     "word_count": "INTEGER",
     "image_count": "INTEGER",
     "content_hash": "VARCHAR",
@@ -155,6 +156,7 @@ def _article_row(staged: StagedArticle) -> tuple[object, ...]:
         len(a.body),
         len(a.paragraphs),
         list(a.missing_fields),
+        list(a.field_conflicts),
         len(a.body.split()),
         len(a.images),
         staged.content_hash,
@@ -360,7 +362,7 @@ def _merge_articles(
         "  modified_at = s.modified_at, category = s.category, tags = s.tags,"
         "  source = s.source, extraction_method = s.extraction_method,"
         "  body_chars = s.body_chars, paragraph_count = s.paragraph_count,"
-        "  missing_fields = s.missing_fields, word_count = s.word_count,"
+        "  missing_fields = s.missing_fields, field_conflicts = s.field_conflicts, word_count = s.word_count,"
         "  image_count = s.image_count, content_hash = s.content_hash, version = s.version,"
         "  last_seen_at = coalesce(s.last_seen_at, a.last_seen_at), updated_at = s.updated_at,"
         "  run_id = s.run_id"

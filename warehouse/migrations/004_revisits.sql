@@ -5,6 +5,9 @@
 
 ALTER TABLE articles ADD COLUMN listed_lastmod TIMESTAMPTZ;  -- newest <lastmod> seen with a fetch
 ALTER TABLE articles ADD COLUMN removed_at TIMESTAMPTZ;      -- first 404/410 on a later visit
+-- Quality signal: per field, two sources of the page that disagreed and which won.
+ALTER TABLE articles ADD COLUMN field_conflicts VARCHAR[];
+ALTER TABLE crawl_runs ADD COLUMN records_with_conflicts INTEGER DEFAULT 0;
 
 CREATE TABLE sitemaps (
     url           VARCHAR PRIMARY KEY,   -- canonical URL of a child sitemap
