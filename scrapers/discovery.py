@@ -44,7 +44,7 @@ from baolaocai.settings import SITE_URL
 from scrapers.fetch import TOO_LARGE, Fetcher
 from scrapers.politeness import RobotsRules
 from scrapers.robots import read_robots
-from scrapers.urls import article_id, canonical_article_url, canonicalize
+from scrapers.urls import article_id, canonical_article_url, canonicalize, is_tag_page
 from transforms.dates import parse_iso, parse_vietnamese_datetime
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,10 @@ EXCLUDED_SECTION_RE = re.compile(
     r"multimedia|admin|user|login|dang-nhap|quang-cao|toa-soan)\b",
     re.IGNORECASE,
 )
-SECTION_PATH_RE = re.compile(r"^/[a-z0-9-]+(?:/|\.html)?$", re.IGNORECASE)
+SECTION_PATH_RE = re.compile(
+    r"^/(?:chuyen-muc/\d+-)?[a-z0-9-]+(?:/|\.html)?$",  # `/kinh-te/`; up to 2022 `/chuyen-muc/3-kinh-te`
+    re.IGNORECASE,
+)
 PAGINATION_HINT_RE = re.compile(
     r"([?&](page|p|trang)=\d+)|(/trang-\d+(\.html)?/?$)|(/page/\d+/?$)", re.I
 )
@@ -196,6 +199,7 @@ def extract_links(html: str, page_url: str, base_url: str = SITE_URL) -> Listing
             and parts.path != "/"
             and not EXCLUDED_SECTION_RE.match(parts.path)
             and article_id(url) is None
+            and not is_tag_page(url)  # a tag's list of articles is not a section
             and key not in section_paths
         ):
             section_paths.add(key)

@@ -43,3 +43,21 @@ def test_era_one_canonical_url_keeps_its_path() -> None:
 )
 def test_tag_pages_are_recognised(url: str, expected: bool) -> None:
     assert is_tag_page(url) is expected
+
+
+def test_tag_pages_are_not_sections_and_old_categories_are() -> None:
+    from scrapers.discovery import extract_links
+
+    html = (
+        '<html><body><nav class="menu">'
+        '<a href="/kinh-te/">Kinh tế</a>'
+        '<a href="/chuyen-muc/3-thoi-su">Thời sự</a>'
+        '<a href="/sa-pa-tag12345.html">#Sa Pa</a>'
+        '<a href="/tu-khoa/bac-ha-tag678.html">Bắc Hà</a>'
+        "</nav></body></html>"
+    )
+    links = extract_links(html, "https://baolaocai.vn/")
+    assert links.sections == [
+        "https://baolaocai.vn/kinh-te/",
+        "https://baolaocai.vn/chuyen-muc/3-thoi-su",
+    ]
