@@ -141,6 +141,9 @@ def test_csv_articles_and_images_equal_the_tables(
     manifest = export(con, out, "csv")
     check_manifest(out, manifest, con)
     assert {f.path for f in manifest.files} == {"articles.csv", "article_images.csv"}
+    for name in ("articles.csv", "article_images.csv"):  # UTF-8, no BOM, LF line ends
+        raw = (out / name).read_bytes()
+        assert not raw.startswith(b"\xef\xbb\xbf") and b"\r\n" not in raw and raw.endswith(b"\n")
     as_text = ", ".join(
         "to_json(tags)::VARCHAR" if c == "tags" else f"CAST({c} AS VARCHAR)" for c in COLUMNS
     )
