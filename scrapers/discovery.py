@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -46,6 +46,9 @@ from scrapers.politeness import RobotsRules
 from scrapers.robots import read_robots
 from scrapers.urls import article_id, canonical_article_url, canonicalize, is_tag_page
 from transforms.dates import parse_iso, parse_vietnamese_datetime
+
+if TYPE_CHECKING:
+    from transforms.profile import SiteProfile
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,8 @@ class DiscoveryOptions:
     max_sections: int | None = None
     max_listing_requests: int | None = None
     deadline: float | None = None
+    profile: SiteProfile | None = None
+    """The site profile (article and tag-page address patterns); None: this site's."""
     listings: bool = True
     """Walk the sections' listing pages too. ``False``: stop after the sitemaps, the home
     page and the feeds, and hand the sections back (``Discovery.sections``) for
@@ -140,12 +145,13 @@ class Discovery:
     capped: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     """Section URLs (from the home page's menus) left for :func:`discover_listings`."""
+    profile: SiteProfile | None = field(default=None, repr=False)
     """One line per cap that cut discovery short (sections, listing pages, the deadline,
     sitemaps, feeds), e.g. ``sections: 40 of 3000 walked (BAOLAOCAI_MAX_SECTIONS)``;
     what was found before it is kept."""
 
     def note_lastmod(self, url: str, when: datetime | None) -> None:
-        aid = article_id(url)
+        aid = article_id(url, self.profile)
         if aid is not None and when is not None:
             previous = self.lastmods.get(aid)
             if previous is None or when > previous:
@@ -153,7 +159,7 @@ class Discovery:
 
     def add(self, url: str, source: str, lastmod: datetime | None = None) -> bool:
         self.note_lastmod(url, lastmod)
-        aid = article_id(url)
+        aid = article_id(url, self.profile)
         if aid is None or aid in self.articles:
             return False
         self.articles[aid] = url
@@ -172,13 +178,17 @@ def _link_date(a: Tag) -> datetime | None:
     return None
 
 
-def extract_links(html: str, page_url: str, base_url: str = SITE_URL) -> ListingLinks:
+def extract_links(
+    html: str, page_url: str, base_url: str = SITE_URL, profile: SiteProfile | None = None
+) -> ListingLinks:
     """Article links, section links (menus), next-page links and feeds of a listing page."""
     soup = BeautifulSoup(html, "lxml")
     out = ListingLinks()
     seen: set[str] = set()
     for a in soup.find_all("a", href=True):
-        article = canonical_article_url(canonicalize(str(a["href"]), page_url, base_url) or "")
+        article = canonical_article_url(
+            canonicalize(str(a["href"]), page_url, base_url) or "", profile
+        )
         if article and article not in seen:
             seen.add(article)
             out.articles.append(article)
@@ -198,8 +208,8 @@ def extract_links(html: str, page_url: str, base_url: str = SITE_URL) -> Listing
             and SECTION_PATH_RE.match(parts.path)
             and parts.path != "/"
             and not EXCLUDED_SECTION_RE.match(parts.path)
-            and article_id(url) is None
-            and not is_tag_page(url)  # a tag's list of articles is not a section
+            and article_id(url, profile) is None
+            and not is_tag_page(url, profile)  # a tag's list of articles is not a section
             and key not in section_paths
         ):
             section_paths.add(key)
@@ -212,7 +222,7 @@ def extract_links(html: str, page_url: str, base_url: str = SITE_URL) -> Listing
         if (
             url
             and url != current
-            and article_id(url) is None
+            and article_id(url, profile) is None
             and url not in out.next_pages
             and (PAGINATION_HINT_RE.search(url) or "next" in (a.get("rel") or []))
         ):
@@ -415,7 +425,7 @@ async def discover(
     :class:`CrawlError` only when no source answered at all.
     """
     base_url = fetcher.settings.base_url
-    result = Discovery()
+    result = Discovery(profile=options.profile)
     walk = _Walk(fetcher, options)
     answered = await _walk_sitemaps(walk, options, sitemaps or [], memos or {}, result)
 
@@ -424,7 +434,7 @@ async def discover(
     home = await _fetch_source(walk, SITE_URL + "/", result, "the home page")
     if home is not None and home.html is not None:
         answered += 1
-        links = extract_links(home.html, home.fetched_url, base_url)
+        links = extract_links(home.html, home.fetched_url, base_url, options.profile)
         for url in links.articles:
             if not _older(links.dates.get(url), options.since):
                 result.add(url, "home")
@@ -438,7 +448,9 @@ async def discover(
             continue
         answered += 1
         for entry in parse_feed(page.html):
-            article = canonical_article_url(canonicalize(entry.loc, SITE_URL, base_url) or "")
+            article = canonical_article_url(
+                canonicalize(entry.loc, SITE_URL, base_url) or "", options.profile
+            )
             if article and not _older(entry.lastmod, options.since):
                 result.add(article, "feed", entry.lastmod)
 
@@ -470,7 +482,7 @@ async def discover_listings(
 ) -> Discovery:
     """The second phase of discovery: the sections' listing pages, with the same caps
     and a deadline of its own. Never raises: a listing that fails is recorded."""
-    result = Discovery()
+    result = Discovery(profile=options.profile)
     walk = _Walk(fetcher, options)
     await _walk_sections(walk, options, sections, known, result)
     if walk.expired:
@@ -519,11 +531,11 @@ async def _walk_sections(
             if page is None or page.html is None:
                 break
             answered += 1
-            links = extract_links(page.html, page.fetched_url, base_url)
+            links = extract_links(page.html, page.fetched_url, base_url, options.profile)
             for url in links.articles:
                 if not _older(links.dates.get(url), options.since):
                     result.add(url, "listing")
-            ids = [article_id(u) for u in links.articles]
+            ids = [article_id(u, options.profile) for u in links.articles]
             if ids and all(i is not None and known(i) for i in ids):
                 all_known_streak += 1
             else:
@@ -624,8 +636,10 @@ async def _walk_sitemaps(
                     queue.append((url, child.lastmod))
         entries: dict[int, datetime | None] = {}
         for entry in urls:
-            article = canonical_article_url(canonicalize(entry.loc, SITE_URL, base_url) or "")
-            aid = article_id(article or "")
+            article = canonical_article_url(
+                canonicalize(entry.loc, SITE_URL, base_url) or "", options.profile
+            )
+            aid = article_id(article or "", options.profile)
             if article is None or aid is None:
                 continue
             entries[aid] = max(filter(None, (entries.get(aid), entry.lastmod)), default=None)

@@ -61,3 +61,23 @@ def test_tag_pages_are_not_sections_and_old_categories_are() -> None:
         "https://baolaocai.vn/kinh-te/",
         "https://baolaocai.vn/chuyen-muc/3-thoi-su",
     ]
+
+
+def test_discovery_takes_the_profile_it_is_handed() -> None:
+    """Another newspaper on another CMS passes its own profile: its article addresses."""
+    import dataclasses
+    import re
+
+    from scrapers.discovery import extract_links
+    from transforms.profile import load_profile
+
+    html = '<html><body><a href="/tin-moi-a123.html">A</a><a href="/x-post9.html">B</a></body></html>'
+    other = dataclasses.replace(
+        load_profile(), article_res=(re.compile(r"^/[\w-]*-a(?P<id>\d+)\.html$"),), not_article_res=()
+    )
+    assert extract_links(html, "https://baolaocai.vn/").articles == [
+        "https://baolaocai.vn/x-post9.html"
+    ]
+    assert extract_links(html, "https://baolaocai.vn/", profile=other).articles == [
+        "https://baolaocai.vn/tin-moi-a123.html"
+    ]
