@@ -40,8 +40,8 @@ max_crawl_delay            BAOLAOCAI_MAX_CRAWL_DELAY       30 s: a robots.txt Cr
 max_sections               BAOLAOCAI_MAX_SECTIONS          40 sections walked per run
 max_listing_requests       BAOLAOCAI_MAX_LISTING_REQUESTS  400 section listing pages per run
 discovery_deadline         BAOLAOCAI_DISCOVERY_DEADLINE    1800 s of discovery walking per run
-run_deadline               BAOLAOCAI_RUN_DEADLINE          5 h: a run stops cleanly (failed, with the
-                                                           reason) after its batch that passes it
+run_deadline               BAOLAOCAI_RUN_DEADLINE          5 h: a crawl stops cleanly (failed, with
+                                                           the reason) after the batch that passes it
 =========================  ==============================  ==================================
 
 Caps reached (sections, listing pages, the discovery deadline) do not fail a run: discovery

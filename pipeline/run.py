@@ -167,8 +167,10 @@ class Run:
             raise CrawlError(reason)
 
     def deadline_passed(self) -> str | None:
+        """A crawl's deadline (a backfill runs for days by design, month by month, and a
+        reparse sends no request: neither has one)."""
         elapsed = time.monotonic() - self._started
-        if elapsed <= self.settings.run_deadline:
+        if self.kind != "crawl" or elapsed <= self.settings.run_deadline:
             return None
         return (
             f"the run's deadline of {self.settings.run_deadline:g} s passed after"

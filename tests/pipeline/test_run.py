@@ -260,3 +260,12 @@ def test_articles_are_fetched_before_the_listings_are_walked(
     first_article = next(i for i, p in enumerate(paths) if "-post" in p)
     listings = [i for i, p in enumerate(paths) if "/trang-" in p or (p.count("/") == 2 and p != "/")]
     assert listings and first_article < max(listings)
+
+
+def test_a_backfill_has_no_run_deadline(bundled: SiteServer, db_path: str) -> None:
+    run = backfill_archive(
+        settings_for(bundled, db_path, run_deadline=0.001, batch_size=5),
+        date(2020, 1, 1),
+        date(2026, 12, 31),
+    )
+    assert run.summary.status == "completed" and run.summary.articles_new == N_BUNDLED
