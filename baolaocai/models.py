@@ -52,6 +52,9 @@ class Article:
     modified_at: datetime | None = None
     extraction_method: str = "unknown"
     """Which extractor read the page: ``epi``, ``legacy`` or ``density`` (the fallback)."""
+    images_dropped: int = 0
+    """Quality signal: pictures past the parser's cap (``transforms.parse.MAX_IMAGES``) in
+    a page that has more; ``images`` holds the first ones."""
     field_conflicts: tuple[str, ...] = ()
     """Quality signal: per field, two sources that disagreed and which won, e.g.
     ``"published_at: json-ld 2025-03-01T08:00:00+07:00 vs visible 2025-03-04"``. Not
@@ -91,6 +94,7 @@ class Article:
             "extraction_method": self.extraction_method,
             "missing_fields": list(self.missing_fields),
             "field_conflicts": list(self.field_conflicts),
+            "images_dropped": self.images_dropped,
         }
 
     def replace(self, **changes: Any) -> Article:

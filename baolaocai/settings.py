@@ -38,6 +38,7 @@ request_deadline           BAOLAOCAI_REQUEST_DEADLINE      60 s for one whole re
 max_crawl_delay            BAOLAOCAI_MAX_CRAWL_DELAY       30 s: a robots.txt Crawl-delay above
                                                            it means the run does not crawl
 max_sections               BAOLAOCAI_MAX_SECTIONS          40 sections walked per run
+max_links_per_page         BAOLAOCAI_MAX_LINKS_PER_PAGE    2000 article links taken from one listing page
 max_listing_requests       BAOLAOCAI_MAX_LISTING_REQUESTS  400 section listing pages per run
 discovery_deadline         BAOLAOCAI_DISCOVERY_DEADLINE    1800 s of discovery walking per run
 run_deadline               BAOLAOCAI_RUN_DEADLINE          5 h: a crawl stops cleanly (failed, with
@@ -85,6 +86,7 @@ DEFAULT_MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 DEFAULT_REQUEST_DEADLINE = 60.0
 DEFAULT_MAX_CRAWL_DELAY = 30.0
 DEFAULT_MAX_SECTIONS = 40
+DEFAULT_MAX_LINKS_PER_PAGE = 2000
 DEFAULT_MAX_LISTING_REQUESTS = 400
 DEFAULT_DISCOVERY_DEADLINE = 1800.0
 DEFAULT_RUN_DEADLINE = 5 * 3600.0
@@ -126,6 +128,9 @@ class Settings:
     max_crawl_delay: float = DEFAULT_MAX_CRAWL_DELAY
     # Sections (categories from the home page's menus) whose listings are walked per run.
     max_sections: int = DEFAULT_MAX_SECTIONS
+    # Article links taken from one listing page (home, section, pagination), in page
+    # order; a page with more (a trap, or a broken template) is read to the cap, counted.
+    max_links_per_page: int = DEFAULT_MAX_LINKS_PER_PAGE
     # Section listing pages (first pages and pagination) requested per run, in total.
     max_listing_requests: int = DEFAULT_MAX_LISTING_REQUESTS
     # Seconds discovery may walk (sitemaps, feeds, home, listings); then it keeps what it found.
@@ -163,6 +168,7 @@ class Settings:
             "max_crawl_delay must be 0 (no Crawl-delay accepted) or a number of seconds",
         )
         _check(self.max_sections >= 1, "max_sections must be at least 1")
+        _check(self.max_links_per_page >= 1, "max_links_per_page must be at least 1")
         _check(self.max_listing_requests >= 1, "max_listing_requests must be at least 1")
         _check(
             _positive(self.discovery_deadline),
@@ -207,6 +213,7 @@ _ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "REQUEST_DEADLINE": ("request_deadline", float),
     "MAX_CRAWL_DELAY": ("max_crawl_delay", float),
     "MAX_SECTIONS": ("max_sections", int),
+    "MAX_LINKS_PER_PAGE": ("max_links_per_page", int),
     "MAX_LISTING_REQUESTS": ("max_listing_requests", int),
     "DISCOVERY_DEADLINE": ("discovery_deadline", float),
     "RUN_DEADLINE": ("run_deadline", float),

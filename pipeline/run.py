@@ -41,6 +41,7 @@ from pipeline.steps import PLAIN_STEPS, BatchResult, Changed, RunRecord, Steps
 from pipeline.steps import close_run as plain_close_run
 from scrapers.fetch import FetchStats
 from scrapers.politeness import RequestPacer, RobotsRules
+from transforms.parse import MAX_IMAGES
 from transforms.quality import QualityReport, drift_warning
 from warehouse.state import GONE_STATUSES, NO_RECHECKS, RecheckPolicy
 
@@ -229,6 +230,11 @@ class Run:
         s.records_missing_title = self.quality.missing_title
         s.records_short_body = self.quality.short_body
         s.records_with_conflicts = self.quality.conflicts
+        if self.quality.images_capped:
+            s.notes.append(
+                f"images: {self.quality.images_capped} articles have more than {MAX_IMAGES}"
+                f" pictures; the first {MAX_IMAGES} of each were kept"
+            )
         if not interrupted:
             if s.articles_new or s.articles_updated:
                 self.search_warning = self.steps.refresh_search(self.settings)

@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 from baolaocai.errors import CrawlError
 from baolaocai.settings import SITE_URL
-from scrapers.discovery import SitemapEntry, parse_sitemap
+from scrapers.discovery import SitemapEntry, SitemapReader
 from scrapers.fetch import TOO_LARGE, Fetcher
 from scrapers.robots import read_robots
 from scrapers.urls import article_id, canonical_article_url, canonicalize
@@ -78,12 +78,13 @@ async def month_sitemaps(fetcher: Fetcher, start: date, end: date) -> list[Month
         if url is None or url in seen or depth > MAX_SITEMAP_DEPTH:
             continue
         seen.add(url)
-        page = await fetcher.fetch(url, max_bytes=fetcher.settings.max_sitemap_bytes)
+        reader = SitemapReader()
+        page = await fetcher.fetch(url, max_bytes=fetcher.settings.max_sitemap_bytes, sink=reader)
         if not page.ok or page.html is None:
             log.warning("sitemap index %s not read: %s", url, _reason(page.error, page.status))
             continue
         answered = True
-        children, _ = parse_sitemap(page.html)
+        children, _ = reader.close()
         for child in children:
             month = month_of(child)
             if month is None:
@@ -101,11 +102,21 @@ async def month_sitemaps(fetcher: Fetcher, start: date, end: date) -> list[Month
 
 async def month_articles(fetcher: Fetcher, sitemap: MonthSitemap) -> dict[str, datetime | None]:
     """Canonical article URLs listed in one monthly sitemap, with their ``<lastmod>``."""
-    page = await fetcher.fetch(sitemap.url, max_bytes=fetcher.settings.max_sitemap_bytes)
+    reader = SitemapReader()
+    page = await fetcher.fetch(
+        sitemap.url, max_bytes=fetcher.settings.max_sitemap_bytes, sink=reader
+    )
     if not page.ok or page.html is None:
         reason = _reason(page.error, page.status)
         raise CrawlError(f"the sitemap {sitemap.url} could not be read ({reason})")
-    _, entries = parse_sitemap(page.html)
+    _, entries = reader.close()
+    if reader.overflow:
+        log.warning(
+            "sitemap %s lists %d URLs; the first %d were read (the protocol's limit)",
+            sitemap.url,
+            reader.max_urls + reader.overflow,
+            reader.max_urls,
+        )
     urls: dict[int, str] = {}
     lastmods: dict[str, datetime | None] = {}
     for entry in entries:

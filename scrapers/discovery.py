@@ -25,6 +25,7 @@ Each cap reached keeps what was found and adds a one-line note to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -90,6 +91,8 @@ class ListingLinks:
     feeds: list[str] = field(default_factory=list)
     dates: dict[str, datetime] = field(default_factory=dict)
     """Article URL -> the date printed beside its link, when the listing shows one."""
+    links_over_cap: int = 0
+    """Distinct article links of the page past ``max_links`` (not taken)."""
 
 
 @dataclass(frozen=True)
@@ -179,9 +182,17 @@ def _link_date(a: Tag) -> datetime | None:
 
 
 def extract_links(
-    html: str, page_url: str, base_url: str = SITE_URL, profile: SiteProfile | None = None
+    html: str,
+    page_url: str,
+    base_url: str = SITE_URL,
+    profile: SiteProfile | None = None,
+    *,
+    max_links: int | None = None,
 ) -> ListingLinks:
-    """Article links, section links (menus), next-page links and feeds of a listing page."""
+    """Article links, section links (menus), next-page links and feeds of a listing page.
+
+    Only the first ``max_links`` distinct article links (page order) are taken; the others
+    are counted in ``links_over_cap`` (a menu of any size does not hide the articles)."""
     soup = BeautifulSoup(html, "lxml")
     out = ListingLinks()
     seen: set[str] = set()
@@ -191,6 +202,9 @@ def extract_links(
         )
         if article and article not in seen:
             seen.add(article)
+            if max_links is not None and len(out.articles) >= max_links:
+                out.links_over_cap += 1
+                continue
             out.articles.append(article)
         if article and article not in out.dates:
             when = _link_date(a)
@@ -249,20 +263,76 @@ def _child_text(el: etree._Element, name: str) -> str | None:
     return None
 
 
-def parse_sitemap(xml: str) -> tuple[list[SitemapEntry], list[SitemapEntry]]:
+MAX_SITEMAP_URLS = 50_000
+"""Entries read from one sitemap (the sitemaps protocol's own limit); more are counted."""
+
+
+class SitemapReader:
+    """A sitemap read as its bytes arrive (:class:`scrapers.fetch.BodySink`): an
+    incremental lxml parser whose finished ``<url>``/``<sitemap>`` elements are turned
+    into entries and dropped, so neither the document nor its tree is ever held whole —
+    only the entries (at most :data:`MAX_SITEMAP_URLS`; :attr:`overflow` counts the rest).
+    Tolerant of junk (lxml's ``recover``); entities are not resolved, nothing is fetched.
+    """
+
+    def __init__(self, max_urls: int = MAX_SITEMAP_URLS) -> None:
+        self.max_urls = max_urls
+        self.reset()
+
+    def reset(self) -> None:
+        """Start over (the fetcher calls this before each attempt)."""
+        self._parser = etree.XMLPullParser(
+            events=("end",), recover=True, resolve_entities=False, no_network=True
+        )
+        self.children: list[SitemapEntry] = []
+        self.pages: list[SitemapEntry] = []
+        self.overflow = 0
+        """``<url>`` entries past :attr:`max_urls`, not read."""
+        self._closed = False
+
+    def feed(self, data: bytes) -> None:
+        try:
+            self._parser.feed(data)
+        except etree.XMLSyntaxError:
+            return  # recover=True keeps what it can; nothing more to read from this chunk
+        self._drain()
+
+    def close(self) -> tuple[list[SitemapEntry], list[SitemapEntry]]:
+        """``(child sitemaps, page URLs)`` once the whole body has been fed."""
+        if not self._closed:
+            self._closed = True
+            with contextlib.suppress(etree.XMLSyntaxError):
+                self._parser.close()
+            self._drain()
+        return self.children, self.pages
+
+    def _drain(self) -> None:
+        for _event, el in self._parser.read_events():
+            if not isinstance(el.tag, str):
+                continue
+            name = etree.QName(el).localname
+            if name not in ("url", "sitemap"):
+                continue
+            loc = _child_text(el, "loc")
+            if loc:
+                if name == "sitemap":
+                    self.children.append(SitemapEntry(loc, parse_iso(_child_text(el, "lastmod"))))
+                elif len(self.pages) < self.max_urls:
+                    self.pages.append(SitemapEntry(loc, parse_iso(_child_text(el, "lastmod"))))
+                else:
+                    self.overflow += 1
+            el.clear()  # the entry is read: free it and the siblings before it
+            parent = el.getparent()
+            if parent is not None:
+                while el.getprevious() is not None:
+                    del parent[0]
+
+
+def parse_sitemap(xml: str | bytes) -> tuple[list[SitemapEntry], list[SitemapEntry]]:
     """``(child sitemaps, page URLs)`` of a sitemap index or url set; tolerant of junk."""
-    root = _xml_root(xml)
-    if root is None:
-        return [], []
-    children: list[SitemapEntry] = []
-    pages: list[SitemapEntry] = []
-    for el in root.iter("{*}sitemap", "{*}url", "sitemap", "url"):
-        loc = _child_text(el, "loc")
-        if not loc:
-            continue
-        entry = SitemapEntry(loc, parse_iso(_child_text(el, "lastmod")))
-        (children if etree.QName(el).localname == "sitemap" else pages).append(entry)
-    return children, pages
+    reader = SitemapReader()
+    reader.feed(xml.encode("utf-8") if isinstance(xml, str) else xml)
+    return reader.close()
 
 
 def parse_feed(xml: str) -> list[SitemapEntry]:
@@ -324,6 +394,9 @@ class _Walk:
             else settings.max_listing_requests
         )
         self.listing_requests = 0
+        self.options = options
+        self.pages_over_link_cap = 0
+        self.links_over_cap = 0
         self._loop = asyncio.get_running_loop()
         self._deadline_at = self._loop.time() + self.deadline_s
         self.stopped_in: str | None = None
@@ -349,6 +422,32 @@ class _Walk:
             self.stopped_in = what
             log.warning("discovery deadline passed while reading %s (%s)", what, url)
             return None
+
+    def links_of(self, page: FetchedPage) -> ListingLinks:
+        """The links of a listing page, at most ``max_links_per_page`` articles (the rest
+        counted)."""
+        links = extract_links(
+            page.html or "",
+            page.fetched_url,
+            self.fetcher.settings.base_url,
+            self.options.profile,
+            max_links=self.fetcher.settings.max_links_per_page,
+        )
+        if links.links_over_cap:
+            self.pages_over_link_cap += 1
+            self.links_over_cap += links.links_over_cap
+        return links
+
+    def link_cap_note(self) -> str | None:
+        if not self.links_over_cap:
+            return None
+        cap = self.fetcher.settings.max_links_per_page
+        pages = self.pages_over_link_cap
+        return (
+            f"links: {pages} listing page{'s' if pages != 1 else ''} linked more than {cap:,}"
+            f" articles; {self.links_over_cap:,} past the cap were not taken"
+            " (BAOLAOCAI_MAX_LINKS_PER_PAGE)"
+        )
 
     def deadline_note(self, found: int) -> str:
         return (
@@ -434,7 +533,7 @@ async def discover(
     home = await _fetch_source(walk, SITE_URL + "/", result, "the home page")
     if home is not None and home.html is not None:
         answered += 1
-        links = extract_links(home.html, home.fetched_url, base_url, options.profile)
+        links = walk.links_of(home)
         for url in links.articles:
             if not _older(links.dates.get(url), options.since):
                 result.add(url, "home")
@@ -459,6 +558,8 @@ async def discover(
     else:
         result.sections = list(sections)
 
+    if note := walk.link_cap_note():
+        result.capped.append(note)
     if walk.expired:
         result.capped.append(walk.deadline_note(len(result.articles)))
         log.warning("%s", result.capped[-1])
@@ -499,7 +600,6 @@ async def _walk_sections(
     result: Discovery,
 ) -> int:
     """Each section's listing pages, within the caps; returns how many pages answered."""
-    base_url = walk.fetcher.settings.base_url
     answered = 0
     if len(sections) > walk.max_sections:
         result.capped.append(
@@ -531,7 +631,7 @@ async def _walk_sections(
             if page is None or page.html is None:
                 break
             answered += 1
-            links = extract_links(page.html, page.fetched_url, base_url, options.profile)
+            links = walk.links_of(page)
             for url in links.articles:
                 if not _older(links.dates.get(url), options.since):
                     result.add(url, "listing")
@@ -597,12 +697,14 @@ async def _walk_sitemaps(
             continue
         visited.add(current)
         conditional = memo if memo is not None and listed_lastmod is None else None
+        reader = SitemapReader()
         page = await walk.fetch(
             current,
             "the sitemaps",
             etag=conditional.etag if conditional else None,
             last_modified=conditional.last_modified if conditional else None,
             max_bytes=fetcher.settings.max_sitemap_bytes,
+            sink=reader,
         )
         if page is None:  # the deadline passed
             complete = False
@@ -624,7 +726,12 @@ async def _walk_sitemaps(
             )
             continue
         answered += 1
-        children, urls = parse_sitemap(page.html)
+        children, urls = reader.close()
+        if reader.overflow:
+            result.capped.append(
+                f"sitemap {current}: lists {reader.max_urls + reader.overflow:,} URLs; the"
+                f" first {reader.max_urls:,} were read (the sitemaps protocol's limit)"
+            )
         listed.update(c for c in (canonicalize(x.loc, SITE_URL, base_url) for x in children) if c)
         newest_first = sorted(
             children, key=lambda c: c.lastmod.timestamp() if c.lastmod else 0.0, reverse=True

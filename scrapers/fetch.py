@@ -57,6 +57,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -106,6 +107,15 @@ def build_client(settings: Settings) -> httpx.AsyncClient:
         follow_redirects=False,
         trust_env=False,
     )
+
+
+class BodySink(Protocol):
+    """Takes a response body piece by piece (e.g. a streaming sitemap parser)."""
+
+    def reset(self) -> None:
+        """Forget what was fed: a new attempt starts."""
+
+    def feed(self, data: bytes) -> None: ...
 
 
 @dataclass
@@ -215,11 +225,16 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         max_bytes: int | None = None,
+        sink: BodySink | None = None,
     ) -> FetchedPage:
         """Fetch one canonical URL. Failures come back as a page with ``error`` set.
 
         ``max_bytes`` is this fetch's body cap (after decompression) instead of
-        ``settings.max_response_bytes``: sitemaps and feeds may be bigger than pages."""
+        ``settings.max_response_bytes``: sitemaps and feeds may be bigger than pages.
+
+        With a ``sink``, the body is handed to it chunk by chunk as it arrives (after
+        :meth:`BodySink.reset` at each attempt) instead of being held: the page comes
+        back with ``html == ""`` and the sink holds what it made of the body."""
         limit = max_bytes if max_bytes is not None else self.settings.max_response_bytes
         fetched_url = to_fetch_url(url, self.settings.base_url)
         started = time.monotonic()
@@ -237,7 +252,7 @@ class Fetcher:
                 attempts += 1
                 try:
                     return await self._fetch_once(
-                        url, fetched_url, headers, started, attempts, limit
+                        url, fetched_url, headers, started, attempts, limit, sink
                     )
                 except TransientFetchError as exc:
                     held = self._hold_host(host, exc, attempts)
@@ -318,6 +333,7 @@ class Fetcher:
         started: float,
         attempts: int,
         limit: int,
+        sink: BodySink | None = None,
     ) -> FetchedPage:
         target = fetched_url
         deadline = self.settings.request_deadline
@@ -362,7 +378,9 @@ class Fetcher:
                             )
                         if status >= 400:
                             raise TerminalFetchError(f"HTTP {status}", url=url, status=status)
-                        body = await self._read_capped(url, response, limit)
+                        if sink is not None:
+                            sink.reset()
+                        body = await self._read_capped(url, response, limit, sink)
                 except TimeoutError:  # the total deadline, not one of httpx's timeouts
                     raise TransientFetchError(
                         f"no complete answer within the {deadline:g} s deadline"
@@ -405,8 +423,11 @@ class Fetcher:
             raise TerminalFetchError(f"redirect to {canonical}, disallowed by robots.txt", url=url)
         return to_fetch_url(canonical, self.settings.base_url)
 
-    async def _read_capped(self, url: str, response: httpx.Response, limit: int) -> bytes:
-        """Read at most ``limit`` bytes of *decoded* body (a decompression guard)."""
+    async def _read_capped(
+        self, url: str, response: httpx.Response, limit: int, sink: BodySink | None = None
+    ) -> bytes:
+        """Read at most ``limit`` bytes of *decoded* body (a decompression guard); with a
+        ``sink``, hand each chunk to it and keep none (returns ``b""``)."""
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise TerminalFetchError(
@@ -427,7 +448,10 @@ class Fetcher:
                     url=url,
                     status=response.status_code,
                 )
-            chunks.append(chunk)
+            if sink is not None:
+                sink.feed(chunk)
+            else:
+                chunks.append(chunk)
         self.stats.bytes += response.num_bytes_downloaded
         return b"".join(chunks)
 

@@ -59,6 +59,9 @@ _MAX_AUTHOR_CHARS = 70
 _MAX_CAPTION_CHARS = 160
 _MAX_BYLINE_BLOCK_CHARS = 200
 MAX_DEPTH = 500
+MAX_IMAGES = 300
+"""Pictures kept per article (in body order); more are counted in ``images_dropped``, so a
+page with a million ``<img>`` costs one bounded record, not the warehouse."""
 """Deepest element nesting a page may have. The block reader (:mod:`transforms.blocks`)
 recurses once per nested block element; the pages we know nest at most ~15 levels, and a
 page beyond this limit is refused with a :class:`ParseError` instead of exhausting
@@ -135,7 +138,8 @@ def parse_article(
         published_at=parts.published_at,
         category=parts.category,
         tags=tuple(parts.tags),
-        images=tuple(parts.images),
+        images=tuple(parts.images[:MAX_IMAGES]),
+        images_dropped=max(0, len(parts.images) - MAX_IMAGES),
         source=parts.source,
         modified_at=parts.modified_at,
         extraction_method=parts.method,

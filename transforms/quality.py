@@ -28,6 +28,8 @@ class QualityReport:
     missing_title: int = 0
     short_body: int = 0
     conflicts: int = 0
+    images_capped: int = 0
+    """Records with more pictures than the parser keeps (not degraded: noted in the run)."""
     degraded: int = 0
     examples: list[str] = field(default_factory=list)
 
@@ -38,6 +40,7 @@ class QualityReport:
         self.missing_title += other.missing_title
         self.short_body += other.short_body
         self.conflicts += other.conflicts
+        self.images_capped += other.images_capped
         self.degraded += other.degraded
         room = MAX_EXAMPLES - len(self.examples)
         self.examples.extend(other.examples[: max(0, room)])
@@ -69,6 +72,8 @@ def assess(articles: Iterable[Article]) -> QualityReport:
             # Two sources of one field disagreed: the markup may have drifted.
             report.conflicts += 1
             problems.append(f"conflicting sources: {'; '.join(conflicts)}")
+        if article.images_dropped:
+            report.images_capped += 1
         if problems:
             report.degraded += 1
             if len(report.examples) < MAX_EXAMPLES:

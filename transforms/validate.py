@@ -32,7 +32,13 @@ def problems(article: Article) -> list[str]:
 def content_hash(article: Article) -> str:
     """sha256 of the cleaned fields: equal hashes mean the reader sees the same article."""
     record = article.to_contract()
-    for volatile in ("url", "extraction_method", "missing_fields", "field_conflicts"):
+    for volatile in (
+        "url",
+        "extraction_method",
+        "missing_fields",
+        "field_conflicts",
+        "images_dropped",
+    ):
         record.pop(volatile, None)
     payload = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -25,8 +25,9 @@ The export is first written to a hidden folder *inside* ``out_dir``
 is ever created, written or deleted, and nothing is removed recursively.
 
 ``out_dir`` must be missing, empty, or hold an earlier export: a ``manifest.json`` that
-``baolaocai export`` wrote (its ``generator`` says so) and whose files all have the
-names an export writes (``articles.jsonl``, ``articles.csv``, ``article_images.csv``,
+``baolaocai export`` wrote (its ``generator`` says so), whose files still match the
+sha256 it recorded for each (a file edited since is the user's now), and whose files all
+have the names an export writes (``articles.jsonl``, ``articles.csv``, ``article_images.csv``,
 ``articles/year=…/month=…/*.parquet``). Only those files are replaced or deleted, and
 only when they are regular files inside ``out_dir`` once symbolic links are resolved;
 folders they leave empty are removed one by one. Anything else (a foreign or edited
@@ -38,6 +39,7 @@ anything is touched. Other files in ``out_dir`` are left alone.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -84,6 +86,9 @@ class ManifestFile:
     """Relative to the export folder, with ``/`` separators."""
     table: str
     rows: int
+    sha256: str | None = None
+    """Checksum of the file as written: a later export replaces it only while it still
+    matches (``None`` in manifests written before checksums, and while one is replaced)."""
 
 
 @dataclass(slots=True)
@@ -189,6 +194,12 @@ def _previous_files(out_dir: Path) -> list[str] | None:
         if os.path.realpath(target) != os.path.join(root, *rel.split("/")):
             raise InputError(
                 f"{target}: lies outside {out_dir} through a symbolic link; choose another --out"
+            )
+        expected = entry.get("sha256")
+        if expected is not None and (not isinstance(expected, str) or _sha256(target) != expected):
+            raise InputError(
+                f"{target}: changed since baolaocai export wrote it (its checksum differs from"
+                " manifest.json); move it away or choose another --out"
             )
         found.append(rel)
     return found
@@ -411,8 +422,19 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB pieces."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while piece := f.read(1 << 20):
+            digest.update(piece)
+    return digest.hexdigest()
+
+
 def _add(manifest: Manifest, folder: Path, file: Path, table: str, rows: int) -> None:
-    manifest.files.append(ManifestFile(file.relative_to(folder).as_posix(), table, rows))
+    manifest.files.append(
+        ManifestFile(file.relative_to(folder).as_posix(), table, rows, _sha256(file))
+    )
     manifest.tables[table] = manifest.tables.get(table, 0) + rows
 
 

@@ -229,3 +229,33 @@ def test_parse_command_reports_the_poison_page_and_prints_the_good_one(tmp_path:
 def test_recursion_limit_is_the_default() -> None:
     """The tests above prove safety at Python's default limit, not a raised one."""
     assert sys.getrecursionlimit() <= 1_000
+
+
+def test_a_page_with_5000_pictures_keeps_the_first_ones_and_counts_the_rest() -> None:
+    """Pictures are capped per article (:data:`transforms.parse.MAX_IMAGES`): the record
+    stays bounded, keeps the first pictures in body order, and says how many it left out;
+    the run counts such records and notes them; the content hash does not move."""
+    from transforms.parse import MAX_IMAGES
+    from transforms.quality import assess
+    from transforms.validate import content_hash
+
+    html, expected = page_and_expected(0)
+    plain = parse_article(html, expected["url"])
+    figures = "".join(
+        f'<figure><img src="/uploads/anh-{n}.jpg" alt="Ảnh {n}"><figcaption>Ảnh số {n} ở Sa Pa'
+        "</figcaption></figure>"
+        for n in range(5_000)
+    )
+    paragraphs = plain.paragraphs
+    marker = paragraphs[-1]
+    first = html.index(marker[:40]) if marker[:40] in html else -1
+    assert first > 0
+    flooded = html[:first] + figures + html[first:]
+    article = parse_article(flooded, expected["url"])
+    assert len(article.images) == MAX_IMAGES
+    assert article.images_dropped == 5_000 + len(plain.images) - MAX_IMAGES
+    assert article.to_contract()["images_dropped"] == article.images_dropped
+    report = assess([article, plain])
+    assert (report.images_capped, report.degraded) == (1, 0)
+    assert plain.images_dropped == 0
+    assert content_hash(plain) == content_hash(plain.replace(images_dropped=0))

@@ -23,6 +23,7 @@ from scrapers.discovery import (
 )
 from scrapers.fetch import Fetcher, build_client
 from scrapers.politeness import RequestPacer
+from scrapers.urls import article_id
 from sitecopy import SITE_DIR, serve_site
 from sitecopy.faults import FaultPlan, hang, slow
 from sitecopy.generate import make_articles, write_site
@@ -184,3 +185,41 @@ def test_sitemaps_left_for_later_runs_are_noted(tmp_path: Path) -> None:
     assert f"sitemaps: 3 read, the most per run; {months - 2} more listed, left for later runs" in (
         found.capped
     )
+
+
+def test_a_listing_page_with_10000_article_links_is_read_to_the_cap(tmp_path: Path) -> None:
+    """A section page listing 10,000 articles (a trap, or a template gone wrong): the
+    first ``max_links_per_page`` links are read, the rest counted in one note."""
+    root = hostile_copy(tmp_path / "site", "")
+    page = root / "kinh-te" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    flood = "".join(
+        f'<li><a href="/bai-bay-{n}-post{5_000_000 + n}.html">Bài {n}</a></li>' for n in range(10_000)
+    )
+    page.write_text(html.replace("</body>", f"<ul>{flood}</ul></body>", 1), encoding="utf-8")
+    with serve_site(root) as site:
+        outcome, _ = run(site.url, max_links_per_page=500)
+    found = outcome.found
+    trapped = [i for i in found.articles if i >= 5_000_000]
+    assert len(trapped) == 500 - len(_listed_before_flood(html))
+    assert set(found.articles) >= _bundled_ids()  # the sitemap and home still give them
+    assert [n for n in found.capped if n.startswith("links:")] == [
+        f"links: 1 listing page linked more than 500 articles; {10_000 - len(trapped):,}"
+        " past the cap were not taken (BAOLAOCAI_MAX_LINKS_PER_PAGE)"
+    ]
+
+
+def _listed_before_flood(html: str) -> set[int]:
+    return {
+        i
+        for u in extract_links(html, "https://baolaocai.vn/kinh-te/").articles
+        if (i := article_id(u)) is not None
+    }
+
+
+def _bundled_ids() -> set[int]:
+    return {
+        i
+        for p in SITE_DIR.glob("*-post*.html")
+        if (i := article_id("https://baolaocai.vn/" + p.name)) is not None
+    }

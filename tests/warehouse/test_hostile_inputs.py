@@ -247,6 +247,35 @@ def test_files_deleted_by_the_user_are_no_obstacle(
     assert listed(out) == {"articles.csv", "article_images.csv"}
 
 
+def test_every_exported_file_has_its_checksum_in_the_manifest(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    import hashlib
+
+    out = tmp_path / "out"
+    for fmt in ("csv", "parquet"):
+        export(con, out, fmt)
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        assert data["files"]
+        for entry in data["files"]:
+            digest = hashlib.sha256((out / entry["path"]).read_bytes()).hexdigest()
+            assert entry["sha256"] == digest
+
+
+def test_an_exported_file_the_user_edited_is_not_replaced(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """A file of ours that no longer matches its checksum is the user's work now: the next
+    export refuses in one line and touches nothing, whatever the format asked."""
+    out = tmp_path / "out"
+    export(con, out, "csv")
+    with (out / "articles.csv").open("a", encoding="utf-8") as f:
+        f.write("# ghi chú của tôi: bài này cần kiểm tra lại\n")
+    for fmt in ("csv", "jsonl"):
+        refused(con, out, fmt, tmp_path, r"articles\.csv: changed since baolaocai export wrote it")
+    assert "ghi chú của tôi" in (out / "articles.csv").read_text(encoding="utf-8")
+
+
 def test_an_export_of_an_earlier_version_is_recognised(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
