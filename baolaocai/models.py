@@ -103,7 +103,8 @@ class Article:
 
 @dataclass(frozen=True, slots=True)
 class FetchedPage:
-    """The raw answer to one HTTP request, as stored in ``raw_pages``."""
+    """The raw answer to one HTTP request: archived as a WARC capture, indexed in
+    ``captures`` and ``raw_pages``."""
 
     url: str
     """Canonical URL of the page (``https://baolaocai.vn/...``)."""
@@ -118,6 +119,15 @@ class FetchedPage:
     attempts: int = 1
     transient: bool = False
     """The failure may pass (timeout, reset, 429, 5xx): worth retrying in a later run."""
+    body: bytes | None = None
+    """The body as received (after HTTP content decoding), for the web archive; ``None``
+    when only ``html`` is known (then ``html`` is archived as UTF-8)."""
+    response_headers: tuple[tuple[str, str], ...] = ()
+    """Every response header as received (``headers`` keeps only the few the crawl uses)."""
+    request_headers: tuple[tuple[str, str], ...] = ()
+    """The headers of the request that got this answer."""
+    archived: bool = False
+    """Read back from the web archive (a reparse): not archived again."""
 
     @property
     def ok(self) -> bool:

@@ -42,10 +42,15 @@ SETS = {
 def corpus(folder: str | None) -> list[tuple[str, str, dict[str, Any]]]:
     tests = ROOT / "tests" / "parsing"
     if folder is None:
-        cases = [(SITE_DIR / f"{e.stem}.html", e) for e in sorted((tests / "expected").glob("*.json"))]
+        cases = [
+            (SITE_DIR / f"{e.stem}.html", e) for e in sorted((tests / "expected").glob("*.json"))
+        ]
     else:
         base = tests / folder
-        cases = [(base / "pages" / f"{e.stem}.html", e) for e in sorted((base / "expected").glob("*.json"))]
+        cases = [
+            (base / "pages" / f"{e.stem}.html", e)
+            for e in sorted((base / "expected").glob("*.json"))
+        ]
     return [
         (
             decode_html(p.read_bytes(), None),

@@ -12,6 +12,7 @@ module does not import :mod:`cli.main`, so it can be registered from anywhere in
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -76,17 +77,19 @@ def search_command(
     format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
     """Full-text search (BM25, accent-insensitive) over titles, sapos and bodies."""
-    from warehouse.db import connect
-    from warehouse.search import search
+    from warehouse.search import search, search_index_dir
 
     _choice(format, ("table", "json"), "--format")
     since_day = parse_day(since, "--since")
-    # Sandboxed like `sql`: read-only, no other files, no network, configuration locked.
-    con = connect(_db_path(db), read_only=True, sandbox=True, extensions=("fts",))
+    # Only the index folder next to the warehouse is read: the warehouse itself is never
+    # opened, so a search does not wait for a crawl holding its write lock.
+    path = Path(_db_path(db))
     try:
-        hits = search(con, text, limit=limit, since=since_day, category=category)
-    finally:
-        con.close()
+        hits = search(search_index_dir(path), text, limit=limit, since=since_day, category=category)
+    except WarehouseError as exc:
+        if exc.message.startswith("no search index yet"):
+            _check_warehouse_readable(path)  # a missing or broken warehouse says so instead
+        raise
     if format == "json":
         _print_json([h.to_dict() for h in hits])
         return
@@ -106,6 +109,21 @@ def search_command(
     out.print(f"({len(hits)} result{'s' if len(hits) != 1 else ''})")
 
 
+def _check_warehouse_readable(path: Path) -> None:
+    """Raise the warehouse's own error when it is missing or cannot be opened (only used
+    when there is no search index, to say why)."""
+    from baolaocai.errors import WarehouseLockedError
+    from warehouse.db import connect
+
+    if not path.exists():
+        raise WarehouseError(
+            f"no warehouse at {path}: run 'baolaocai crawl' or 'baolaocai demo' first"
+        )
+    # Locked by a crawl: the warehouse is fine, the index is what is missing.
+    with contextlib.suppress(WarehouseLockedError):
+        connect(path, read_only=True, lock_timeout=1.0).close()
+
+
 def _escape(text: str) -> str:
     from rich.markup import escape
 
@@ -122,7 +140,7 @@ def reindex_command(
     """Rebuild the full-text search index from the stored articles (a live display on a
     terminal, a plain line on stderr otherwise)."""
     from warehouse.db import write_connection
-    from warehouse.search import refresh_search_index
+    from warehouse.search import rebuild_search_index, search_index_dir
 
     path = _db_path(db)
     if not Path(path).exists():
@@ -134,11 +152,14 @@ def reindex_command(
     from cli.support import err
 
     started = time.perf_counter()
+    index_dir = search_index_dir(path)
     with watching(err, quiet=quiet), write_connection(path) as con:
         progress.current().phase("indexing")
-        documents = refresh_search_index(con)
+        documents = rebuild_search_index(con, index_dir)
     out.print(
         f"search index rebuilt: {documents} articles in {time.perf_counter() - started:.1f} s"
+        f" ({index_dir})",
+        markup=False,
     )
 
 
@@ -210,6 +231,7 @@ def status_command(
     con = connect(path, read_only=True)
     try:
         info = status(con, path)
+        info["search_index"] = _search_index_status(path, con)
     finally:
         con.close()
     if format == "json":
@@ -223,13 +245,7 @@ def status_command(
         ("articles", str(info["articles"])),
         ("newest published", _local(info["newest_published_at"]) or "-"),
         ("open fetch errors", str(info["open_fetch_errors"])),
-        (
-            "search index",
-            "not built (run 'baolaocai reindex')"
-            if index is None
-            else f"{index['documents']} articles, built {_local(index['built_at'])}"
-            + (f", {index['stale']} changed since" if index["stale"] else ""),
-        ),
+        ("search index", _search_index_line(index)),
     ]
     for name, value in rows:
         overview.add_row(name, value)
@@ -249,6 +265,42 @@ def status_command(
         out.print(runs)
     else:
         out.print("no crawl runs yet")
+
+
+def _search_index_status(path: str, con: Any) -> dict[str, Any] | None:
+    """The index folder next to the warehouse: ``None`` when never built, else its
+    ``path``, ``documents``, ``built_at``, ``updated_at``, ``watermark`` and ``stale``
+    (articles changed since the watermark), or ``path`` and ``error``."""
+    from warehouse.search import index_info, search_index_dir
+
+    index_dir = search_index_dir(path)
+    try:
+        found = index_info(index_dir, con)
+    except WarehouseError as exc:
+        return {"path": str(index_dir), "error": exc.message}
+    if found is None:
+        return None
+    return {
+        "path": str(index_dir),
+        "documents": found.documents,
+        "built_at": found.built_at,
+        "updated_at": found.updated_at,
+        "watermark": found.watermark,
+        "stale": found.stale,
+    }
+
+
+def _search_index_line(index: dict[str, Any] | None) -> str:
+    if index is None:
+        return "not built (run 'baolaocai reindex')"
+    if "error" in index:
+        return _escape(index["error"])
+    line = f"{index['documents']} articles, built {_local(index['built_at'])}"
+    if index["updated_at"]:
+        line += f", updated {_local(index['updated_at'])}"
+    if index["stale"]:
+        line += f", {index['stale']} changed since"
+    return line + f" ({_escape(index['path'])})"
 
 
 def register(app: typer.Typer) -> None:

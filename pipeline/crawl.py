@@ -76,7 +76,9 @@ def crawl_into(
     )
 
     # Round 1: what the sitemaps, the home page and the feeds list as new.
-    early = WorkPlan(new=plan_work(found.articles, run.state, max_articles=settings.max_articles).new)
+    early = WorkPlan(
+        new=plan_work(found.articles, run.state, max_articles=settings.max_articles).new
+    )
     _fetch_plan(run, early, found.lastmods, watch)
 
     # Round 2: the listings, then everything else.

@@ -243,9 +243,7 @@ class Run:
             reads = self.sitemaps_read
             if reads and s.status in ("completed", "warning"):
                 gone = {i for u in self.state.gone if (i := _id(u)) is not None}
-                self.steps.remember_sitemaps(
-                    self.settings, self.run_id, reads, self.settled | gone
-                )
+                self.steps.remember_sitemaps(self.settings, self.run_id, reads, self.settled | gone)
         s.elapsed_s = round(time.monotonic() - self._started, 2)
         # Interrupted, the orchestrator may be going down too: record it directly.
         close = plain_close_run if interrupted else self.steps.close_run

@@ -1,5 +1,7 @@
-"""The steps of a run as plain functions: each opens what it needs (an HTTP client, a
-warehouse connection for the length of one write) and calls the rooms.
+"""The steps of a run as plain functions: each opens what it needs (an HTTP client) and
+calls the rooms. The warehouse is held open for the whole run (:mod:`warehouse.session`:
+``open_run`` begins, ``close_run`` ends), pages are archived as WARC captures before the
+batch that indexes them is committed, and the search index follows each batch.
 
 These are what the Prefect tasks of :mod:`flows` wrap, one line each; :class:`Steps`
 bundles them so :mod:`pipeline.run` can be driven with the plain functions (tests, no
@@ -9,6 +11,7 @@ Prefect) or with the tasks (the flows), and nothing else differs.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -22,13 +25,15 @@ from scrapers.discovery import Discovery, DiscoveryOptions, DiscoveryOutcome, di
 from scrapers.discovery import discover_listings as scrapers_discover_listings
 from scrapers.fetch import Fetcher, FetchStats, build_client
 from scrapers.politeness import RequestPacer, RobotsRules
+from scrapers.urls import article_id
 from transforms.pipeline import process_pages
 from transforms.quality import QualityReport, assess
+from warehouse import session
 from warehouse.backfill import done_months, record_month
 from warehouse.db import connect, write_connection
 from warehouse.load import LoadCounts, finish_run, load_batch, record_failures, start_run
 from warehouse.raw import read_raw_article_pages
-from warehouse.search import refresh_search_index
+from warehouse.search import reconcile_search_index, search_index_dir, update_search_index
 from warehouse.sitemaps import listed_before, read_memos, store_reads
 from warehouse.state import (
     RecheckPolicy,
@@ -38,6 +43,8 @@ from warehouse.state import (
     relisted,
     stored_validators,
 )
+
+log = logging.getLogger(__name__)
 
 Changed = tuple[str, str, str | None, str]
 """(kind, title, category, url) of a new or updated article, for the run report."""
@@ -75,6 +82,7 @@ def open_run(
     alive: Callable[[int], bool],
 ) -> tuple[CrawlState, dict[str, SitemapMemo]]:
     """Mark dead runs interrupted, record this one as running, read what decides its work."""
+    session.begin(settings.db_path)
     with write_connection(settings.db_path) as con:
         mark_interrupted_runs(
             con, now=record.started_at, except_run=record.run_id, host=record.host, alive=alive
@@ -101,16 +109,20 @@ def close_run(
     error: str | None,
     warning: str | None,
 ) -> None:
-    with write_connection(settings.db_path) as con:
-        finish_run(
-            con,
-            run_id=run_id,
-            finished_at=datetime.now(UTC),
-            status=status,
-            counters=counters,
-            error=error,
-            warning=warning,
-        )
+    session.resume(settings.db_path)
+    try:
+        with write_connection(settings.db_path) as con:
+            finish_run(
+                con,
+                run_id=run_id,
+                finished_at=datetime.now(UTC),
+                status=status,
+                counters=counters,
+                error=error,
+                warning=warning,
+            )
+    finally:
+        session.end(settings.db_path)
 
 
 def recheck_candidates(
@@ -118,6 +130,7 @@ def recheck_candidates(
 ) -> tuple[Validators, Validators]:
     """``(relisted, unlisted)``: stored articles listed with a newer ``<lastmod>``, and
     stored articles that a changed sitemap listed before but no longer does."""
+    session.resume(settings.db_path)
     con = connect(settings.db_path, read_only=True)
     try:
         newer = relisted(con, {a: w for a, w in found.lastmods.items() if a in known})
@@ -134,6 +147,7 @@ def remember_sitemaps(
 ) -> int:
     if not reads:
         return 0
+    session.resume(settings.db_path)
     with write_connection(settings.db_path) as con:
         return store_reads(con, run_id=run_id, at=datetime.now(UTC), reads=reads, settled=settled)
 
@@ -146,8 +160,12 @@ def load_pages(
     *,
     touch_unchanged: bool = True,
 ) -> BatchResult:
-    """Parse, clean and validate the pages, then store them in one transaction."""
+    """Parse, clean and validate the pages, archive them (WARC, fsynced), then store
+    them in one transaction and bring the search index up to date with the batch."""
     staged, failures = process_pages(pages)
+    session.breathe(settings.db_path)
+    session.resume(settings.db_path)
+    captures = session.archive(settings.db_path, pages)
     with write_connection(settings.db_path) as con:
         counts = load_batch(
             con,
@@ -158,7 +176,16 @@ def load_pages(
             failures=failures,
             touch_unchanged=touch_unchanged,
             lastmods=lastmods,
+            captures=captures,
         )
+        touched = {aid for aid, _kind in counts.changed}
+        if counts.removed:
+            touched |= {i for p in pages if (i := article_id(p.url)) is not None}
+        if touched:
+            try:
+                update_search_index(con, search_index_dir(settings.db_path), touched)
+            except BaoLaoCaiError as exc:  # the close of the run catches up (watermark)
+                log.warning("search index not updated after a batch: %s", exc.message)
     by_id = {s.article.article_id: s.article for s in staged}
     changed = [
         (kind, by_id[aid].title or "", by_id[aid].category, by_id[aid].url or "")
@@ -174,21 +201,26 @@ def load_pages(
 
 
 def store_failures(settings: Settings, run_id: str, failures: list[Failure]) -> None:
+    session.resume(settings.db_path)
     with write_connection(settings.db_path) as con:
         record_failures(con, run_id=run_id, at=datetime.now(UTC), failures=failures)
 
 
 def refresh_search(settings: Settings) -> str | None:
-    """Rebuild the full-text index; returns a warning instead of failing the run."""
+    """Bring the full-text index up to date with the warehouse (every article changed since
+    its watermark; a full build when there is none); returns a warning instead of failing
+    the run."""
+    session.resume(settings.db_path)
     try:
         with write_connection(settings.db_path) as con:
-            refresh_search_index(con)
+            reconcile_search_index(con, search_index_dir(settings.db_path))
     except BaoLaoCaiError as exc:
         return f"search index not refreshed: {exc.message}"
     return None
 
 
 def read_done_months(settings: Settings) -> set[date]:
+    session.resume(settings.db_path)
     with write_connection(settings.db_path) as con:  # creates/migrates a new warehouse
         return done_months(con)
 
@@ -196,6 +228,7 @@ def read_done_months(settings: Settings) -> set[date]:
 def finish_month(
     settings: Settings, sitemap: MonthSitemap, articles: int, stored: int, failed: int
 ) -> None:
+    session.resume(settings.db_path)
     with write_connection(settings.db_path) as con:
         record_month(
             con,
@@ -210,9 +243,15 @@ def finish_month(
 
 def read_raw_batch(settings: Settings, after_id: int, batch_size: int) -> list[FetchedPage]:
     """The next ``batch_size`` stored article pages after ``after_id`` (a short read)."""
+    session.resume(settings.db_path)
     con = connect(settings.db_path, read_only=True)
     try:
-        return read_raw_article_pages(con, after_id=after_id, limit=batch_size)
+        return read_raw_article_pages(
+            con,
+            after_id=after_id,
+            limit=batch_size,
+            warc_folder=session.warc_dir(settings.db_path),
+        )
     finally:
         con.close()
 
@@ -262,6 +301,8 @@ def fetch_batch(
     urls: list[str],
     validators: Mapping[str, tuple[str | None, str | None]],
 ) -> tuple[list[FetchedPage], FetchStats]:
+    session.breathe(settings.db_path, expected_wait_s=len(urls) / settings.rate)
+
     async def go() -> tuple[list[FetchedPage], FetchStats]:
         async with build_client(settings) as client:
             fetcher = Fetcher(client, settings, pacer, robots)

@@ -381,6 +381,8 @@ class Fetcher:
                         if sink is not None:
                             sink.reset()
                         body = await self._read_capped(url, response, limit, sink)
+                        received = tuple(response.headers.multi_items())
+                        sent = tuple(response.request.headers.multi_items())
                 except TimeoutError:  # the total deadline, not one of httpx's timeouts
                     raise TransientFetchError(
                         f"no complete answer within the {deadline:g} s deadline"
@@ -405,6 +407,9 @@ class Fetcher:
                 headers=kept,
                 elapsed_ms=(time.monotonic() - started) * 1000,
                 attempts=attempts,
+                body=body if sink is None else None,
+                response_headers=received,
+                request_headers=sent,
             )
         raise TerminalFetchError(f"more than {MAX_REDIRECTS} redirects", url=url)
 

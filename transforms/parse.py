@@ -43,6 +43,7 @@ from transforms.blocks import Block, linearize
 from transforms.dates import looks_like_dateline, parse_vietnamese_datetime
 from transforms.metadata import PageMeta, jsonld_people, jsonld_text, read_metadata
 from transforms.profile import SiteProfile, load_profile
+from transforms.prune import strip_inert
 from transforms.select import index_of, is_removed, select, select_first
 from transforms.sources import outside_article, read_modified, read_published
 from transforms.text import fold_key, normalize_or_none, normalize_text
@@ -94,6 +95,7 @@ def parse_article(
         raise ParseError("empty page", url=url)
     if not looks_like_html(html):
         raise ParseError("not an HTML page", url=url)
+    html = strip_inert(html)
     soup = BeautifulSoup(html, "lxml")
     depth = index_of(soup).depth  # an iterative walk; the index is needed anyway
     if depth > MAX_DEPTH:

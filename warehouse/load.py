@@ -6,6 +6,8 @@ Write modes, declared per table:
 table                  mode      key and rule
 =====================  ========  =======================================================
 raw_pages              merge     ``url``; the latest fetch with a body replaces the last
+                                 (validators, and where its capture is in the WARC files)
+captures               append    one row per capture archived in the WARC files
 articles               merge     ``article_id``; a new ``content_hash`` bumps ``version``;
                                  the same hash only moves ``last_seen_at``
 article_revisions      append    ``(article_id, version)``; one row per distinct version
@@ -32,6 +34,7 @@ import duckdb
 
 from baolaocai.models import RUN_COUNTERS, Failure, FetchedPage, StagedArticle
 from warehouse.db import transaction
+from warehouse.warc import CaptureRef
 
 
 @dataclass
@@ -89,6 +92,24 @@ RAW_TYPES = {
     "content_type": "VARCHAR",
     "html": "VARCHAR",
     "html_sha256": "VARCHAR",
+    "run_id": "VARCHAR",
+    "warc_file": "VARCHAR",
+    "warc_offset": "BIGINT",
+    "warc_length": "BIGINT",
+    "digest": "VARCHAR",
+    "record_id": "VARCHAR",
+}
+CAPTURE_TYPES = {
+    "url": "VARCHAR",
+    "article_id": "BIGINT",
+    "fetched_at": "TIMESTAMPTZ",
+    "status": "INTEGER",
+    "content_type": "VARCHAR",
+    "digest": "VARCHAR",
+    "warc_file": "VARCHAR",
+    "warc_offset": "BIGINT",
+    "warc_length": "BIGINT",
+    "record_id": "VARCHAR",
     "run_id": "VARCHAR",
 }
 IMAGE_TYPES = {
@@ -173,8 +194,15 @@ def load_batch(
     failures: Sequence[Failure],
     touch_unchanged: bool = True,
     lastmods: Mapping[int, datetime] | None = None,
+    captures: Mapping[str, CaptureRef] | None = None,
 ) -> LoadCounts:
     """Store one batch (raw pages, articles, images, revisions, errors) atomically.
+
+    ``captures`` are where the pages were archived (URL -> its WARC capture, written and
+    flushed before this call): each becomes a ``captures`` row and the ``raw_pages`` row
+    of its URL points at it. A page with a body and no capture keeps its HTML in
+    ``raw_pages.html`` (callers without an archive); pages read back from the archive
+    (``FetchedPage.archived``, a reparse) are not stored again.
 
     ``touch_unchanged=False`` (a reparse, which sees no site) leaves ``last_seen_at``.
 
@@ -189,7 +217,7 @@ def load_batch(
     unique = list({s.article.article_id: s for s in articles}.values())
     not_modified = [p.url for p in pages if p.status == 304]
     with transaction(con):
-        _store_raw(con, run_id, pages)
+        _store_raw(con, run_id, [p for p in pages if not p.archived], captures or {})
         if unique:
             counts.changed = _merge_articles(
                 con, run_id, seen_at, unique, touch_unchanged=touch_unchanged
@@ -276,26 +304,59 @@ def _record_failures(
         )
 
 
-def _store_raw(con: duckdb.DuckDBPyConnection, run_id: str, pages: Sequence[FetchedPage]) -> None:
+def _store_raw(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    pages: Sequence[FetchedPage],
+    captures: Mapping[str, CaptureRef],
+) -> None:
     from scrapers.urls import article_id  # pure helper; keeps the import graph one-way
 
-    rows = [
-        (
-            p.url,
-            article_id(p.url),
-            p.fetched_at,
-            p.status,
-            p.headers.get("etag"),
-            p.headers.get("last-modified"),
-            p.headers.get("content-type"),
-            p.html,
-            hashlib.sha256(p.html.encode("utf-8")).hexdigest(),
-            run_id,
+    rows = []
+    index = []
+    for p in pages:
+        if p.html is None:
+            continue
+        ref = captures.get(p.url)
+        aid = article_id(p.url)
+        content_type = p.headers.get("content-type")
+        rows.append(
+            (
+                p.url,
+                aid,
+                p.fetched_at,
+                p.status,
+                p.headers.get("etag"),
+                p.headers.get("last-modified"),
+                content_type,
+                None if ref else p.html,
+                hashlib.sha256(p.html.encode("utf-8")).hexdigest(),
+                run_id,
+                ref.file if ref else None,
+                ref.offset if ref else None,
+                ref.length if ref else None,
+                ref.digest if ref else None,
+                ref.record_id if ref else None,
+            )
         )
-        for p in pages
-        if p.html is not None
-    ]
+        if ref:
+            index.append(
+                (
+                    p.url,
+                    aid,
+                    p.fetched_at,
+                    p.status,
+                    content_type,
+                    ref.digest,
+                    ref.file,
+                    ref.offset,
+                    ref.length,
+                    ref.record_id,
+                    run_id,
+                )
+            )
     bulk_insert(con, "INSERT OR REPLACE INTO raw_pages", RAW_TYPES, rows)
+    bulk_insert(con, "INSERT INTO captures", CAPTURE_TYPES, index)
 
 
 def _merge_articles(

@@ -1,50 +1,56 @@
-"""Reading stored raw pages back (for ``reparse``), in batches, without the network."""
+"""Reading stored raw pages back (for ``reparse``), in batches, without the network.
+
+The latest capture of each article page is found through ``raw_pages`` (keyset pagination
+on ``article_id``: memory stays at one batch however large the archive is) and read from
+the web archive by its reference: one seek and one gzip member per page. A page stored
+before the web archive and not moved yet is read from ``raw_pages.html``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
 from baolaocai.models import FetchedPage
-
-
-def iter_raw_article_pages(
-    con: duckdb.DuckDBPyConnection, *, batch_size: int = 200
-) -> Iterator[list[FetchedPage]]:
-    """The latest stored HTML of every article page, ``batch_size`` pages at a time."""
-    cursor = con.execute(
-        "SELECT url, fetched_at, status, etag, last_modified, content_type, html"
-        " FROM raw_pages WHERE article_id IS NOT NULL AND html IS NOT NULL ORDER BY article_id"
-    )
-    while rows := cursor.fetchmany(batch_size):
-        yield [_page(*row) for row in rows]
+from warehouse.warc import CaptureRef, read_capture
 
 
 def read_raw_article_pages(
-    con: duckdb.DuckDBPyConnection, *, after_id: int, limit: int
+    con: duckdb.DuckDBPyConnection, *, after_id: int, limit: int, warc_folder: Path
 ) -> list[FetchedPage]:
-    """The next ``limit`` stored article pages with an id above ``after_id`` (keyset
-    pagination: memory stays at one batch however large the archive is)."""
+    """The next ``limit`` stored article pages with an id above ``after_id``.
+
+    A reference that cannot be read (a WARC file deleted or damaged by hand) raises
+    :class:`~warehouse.warc.WarcError`, one line naming the file."""
     rows = con.execute(
-        "SELECT url, fetched_at, status, etag, last_modified, content_type, html"
-        " FROM raw_pages WHERE article_id > ? AND html IS NOT NULL"
+        "SELECT url, fetched_at, status, etag, last_modified, content_type, html,"
+        " warc_file, warc_offset, warc_length, digest, record_id"
+        " FROM raw_pages WHERE article_id > ? AND (html IS NOT NULL OR warc_file IS NOT NULL)"
         " ORDER BY article_id LIMIT ?",
         [after_id, limit],
     ).fetchall()
-    return [_page(*row) for row in rows]
+    return [_page(warc_folder, *row) for row in rows]
 
 
 def _page(
+    folder: Path,
     url: str,
     fetched_at: datetime,
     status: int,
     etag: str | None,
     last_modified: str | None,
     content_type: str | None,
-    html: str,
+    html: str | None,
+    warc_file: str | None,
+    warc_offset: int | None,
+    warc_length: int | None,
+    digest: str | None,
+    record_id: str | None,
 ) -> FetchedPage:
+    from scrapers.fetch import decode_html  # pure helper; keeps the import graph one-way
+
     headers = {
         k: v
         for k, v in (
@@ -54,4 +60,12 @@ def _page(
         )
         if v
     }
-    return FetchedPage(url, url, status, fetched_at, html, headers)
+    body: bytes | None = None
+    if html is None:
+        assert warc_file is not None and warc_offset is not None and warc_length is not None
+        capture = read_capture(
+            folder, CaptureRef(warc_file, warc_offset, warc_length, digest or "", record_id or "")
+        )
+        body = capture.body
+        html = decode_html(body, capture.headers.get("content-type"))
+    return FetchedPage(url, url, status, fetched_at, html, headers, body=body, archived=True)

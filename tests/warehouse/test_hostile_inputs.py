@@ -444,7 +444,11 @@ def test_search_status_and_export_still_work(filled: Path, tmp_path: Path, cli_a
     # search's connection is sandboxed (the real commands each run in their own process).
     import shutil
 
-    filled = Path(shutil.copy(filled, tmp_path / "copy.duckdb"))
+    from warehouse.search import search_index_dir
+
+    copy = Path(shutil.copy(filled, tmp_path / "copy.duckdb"))
+    shutil.copytree(search_index_dir(filled), search_index_dir(copy))  # the index goes along
+    filled = copy
     runner = CliRunner()
     result = runner.invoke(cli_app, ["search", "hoa binh", "--db", str(filled), "-f", "json"])
     assert result.exit_code == 0, result.stderr

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
+import subprocess
+import sys
+import time
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -15,25 +20,32 @@ from baolaocai.errors import InputError, WarehouseError
 from warehouse.db import connect
 from warehouse.load import load_batch
 from warehouse.search import (
-    _fold_sql,
+    PHRASE_BREAK,
     fold,
     index_info,
+    index_words,
     make_snippet,
     query_terms,
-    refresh_search_index,
+    rebuild_search_index,
+    reconcile_search_index,
     search,
+    search_index_dir,
+    update_search_index,
 )
+
+LATER = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
+"""After the fixture's batches (``SEEN``): a later batch of a crawl."""
+HOUR = timedelta(hours=1)
 
 
 @pytest.fixture(scope="module")
-def con(filled: Path):
-    connection = connect(filled, read_only=True)
-    yield connection
-    connection.close()
+def con(filled: Path) -> Path:
+    """The search index of ``filled`` (search reads only this folder, never the warehouse)."""
+    return search_index_dir(filled)
 
 
-def ids(con: duckdb.DuckDBPyConnection, text: str, **kw) -> list[int]:
-    return [h.article_id for h in search(con, text, limit=100, **kw)]
+def ids(index: Path, text: str, **kw) -> list[int]:
+    return [h.article_id for h in search(index, text, limit=100, **kw)]
 
 
 def test_fold_removes_tones_and_both_tone_placements() -> None:
@@ -43,15 +55,22 @@ def test_fold_removes_tones_and_both_tone_placements() -> None:
     assert query_terms("  Lào-Cai, năm 2025! ") == ["lao", "cai", "nam", "2025"]
 
 
-def test_index_and_query_fold_the_same_way(con: duckdb.DuckDBPyConnection) -> None:
+def test_index_and_query_fold_the_same_way() -> None:
     samples = ["Hòa Bình", "Hoà Bình", "ĐƯỜNG lên Mù Cang Chải", "Ưu tiên Ỷ Lời", "Y Tý"]
     samples.append(unicodedata.normalize("NFD", "Bản Lầu, Bắc Hà"))
+    samples += ["İstanbul ǅ ﬁ Ω K Å ΑΣ ß ø 2025", "a\u0301\u0323b", "Việt—Nam…“x”"]
+    rng = random.Random(7)
+    alphabet = "aăâbcdđeêghiklmnoôơpqrstuưvxyAĂÂĐÊÔƠƯ ,.-0123456789\u0300\u0301\u0303\u0309\u0323"
+    for _ in range(300):
+        samples.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))))
+        samples.append("".join(chr(rng.randint(32, 0x2FFF)) for _ in range(rng.randint(0, 20))))
     for text in samples:
-        row = con.execute(f"SELECT {_fold_sql('s')} FROM (SELECT ? AS s)", [text]).fetchone()
-        assert row == (fold(text),), text
+        words = index_words(text)
+        assert words.replace(PHRASE_BREAK, " ").split() == query_terms(text), text
+    assert index_words("Hàng hóa. Bình yên, hòa bình") == "hang hoa ǂ binh yen ǂ hoa binh"
 
 
-def test_lao_cai_without_diacritics_finds_lao_cai(con: duckdb.DuckDBPyConnection) -> None:
+def test_lao_cai_without_diacritics_finds_lao_cai(con: Path) -> None:
     found = ids(con, "lao cai")
     assert {101, 107, 109} <= set(found)
     # Both words must occur; "lao động ... Cái khó" matches but ranks below "Lào Cai".
@@ -62,7 +81,7 @@ def test_lao_cai_without_diacritics_finds_lao_cai(con: duckdb.DuckDBPyConnection
 
 
 def test_hoa_finds_hoa_hoa_and_hoa_with_either_tone_placement(
-    con: duckdb.DuckDBPyConnection,
+    con: Path,
 ) -> None:
     found = set(ids(con, "hoa"))
     assert {101, 102, 103, 104} <= found  # Hòa (old placement), Hoà (new), hoa (flower)
@@ -70,7 +89,7 @@ def test_hoa_finds_hoa_hoa_and_hoa_with_either_tone_placement(
 
 
 def test_title_matches_rank_above_body_only_and_scattered_words(
-    con: duckdb.DuckDBPyConnection,
+    con: Path,
 ) -> None:
     found = ids(con, "hoa binh")
     assert set(found[:2]) == {101, 102}  # in the title, both spellings
@@ -81,13 +100,13 @@ def test_title_matches_rank_above_body_only_and_scattered_words(
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
-def test_d_with_stroke_and_numbers(con: duckdb.DuckDBPyConnection) -> None:
+def test_d_with_stroke_and_numbers(con: Path) -> None:
     assert 107 in ids(con, "duong bien gioi")
     assert ids(con, "đường biên giới") == ids(con, "duong bien gioi")
     assert 103 in ids(con, "2025")
 
 
-def test_hit_fields_and_snippet_keep_diacritics(con: duckdb.DuckDBPyConnection) -> None:
+def test_hit_fields_and_snippet_keep_diacritics(con: Path) -> None:
     hit = next(h for h in search(con, "hoa binh dai dien", limit=5) if h.article_id == 103)
     assert hit.title == "Hội nghị xúc tiến đầu tư năm 2025"
     assert hit.url.endswith("-post103.html") and hit.category == "Kinh tế"
@@ -104,7 +123,7 @@ def test_snippet_window() -> None:
     assert make_snippet("Ngắn.", ["khong"], fallback="Sapo của bài.") == "Sapo của bài."
 
 
-def test_since_filter_uses_vietnam_days(con: duckdb.DuckDBPyConnection) -> None:
+def test_since_filter_uses_vietnam_days(con: Path) -> None:
     assert 105 not in ids(con, "sa pa", since=date(2024, 1, 1))
     assert 105 in ids(con, "sa pa", since=date(2023, 12, 20))
     # 2025-01-01 00:30 in Vietnam (still 2024 in UTC) counts as 1 January.
@@ -114,7 +133,7 @@ def test_since_filter_uses_vietnam_days(con: duckdb.DuckDBPyConnection) -> None:
     assert hits and all(h.published_at.date() >= date(2025, 1, 1) for h in hits)  # type: ignore[union-attr]
 
 
-def test_category_filter_ignores_accents_and_punctuation(con: duckdb.DuckDBPyConnection) -> None:
+def test_category_filter_ignores_accents_and_punctuation(con: Path) -> None:
     culture = ids(con, "sa pa", category="Văn hóa - Du lịch")
     assert 105 in culture and 102 not in culture and 106 not in culture
     assert ids(con, "sa pa", category="van-hoa-du-lich") == culture
@@ -124,7 +143,7 @@ def test_category_filter_ignores_accents_and_punctuation(con: duckdb.DuckDBPyCon
         search(con, "sa pa", category="Thể thao")
 
 
-def test_bad_queries(con: duckdb.DuckDBPyConnection) -> None:
+def test_bad_queries(con: Path) -> None:
     with pytest.raises(InputError):
         search(con, " ,.!? ")
     with pytest.raises(InputError):
@@ -134,73 +153,204 @@ def test_bad_queries(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_missing_index_is_a_clear_error(fresh: Path) -> None:
+    index = search_index_dir(fresh)
+    assert index == fresh.with_name("fresh.search")
+    assert index_info(index) is None
+    with pytest.raises(WarehouseError, match=r"^no search index yet: run 'baolaocai reindex'"):
+        search(index, "lao cai")
+    assert not index.exists()
     con = connect(fresh, read_only=True)
     try:
-        assert index_info(con) is None
-        with pytest.raises(WarehouseError, match="no search index yet"):
-            search(con, "lao cai")
+        assert index_info(con) is None  # located next to the warehouse the connection has open
     finally:
         con.close()
 
 
-def test_refresh_picks_up_new_articles(fresh: Path, new_article) -> None:
+def _load(con: duckdb.DuckDBPyConnection, run_id: str, when: datetime, *articles) -> None:
     from baolaocai.models import StagedArticle
     from transforms.validate import content_hash
 
+    staged = [StagedArticle(a, content_hash(a)) for a in articles]
+    load_batch(con, run_id=run_id, seen_at=when, pages=[], articles=staged, failures=[])
+
+
+def test_update_replaces_a_changed_article_and_drops_deleted_ones(fresh: Path, new_article) -> None:
+    index = search_index_dir(fresh)
     con = connect(fresh)
     try:
-        assert (
-            refresh_search_index(con) == con.execute("SELECT count(*) FROM articles").fetchone()[0]
-        )  # type: ignore[index]
-        when = datetime(2025, 9, 20, 9, 0, tzinfo=UTC)
-        late = new_article(
-            120, "Mù Cang Chải mùa lúa chín", "Ruộng bậc thang Mù Cang Chải.", when, "Thời sự"
+        assert rebuild_search_index(con, index) == 33
+        assert 105 in ids(index, "sa pa") and 107 in ids(index, "duong bien gioi")
+        before = index_info(index, con)
+        assert before is not None and before.stale == 0 and before.updated_at is None
+        later = LATER + timedelta(hours=1)
+        changed = new_article(
+            105, "Mù Cang Chải mùa lúa chín", "Ruộng bậc thang Mù Cang Chải.", later, "Thời sự"
         )
-        load_batch(
-            con,
-            run_id="t3",
-            seen_at=when,
-            pages=[],
-            articles=[StagedArticle(late, content_hash(late))],
-            failures=[],
-        )
-        assert 120 not in ids(con, "mu cang chai")
-        info = index_info(con)
-        assert info is not None and info.stale == 1
-        refresh_search_index(con)
-        assert ids(con, "mu cang chai")[0] == 120
-        assert index_info(con).stale == 0  # type: ignore[union-attr]
+        _load(con, "t3", later, changed)
+        con.execute("DELETE FROM article_images WHERE article_id = 107")
+        con.execute("DELETE FROM articles WHERE article_id = 107")
+        con.execute("UPDATE articles SET removed_at = ? WHERE article_id = 109", [later])
+        assert 105 not in ids(index, "mu cang chai")  # not indexed yet
+        assert index_info(index, con).stale == 2  # type: ignore[union-attr]  # 105, 109
+        assert update_search_index(con, index, [105, 107, 109]) == 3
+        assert ids(index, "mu cang chai")[0] == 105
+        assert 105 not in ids(index, "sa pa")  # the old version is gone, not duplicated
+        assert 107 not in ids(index, "duong bien gioi")  # deleted from the warehouse
+        assert 109 in ids(index, "lao cai")  # taken down by the site: still in the archive
+        hit = search(index, "mu cang chai", limit=1)[0]
+        assert hit.category == "Thời sự" and hit.title == "Mù Cang Chải mùa lúa chín"
+        after = index_info(index, con)
+        assert after is not None and after.documents == 32 and after.stale == 0
+        assert after.updated_at is not None and after.watermark == later
+        assert after.built_at == before.built_at
+        # Nothing new: an update is cheap and changes nothing.
+        assert update_search_index(con, index, []) == 0
+        assert index_info(index, con).documents == 32  # type: ignore[union-attr]
     finally:
         con.close()
 
 
-class _FailingIndexBuild:
-    """A connection whose ``create_fts_index`` fails, to test the rollback."""
+def test_update_of_500_articles_is_fast(fresh: Path, new_article) -> None:
+    index = search_index_dir(fresh)
+    con = connect(fresh)
+    try:
+        rebuild_search_index(con, index)
+        body = "Ruộng bậc thang Mù Cang Chải, Lào Cai. " * 60
+        many = [
+            new_article(5000 + i, f"Bài số {i} về Sa Pa", body, LATER, "Kinh tế")
+            for i in range(500)
+        ]
+        _load(con, "t3", LATER, *many)
+        started = time.perf_counter()
+        assert update_search_index(con, index, [a.article_id for a in many]) == 500
+        elapsed = time.perf_counter() - started
+        assert elapsed < 3.0, elapsed  # ~0.2 s on a laptop; generous for a loaded CI
+        assert index_info(index, con).documents == 533  # type: ignore[union-attr]
+        assert len(ids(index, "bai so sa pa", category="kinh-te")) == 100  # the limit
+    finally:
+        con.close()
+
+
+def test_reconcile_indexes_what_a_crash_left_out(fresh: Path, new_article) -> None:
+    index = search_index_dir(fresh)
+    con = connect(fresh)
+    try:
+        assert reconcile_search_index(con, index) == 33  # no index yet: a full build
+        # A batch committed to the warehouse, then the process died before the index commit.
+        late = new_article(
+            120, "Mù Cang Chải mùa lúa chín", "Ruộng bậc thang Mù Cang Chải.", LATER, "Thời sự"
+        )
+        _load(con, "t3", LATER, late)
+        assert 120 not in ids(index, "mu cang chai")
+        info = index_info(index, con)
+        assert info is not None and info.stale == 1
+        assert reconcile_search_index(con, index) >= 1
+        assert ids(index, "mu cang chai")[0] == 120
+        assert index_info(index, con).stale == 0  # type: ignore[union-attr]
+        assert reconcile_search_index(con, index) >= 1  # idempotent: the same result again
+        assert ids(index, "mu cang chai").count(120) == 1
+        assert index_info(index, con).documents == 34  # type: ignore[union-attr]
+        # A later batch's update also catches up an earlier one whose update failed.
+        lost = new_article(121, "Y Tý mùa mây", "Săn mây ở Y Tý.", LATER + HOUR, "Thời sự")
+        kept = new_article(122, "Bát Xát trồng chè", "Chè Shan tuyết.", LATER + 2 * HOUR, None)
+        _load(con, "t4", LATER + HOUR, lost)
+        _load(con, "t5", LATER + 2 * HOUR, kept)
+        assert update_search_index(con, index, [122]) == 2
+        assert ids(index, "y ty")[0] == 121 and ids(index, "che shan tuyet")[0] == 122
+    finally:
+        con.close()
+
+
+def test_a_failed_rebuild_keeps_the_previous_index(fresh: Path) -> None:
+    index = search_index_dir(fresh)
+    con = connect(fresh)
+    try:
+        rebuild_search_index(con, index)
+        before = ids(index, "lao cai")
+        generations = sorted(p.name for p in index.iterdir())
+        con.execute("DELETE FROM article_images WHERE article_id = 107")
+        con.execute("DELETE FROM articles WHERE article_id = 107")
+        with pytest.raises(WarehouseError, match="cannot build the search index"):
+            rebuild_search_index(_FailingRead(con), index)  # type: ignore[arg-type]
+        assert ids(index, "lao cai") == before and 107 in before
+        assert sorted(p.name for p in index.iterdir()) == generations  # no half-built folder
+        assert rebuild_search_index(con, index) == 32
+        assert ids(index, "lao cai") == [i for i in before if i != 107]
+        assert len([p for p in index.iterdir() if p.name.startswith("gen-")]) == 1
+    finally:
+        con.close()
+
+
+class _FailingRead:
+    """A connection whose article reads fail, to test that a failed build changes nothing."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
 
-    def execute(self, sql: str, *args, **kwargs):
-        if "create_fts_index" in sql:
+    def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        if "FROM articles" in sql:
             raise duckdb.IOException("disk full (simulated)")
         return self._con.execute(sql, *args, **kwargs)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
 
 
-def test_a_failed_rebuild_keeps_the_previous_index(fresh: Path) -> None:
+def test_an_index_from_another_version_is_refused(fresh: Path) -> None:
+    index = search_index_dir(fresh)
     con = connect(fresh)
     try:
-        refresh_search_index(con)
-        before = ids(con, "lao cai")
-        con.execute("DELETE FROM articles WHERE article_id = 107")
-        with pytest.raises(WarehouseError, match="cannot build the search index"):
-            refresh_search_index(_FailingIndexBuild(con))  # type: ignore[arg-type]
-        assert con.execute(
-            "SELECT count(*) FROM search_docs WHERE article_id = 107"
-        ).fetchone() == (1,)
-        assert [i for i in before if i != 107] == ids(con, "lao cai")
+        rebuild_search_index(con, index)
+        current = json.loads((index / "CURRENT").read_text("utf-8"))
+        (index / "CURRENT").write_text(json.dumps({**current, "version": 999}), "utf-8")
+        for call in (
+            lambda: search(index, "lao cai"),
+            lambda: index_info(index),
+            lambda: update_search_index(con, index, [101]),
+        ):
+            with pytest.raises(
+                WarehouseError, match="from another version; run 'baolaocai reindex'"
+            ):
+                call()
+        assert rebuild_search_index(con, index) == 33  # reindex repairs it
+        assert 101 in ids(index, "lao cai")
+    finally:
+        con.close()
+
+
+HOLD_WRITER = """
+import sys, time, tantivy
+index = tantivy.Index.open(sys.argv[1])
+writer = index.writer(heap_size=20_000_000, num_threads=1)
+print("holding", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_search_works_while_another_process_writes_the_index(fresh: Path, cli_app) -> None:
+    index = search_index_dir(fresh)
+    con = connect(fresh)  # and the warehouse is open for writing in this process meanwhile
+    try:
+        rebuild_search_index(con, index)
+        generation = index / json.loads((index / "CURRENT").read_text("utf-8"))["generation"]
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_WRITER, str(generation)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+            assert 101 in ids(index, "lao cai")  # readers never wait for the writer
+            result = CliRunner().invoke(cli_app, ["search", "lao cai", "--db", str(fresh)])
+            assert result.exit_code == 0 and "Lào Cai" in result.stdout, result.stderr
+            started = time.monotonic()
+            with pytest.raises(WarehouseError, match="being written by another process"):
+                update_search_index(con, index, [101], lock_timeout=0.5)
+            assert time.monotonic() - started < 5
+        finally:
+            holder.communicate("done\n", timeout=30)
+        assert update_search_index(con, index, [101], lock_timeout=5) == 1  # free again
     finally:
         con.close()
 
@@ -210,10 +360,13 @@ def test_search_and_reindex_commands(fresh: Path, cli_app) -> None:
     missing = runner.invoke(cli_app, ["search", "lao cai", "--db", str(fresh)])
     assert missing.exit_code == 1
     assert missing.stderr.strip().splitlines() == [
-        "error: no search index yet: run a crawl or `baolaocai reindex`"
+        "error: no search index yet: run 'baolaocai reindex' (or a crawl) to build"
+        f" {search_index_dir(fresh)}"
     ]
+    assert not search_index_dir(fresh).exists()  # searching never creates anything
     reindex = runner.invoke(cli_app, ["reindex", "--db", str(fresh)])
     assert reindex.exit_code == 0 and "search index rebuilt: 33 articles" in reindex.stdout
+    assert str(search_index_dir(fresh)) in reindex.stdout.replace("\n", "")
     table = runner.invoke(cli_app, ["search", "hoa binh", "--db", str(fresh), "-n", "3"])
     assert table.exit_code == 0, table.stderr
     assert "Hòa Bình" in table.stdout and "(3 results)" in table.stdout

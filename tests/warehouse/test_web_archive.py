@@ -1,0 +1,224 @@
+"""Raw pages as a web archive: every fetched page is a WARC capture next to the warehouse,
+indexed in ``captures`` and ``raw_pages``; a reparse reads the captures back; pages an
+older warehouse kept in ``raw_pages.html`` move into the archive; a crash that cut the last
+record costs that record only; and the warehouse is written through one held connection
+per run, which readers of ours still get between batches."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from baolaocai.models import FetchedPage
+from baolaocai.settings import Settings
+from pipeline.crawl import crawl_site, reparse_archive
+from sitecopy import SITE_DIR, SiteServer, serve_site
+from warehouse import session
+from warehouse.db import connect, hold, is_held, migrations, unhold
+from warehouse.warc import warc_files
+
+N_BUNDLED = len(list(SITE_DIR.glob("*-post*.html")))
+ARTICLE_COLUMNS = "article_id, title, sapo, body, author, published_at, category, tags"
+
+
+def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[SiteServer]:
+    with serve_site(SITE_DIR) as server:
+        yield server
+
+
+def crawl(site: SiteServer, db: Path) -> Any:
+    settings = Settings(base_url=site.url, db_path=str(db), rate=200.0, concurrency=4)
+    return crawl_site(settings).summary
+
+
+def test_a_crawl_archives_every_page_and_indexes_each_capture(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "w.duckdb"
+    summary = crawl(site, db)
+    assert summary.status == "completed" and summary.articles_new == N_BUNDLED
+    folder = session.warc_dir(db)
+    assert folder == tmp_path / "w.warc" and warc_files(folder)
+    captures = rows(
+        db, "SELECT url, warc_file, warc_offset, warc_length, digest, status FROM captures"
+    )
+    assert len(captures) == N_BUNDLED and {c[5] for c in captures} == {200}
+    # raw_pages points at the capture and holds no HTML any more.
+    assert rows(db, "SELECT count(*) FROM raw_pages WHERE html IS NOT NULL") == [(0,)]
+    assert rows(
+        db,
+        "SELECT count(*) FROM raw_pages r JOIN captures c"
+        " ON r.url = c.url AND r.record_id = c.record_id AND r.warc_offset = c.warc_offset",
+    ) == [(N_BUNDLED,)]
+    # warcio itself reads the files: a response and a request record per page, and the
+    # body of each response is the page the site served, byte for byte.
+    served = {f"https://baolaocai.vn/{p.name}": p.read_bytes() for p in SITE_DIR.glob("*-post*")}
+    kinds: dict[str, int] = {}
+    for name in warc_files(folder):
+        with open(folder / name, "rb") as stream:
+            for record in ArchiveIterator(stream, check_digests=True):
+                kinds[record.rec_type] = kinds.get(record.rec_type, 0) + 1
+                if record.rec_type == "response":
+                    url = record.rec_headers.get_header("WARC-Target-URI")
+                    assert record.content_stream().read() == served[url]
+    assert kinds["response"] == kinds["request"] == N_BUNDLED
+
+
+def test_a_reparse_reads_the_archive_and_changes_nothing(site: SiteServer, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    crawl(site, db)
+    before = rows(db, f"SELECT {ARTICLE_COLUMNS} FROM articles ORDER BY 1")
+    settings = Settings(db_path=str(db))
+    summary = reparse_archive(settings, batch_size=5).summary
+    assert summary.status == "completed", summary.error
+    assert (summary.articles_unchanged, summary.articles_new, summary.articles_updated) == (
+        N_BUNDLED,
+        0,
+        0,
+    )
+    assert rows(db, f"SELECT {ARTICLE_COLUMNS} FROM articles ORDER BY 1") == before
+    assert rows(db, "SELECT count(*) FROM captures") == [(N_BUNDLED,)]  # nothing archived twice
+
+
+def _warehouse_at_version_4(db: Path) -> None:
+    """A warehouse as the previous release left it: schema 4, pages in raw_pages.html."""
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), checksum VARCHAR)"
+        )
+        for version, name, sql in migrations():
+            if version <= 4:
+                con.execute(sql)
+                con.execute(
+                    "INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, name]
+                )
+        for number, path in enumerate(sorted(SITE_DIR.glob("*-post*.html"))):
+            html = path.read_text(encoding="utf-8")
+            aid = int(path.stem.rsplit("post", 1)[1])
+            con.execute(
+                "INSERT INTO raw_pages VALUES (?, ?, ?, 200, ?, NULL, 'text/html; charset=utf-8',"
+                " ?, ?, 'r-old')",
+                [
+                    f"https://baolaocai.vn/{path.name}",
+                    aid,
+                    datetime(2026, 1, 1, number, tzinfo=UTC),
+                    f'"etag-{number}"',
+                    html,
+                    hashlib.sha256(html.encode()).hexdigest(),
+                ],
+            )
+
+
+def test_pages_of_an_older_warehouse_move_into_the_archive(tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    _warehouse_at_version_4(db)
+    stored = dict(rows(db, "SELECT url, html FROM raw_pages"))
+    assert session.begin(db) == N_BUNDLED
+    session.end(db)
+    assert rows(db, "SELECT count(*) FROM raw_pages WHERE html IS NOT NULL") == [(0,)]
+    assert rows(db, "SELECT count(*), count(DISTINCT url) FROM captures") == [
+        (N_BUNDLED, N_BUNDLED)
+    ]
+    # The validators stay for conditional requests; each page reads back unchanged.
+    assert rows(db, "SELECT count(*) FROM raw_pages WHERE etag LIKE '\"etag-%'") == [(N_BUNDLED,)]
+    from warehouse.raw import read_raw_article_pages
+
+    con = connect(db, read_only=True)
+    try:
+        pages = read_raw_article_pages(
+            con, after_id=-1, limit=1000, warc_folder=session.warc_dir(db)
+        )
+    finally:
+        con.close()
+    assert {p.url: p.html for p in pages} == stored
+    assert all(p.archived for p in pages)
+    # A second start has nothing left to move; a reparse of the moved pages loads them.
+    assert session.begin(db) == 0
+    session.end(db)
+    summary = reparse_archive(Settings(db_path=str(db))).summary
+    assert summary.status == "completed" and summary.articles_new == N_BUNDLED
+
+
+def test_a_crash_that_cut_the_last_record_costs_that_record_only(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    """The process dies while writing a capture (simulated: half a record appended to the
+    newest file). The next run repairs the file and archives on; every capture the
+    warehouse indexes still reads back."""
+    db = tmp_path / "w.duckdb"
+    crawl(site, db)
+    folder = session.warc_dir(db)
+    newest = folder / warc_files(folder)[-1]
+    whole = newest.read_bytes()
+    newest.write_bytes(whole + whole[-300:][:150])  # a gzip member cut short
+    settings = Settings(base_url=site.url, db_path=str(db), rate=200.0, concurrency=4)
+    with connect(db) as con:
+        con.execute("DELETE FROM article_images")
+        con.execute("DELETE FROM article_revisions")
+        con.execute("DELETE FROM articles")  # so that the next crawl fetches every page again
+    summary = crawl_site(settings).summary
+    assert summary.status == "completed" and summary.articles_new == N_BUNDLED
+    assert newest.read_bytes()[: len(whole)] == whole  # the complete records were kept
+    summary = reparse_archive(Settings(db_path=str(db))).summary
+    assert summary.status == "completed" and summary.articles_failed == 0
+
+
+def test_a_held_warehouse_serves_this_process_and_is_let_go(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    hold(db)
+    try:
+        assert is_held(db)
+        with connect(db) as first:  # a cursor of the held connection, not a second open
+            first.execute("CREATE TABLE t AS SELECT 1 AS x")
+        with connect(db, read_only=True) as second:
+            assert second.execute("SELECT x FROM t").fetchall() == [(1,)]
+        # Another process cannot open it meanwhile (DuckDB: one writing process).
+        probe = subprocess.run(
+            [sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert probe.returncode != 0 and "lock" in probe.stderr.lower()
+    finally:
+        assert unhold(db)
+    assert not is_held(db)
+    assert rows(db, "SELECT x FROM t") == [(1,)]
+
+
+def test_archive_of_a_page_known_only_as_text_says_utf_8(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    page = FetchedPage(
+        "https://baolaocai.vn/thu-nghiem-post1.html",
+        "https://baolaocai.vn/thu-nghiem-post1.html",
+        200,
+        datetime(2026, 12, 1, tzinfo=UTC),
+        "<html><body><p>Đồng bào Mông ở Bắc Hà</p></body></html>",
+        {"content-type": "text/html; charset=windows-1258", "etag": '"e1"'},
+    )
+    try:
+        [ref] = session.archive(db, [page]).values()
+    finally:
+        session.end(db)
+    from warehouse.warc import read_capture
+
+    capture = read_capture(session.warc_dir(db), ref)
+    assert capture.body.decode("utf-8") == page.html
+    assert capture.headers["content-type"] == "text/html; charset=utf-8"
+    assert capture.headers["etag"] == '"e1"'
