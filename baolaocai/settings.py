@@ -30,6 +30,8 @@ revisit_max                BAOLAOCAI_REVISIT_MAX           most, and never more 
 drift_threshold            BAOLAOCAI_DRIFT_THRESHOLD       0.2 (share of degraded records that
                                                            warns)
 batch_size                 BAOLAOCAI_BATCH_SIZE            25 articles per fetch/parse/load batch
+parse_workers              BAOLAOCAI_PARSE_WORKERS         0 = one per core (at most 4), for
+                                                           batches of 50 pages or more (reparse)
 max_response_bytes         BAOLAOCAI_MAX_RESPONSE_BYTES    10 MiB per response (decompressed)
 max_sitemap_bytes          BAOLAOCAI_MAX_SITEMAP_BYTES     50 MiB per sitemap or feed (the
                                                            sitemaps protocol's own limit)
@@ -118,6 +120,8 @@ class Settings:
     revisit_max: int = DEFAULT_REVISIT_MAX
     drift_threshold: float = DEFAULT_DRIFT_THRESHOLD
     batch_size: int = DEFAULT_BATCH_SIZE
+    # Processes that parse a big batch (a reparse's 200 pages); 0: one per core, at most 4.
+    parse_workers: int = 0
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     # Sitemaps and feeds may be bigger than pages: 50,000 URLs can take 13 MB or more.
     max_sitemap_bytes: int = DEFAULT_MAX_SITEMAP_BYTES
@@ -150,6 +154,7 @@ class Settings:
         _check(self.max_articles >= 0, "max_articles must be 0 (unlimited) or more")
         _check(self.max_listing_pages >= 1, "max_listing_pages must be at least 1")
         _check(self.batch_size >= 1, "batch_size must be at least 1")
+        _check(0 <= self.parse_workers <= 64, "parse_workers must be between 0 and 64")
         _check(self.listing_margin >= 0, "listing_margin must be 0 or more")
         _check(self.recheck_days >= 0, "recheck_days must be 0 (no rechecks) or more")
         _check(self.recheck_interval_h >= 0, "recheck_interval_h must be 0 or more")
@@ -208,6 +213,7 @@ _ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "REVISIT_MAX": ("revisit_max", int),
     "DRIFT_THRESHOLD": ("drift_threshold", float),
     "BATCH_SIZE": ("batch_size", int),
+    "PARSE_WORKERS": ("parse_workers", int),
     "MAX_RESPONSE_BYTES": ("max_response_bytes", int),
     "MAX_SITEMAP_BYTES": ("max_sitemap_bytes", int),
     "REQUEST_DEADLINE": ("request_deadline", float),

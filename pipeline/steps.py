@@ -26,7 +26,7 @@ from scrapers.discovery import discover_listings as scrapers_discover_listings
 from scrapers.fetch import Fetcher, FetchStats, build_client
 from scrapers.politeness import RequestPacer, RobotsRules
 from scrapers.urls import article_id
-from transforms.pipeline import process_pages
+from transforms.parallel import process_pages_parallel
 from transforms.quality import QualityReport, assess
 from warehouse import session
 from warehouse.backfill import done_months, record_month
@@ -162,7 +162,7 @@ def load_pages(
 ) -> BatchResult:
     """Parse, clean and validate the pages, archive them (WARC, fsynced), then store
     them in one transaction and bring the search index up to date with the batch."""
-    staged, failures = process_pages(pages)
+    staged, failures = process_pages_parallel(pages, settings.parse_workers)
     session.breathe(settings.db_path)
     session.resume(settings.db_path)
     captures = session.archive(settings.db_path, pages)

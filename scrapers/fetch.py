@@ -49,9 +49,11 @@ because they exceed ``retry_after_cap`` add nothing, as the run did not wait for
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import re
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -60,6 +62,7 @@ from email.utils import parsedate_to_datetime
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
+import certifi
 import httpx
 from bs4.dammit import UnicodeDammit
 
@@ -91,9 +94,17 @@ TOO_LARGE = "response too large"
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for the process: loading the CA bundle took 30 ms for every client
+    (a client per batch, so 9 % of a fast crawl's CPU); a shared context takes 0.1 ms."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def build_client(settings: Settings) -> httpx.AsyncClient:
     """The run's HTTP client. Redirects are followed by :class:`Fetcher`, not httpx."""
     return httpx.AsyncClient(
+        verify=tls_context(),
         headers={
             "User-Agent": settings.user_agent,
             "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",

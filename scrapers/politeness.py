@@ -3,9 +3,11 @@
 The pacer is shared by every task of a run (discovery, every batch; it is thread-safe and
 not bound to an event loop), so whatever batch or task a request comes from:
 
-* request *starts* to a host are spaced at least ``PACING_MARGIN / rate + PACING_SLACK_S``
-  seconds apart (a little slower than asked, so the site never sees more than ``rate``
-  requests in any second);
+* request *starts* to a host are spaced at least :func:`pacing_interval` seconds apart:
+  ``PACING_MARGIN / rate`` plus a slack of ``PACING_SLACK_S`` (5 ms) that shrinks with the
+  interval (at most 1 % of it), a little slower than asked, so the site never sees more
+  than ``rate`` requests in any second, and never a fixed cost that caps a fast rate
+  (a fixed 5 ms capped every rate at about 166 requests a second);
 * a *hold* on a host (:meth:`RequestPacer.push_back`, set by the fetcher after a 429 or
   503: for its ``Retry-After``, or for the backoff when it has none) means no request to
   that host starts before the hold ends. That includes requests that had already reserved
@@ -31,9 +33,15 @@ from protego import Protego
 # pacing a little slower than asked keeps "at most `rate` per second" true at its end too.
 PACING_MARGIN = 1.03
 PACING_SLACK_S = 0.005
+PACING_SLACK_SHARE = 0.01
 # For the same reason a hold lasts a little longer than asked: requests resume
 # HOLD_SLACK_S after the instant the site named, never a few milliseconds before it.
 HOLD_SLACK_S = 0.025
+
+
+def pacing_interval(seconds: float) -> float:
+    """The spacing used for a wanted spacing of ``seconds`` (see the module docstring)."""
+    return seconds * PACING_MARGIN + min(PACING_SLACK_S, seconds * PACING_SLACK_SHARE)
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,7 @@ class RequestPacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
-        self.interval = PACING_MARGIN / rate + PACING_SLACK_S
+        self.interval = pacing_interval(1.0 / rate)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()

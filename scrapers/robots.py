@@ -31,7 +31,7 @@ from baolaocai import progress
 from baolaocai.errors import CrawlError
 from baolaocai.settings import SITE_URL
 from scrapers.fetch import Fetcher
-from scrapers.politeness import PACING_MARGIN, PACING_SLACK_S, RobotsRules
+from scrapers.politeness import RobotsRules, pacing_interval
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ async def read_robots(fetcher: Fetcher) -> RobotsRules:
                 " (BAOLAOCAI_MAX_CRAWL_DELAY); not crawling"
             )
         # A little slower than asked, as for the rate: the site never sees a shorter gap.
-        fetcher.pacer.set_min_interval(delay * PACING_MARGIN + PACING_SLACK_S)
+        fetcher.pacer.set_min_interval(pacing_interval(delay))
         log.warning(
             "robots.txt asks for a Crawl-delay of %g s: requests to the site start %.3g s"
             " apart this run (up to %g s is accepted, BAOLAOCAI_MAX_CRAWL_DELAY)",
