@@ -227,8 +227,9 @@ def load_batch(
             counts.unchanged = len(unique) - len(counts.changed)
         if not_modified:
             con.execute(
-                "UPDATE articles SET last_seen_at = ? WHERE list_contains(?, url)",
-                [seen_at, not_modified],
+                "UPDATE articles SET last_seen_at = ?"
+                " WHERE article_id IN (SELECT unnest(?::BIGINT[]))",
+                [seen_at, sorted(_ids(not_modified))],
             )
             counts.unchanged += len(not_modified)
         _record_failures(con, run_id, seen_at, failures)
