@@ -181,6 +181,7 @@ def load_pages(
         touched = {aid for aid, _kind in counts.changed}
         if counts.removed:
             touched |= {i for p in pages if (i := article_id(p.url)) is not None}
+        touched = session.due_for_index(settings.db_path, touched)
         if touched:
             try:
                 update_search_index(con, search_index_dir(settings.db_path), touched)

@@ -50,6 +50,10 @@ WARC_MAX_FILE_BYTES = 1 << 30
 
 _writers: dict[str, WarcWriter] = {}
 _held_since: dict[str, float] = {}
+_pending_index: dict[str, set[int]] = {}
+_indexed_at: dict[str, float] = {}
+INDEX_EVERY_ARTICLES = 500
+INDEX_EVERY_S = 30.0
 _runs: set[str] = set()
 """Warehouses this process is running on (between :func:`begin` and :func:`end`)."""
 _lock = threading.RLock()
@@ -80,6 +84,8 @@ def end(db_path: str | Path) -> None:
         writer = _writers.pop(_key(db_path), None)
         _held_since.pop(_key(db_path), None)
         _runs.discard(_key(db_path))
+        _pending_index.pop(_key(db_path), None)
+        _indexed_at.pop(_key(db_path), None)
     try:
         if writer is not None:
             writer.close()
@@ -122,6 +128,25 @@ def resume(db_path: str | Path) -> None:
     with _lock:
         if _key(db_path) in _runs:
             _hold(db_path)
+
+
+def due_for_index(db_path: str | Path, changed: Iterable[int]) -> set[int]:
+    """The articles to hand to the search index now: the run's changed articles
+    gathered until :data:`INDEX_EVERY_ARTICLES` are waiting or :data:`INDEX_EVERY_S`
+    passed since the index last took some (empty: not yet). A commit per batch of 25 made
+    tantivy write each document 13 times over (segments merged again and again); the run's
+    close brings the index up to date whatever is still waiting (its watermark)."""
+    key = _key(db_path)
+    with _lock:
+        pending = _pending_index.setdefault(key, set())
+        pending.update(changed)
+        now = time.monotonic()
+        last = _indexed_at.setdefault(key, now)
+        if not pending or (len(pending) < INDEX_EVERY_ARTICLES and now - last < INDEX_EVERY_S):
+            return set()
+        _indexed_at[key] = now
+        _pending_index[key] = set()
+        return pending
 
 
 def writer(db_path: str | Path) -> WarcWriter:
