@@ -246,6 +246,12 @@ def status_command(
         ("newest published", _local(info["newest_published_at"]) or "-"),
         ("open fetch errors", str(info["open_fetch_errors"])),
         ("search index", _search_index_line(index)),
+        (
+            "web archive",
+            f"{info['web_archive']['captures']} captures in {info['web_archive']['files']}"
+            f" WARC files ({_size(info['web_archive']['size_bytes'])},"
+            f" {_escape(info['web_archive']['path'])})",
+        ),
     ]
     for name, value in rows:
         overview.add_row(name, value)

@@ -32,10 +32,13 @@ def status(con: duckdb.DuckDBPyConnection, db_path: str | Path, *, runs: int = R
     Keys: ``db_path``, ``db_size_bytes``, ``schema_version``, ``articles``,
     ``newest_published_at``, ``open_fetch_errors``, ``runs`` (the last ``runs`` runs,
     newest first: ``run_id``, ``started_at``, ``finished_at``, ``status``, ``new``,
-    ``updated``, ``unchanged``, ``failed``, ``error``) and ``search_index`` (``None`` when
-    never built, else ``built_at``, ``documents``, ``stale``).
+    ``updated``, ``unchanged``, ``failed``, ``error``), ``search_index`` (``None`` when
+    never built, else ``built_at``, ``documents``, ``stale``) and ``web_archive``
+    (``path``, ``files``, ``size_bytes``, ``captures``: the WARC files of the raw pages).
     """
     from warehouse.search import index_info
+    from warehouse.session import warc_dir
+    from warehouse.warc import warc_files
 
     cursor = con.execute(
         "SELECT run_id, started_at, finished_at, status, articles_new, articles_updated,"
@@ -46,6 +49,12 @@ def status(con: duckdb.DuckDBPyConnection, db_path: str | Path, *, runs: int = R
     keys = ("run_id", "started_at", "finished_at", "status", "new", "updated", "unchanged")
     recent = [dict(zip((*keys, "failed", "error"), row, strict=True)) for row in cursor.fetchall()]
     info = index_info(con)
+    folder = warc_dir(db_path)
+    files = warc_files(folder) if folder.is_dir() else []
+    captures = _scalar(
+        con,
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'captures'",
+    )
     return {
         "db_path": str(db_path),
         "db_size_bytes": _file_size(Path(db_path)),
@@ -54,6 +63,12 @@ def status(con: duckdb.DuckDBPyConnection, db_path: str | Path, *, runs: int = R
         "newest_published_at": _scalar(con, "SELECT max(published_at) FROM articles"),
         "open_fetch_errors": int(_scalar(con, "SELECT count(*) FROM open_fetch_errors")),
         "runs": recent,
+        "web_archive": {
+            "path": str(folder),
+            "files": len(files),
+            "size_bytes": sum((folder / f).stat().st_size for f in files),
+            "captures": int(_scalar(con, "SELECT count(*) FROM captures")) if captures else 0,
+        },
         "search_index": None
         if info is None
         else {"built_at": info.built_at, "documents": info.documents, "stale": info.stale},
