@@ -14,7 +14,8 @@ child process (its wall time and peak RSS). Prints one line::
           store_peak_rss_mib=…
 
 ``load_per_s``: articles per second through the loader's transaction alone (archive,
-parse and index excluded); ``pipeline_per_s``: through the whole batch step.
+parse and index excluded), in a crawl's batches of 25; ``reparse_load_per_s``: the same
+in a reparse's batches of 200; ``pipeline_per_s``: through the whole batch step.
 ``disk_written_per_article_kib``: bytes this process wrote to disk (``/proc/self/io``
 ``write_bytes``, after a final ``sync``) per article; ``stored_per_article_kib``: the
 warehouse file, the WARC files and the search index per article at the end.
@@ -208,20 +209,32 @@ REPARSE = """
 import sys, time
 sys.path.insert(0, {root!r})
 from baolaocai.settings import Settings
+from pipeline import steps
 from pipeline.crawl import reparse_archive
+loading = [0.0]
+real = steps.load_batch
+def timed(*args, **kwargs):
+    t = time.perf_counter()
+    try:
+        return real(*args, **kwargs)
+    finally:
+        loading[0] += time.perf_counter() - t
+steps.load_batch = timed
 t = time.perf_counter()
-summary = reparse_archive(Settings(db_path={db!r})).summary
-peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-print(summary.status, summary.articles_unchanged, time.perf_counter() - t, int(peak) / 1024)
+if __name__ == "__main__":
+    summary = reparse_archive(Settings(db_path={db!r})).summary
+    peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+    print(summary.status, loading[0], time.perf_counter() - t, int(peak) / 1024)
 """
 
 
-def time_reparse(db: Path) -> tuple[float, float]:
+def time_reparse(db: Path) -> tuple[float, float, float]:
+    """(seconds, seconds in the loader, peak RSS MiB) of a reparse in a child process."""
     code = REPARSE.format(root=str(Path(__file__).resolve().parents[1]), db=str(db))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    status, _unchanged, seconds, rss = out.stdout.split()[-4:]
+    status, loading, seconds, rss = out.stdout.split()[-4:]
     assert status == "completed", out.stdout + out.stderr
-    return float(seconds), float(rss)
+    return float(seconds), float(loading), float(rss)
 
 
 def main() -> None:
@@ -240,7 +253,9 @@ def main() -> None:
     store_rss = peak_rss_mib()
     searches = sorted(time_searches(db, args.repeat))
     update_s = time_index_update(db)
-    reparse_s, reparse_rss = (0.0, 0.0) if args.no_reparse else time_reparse(db)
+    reparse_s, reparse_load_s, reparse_rss = (
+        (0.0, 0.0, 0.0) if args.no_reparse else time_reparse(db)
+    )
     sizes = {
         "warehouse": folder_bytes(db)
         + (
@@ -266,6 +281,7 @@ def main() -> None:
         "search_p95_ms": f"{searches[int(len(searches) * 0.95) - 1]:.1f}",
         "index_update_500_s": f"{update_s:.2f}",
         "reparse_s": f"{reparse_s:.0f}",
+        "reparse_load_per_s": f"{n / reparse_load_s:.0f}" if reparse_load_s else "-",
         "reparse_peak_rss_mib": f"{reparse_rss:.0f}",
         "store_peak_rss_mib": f"{store_rss:.0f}",
     }

@@ -59,6 +59,9 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 SITE_TIME_ZONE = "Asia/Ho_Chi_Minh"
 WRITE_ROW_GROUP_SIZE = 2048
 """Rows per row group written by a held connection (DuckDB's default: 122,880)."""
+WRITE_MEMORY_LIMIT = "256MB"
+"""DuckDB's memory for a run's held connection (its default, 80 % of the machine's memory,
+let a run's process grow with the archive as blocks were cached); more spills to disk."""
 HELD_CATALOG = "warehouse"
 
 _held: dict[str, duckdb.DuckDBPyConnection] = {}
@@ -301,6 +304,7 @@ def _attached(path: Path) -> duckdb.DuckDBPyConnection:
         literal = str(path).replace("'", "''")
         con.execute(f"ATTACH '{literal}' AS {HELD_CATALOG} (ROW_GROUP_SIZE {WRITE_ROW_GROUP_SIZE})")
         con.execute(f"USE {HELD_CATALOG}")
+        con.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
     except BaseException:
         con.close()
         raise
