@@ -341,23 +341,34 @@ def _store_raw(
             )
         )
         if ref:
-            index.append(
-                (
-                    p.url,
-                    aid,
-                    p.fetched_at,
-                    p.status,
-                    content_type,
-                    ref.digest,
-                    ref.file,
-                    ref.offset,
-                    ref.length,
-                    ref.record_id,
-                    run_id,
-                )
-            )
+            index.append(capture_row(p.url, aid, p.fetched_at, p.status, content_type, ref, run_id))
     bulk_insert(con, "INSERT OR REPLACE INTO raw_pages", RAW_TYPES, rows)
     bulk_insert(con, "INSERT INTO captures", CAPTURE_TYPES, index)
+
+
+def capture_row(
+    url: str,
+    article_id: int | None,
+    fetched_at: datetime,
+    status: int,
+    content_type: str | None,
+    ref: CaptureRef,
+    run_id: str | None,
+) -> tuple[object, ...]:
+    """One ``captures`` row, in :data:`CAPTURE_TYPES` order."""
+    return (
+        url,
+        article_id,
+        fetched_at,
+        status,
+        content_type,
+        ref.digest,
+        ref.file,
+        ref.offset,
+        ref.length,
+        ref.record_id,
+        run_id,
+    )
 
 
 def _merge_articles(

@@ -37,7 +37,7 @@ import duckdb
 
 from baolaocai.models import FetchedPage
 from warehouse.db import hold, is_held, readers_waiting, transaction, unhold, write_connection
-from warehouse.load import CAPTURE_TYPES, bulk_insert
+from warehouse.load import CAPTURE_TYPES, bulk_insert, capture_row
 from warehouse.warc import CaptureRef, Exchange, WarcWriter
 
 log = logging.getLogger(__name__)
@@ -228,24 +228,10 @@ def _legacy_page(
 def _index_moved(
     con: duckdb.DuckDBPyConnection, rows: Sequence[tuple], refs: Mapping[str, CaptureRef]
 ) -> None:
-    index = []
-    for url, article_id, fetched_at, status, _etag, _lm, content_type, _html, run_id in rows:
-        ref = refs[url]
-        index.append(
-            (
-                url,
-                article_id,
-                fetched_at,
-                status,
-                content_type,
-                ref.digest,
-                ref.file,
-                ref.offset,
-                ref.length,
-                ref.record_id,
-                run_id,
-            )
-        )
+    index = [
+        capture_row(url, aid, fetched_at, status, content_type, refs[url], run_id)
+        for url, aid, fetched_at, status, _etag, _lm, content_type, _html, run_id in rows
+    ]
     with transaction(con):
         bulk_insert(con, "INSERT INTO captures", CAPTURE_TYPES, index)
         moved = list(refs.items())
