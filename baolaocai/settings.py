@@ -7,8 +7,10 @@ CLI flags / flow parameters. :func:`load_settings` applies the first two;
 =========================  ==============================  ==================================
 setting                    env var                         default
 =========================  ==============================  ==================================
-base_url                   BAOLAOCAI_BASE_URL              https://baolaocai.vn
-db_path                    BAOLAOCAI_DB                    warehouse/baolaocai.duckdb
+site                       BAOLAOCAI_SITE                  baolaocai: a bundled site's key or a
+                                                           site file's path (see baolaocai.site)
+base_url                   BAOLAOCAI_BASE_URL              the site's origin (its file's origin)
+db_path                    BAOLAOCAI_DB                    warehouse/<site key>.duckdb
 user_agent                 BAOLAOCAI_USER_AGENT            baolaocai-archiver/<ver> (+contact)
 contact                    BAOLAOCAI_CONTACT               the project's home page
 concurrency                BAOLAOCAI_CONCURRENCY           2 requests in flight per host
@@ -57,17 +59,14 @@ import dataclasses
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from baolaocai import __version__
 from baolaocai.errors import ConfigError
+from baolaocai.site import Site, default_site, load_site
 
-SITE_URL = "https://baolaocai.vn"
-"""The canonical origin of every stored URL, whatever base URL a crawl fetches from."""
-SITE_HOSTS = frozenset({"baolaocai.vn", "www.baolaocai.vn"})
-DEFAULT_DB_PATH = "warehouse/baolaocai.duckdb"
 DEFAULT_CONTACT = "https://github.com/baolaocai-archive/baolaocai"
 DEFAULT_CONCURRENCY = 2
 DEFAULT_RATE = 1.0
@@ -101,8 +100,12 @@ def default_user_agent(contact: str = DEFAULT_CONTACT) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    base_url: str = SITE_URL
-    db_path: str = DEFAULT_DB_PATH
+    site: Site = field(default_factory=default_site)
+    """The newspaper: every step's site knowledge (URLs, names, parser) comes from it."""
+    base_url: str = ""
+    """Where pages are fetched from: the site's origin unless a copy or mirror is given."""
+    db_path: str = ""
+    """The warehouse file: ``warehouse/<site key>.duckdb`` unless given."""
     contact: str = DEFAULT_CONTACT
     user_agent: str = ""
     concurrency: int = DEFAULT_CONCURRENCY
@@ -146,6 +149,14 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.user_agent:
             object.__setattr__(self, "user_agent", default_user_agent(self.contact))
+        if isinstance(self.site, str | os.PathLike):
+            object.__setattr__(self, "site", load_site(self.site))
+        if not isinstance(self.site, Site):
+            raise ConfigError("site must be a site key, a site file's path or a Site")
+        if not self.base_url:
+            object.__setattr__(self, "base_url", self.site.origin)
+        if not self.db_path:
+            object.__setattr__(self, "db_path", self.site.default_db_path())
         object.__setattr__(self, "base_url", _check_base_url(self.base_url))
         _check(self.concurrency >= 1, "concurrency must be at least 1")
         _check(self.rate > 0, "rate must be a positive number of requests per second")
@@ -180,7 +191,7 @@ class Settings:
             "discovery_deadline must be a positive number of seconds",
         )
         _check(_positive(self.run_deadline), "run_deadline must be a positive number of seconds")
-        _check(bool(self.db_path), "the database path must not be empty")
+        _check(bool(str(self.db_path).strip()), "the database path must not be empty")
 
     def override(self, **values: Any) -> Settings:
         """Apply CLI flags / flow parameters; ``None`` means "not given"."""
@@ -190,10 +201,20 @@ class Settings:
             raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         if "contact" in given and "user_agent" not in given:
             given["user_agent"] = ""
+        if "site" in given:
+            site = given["site"]
+            new = site if isinstance(site, Site) else load_site(site)
+            given["site"] = new
+            # A site's own defaults follow the site; values set on purpose stay.
+            if "base_url" not in given and self.base_url == self.site.origin:
+                given["base_url"] = new.origin
+            if "db_path" not in given and self.db_path == self.site.default_db_path():
+                given["db_path"] = new.default_db_path()
         return dataclasses.replace(self, **given)
 
 
 _ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "SITE": ("site", str),
     "BASE_URL": ("base_url", str),
     "DB": ("db_path", str),
     "CONTACT": ("contact", str),
@@ -238,6 +259,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             values[name] = convert(raw.strip())
         except ValueError:
             raise ConfigError(f"{ENV_PREFIX}{suffix}={raw!r} is not a valid {name}") from None
+    if "site" in values:
+        values["site"] = load_site(values["site"])
     return Settings(**values)
 
 
@@ -254,5 +277,5 @@ def _check(condition: bool, message: str) -> None:
 def _check_base_url(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"base URL {url!r} must be an http(s) URL such as {SITE_URL}")
+        raise ConfigError(f"base URL {url!r} must be an http(s) URL such as https://example.vn")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"

@@ -6,6 +6,10 @@ import html
 import re
 import unicodedata
 
+from baolaocai.text import fold_key
+
+__all__ = ["fold_key", "normalize_or_none", "normalize_text", "strip_accents"]
+
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES_RE = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
@@ -24,18 +28,6 @@ def normalize_text(text: str | None) -> str:
 def normalize_or_none(text: str | None) -> str | None:
     cleaned = normalize_text(text)
     return cleaned or None
-
-
-_PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-def fold_key(text: str) -> str:
-    """A comparison key: NFC, case-folded, punctuation and spaces removed.
-
-    ``"Các tin khác:"`` and ``"CÁC TIN KHÁC"`` share a key; diacritics are kept, because
-    in Vietnamese they distinguish words.
-    """
-    return _PUNCT_RE.sub("", unicodedata.normalize("NFC", text).casefold())
 
 
 def strip_accents(text: str) -> str:

@@ -1,0 +1,469 @@
+"""A newspaper as one file: the site model and its loader.
+
+A **site file** (TOML) holds everything site-specific: key and name, origin and hosts,
+time zone, URL patterns, names, and the CMS family it ``extends``. A **family file**
+(``baolaocai/families/epi.toml``) holds what every paper on that CMS shares: selectors,
+furniture, generic URL patterns. The site file's tables (``urls``, ``names``,
+``selectors``, ``boilerplate``) replace the family's keys one by one; ``[append.<table>]``
+adds to the family's lists instead. ``{name}`` and ``{host}`` in any string stand for the
+site's name and origin host (regex-escaped inside regular expressions).
+
+A file with an error (an unknown key, an empty list where one is needed, a bad regular
+expression, an article pattern without ``(?P<id>…)``) is refused when it is loaded, in one
+line naming the file, the key and the reason. The README documents every key.
+
+Bundled sites are found by name (``baolaocai/sites/<key>.toml``); any other file by path.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from baolaocai.errors import ConfigError
+from baolaocai.profile import SiteProfile
+from baolaocai.text import fold_key
+
+DEFAULT_SITE = "baolaocai"
+"""The key of the site every command uses unless told otherwise (``--site``,
+``BAOLAOCAI_SITE``)."""
+SITES_DIR = Path(__file__).with_name("sites")
+FAMILIES_DIR = Path(__file__).with_name("families")
+_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$")
+
+_TOP_KEYS = frozenset(
+    {
+        "key",
+        "name",
+        "extends",
+        "origin",
+        "hosts",
+        "asset_hosts",
+        "time_zone",
+        "description",
+        "parser",
+        "urls",
+        "names",
+        "selectors",
+        "boilerplate",
+        "append",
+    }
+)
+_FAMILY_TOP_KEYS = frozenset(
+    {"family", "parser", "time_zone", "description", "urls", "names", "selectors", "boilerplate"}
+)
+# Every key of every table, with whether it is a regular expression and whether it may
+# be an empty list.
+_URL_KEYS: dict[str, tuple[bool, bool]] = {
+    "article": (True, False),
+    "tag_page": (True, True),
+    "not_article": (True, True),
+    "section": (True, False),
+    "section_exclude": (True, True),
+    "pagination": (True, True),
+    "month_sitemap": (True, True),
+    "sitemaps": (False, True),
+    "feeds": (False, True),
+}
+_NAME_KEYS: dict[str, tuple[bool, bool]] = {
+    "title_suffixes": (False, True),
+    "organisations": (False, True),
+    "dateline_prefixes": (False, True),
+}
+_SELECTOR_KEYS: dict[str, tuple[bool, bool]] = {
+    key: (False, False)
+    for key in (
+        "title",
+        "sapo",
+        "body",
+        "meta",
+        "time",
+        "byline",
+        "tags",
+        "breadcrumbs",
+        "picture",
+        "author_name",
+        "photo_credit",
+        "caption",
+        "legacy_markers",
+        "section_links",
+        "pagination_links",
+    )
+}
+_BOILERPLATE_KEYS: dict[str, tuple[bool, bool]] = {
+    "remove": (False, False),
+    "remove_in_body": (False, False),
+    "page_furniture": (False, False),
+    "other_articles": (False, False),
+    "tag_labels": (False, False),
+    "modified_prefixes": (False, False),
+    "modified_class_parts": (False, False),
+    "phrases": (False, False),
+    "legacy_phrases": (False, False),
+    "section_markers": (False, False),
+    "footer_patterns": (True, False),
+    "source_patterns": (True, False),
+    "source_excludes": (True, False),
+    "byline_prefixes": (False, False),
+    "generic_descriptions": (True, False),
+    "agency_prefixes": (False, False),
+}
+TABLES: dict[str, dict[str, tuple[bool, bool]]] = {
+    "urls": _URL_KEYS,
+    "names": _NAME_KEYS,
+    "selectors": _SELECTOR_KEYS,
+    "boilerplate": _BOILERPLATE_KEYS,
+}
+"""The tables of a site file and their keys: ``{table: {key: (is_regex, may_be_empty)}}``."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """One newspaper: who it is, where it lives, how its addresses and pages read."""
+
+    key: str
+    """Short name: the warehouse's ``site`` column, the default file names, ``--site``."""
+    name: str
+    origin: str
+    """Canonical origin of every stored URL (``https://baolaocai.vn``): scheme and host."""
+    hosts: frozenset[str]
+    """Hosts that serve the site's pages (the origin's, ``www.`` …), lower-case."""
+    asset_hosts: tuple[str, ...]
+    time_zone: str
+    family: str
+    parser: str
+    path: str
+    """The site file it was loaded from."""
+    article_res: tuple[re.Pattern[str], ...]
+    tag_page_res: tuple[re.Pattern[str], ...]
+    not_article_res: tuple[re.Pattern[str], ...]
+    section_res: tuple[re.Pattern[str], ...]
+    section_exclude_res: tuple[re.Pattern[str], ...]
+    pagination_res: tuple[re.Pattern[str], ...]
+    month_sitemap_res: tuple[re.Pattern[str], ...]
+    sitemap_paths: tuple[str, ...]
+    feed_paths: tuple[str, ...]
+    section_links: str
+    pagination_links: str
+    profile: SiteProfile = field(repr=False)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.origin).netloc
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def url(self, path: str = "/") -> str:
+        """The canonical URL of a path on this site."""
+        return self.origin + (path if path.startswith("/") else "/" + path)
+
+    def default_db_path(self) -> str:
+        return f"warehouse/{self.key}.duckdb"
+
+
+def _fail(path: Path | str, key: str, reason: str) -> ConfigError:
+    return ConfigError(f"site file {path}: {key}: {reason}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"site file {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"site file {path}: cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"site file {path}: not valid TOML: {exc}") from None
+
+
+def _strings(value: object, path: Path | str, where: str, may_be_empty: bool) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(path, where, "must be a list of strings")
+    if not value and not may_be_empty:
+        raise _fail(path, where, "must not be empty (an empty list would match everything)")
+    if any(not v.strip() for v in value):
+        raise _fail(path, where, "holds an empty string")
+    return [unicodedata.normalize("NFC", v) for v in value]
+
+
+def _string(data: Mapping[str, Any], key: str, path: Path | str, default: str | None = None) -> str:
+    value = data.get(key, default)
+    if value is None:
+        raise _fail(path, key, "is required")
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, key, "must be a non-empty string")
+    return unicodedata.normalize("NFC", value.strip())
+
+
+def _check_keys(data: Mapping[str, Any], allowed: Iterable[str], path: Path | str, where: str) -> None:
+    known = set(allowed)
+    for key in data:
+        if key not in known:
+            hint = ", ".join(sorted(known))
+            raise _fail(path, f"{where}{key}", f"unknown key (known: {hint})")
+
+
+def resolve_site_path(name_or_path: str | Path) -> Path:
+    """A bundled site's file by key, or the file at a path."""
+    text = str(name_or_path).strip()
+    if not text:
+        raise ConfigError("site: an empty name; give a bundled site's key or a site file's path")
+    if _KEY_RE.match(text) and not text.endswith(".toml"):
+        path = SITES_DIR / f"{text}.toml"
+        if not path.is_file():
+            known = ", ".join(key for key, _ in bundled_sites())
+            raise ConfigError(f"site {text!r}: no bundled site of that name (bundled: {known})")
+        return path
+    return Path(text).expanduser()
+
+
+def _family_path(extends: str, site_path: Path) -> Path:
+    if _KEY_RE.match(extends) and not extends.endswith(".toml"):
+        path = FAMILIES_DIR / f"{extends}.toml"
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in FAMILIES_DIR.glob("*.toml")))
+            raise _fail(site_path, "extends", f"no CMS family {extends!r} (known: {known})")
+        return path
+    path = Path(extends).expanduser()
+    return path if path.is_absolute() else site_path.parent / path
+
+
+def bundled_sites() -> list[tuple[str, Path]]:
+    """``(key, path)`` of every site file bundled with the package, by key."""
+    return sorted((p.stem, p) for p in SITES_DIR.glob("*.toml"))
+
+
+def load_site(name_or_path: str | Path = DEFAULT_SITE) -> Site:
+    """The site of a bundled key or a site file's path, checked and compiled."""
+    return _load(resolve_site_path(name_or_path).resolve())
+
+
+def default_site() -> Site:
+    return load_site(DEFAULT_SITE)
+
+
+@cache
+def _load(path: Path) -> Site:
+    data = _read_toml(path)
+    _check_keys(data, _TOP_KEYS, path, "")
+    extends = _string(data, "extends", path)
+    family_path = _family_path(extends, path)
+    family = _read_toml(family_path)
+    _check_keys(family, _FAMILY_TOP_KEYS, family_path, "")
+    key = _string(data, "key", path)
+    if not _KEY_RE.match(key):
+        raise _fail(path, "key", "must be lower-case letters, digits, '-' or '_' (at most 40)")
+    name = _string(data, "name", path)
+    origin = _check_origin(_string(data, "origin", path), path)
+    host = urlsplit(origin).netloc
+    hosts = {host}
+    for extra in _strings(data.get("hosts", []), path, "hosts", True):
+        hosts.add(_check_host(extra, path, "hosts"))
+    asset_hosts = tuple(
+        _check_host(h, path, "asset_hosts")
+        for h in _strings(data.get("asset_hosts", []), path, "asset_hosts", True)
+    )
+    time_zone = _string(data, "time_zone", path, family.get("time_zone", "Asia/Ho_Chi_Minh"))
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _fail(path, "time_zone", f"unknown time zone {time_zone!r}") from None
+    parser = _string(data, "parser", path, family.get("parser", extends))
+    append = data.get("append", {})
+    if not isinstance(append, dict):
+        raise _fail(path, "append", "must be a table of tables")
+    _check_keys(append, TABLES, path, "append.")
+
+    merged: dict[str, dict[str, list[str]]] = {}
+    for table, keys in TABLES.items():
+        ours = data.get(table, {})
+        theirs = family.get(table, {})
+        extra = append.get(table, {})
+        for where, src, tpath in (
+            (table, ours, path),
+            (table, theirs, family_path),
+            (f"append.{table}", extra, path),
+        ):
+            if not isinstance(src, dict):
+                raise _fail(tpath, where, "must be a table")
+            _check_keys(src, keys, tpath, f"{where}.")
+        merged[table] = {}
+        for k, (is_regex, may_be_empty) in keys.items():
+            if k in ours:
+                values = _strings(ours[k], path, f"{table}.{k}", may_be_empty)
+            elif k in theirs:
+                values = _strings(theirs[k], family_path, f"{table}.{k}", True)
+            else:
+                values = []
+            if k in extra:
+                values = values + _strings(extra[k], path, f"append.{table}.{k}", True)
+            values = [_fill(v, name, host, is_regex) for v in values]
+            if not values and not may_be_empty:
+                raise _fail(path, f"{table}.{k}", "is empty (in the site file and its family)")
+            merged[table][k] = values
+
+    def regexes(table: str, k: str, flags: int = re.IGNORECASE) -> tuple[re.Pattern[str], ...]:
+        out = []
+        for i, pattern in enumerate(merged[table][k]):
+            try:
+                out.append(re.compile(pattern, flags))
+            except re.error as exc:
+                raise _fail(path, f"{table}.{k}[{i}]", f"bad regular expression: {exc}") from None
+        return tuple(out)
+
+    article_res = regexes("urls", "article")
+    for i, rx in enumerate(article_res):
+        if "id" not in rx.groupindex:
+            raise _fail(path, f"urls.article[{i}]", "needs a group (?P<id>…) for the article id")
+        if "(?P<id>)" in rx.pattern or rx.match("") is not None:
+            raise _fail(path, f"urls.article[{i}]", "the group (?P<id>…) is empty or the pattern matches an empty path")
+    month_res = regexes("urls", "month_sitemap")
+    for i, rx in enumerate(month_res):
+        if not {"year", "month"} <= set(rx.groupindex):
+            raise _fail(path, f"urls.month_sitemap[{i}]", "needs groups (?P<year>…) and (?P<month>…)")
+    tag_page_res = regexes("urls", "tag_page")
+    for i, sel in enumerate(merged["selectors"]["title"]):
+        _check_selector(sel, path, f"selectors.title[{i}]")
+    profile = _build_profile(
+        path, key, name, host, time_zone, merged, article_res, tag_page_res, regexes
+    )
+    return Site(
+        key=key,
+        name=name,
+        origin=origin,
+        hosts=frozenset(hosts),
+        asset_hosts=asset_hosts,
+        time_zone=time_zone,
+        family=_string(family, "family", family_path, family_path.stem),
+        parser=parser,
+        path=str(path),
+        article_res=article_res,
+        tag_page_res=tag_page_res,
+        not_article_res=tag_page_res + regexes("urls", "not_article"),
+        section_res=regexes("urls", "section"),
+        section_exclude_res=regexes("urls", "section_exclude"),
+        pagination_res=regexes("urls", "pagination"),
+        month_sitemap_res=month_res,
+        sitemap_paths=tuple(_path_of(p, path, "urls.sitemaps") for p in merged["urls"]["sitemaps"]),
+        feed_paths=tuple(_path_of(p, path, "urls.feeds") for p in merged["urls"]["feeds"]),
+        section_links=", ".join(merged["selectors"]["section_links"]),
+        pagination_links=", ".join(merged["selectors"]["pagination_links"]),
+        profile=profile,
+    )
+
+
+def _fill(value: str, name: str, host: str, is_regex: bool) -> str:
+    if is_regex:
+        return value.replace("{name}", re.escape(name)).replace("{host}", re.escape(host))
+    return value.replace("{name}", name).replace("{host}", host)
+
+
+def _check_origin(origin: str, path: Path | str) -> str:
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise _fail(path, "origin", f"{origin!r} must be an http(s) URL such as https://example.vn")
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise _fail(path, "origin", f"{origin!r} must be a scheme and host only, no path")
+    _check_host(parts.netloc, path, "origin")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _check_host(host: str, path: Path | str, key: str) -> str:
+    host = host.strip().lower()
+    if not _HOST_RE.match(host):
+        raise _fail(path, key, f"{host!r} is not a host name")
+    return host
+
+
+def _path_of(value: str, path: Path | str, key: str) -> str:
+    if not value.startswith("/") or "://" in value:
+        raise _fail(path, key, f"{value!r} must be a path on the site, starting with '/'")
+    return value
+
+
+def _check_selector(selector: str, path: Path | str, key: str) -> None:
+    if selector.count("[") != selector.count("]") or selector.count("(") != selector.count(")"):
+        raise _fail(path, key, f"{selector!r} is not a CSS selector")
+
+
+def _joined(patterns: list[str], path: Path | str, key: str) -> re.Pattern[str]:
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    except re.error as exc:
+        raise _fail(path, key, f"bad regular expression: {exc}") from None
+
+
+def _build_profile(
+    path: Path,
+    key: str,
+    name: str,
+    host: str,
+    time_zone: str,
+    merged: dict[str, dict[str, list[str]]],
+    article_res: tuple[re.Pattern[str], ...],
+    tag_page_res: tuple[re.Pattern[str], ...],
+    regexes: Any,
+) -> SiteProfile:
+    bp = merged["boilerplate"]
+    names = merged["names"]
+    prefixes = sorted(bp["byline_prefixes"], key=len, reverse=True)
+    suffixes = _unique([name, host, *names["title_suffixes"]])
+    organisations = _unique([name, host, *names["organisations"]])
+    datelines = names["dateline_prefixes"]
+    return SiteProfile(
+        name=key,
+        site_name=name,
+        selectors={k: tuple(v) for k, v in merged["selectors"].items()},
+        remove=", ".join(bp["remove"]),
+        remove_in_body=", ".join(bp["remove_in_body"]),
+        page_furniture=", ".join(bp["page_furniture"]),
+        other_articles=", ".join(bp["other_articles"]),
+        article_res=article_res,
+        not_article_res=tag_page_res + regexes("urls", "not_article"),
+        tag_page_res=tag_page_res,
+        tag_label_keys=frozenset(fold_key(t) for t in bp["tag_labels"]),
+        modified_class_parts=tuple(p.lower() for p in bp["modified_class_parts"]),
+        modified_prefix_keys=tuple(fold_key(p) for p in bp["modified_prefixes"]),
+        phrase_keys=frozenset(fold_key(p) for p in bp["phrases"]),
+        marker_keys=tuple(fold_key(p) for p in bp["section_markers"]),
+        footer_re=_joined(bp["footer_patterns"], path, "boilerplate.footer_patterns"),
+        source_res=regexes("boilerplate", "source_patterns"),
+        source_exclude_re=_joined(bp["source_excludes"], path, "boilerplate.source_excludes"),
+        byline_prefix_re=re.compile(
+            r"^(?:" + "|".join(re.escape(p) for p in prefixes) + r")\s*[:\-–—]\s*", re.IGNORECASE
+        ),
+        byline_agency_re=re.compile(
+            r"^(?:" + "|".join(re.escape(p) for p in bp["agency_prefixes"]) + r")\s+\S",
+            re.IGNORECASE,
+        ),
+        dateline_prefix_re=re.compile(
+            r"^\s*(?:" + "|".join(re.escape(p) for p in datelines) + r")\s*[-–—]\s*"
+            if datelines
+            else r"(?!)"
+        ),
+        generic_description_re=_joined(
+            bp["generic_descriptions"], path, "boilerplate.generic_descriptions"
+        ),
+        legacy_phrase_keys=frozenset(fold_key(p) for p in bp["legacy_phrases"]),
+        legacy_phrases=tuple(bp["legacy_phrases"]),
+        organisation_keys=frozenset(fold_key(o) for o in organisations),
+        title_suffix_re=re.compile(
+            r"\s*[|\-–—]\s*(" + "|".join(re.escape(s) for s in suffixes) + r")\s*$", re.IGNORECASE
+        ),
+        time_zone=time_zone,
+    )
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
