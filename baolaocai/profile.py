@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from baolaocai.dates import VIETNAM_TIME_ZONE
 from baolaocai.text import fold_key
 
 _MAX_PHRASE_WORDS = 6
@@ -48,7 +49,7 @@ class SiteProfile:
     legacy_phrases: tuple[str, ...]
     title_suffix_re: re.Pattern[str]
     """What a ``<title>`` ends with after a separator: `` | Báo Lào Cai``."""
-    time_zone: str = "Asia/Ho_Chi_Minh"
+    time_zone: str = VIETNAM_TIME_ZONE
 
     @property
     def tz(self) -> ZoneInfo:

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from baolaocai.dates import VIETNAM_TIME_ZONE
 from baolaocai.errors import ConfigError
 from baolaocai.profile import SiteProfile
 from baolaocai.text import fold_key
@@ -274,7 +275,7 @@ def _load(path: Path) -> Site:
         _check_host(h, path, "asset_hosts")
         for h in _strings(data.get("asset_hosts", []), path, "asset_hosts", True)
     )
-    time_zone = _string(data, "time_zone", path, family.get("time_zone", "Asia/Ho_Chi_Minh"))
+    time_zone = _string(data, "time_zone", path, family.get("time_zone", VIETNAM_TIME_ZONE))
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):

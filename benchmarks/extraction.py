@@ -27,7 +27,7 @@ from scrapers.fetch import decode_html  # noqa: E402
 from sitecopy import SITE_DIR  # noqa: E402
 from transforms.parse import parse_article  # noqa: E402
 from transforms.scoring import boilerplate_leaks, token_f1  # noqa: E402
-from transforms.text import normalize_text  # noqa: E402
+from baolaocai.text import normalize_text  # noqa: E402
 
 REPEATS = 5
 

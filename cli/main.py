@@ -20,12 +20,14 @@ from rich.table import Table
 
 from baolaocai import __version__
 from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError, internal_error
-from baolaocai.settings import SITE_URL, Settings
+from baolaocai.settings import Settings
+from baolaocai.site import DEFAULT_SITE
 from cli.progress import watching
 from cli.support import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     RUN_OK,
+    SITE_HELP,
     err,
     friendly_errors,
     out,
@@ -41,7 +43,8 @@ from cli.support import (
 
 app = typer.Typer(
     name="baolaocai",
-    help="Polite scraper and ETL pipeline for Báo Lào Cai (baolaocai.vn) into DuckDB.",
+    help="Polite scraper and ETL pipeline for Báo Lào Cai (baolaocai.vn) and other papers on"
+    " its CMS into DuckDB.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -89,6 +92,7 @@ def run_crawl_flow(
 
         with watching(err, quiet=quiet):
             state = crawl(
+                site=settings.site.path,
                 base_url=settings.base_url,
                 db_path=settings.db_path,
                 max_articles=settings.max_articles,
@@ -109,13 +113,17 @@ def run_crawl_flow(
 @app.command()
 @friendly_errors
 def crawl(
+    site: Annotated[str | None, typer.Option(help=SITE_HELP)] = None,
     base_url: Annotated[
         str | None,
-        typer.Option(help="Site to crawl (env BAOLAOCAI_BASE_URL; default https://baolaocai.vn)."),
+        typer.Option(
+            help="Fetch from this copy of the site (env BAOLAOCAI_BASE_URL; default the"
+            " site's origin, e.g. https://baolaocai.vn)."
+        ),
     ] = None,
     db: Annotated[
         str | None,
-        typer.Option(help="Warehouse file (env BAOLAOCAI_DB; default warehouse/baolaocai.duckdb)."),
+        typer.Option(help="Warehouse file (env BAOLAOCAI_DB; default warehouse/<site>.duckdb)."),
     ] = None,
     max_articles: Annotated[
         int | None, typer.Option(help="Fetch at most N new articles (0 = no limit).")
@@ -171,6 +179,7 @@ def crawl(
     from warehouse.db import check_warehouse
 
     settings = settings_from(
+        site=site,
         base_url=base_url,
         db_path=db,
         max_articles=max_articles,
@@ -243,6 +252,10 @@ DEMO_QUERIES = (
 @app.command()
 @friendly_errors
 def demo(
+    site: Annotated[
+        str,
+        typer.Option(help="Which bundled copy to serve: a bundled site's key ('baolaocai sites')."),
+    ] = DEFAULT_SITE,
     db: Annotated[str, typer.Option(help="Warehouse file for the demo.")] = DEMO_DB,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
@@ -252,14 +265,20 @@ def demo(
 
     Like ``crawl``, the warehouse is checked before anything starts.
     """
-    from sitecopy import serve_site
+    from sitecopy import copy_dir, serve_site
     from warehouse.db import check_warehouse
 
+    chosen = settings_from(site=site).site
+    root = copy_dir(chosen.key)
     check_warehouse(db)
-    with serve_site() as server:
-        out.print(f"Serving the bundled copy of baolaocai.vn at {server.url}")
+    with serve_site(root) as server:
+        out.print(f"Serving the bundled copy of {chosen.name} ({chosen.host}) at {server.url}")
         settings = settings_from(
-            base_url=server.url, db_path=db, rate=DEMO_RATE, concurrency=DEMO_CONCURRENCY
+            site=chosen,
+            base_url=server.url,
+            db_path=db,
+            rate=DEMO_RATE,
+            concurrency=DEMO_CONCURRENCY,
         )
         summary = run_crawl_flow(settings, verbose=verbose)
     print_summary(summary, settings.db_path)
@@ -282,6 +301,7 @@ def demo(
 @app.command()
 @friendly_errors
 def reparse(
+    site: Annotated[str | None, typer.Option(help=SITE_HELP)] = None,
     db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display or progress lines.")
@@ -294,7 +314,7 @@ def reparse(
 
     Refused (one error line) when there is no warehouse, it cannot be opened, or it was written by a newer baolaocai.
     """
-    settings = settings_from(db_path=db)
+    settings = settings_from(site=site, db_path=db)
     from warehouse.db import check_warehouse, connect
 
     connect(settings.db_path, read_only=True).close()  # a clear error if there is no warehouse
@@ -305,7 +325,7 @@ def reparse(
         from flows.reparse import reparse as reparse_flow
 
         with watching(err, quiet=quiet):
-            result = reparse_flow(db_path=settings.db_path)
+            result = reparse_flow(db_path=settings.db_path, site=settings.site.path)
     out.print(
         f"Reparsed {result['pages']} stored pages in {result['elapsed_s']:.1f} s: "
         f"{result['changed']} changed (new versions), {result['unchanged']} unchanged, "
@@ -411,6 +431,7 @@ def parse(
     url: Annotated[
         str | None, typer.Option(help="The page's URL, if it is not in the page (one FILE only).")
     ] = None,
+    site: Annotated[str | None, typer.Option(help=SITE_HELP)] = None,
 ) -> None:
     """Parse saved pages; print one JSON object per page, one per line.
 
@@ -422,11 +443,12 @@ def parse(
 
     if url is not None and len(files) > 1:
         raise ConfigError("--url applies to one FILE only")
+    chosen = settings_from(site=site).site
     failed = False
     for path in files:
         try:
             article = parse_article(
-                read_page_file(path), url, fallback_url=f"{SITE_URL}/{path.name}"
+                read_page_file(path), url, site=chosen, fallback_url=chosen.url(path.name)
             )
             record = json.dumps(article.to_contract(), ensure_ascii=False)
         except BaoLaoCaiError as exc:
@@ -456,6 +478,10 @@ def parse(
 @friendly_errors
 def sql(
     query: Annotated[str, typer.Argument(help='SQL to run, e.g. "SELECT count(*) FROM articles".')],
+    site: Annotated[
+        str | None,
+        typer.Option(help=SITE_HELP + " Chooses the default warehouse (warehouse/<site>.duckdb)."),
+    ] = None,
     db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
     write: Annotated[
@@ -485,7 +511,7 @@ def sql(
 
     if format not in ("table", "csv", "json"):
         raise ConfigError(f"--format must be table, csv or json, not {format!r}")
-    settings = settings_from(db_path=db)
+    settings = settings_from(site=site, db_path=db)
     if write and not Path(settings.db_path).exists():
         raise InputError(f"no warehouse at {settings.db_path}")
     con = connect(
@@ -505,10 +531,11 @@ def sql(
 
 def _register_more() -> None:
     """Commands kept in their own modules (search/export/status; serve/backfill)."""
-    from cli import orchestration, warehouse_commands
+    from cli import orchestration, sites, warehouse_commands
 
     warehouse_commands.register(app)
     orchestration.register(app)
+    sites.register(app)
 
 
 _register_more()

@@ -15,11 +15,13 @@ from typing import Annotated, Any
 
 import typer
 
+from baolaocai.dates import VIETNAM_TIME_ZONE
 from baolaocai.errors import BaoLaoCaiError, ConfigError
 from cli.progress import watching
 from cli.support import (
     EXIT_FAILED,
     RUN_OK,
+    SITE_HELP,
     err,
     friendly_errors,
     out,
@@ -30,7 +32,7 @@ from cli.support import (
 )
 
 DEFAULT_CRON = "0 * * * *"
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+DEFAULT_TIMEZONE = VIETNAM_TIME_ZONE
 
 
 def check_timezone(timezone: str) -> None:
@@ -59,7 +61,10 @@ def register(app: typer.Typer) -> None:
         date_to: Annotated[
             str | None, typer.Option("--to", help="Last day to fill (default: today).")
         ] = None,
-        base_url: Annotated[str | None, typer.Option(help="Site (env BAOLAOCAI_BASE_URL).")] = None,
+        site: Annotated[str | None, typer.Option(help=SITE_HELP)] = None,
+        base_url: Annotated[
+            str | None, typer.Option(help="Fetch from this copy (env BAOLAOCAI_BASE_URL).")
+        ] = None,
         db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
         rate: Annotated[float | None, typer.Option(help="Requests per second (default 1).")] = None,
         concurrency: Annotated[int | None, typer.Option(help="Requests in flight (2).")] = None,
@@ -75,7 +80,9 @@ def register(app: typer.Typer) -> None:
         assert start is not None
         if end is not None and end < start:
             raise ConfigError("--to must not be before --from")
-        settings = settings_from(base_url=base_url, db_path=db, rate=rate, concurrency=concurrency)
+        settings = settings_from(
+            site=site, base_url=base_url, db_path=db, rate=rate, concurrency=concurrency
+        )
         from warehouse.db import check_warehouse
 
         check_warehouse(settings.db_path)
@@ -88,6 +95,7 @@ def register(app: typer.Typer) -> None:
                 state = backfill(
                     date_from=start,
                     date_to=end,
+                    site=settings.site.path,
                     base_url=settings.base_url,
                     db_path=settings.db_path,
                     rate=settings.rate,
@@ -113,7 +121,10 @@ def register(app: typer.Typer) -> None:
         interval: Annotated[
             float | None, typer.Option(help="Crawl every N seconds instead of the cron.")
         ] = None,
-        base_url: Annotated[str | None, typer.Option(help="Site (env BAOLAOCAI_BASE_URL).")] = None,
+        site: Annotated[str | None, typer.Option(help=SITE_HELP)] = None,
+        base_url: Annotated[
+            str | None, typer.Option(help="Fetch from this copy (env BAOLAOCAI_BASE_URL).")
+        ] = None,
         db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
         rate: Annotated[float | None, typer.Option(help="Requests per second (default 1).")] = None,
         concurrency: Annotated[int | None, typer.Option(help="Requests in flight (2).")] = None,
@@ -128,7 +139,9 @@ def register(app: typer.Typer) -> None:
         serves against that server. Runs of a deployment never overlap: a run due while
         the previous one is still going is cancelled.
         """
-        settings = settings_from(base_url=base_url, db_path=db, rate=rate, concurrency=concurrency)
+        settings = settings_from(
+            site=site, base_url=base_url, db_path=db, rate=rate, concurrency=concurrency
+        )
         if interval is not None and interval <= 0:
             raise ConfigError("--interval must be a positive number of seconds")
         check_timezone(timezone)
@@ -173,6 +186,7 @@ def register(app: typer.Typer) -> None:
             from flows.deployments import build_deployments
 
             deployments = build_deployments(
+                site=settings.site,
                 cron=cron,
                 timezone=timezone,
                 interval_s=interval,
@@ -184,8 +198,10 @@ def register(app: typer.Typer) -> None:
                 },
             )
             when = f"every {interval:g} s" if interval else f"'{cron}' ({timezone})"
+            key = settings.site.key
             out.print(
-                f"Serving crawl/scheduled {when}, backfill/manual, reparse/manual. Ctrl-C to stop."
+                f"Serving {settings.site.name}: crawl/scheduled-{key} {when},"
+                f" backfill/manual-{key}, reparse/manual-{key}. Ctrl-C to stop."
             )
             serve(*deployments, print_starting_message=False)
         except KeyboardInterrupt:

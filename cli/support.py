@@ -133,6 +133,12 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+SITE_HELP = (
+    "The newspaper: a bundled site's key (list them with 'baolaocai sites') or a site"
+    " file's path (env BAOLAOCAI_SITE; default baolaocai)."
+)
+
+
 def settings_from(**flags: Any) -> Settings:
     """Defaults < ``BAOLAOCAI_*`` env vars < these flags (``None`` = not given)."""
     return load_settings().override(**flags)

@@ -24,17 +24,26 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
+from baolaocai.dates import VIETNAM_TIME_ZONE
 from baolaocai.errors import ConfigError, WarehouseError
 from baolaocai.settings import load_settings
 from cli.support import friendly_errors, out, parse_day
 
-SITE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+SITE_TZ = ZoneInfo(VIETNAM_TIME_ZONE)
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Warehouse file (env BAOLAOCAI_DB).")]
+SiteOption = Annotated[
+    str | None,
+    typer.Option(
+        "--site",
+        help="The newspaper (a bundled site's key or a site file's path; env BAOLAOCAI_SITE):"
+        " its warehouse (warehouse/<site>.duckdb) unless --db is given.",
+    ),
+]
 
 
-def _db_path(db: str | None) -> str:
-    return load_settings().override(db_path=db).db_path
+def _db_path(db: str | None, site: str | None = None) -> str:
+    return load_settings().override(site=site, db_path=db).db_path
 
 
 def _choice(value: str, allowed: tuple[str, ...], flag: str) -> str:
@@ -74,6 +83,7 @@ def search_command(
         typer.Option(help='Only this section, e.g. "Kinh tế" or kinh-te (accents optional).'),
     ] = None,
     db: DbOption = None,
+    site: SiteOption = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
     """Full-text search (BM25, accent-insensitive) over titles, sapos and bodies."""
@@ -83,7 +93,7 @@ def search_command(
     since_day = parse_day(since, "--since")
     # Only the index folder next to the warehouse is read: the warehouse itself is never
     # opened, so a search does not wait for a crawl holding its write lock.
-    path = Path(_db_path(db))
+    path = Path(_db_path(db, site))
     try:
         hits = search(search_index_dir(path), text, limit=limit, since=since_day, category=category)
     except WarehouseError as exc:
@@ -133,6 +143,7 @@ def _escape(text: str) -> str:
 @friendly_errors
 def reindex_command(
     db: DbOption = None,
+    site: SiteOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display or progress lines.")
     ] = False,
@@ -142,7 +153,7 @@ def reindex_command(
     from warehouse.db import write_connection
     from warehouse.search import rebuild_search_index, search_index_dir
 
-    path = _db_path(db)
+    path = _db_path(db, site)
     if not Path(path).exists():
         raise WarehouseError(
             f"no warehouse at {path}: run 'baolaocai crawl' or 'baolaocai demo' first"
@@ -183,6 +194,7 @@ def export_command(
         str | None, typer.Option(help="Articles published on or before this day (YYYY-MM-DD).")
     ] = None,
     db: DbOption = None,
+    site: SiteOption = None,
 ) -> None:
     """Export articles (with pictures) to Parquet (by year/month), CSV or JSON Lines.
 
@@ -193,7 +205,7 @@ def export_command(
 
     _choice(format, FORMATS, "--format")
     since_day, until_day = parse_day(since, "--since"), parse_day(until, "--until")
-    con = connect(_db_path(db), read_only=True)
+    con = connect(_db_path(db, site), read_only=True)
     try:
         manifest = export(con, out_dir, format, since=since_day, until=until_day)
     finally:
@@ -220,6 +232,7 @@ def _size(n: int) -> str:
 @friendly_errors
 def status_command(
     db: DbOption = None,
+    site: SiteOption = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
     """The warehouse at a glance: last runs, articles, open errors, search index, size."""
@@ -227,7 +240,7 @@ def status_command(
     from warehouse.status import status
 
     _choice(format, ("table", "json"), "--format")
-    path = _db_path(db)
+    path = _db_path(db, site)
     con = connect(path, read_only=True)
     try:
         info = status(con, path)

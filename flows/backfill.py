@@ -35,6 +35,7 @@ def backfill_month(work: Callable[[], MonthResult], sitemap: MonthSitemap) -> Mo
 def backfill(
     date_from: date,
     date_to: date | None = None,
+    site: str | None = None,
     base_url: str | None = None,
     db_path: str | None = None,
     rate: float | None = None,
@@ -42,7 +43,7 @@ def backfill(
 ) -> State[Any]:
     """Fill the archive with the articles published from ``date_from`` to ``date_to``."""
     settings = load_settings().override(
-        base_url=base_url, db_path=db_path, rate=rate, concurrency=concurrency
+        site=site, base_url=base_url, db_path=db_path, rate=rate, concurrency=concurrency
     )
     run = backfill_archive(
         settings,

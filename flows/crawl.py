@@ -58,6 +58,7 @@ def current_flow_run_id() -> str | None:
 
 @flow(name="crawl", log_prints=False, validate_parameters=True, timeout_seconds=CRAWL_TIMEOUT_S)
 def crawl(
+    site: str | None = None,
     base_url: str | None = None,
     db_path: str | None = None,
     max_articles: int | None = None,
@@ -73,11 +74,13 @@ def crawl(
     """Crawl the site once: new articles in, edits and takedowns caught, nothing lost.
 
     Every parameter defaults to the settings (``BAOLAOCAI_*`` env vars, then defaults).
+    ``site`` is a bundled site's key or a site file's path (default ``baolaocai``).
     ``since`` bounds discovery; ``retry_failed`` fetches again every URL with an open
     fetch error. Returns a Completed state holding the run summary as a dict (named
     ``Warning`` on a layout-drift alarm), or a Failed state with the reason.
     """
     settings = load_settings().override(
+        site=site,
         base_url=base_url,
         db_path=db_path,
         max_articles=max_articles,

@@ -23,6 +23,7 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron, Interval
 
+from baolaocai.site import Site
 from flows.backfill import backfill
 from flows.crawl import crawl
 from flows.reparse import reparse
@@ -32,33 +33,47 @@ CRAWL_DEPLOYMENT = "scheduled"
 MANUAL_DEPLOYMENT = "manual"
 
 
+def deployment_name(kind: str, site_key: str) -> str:
+    """``scheduled-baolaocai``: one deployment of each flow per site, so the schedules of
+    several papers served on one Prefect server never collide."""
+    return f"{kind}-{site_key}"
+
+
 def build_deployments(
-    *, cron: str | None, timezone: str, interval_s: float | None, parameters: dict[str, Any]
+    *,
+    site: Site,
+    cron: str | None,
+    timezone: str,
+    interval_s: float | None,
+    parameters: dict[str, Any],
 ) -> list[RunnerDeployment]:
     schedule = Interval(interval_s) if interval_s else Cron(cron or "0 * * * *", timezone=timezone)
     common: dict[str, Any] = {
         "concurrency_limit": NO_OVERLAP,
         "entrypoint_type": EntrypointType.MODULE_PATH,
-        "tags": ["baolaocai"],
+        "tags": ["baolaocai", f"site:{site.key}"],
     }
     crawl_params = {k: v for k, v in parameters.items() if v is not None}
+    crawl_params["site"] = site.path
     return [
         crawl.to_deployment(
-            CRAWL_DEPLOYMENT,
+            deployment_name(CRAWL_DEPLOYMENT, site.key),
             schedules=[schedule],
             parameters=crawl_params,
-            description="Crawl baolaocai.vn on a schedule.",
+            description=f"Crawl {site.name} ({site.origin}) on a schedule.",
             **common,
         ),
         backfill.to_deployment(
-            MANUAL_DEPLOYMENT,
-            parameters={k: v for k, v in crawl_params.items() if k in ("base_url", "db_path")},
+            deployment_name(MANUAL_DEPLOYMENT, site.key),
+            parameters={
+                k: v for k, v in crawl_params.items() if k in ("site", "base_url", "db_path")
+            },
             description="Fill the archive back to date_from (run it with parameters).",
             **common,
         ),
         reparse.to_deployment(
-            MANUAL_DEPLOYMENT,
-            parameters={k: v for k, v in crawl_params.items() if k == "db_path"},
+            deployment_name(MANUAL_DEPLOYMENT, site.key),
+            parameters={k: v for k, v in crawl_params.items() if k in ("site", "db_path")},
             description="Parse the stored raw pages again, offline.",
             **common,
         ),

@@ -18,9 +18,12 @@ from pipeline.crawl import reparse_archive
 
 
 @flow(name="reparse", log_prints=False)
-def reparse(db_path: str | None = None, batch_size: int = 200) -> dict[str, Any]:
-    """Re-run parse and clean over every stored raw article page; report what changed."""
-    settings = load_settings().override(db_path=db_path)
+def reparse(
+    db_path: str | None = None, batch_size: int = 200, site: str | None = None
+) -> dict[str, Any]:
+    """Re-run parse and clean over every stored raw article page of ``site`` (a bundled
+    site's key or a site file's path; default ``baolaocai``); report what changed."""
+    settings = load_settings().override(site=site, db_path=db_path)
     run = reparse_archive(
         settings, batch_size=batch_size, steps=TASK_STEPS, flow_run_id=current_flow_run_id()
     )

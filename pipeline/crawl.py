@@ -18,15 +18,16 @@ from typing import Any
 
 from baolaocai import progress
 from baolaocai.errors import CrawlError
+from baolaocai.identity import article_id
 from baolaocai.models import CrawlState
 from baolaocai.settings import Settings
+from baolaocai.site import Site
 from pipeline.run import Run, start_of
 from pipeline.steps import PLAIN_STEPS, Steps
 from scrapers.archive import MonthSitemap
 from scrapers.discovery import DiscoveryOptions
 from scrapers.plan import WorkPlan, plan_work
 from scrapers.politeness import RequestPacer
-from scrapers.urls import article_id
 from warehouse.db import connect
 from warehouse.sitemaps import read_memos
 from warehouse.state import NO_RECHECKS, RecheckPolicy, read_crawl_state
@@ -39,6 +40,15 @@ BACKFILL_LISTING_REQUESTS = 100_000
 """Listing pages in all for such a backfill (a crawl stops at ``max_listing_requests``)."""
 BACKFILL_DISCOVERY_DEADLINE_S = 24 * 3600.0
 """Its discovery may take a day at the polite rate (a crawl's: ``discovery_deadline``)."""
+
+
+def nothing_matched(site: Site, links_seen: int) -> str:
+    """Why a run that read the site but recognised no article is not a success."""
+    return (
+        f"0 of {links_seen} links and sitemap entries read matched the article patterns of"
+        f" the site file {site.path} ({site.key}); check its [urls] article patterns"
+        " ('baolaocai sites check FILE --url URL')"
+    )
 
 
 def crawl_into(
@@ -77,15 +87,16 @@ def crawl_into(
 
     # Round 1: what the sitemaps, the home page and the feeds list as new.
     early = WorkPlan(
-        new=plan_work(found.articles, run.state, max_articles=settings.max_articles).new
+        new=plan_work(found.articles, run.state, settings.site, max_articles=settings.max_articles).new
     )
     _fetch_plan(run, early, found.lastmods, watch)
 
     # Round 2: the listings, then everything else.
     all_found = dict(found.articles)
+    links_seen, article_links = found.links_seen, found.article_links
     if options.listings and found.sections and run.robots is not None:
         watch.phase("discovery")
-        tried = {aid for u in early.new if (aid := article_id(u)) is not None}
+        tried = {aid for u in early.new if (aid := article_id(u, run.settings.site)) is not None}
         listed, stats = steps.discover_listings(
             settings, run.pacer, run.robots, run.state.known_ids | tried, options, found.sections
         )
@@ -95,11 +106,18 @@ def crawl_into(
         s.notes.extend(listed.capped)
         for aid, url in listed.articles.items():
             all_found.setdefault(aid, url)
+        links_seen += listed.links_seen
+        article_links += listed.article_links
+    # Read pages but recognised no article (or, first run, found nothing to read): the
+    # site file does not describe this site, or its layout moved. Never a silent success.
+    if article_links == 0 and (links_seen > 0 or not run.state.known_ids):
+        raise CrawlError(nothing_matched(settings.site, links_seen))
     fetched_early = set(early.new)
     room = settings.max_articles - len(early.new) if settings.max_articles else 0
     rest = plan_work(
         {aid: u for aid, u in all_found.items() if u not in fetched_early},
         run.state,
+        settings.site,
         max_articles=room,
         retry_failed=retry_failed,
         relisted=relisted,
@@ -140,7 +158,7 @@ def _fetch_plan(run: Run, plan: WorkPlan, lastmods: dict[int, datetime], watch: 
         listed = {
             aid: lastmods[aid]
             for u in batch
-            if (aid := article_id(u)) is not None and aid in lastmods
+            if (aid := article_id(u, run.settings.site)) is not None and aid in lastmods
         }
         result = run.fetch_and_load(batch, validators, listed)
         c = result.counts
@@ -230,6 +248,7 @@ def plan_site(
     preview.plan = plan_work(
         found.articles,
         state,
+        settings.site,
         max_articles=settings.max_articles,
         retry_failed=retry_failed,
         relisted=relisted,
@@ -257,7 +276,7 @@ def backfill_month(run: Run, sitemap: MonthSitemap, stored: set[int]) -> MonthRe
     assert run.robots is not None
     listed, stats = run.steps.list_month_articles(run.settings, run.pacer, run.robots, sitemap)
     run.count_fetches(stats)
-    todo = [u for u in listed if article_id(u) not in stored]
+    todo = [u for u in listed if article_id(u, run.settings.site) not in stored]
     result.articles, result.already_stored = len(listed), len(listed) - len(todo)
     run.summary.discovered += len(listed)
     run.summary.already_stored += result.already_stored
@@ -269,13 +288,13 @@ def backfill_month(run: Run, sitemap: MonthSitemap, stored: set[int]) -> MonthRe
         lastmods = {
             aid: when
             for u in batch
-            if (aid := article_id(u)) is not None and (when := listed[u]) is not None
+            if (aid := article_id(u, run.settings.site)) is not None and (when := listed[u]) is not None
         }
         loaded = run.fetch_and_load(batch, {}, lastmods)
         c = loaded.counts
         result.new += c.new + c.updated + c.unchanged
         result.failed += c.failed
-        stored.update(aid for u in batch if (aid := article_id(u)) is not None)
+        stored.update(aid for u in batch if (aid := article_id(u, run.settings.site)) is not None)
         watch.fetched(len(batch), c.new + c.updated + c.unchanged, c.failed)
     run.steps.finish_month(
         run.settings, sitemap, result.articles, result.already_stored + result.new, result.failed
@@ -345,12 +364,20 @@ def reparse_archive(
         watch = progress.current()
         watch.phase("reparsing")
         after = -1
+        parsed = 0
         while pages := steps.read_raw_batch(settings, after, batch_size):
             result = steps.load_pages(settings, r.run_id, pages, None, touch_unchanged=False)
             r.count_batch(pages, result)
             c = result.counts
+            parsed += c.new + c.updated + c.unchanged
             watch.fetched(len(pages), c.new + c.updated + c.unchanged, c.failed)
             r.extra["pages"] += len(pages)
-            after = max(article_id(p.url) or after for p in pages)
+            after = max(article_id(p.url, r.settings.site) or after for p in pages)
+        if r.extra["pages"] and not parsed:
+            raise CrawlError(
+                f"none of the {r.extra['pages']} stored pages gave an article with the site"
+                f" file {settings.site.path} ({settings.site.key}); no article was changed:"
+                " check the site file ('baolaocai sites check FILE --page PAGE')"
+            )
 
     return run.execute(body)

@@ -35,8 +35,10 @@ from typing import Any
 
 from baolaocai import progress
 from baolaocai.errors import BaoLaoCaiError, CrawlError
+from baolaocai.identity import article_id
 from baolaocai.models import CrawlState, CrawlSummary, FetchedPage, SitemapMemo, SitemapRead
 from baolaocai.settings import Settings
+from baolaocai.site import Site
 from pipeline.steps import PLAIN_STEPS, BatchResult, Changed, RunRecord, Steps
 from pipeline.steps import close_run as plain_close_run
 from scrapers.fetch import FetchStats
@@ -162,7 +164,7 @@ class Run:
         s.failures.extend(result.failures[:room])
         self.quality.add(result.quality)
         self.changed.extend(result.changed)
-        self.settled.update(_failed_ids(pages, result))
+        self.settled.update(_failed_ids(pages, result, self.settings.site))
         reason = failure_stop(pages) or self.deadline_passed()
         if reason:
             raise CrawlError(reason)
@@ -241,8 +243,9 @@ class Run:
                 if self.search_warning:
                     s.notes.append(self.search_warning)
             reads = self.sitemaps_read
+            site = self.settings.site
             if reads and s.status in ("completed", "warning"):
-                gone = {i for u in self.state.gone if (i := _id(u)) is not None}
+                gone = {i for u in self.state.gone if (i := article_id(u, site)) is not None}
                 self.steps.remember_sitemaps(self.settings, self.run_id, reads, self.settled | gone)
         s.elapsed_s = round(time.monotonic() - self._started, 2)
         # Interrupted, the orchestrator may be going down too: record it directly.
@@ -251,18 +254,12 @@ class Run:
         return s
 
 
-def _id(url: str) -> int | None:
-    from scrapers.urls import article_id
-
-    return article_id(url)
-
-
-def _failed_ids(pages: list[FetchedPage], result: BatchResult) -> set[int]:
+def _failed_ids(pages: list[FetchedPage], result: BatchResult, site: Site) -> set[int]:
     failed_urls = set(result.failed_urls) | {p.url for p in pages if not p.ok and p.status != 304}
-    return {i for u in failed_urls if (i := _id(u)) is not None}
+    return {i for u in failed_urls if (i := article_id(u, site)) is not None}
 
 
 def start_of(day: date | None) -> datetime | None:
-    from transforms.dates import SITE_TZ
+    from baolaocai.dates import SITE_TZ
 
     return datetime(day.year, day.month, day.day, tzinfo=SITE_TZ) if day else None

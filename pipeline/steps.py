@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from baolaocai.errors import BaoLaoCaiError
+from baolaocai.identity import article_id
 from baolaocai.models import CrawlState, Failure, FetchedPage, SitemapMemo, SitemapRead
 from baolaocai.settings import Settings
 from scrapers.archive import MonthSitemap, month_articles, month_sitemaps
@@ -25,7 +26,6 @@ from scrapers.discovery import Discovery, DiscoveryOptions, DiscoveryOutcome, di
 from scrapers.discovery import discover_listings as scrapers_discover_listings
 from scrapers.fetch import Fetcher, FetchStats, build_client
 from scrapers.politeness import RequestPacer, RobotsRules
-from scrapers.urls import article_id
 from transforms.parallel import process_pages_parallel
 from transforms.quality import QualityReport, assess
 from warehouse import session
@@ -162,7 +162,7 @@ def load_pages(
 ) -> BatchResult:
     """Parse, clean and validate the pages, archive them (WARC, fsynced), then store
     them in one transaction and bring the search index up to date with the batch."""
-    staged, failures = process_pages_parallel(pages, settings.parse_workers)
+    staged, failures = process_pages_parallel(pages, settings.site, settings.parse_workers)
     session.breathe(settings.db_path)
     session.resume(settings.db_path)
     captures = session.archive(settings.db_path, pages)
@@ -180,7 +180,7 @@ def load_pages(
         )
         touched = {aid for aid, _kind in counts.changed}
         if counts.removed:
-            touched |= {i for p in pages if (i := article_id(p.url)) is not None}
+            touched |= {i for p in pages if (i := article_id(p.url, settings.site)) is not None}
         touched = session.due_for_index(settings.db_path, touched)
         if touched:
             try:

@@ -15,20 +15,18 @@ logged with its reason and skipped, a monthly sitemap that cannot be read fails 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from baolaocai.errors import CrawlError
-from baolaocai.settings import SITE_URL
+from baolaocai.identity import article_id, canonical_article_url, canonicalize
+from baolaocai.site import Site
 from scrapers.discovery import SitemapEntry, SitemapReader
 from scrapers.fetch import TOO_LARGE, Fetcher
 from scrapers.robots import read_robots
-from scrapers.urls import article_id, canonical_article_url, canonicalize
 
 log = logging.getLogger(__name__)
 
-_MONTH_RE = re.compile(r"(20\d{2})[-_/]?(0[1-9]|1[0-2])(?!\d)")
 MAX_SITEMAP_DEPTH = 3
 
 
@@ -40,11 +38,13 @@ class MonthSitemap:
     lastmod: datetime | None = None
 
 
-def month_of(entry: SitemapEntry) -> date | None:
-    """The month a child sitemap covers: from its URL (``2024-03``), else its lastmod."""
-    match = _MONTH_RE.search(entry.loc.rsplit("/", 1)[-1]) or _MONTH_RE.search(entry.loc)
-    if match:
-        return date(int(match.group(1)), int(match.group(2)), 1)
+def month_of(entry: SitemapEntry, site: Site) -> date | None:
+    """The month a child sitemap covers: from its URL by the site's ``month_sitemap``
+    patterns (``…-2024-03.xml``), else its lastmod."""
+    for pattern in site.month_sitemap_res:
+        match = pattern.search(entry.loc.rsplit("/", 1)[-1]) or pattern.search(entry.loc)
+        if match:
+            return date(int(match.group("year")), int(match.group("month")), 1)
     if entry.lastmod is not None:
         return date(entry.lastmod.year, entry.lastmod.month, 1)
     return None
@@ -67,14 +67,15 @@ async def month_sitemaps(fetcher: Fetcher, start: date, end: date) -> list[Month
     """
     robots = await read_robots(fetcher)
     base_url = fetcher.settings.base_url
+    site = fetcher.settings.site
     wanted = set(months_between(start, end))
-    queue = [(u, 0) for u in robots.sitemaps] or [(SITE_URL + "/sitemap.xml", 0)]
+    queue = [(u, 0) for u in robots.sitemaps] or [(site.url(p), 0) for p in site.sitemap_paths]
     found: dict[date, MonthSitemap] = {}
     seen: set[str] = set()
     answered = False
     while queue:
         raw, depth = queue.pop(0)
-        url = canonicalize(raw, SITE_URL, base_url)
+        url = canonicalize(raw, site, None, base_url)
         if url is None or url in seen or depth > MAX_SITEMAP_DEPTH:
             continue
         seen.add(url)
@@ -86,15 +87,15 @@ async def month_sitemaps(fetcher: Fetcher, start: date, end: date) -> list[Month
         answered = True
         children, _ = reader.close()
         for child in children:
-            month = month_of(child)
+            month = month_of(child, site)
             if month is None:
                 queue.append((child.loc, depth + 1))  # an index of indexes
             elif month in wanted and month not in found:
-                child_url = canonicalize(child.loc, SITE_URL, base_url)
+                child_url = canonicalize(child.loc, site, None, base_url)
                 if child_url:
                     found[month] = MonthSitemap(month, child_url, child.lastmod)
     if not answered and not found:
-        home = await fetcher.fetch(SITE_URL + "/")
+        home = await fetcher.fetch(site.url("/"))
         if not home.ok:
             raise CrawlError(f"the site at {base_url} could not be reached ({home.error})")
     return [found[m] for m in sorted(found)]
@@ -117,13 +118,14 @@ async def month_articles(fetcher: Fetcher, sitemap: MonthSitemap) -> dict[str, d
             reader.max_urls + reader.overflow,
             reader.max_urls,
         )
+    site = fetcher.settings.site
     urls: dict[int, str] = {}
     lastmods: dict[str, datetime | None] = {}
     for entry in entries:
         url = canonical_article_url(
-            canonicalize(entry.loc, SITE_URL, fetcher.settings.base_url) or ""
+            canonicalize(entry.loc, site, None, fetcher.settings.base_url) or "", site
         )
-        aid = article_id(url or "")
+        aid = article_id(url or "", site)
         if url and aid is not None:
             first = urls.setdefault(aid, url)
             lastmods[first] = max(filter(None, (lastmods.get(first), entry.lastmod)), default=None)

@@ -32,50 +32,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
 from lxml import etree
 
 from baolaocai import progress
+from baolaocai.dates import parse_iso, parse_vietnamese_datetime
 from baolaocai.errors import CrawlError
+from baolaocai.identity import article_id, canonical_article_url, canonicalize, is_tag_page
 from baolaocai.models import Failure, FetchedPage, SitemapMemo, SitemapRead
-from baolaocai.settings import SITE_URL
+from baolaocai.site import Site
 from scrapers.fetch import TOO_LARGE, Fetcher
 from scrapers.politeness import RobotsRules
 from scrapers.robots import read_robots
-from scrapers.urls import article_id, canonical_article_url, canonicalize, is_tag_page
-from transforms.dates import parse_iso, parse_vietnamese_datetime
-
-if TYPE_CHECKING:
-    from transforms.profile import SiteProfile
 
 log = logging.getLogger(__name__)
 
-# Paths that look like sections but hold no article lists worth walking.
-EXCLUDED_SECTION_RE = re.compile(
-    r"^/(tag|tags|tim-kiem|search|lien-he|gioi-thieu|rss|video|podcast|emagazine|"
-    r"multimedia|admin|user|login|dang-nhap|quang-cao|toa-soan)\b",
-    re.IGNORECASE,
-)
-SECTION_PATH_RE = re.compile(
-    r"^/(?:chuyen-muc/\d+-)?[a-z0-9-]+(?:/|\.html)?$",  # `/kinh-te/`; up to 2022 `/chuyen-muc/3-kinh-te`
-    re.IGNORECASE,
-)
-PAGINATION_HINT_RE = re.compile(
-    r"([?&](page|p|trang)=\d+)|(/trang-\d+(\.html)?/?$)|(/page/\d+/?$)", re.I
-)
-PAGINATION_CONTAINERS = (
-    ".pagination",
-    ".paging",
-    ".pager",
-    "nav.pages",
-    ".page-nav",
-    "[class*=pagination]",
-)
-PAGINATION_LINKS = ", ".join(f"{c} a[href]" for c in PAGINATION_CONTAINERS)
-SECTION_LINKS = "header a[href], nav a[href], .menu a[href], .nav a[href], .main-menu a[href]"
+# Which paths are sections or next pages, and which menus hold them, is the site file's
+# ([urls] section, section_exclude, pagination; [selectors] section_links,
+# pagination_links). Feed links are the HTML standard's.
 FEED_LINKS = (
     'link[rel~=alternate][type="application/rss+xml"][href],'
     ' link[rel~=alternate][type="application/atom+xml"][href]'
@@ -92,6 +69,8 @@ class ListingLinks:
     dates: dict[str, datetime] = field(default_factory=dict)
     """Article URL -> the date printed beside its link, when the listing shows one."""
     links_over_cap: int = 0
+    links_seen: int = 0
+    """Links to the site's own pages on the page (articles or not)."""
     """Distinct article links of the page past ``max_links`` (not taken)."""
 
 
@@ -122,8 +101,6 @@ class DiscoveryOptions:
     max_sections: int | None = None
     max_listing_requests: int | None = None
     deadline: float | None = None
-    profile: SiteProfile | None = None
-    """The site profile (article and tag-page address patterns); None: this site's."""
     listings: bool = True
     """Walk the sections' listing pages too. ``False``: stop after the sitemaps, the home
     page and the feeds, and hand the sections back (``Discovery.sections``) for
@@ -134,6 +111,8 @@ class DiscoveryOptions:
 class Discovery:
     """The outcome of discovery: article URLs in the order found, plus what went wrong."""
 
+    site: Site = field(repr=False)
+    """Whose articles: ids are read with this site's address patterns."""
     articles: dict[int, str] = field(default_factory=dict)
     pages_fetched: int = 0
     errors: list[Failure] = field(default_factory=list)
@@ -148,13 +127,17 @@ class Discovery:
     capped: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     """Section URLs (from the home page's menus) left for :func:`discover_listings`."""
-    profile: SiteProfile | None = field(default=None, repr=False)
+    links_seen: int = 0
+    """Links to the site's own pages and sitemap/feed entries read (articles or not)."""
+    article_links: int = 0
+    """Of those, how many matched the site's article patterns (before any date bound): 0
+    after reading pages means the site file does not describe this site's addresses."""
     """One line per cap that cut discovery short (sections, listing pages, the deadline,
     sitemaps, feeds), e.g. ``sections: 40 of 3000 walked (BAOLAOCAI_MAX_SECTIONS)``;
     what was found before it is kept."""
 
     def note_lastmod(self, url: str, when: datetime | None) -> None:
-        aid = article_id(url, self.profile)
+        aid = article_id(url, self.site)
         if aid is not None and when is not None:
             previous = self.lastmods.get(aid)
             if previous is None or when > previous:
@@ -162,7 +145,7 @@ class Discovery:
 
     def add(self, url: str, source: str, lastmod: datetime | None = None) -> bool:
         self.note_lastmod(url, lastmod)
-        aid = article_id(url, self.profile)
+        aid = article_id(url, self.site)
         if aid is None or aid in self.articles:
             return False
         self.articles[aid] = url
@@ -184,8 +167,8 @@ def _link_date(a: Tag) -> datetime | None:
 def extract_links(
     html: str,
     page_url: str,
-    base_url: str = SITE_URL,
-    profile: SiteProfile | None = None,
+    site: Site,
+    base_url: str | None = None,
     *,
     max_links: int | None = None,
 ) -> ListingLinks:
@@ -197,9 +180,11 @@ def extract_links(
     out = ListingLinks()
     seen: set[str] = set()
     for a in soup.find_all("a", href=True):
-        article = canonical_article_url(
-            canonicalize(str(a["href"]), page_url, base_url) or "", profile
-        )
+        own = canonicalize(str(a["href"]), site, page_url, base_url)
+        if own is None:
+            continue
+        out.links_seen += 1
+        article = canonical_article_url(own, site)
         if article and article not in seen:
             seen.add(article)
             if max_links is not None and len(out.articles) >= max_links:
@@ -211,38 +196,41 @@ def extract_links(
             if when is not None:
                 out.dates[article] = when
     section_paths: set[str] = set()
-    for a in soup.select(SECTION_LINKS):
-        url = canonicalize(str(a["href"]), page_url, base_url)
+    for a in soup.select(site.section_links):
+        url = canonicalize(str(a["href"]), site, page_url, base_url)
         if url is None:
             continue
         parts = urlsplit(url)
         key = parts.path.rstrip("/").lower()
         if (
             not parts.query  # `/thoi-su/?s=N` is a view of a section, not a section
-            and SECTION_PATH_RE.match(parts.path)
+            and any(p.match(parts.path) for p in site.section_res)
             and parts.path != "/"
-            and not EXCLUDED_SECTION_RE.match(parts.path)
-            and article_id(url, profile) is None
-            and not is_tag_page(url, profile)  # a tag's list of articles is not a section
+            and not any(p.match(parts.path) for p in site.section_exclude_res)
+            and article_id(url, site) is None
+            and not is_tag_page(url, site)  # a tag's list of articles is not a section
             and key not in section_paths
         ):
             section_paths.add(key)
             out.sections.append(url)
-    current = canonicalize(page_url, page_url, base_url)
+    current = canonicalize(page_url, site, page_url, base_url)
     candidates = list(soup.select("a[rel~=next][href]"))
-    candidates += soup.select(PAGINATION_LINKS)
+    candidates += soup.select(site.pagination_links)
     for a in candidates:
-        url = canonicalize(str(a["href"]), page_url, base_url)
+        url = canonicalize(str(a["href"]), site, page_url, base_url)
         if (
             url
             and url != current
-            and article_id(url, profile) is None
+            and article_id(url, site) is None
             and url not in out.next_pages
-            and (PAGINATION_HINT_RE.search(url) or "next" in (a.get("rel") or []))
+            and (
+                any(p.search(url) for p in site.pagination_res)
+                or "next" in (a.get("rel") or [])
+            )
         ):
             out.next_pages.append(url)
     for link in soup.select(FEED_LINKS):
-        url = canonicalize(str(link["href"]), page_url, base_url)
+        url = canonicalize(str(link["href"]), site, page_url, base_url)
         if url and url not in out.feeds:
             out.feeds.append(url)
     return out
@@ -397,6 +385,8 @@ class _Walk:
         self.options = options
         self.pages_over_link_cap = 0
         self.links_over_cap = 0
+        self.links_seen = 0
+        self.article_links = 0
         self._loop = asyncio.get_running_loop()
         self._deadline_at = self._loop.time() + self.deadline_s
         self.stopped_in: str | None = None
@@ -429,10 +419,12 @@ class _Walk:
         links = extract_links(
             page.html or "",
             page.fetched_url,
+            self.fetcher.settings.site,
             self.fetcher.settings.base_url,
-            self.options.profile,
             max_links=self.fetcher.settings.max_links_per_page,
         )
+        self.links_seen += links.links_seen
+        self.article_links += len(links.articles) + links.links_over_cap
         if links.links_over_cap:
             self.pages_over_link_cap += 1
             self.links_over_cap += links.links_over_cap
@@ -524,13 +516,14 @@ async def discover(
     :class:`CrawlError` only when no source answered at all.
     """
     base_url = fetcher.settings.base_url
-    result = Discovery(profile=options.profile)
+    site = fetcher.settings.site
+    result = Discovery(site)
     walk = _Walk(fetcher, options)
     answered = await _walk_sitemaps(walk, options, sitemaps or [], memos or {}, result)
 
     sections: list[str] = []
     feeds: list[str] = []
-    home = await _fetch_source(walk, SITE_URL + "/", result, "the home page")
+    home = await _fetch_source(walk, site.url("/"), result, "the home page")
     if home is not None and home.html is not None:
         answered += 1
         links = walk.links_of(home)
@@ -538,6 +531,8 @@ async def discover(
             if not _older(links.dates.get(url), options.since):
                 result.add(url, "home")
         sections, feeds = links.sections, links.feeds
+    # Feeds the site file names, besides those the home page links.
+    feeds += [u for u in (site.url(p) for p in site.feed_paths) if u not in feeds]
 
     if len(feeds) > MAX_FEEDS and not walk.expired:
         result.capped.append(f"feeds: {MAX_FEEDS} of {len(feeds)} read (the most per run)")
@@ -548,8 +543,10 @@ async def discover(
         answered += 1
         for entry in parse_feed(page.html):
             article = canonical_article_url(
-                canonicalize(entry.loc, SITE_URL, base_url) or "", options.profile
+                canonicalize(entry.loc, site, None, base_url) or "", site
             )
+            walk.links_seen += 1
+            walk.article_links += article is not None
             if article and not _older(entry.lastmod, options.since):
                 result.add(article, "feed", entry.lastmod)
 
@@ -560,6 +557,7 @@ async def discover(
 
     if note := walk.link_cap_note():
         result.capped.append(note)
+    result.links_seen, result.article_links = walk.links_seen, walk.article_links
     if walk.expired:
         result.capped.append(walk.deadline_note(len(result.articles)))
         log.warning("%s", result.capped[-1])
@@ -583,9 +581,10 @@ async def discover_listings(
 ) -> Discovery:
     """The second phase of discovery: the sections' listing pages, with the same caps
     and a deadline of its own. Never raises: a listing that fails is recorded."""
-    result = Discovery(profile=options.profile)
+    result = Discovery(fetcher.settings.site)
     walk = _Walk(fetcher, options)
     await _walk_sections(walk, options, sections, known, result)
+    result.links_seen, result.article_links = walk.links_seen, walk.article_links
     if walk.expired:
         result.capped.append(walk.deadline_note(len(result.articles)))
         log.warning("%s", result.capped[-1])
@@ -635,7 +634,7 @@ async def _walk_sections(
             for url in links.articles:
                 if not _older(links.dates.get(url), options.since):
                     result.add(url, "listing")
-            ids = [article_id(u, options.profile) for u in links.articles]
+            ids = [article_id(u, result.site) for u in links.articles]
             if ids and all(i is not None and known(i) for i in ids):
                 all_known_streak += 1
             else:
@@ -680,8 +679,9 @@ async def _walk_sitemaps(
     each up to ``max_sitemap_bytes``."""
     fetcher = walk.fetcher
     base_url = fetcher.settings.base_url
+    site = fetcher.settings.site
     queue: list[tuple[str, datetime | None]] = [
-        (c, None) for c in (canonicalize(u, SITE_URL, base_url) for u in roots) if c
+        (c, None) for c in (canonicalize(u, site, None, base_url) for u in roots) if c
     ]
     visited: set[str] = set()
     listed: set[str] = set()  # every child sitemap the indexes name, read or not
@@ -732,23 +732,25 @@ async def _walk_sitemaps(
                 f"sitemap {current}: lists {reader.max_urls + reader.overflow:,} URLs; the"
                 f" first {reader.max_urls:,} were read (the sitemaps protocol's limit)"
             )
-        listed.update(c for c in (canonicalize(x.loc, SITE_URL, base_url) for x in children) if c)
+        listed.update(c for c in (canonicalize(x.loc, site, None, base_url) for x in children) if c)
         newest_first = sorted(
             children, key=lambda c: c.lastmod.timestamp() if c.lastmod else 0.0, reverse=True
         )
         for child in newest_first:
             if not _older(child.lastmod, options.since):
-                url = canonicalize(child.loc, SITE_URL, base_url)
+                url = canonicalize(child.loc, site, None, base_url)
                 if url:
                     queue.append((url, child.lastmod))
         entries: dict[int, datetime | None] = {}
         for entry in urls:
             article = canonical_article_url(
-                canonicalize(entry.loc, SITE_URL, base_url) or "", options.profile
+                canonicalize(entry.loc, site, None, base_url) or "", site
             )
-            aid = article_id(article or "", options.profile)
+            aid = article_id(article or "", site)
+            walk.links_seen += 1
             if article is None or aid is None:
                 continue
+            walk.article_links += 1
             entries[aid] = max(filter(None, (entries.get(aid), entry.lastmod)), default=None)
             if _older(entry.lastmod, options.since):
                 continue
@@ -802,10 +804,12 @@ async def discover_site(
     """
     try:
         robots = await read_robots(fetcher)
-        found = await discover(fetcher, options, known=known, sitemaps=robots.sitemaps, memos=memos)
+        site = fetcher.settings.site
+        roots = robots.sitemaps or [site.url(p) for p in site.sitemap_paths]
+        found = await discover(fetcher, options, known=known, sitemaps=roots, memos=memos)
         if robots.warning:
             found.capped.insert(0, robots.warning)
     except CrawlError as exc:
         robots = fetcher.robots or RobotsRules.disallow_all(fetcher.settings.user_agent)
-        return DiscoveryOutcome(Discovery(), robots, exc.message)
+        return DiscoveryOutcome(Discovery(fetcher.settings.site), robots, exc.message)
     return DiscoveryOutcome(found, robots)

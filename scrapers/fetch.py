@@ -68,10 +68,10 @@ from bs4.dammit import UnicodeDammit
 
 from baolaocai import progress
 from baolaocai.errors import FetchError, TerminalFetchError, TransientFetchError
+from baolaocai.identity import canonicalize, is_site_url, to_fetch_url
 from baolaocai.models import FetchedPage
 from baolaocai.settings import Settings
 from scrapers.politeness import RequestPacer, RobotsRules
-from scrapers.urls import canonicalize, is_site_url, to_fetch_url
 
 log = logging.getLogger(__name__)
 
@@ -429,11 +429,11 @@ class Fetcher:
         if not location:
             raise TerminalFetchError(f"HTTP {response.status_code} without Location", url=url)
         absolute = urljoin(current, location)
-        if not is_site_url(absolute, self.settings.base_url):
+        if not is_site_url(absolute, self.settings.site, self.settings.base_url):
             raise TerminalFetchError(
                 f"redirect off the site to {absolute}", url=url, status=response.status_code
             )
-        canonical = canonicalize(absolute, current, self.settings.base_url)
+        canonical = canonicalize(absolute, self.settings.site, current, self.settings.base_url)
         assert canonical is not None
         if self.robots is not None and not self.robots.allowed(canonical):
             raise TerminalFetchError(f"redirect to {canonical}, disallowed by robots.txt", url=url)

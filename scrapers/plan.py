@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from baolaocai.identity import article_id
 from baolaocai.models import CrawlState
-from scrapers.urls import article_id
+from baolaocai.site import Site
 
 Validators = Mapping[str, tuple[str | None, str | None]]
 
@@ -45,6 +46,7 @@ class WorkPlan:
 def plan_work(
     discovered: dict[int, str],
     state: CrawlState,
+    site: Site,
     *,
     max_articles: int = 0,
     retry_failed: bool = False,
@@ -74,7 +76,7 @@ def plan_work(
     if retry_failed:
         queued = set(plan.new)
         plan.retry = sorted(
-            u for u in state.open_failures if u not in queued and article_id(u) is not None
+            u for u in state.open_failures if u not in queued and article_id(u, site) is not None
         )
     taken = set(plan.new) | set(plan.retry)
     for name, source in (

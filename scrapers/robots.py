@@ -29,7 +29,6 @@ import logging
 
 from baolaocai import progress
 from baolaocai.errors import CrawlError
-from baolaocai.settings import SITE_URL
 from scrapers.fetch import Fetcher
 from scrapers.politeness import RobotsRules, pacing_interval
 
@@ -38,7 +37,7 @@ log = logging.getLogger(__name__)
 
 async def fetch_robots(fetcher: Fetcher) -> RobotsRules:
     """The site's robots.txt rules; raises :class:`CrawlError` if it is unreachable."""
-    page = await fetcher.fetch(SITE_URL + "/robots.txt")
+    page = await fetcher.fetch(fetcher.settings.site.url("/robots.txt"))
     agent = fetcher.settings.user_agent
     if page.ok and page.html is not None:
         return RobotsRules(agent, page.html)

@@ -7,6 +7,16 @@ the tests share :func:`serve_site`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from baolaocai.errors import ConfigError
 from sitecopy.server import SITE_DIR, RequestRecord, SiteServer, serve_site
 
-__all__ = ["SITE_DIR", "RequestRecord", "SiteServer", "serve_site"]
+__all__ = ["SITE_DIR", "RequestRecord", "SiteServer", "copy_dir", "serve_site"]
+
+
+def copy_dir(site_key: str) -> Path:
+    """The bundled offline copy of a site."""
+    if site_key == "baolaocai":
+        return SITE_DIR
+    raise ConfigError(f"no bundled offline copy of the site {site_key!r}")

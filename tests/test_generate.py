@@ -13,6 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from baolaocai.settings import Settings
+from baolaocai.site import default_site
 from scrapers.discovery import (
     DiscoveryOptions,
     DiscoveryOutcome,
@@ -125,7 +126,7 @@ def test_write_site_writes_every_file(site: tuple[Path, list[GeneratedArticle]])
 
 def test_home_and_category_pages(site: tuple[Path, list[GeneratedArticle]]) -> None:
     root, articles = site
-    home = extract_links(_read(root, "index.html"), "https://baolaocai.vn/")
+    home = extract_links(_read(root, "index.html"), "https://baolaocai.vn/", default_site())
     newest = sorted(articles, key=lambda a: a.published_at, reverse=True)
     assert home.articles == [a.url for a in newest[:20]]
     assert {f"https://baolaocai.vn/{s}/" for s in CATEGORY_SLUGS} <= set(home.sections)
@@ -137,10 +138,10 @@ def test_home_and_category_pages(site: tuple[Path, list[GeneratedArticle]]) -> N
         while True:
             html = path.read_text(encoding="utf-8")
             assert '<div class="pagination">' in html
-            links = extract_links(html, url)
+            links = extract_links(html, url, default_site())
             stories = BeautifulSoup(html, "lxml").select(".category__list a.cms-link")
             assert 1 <= len(stories) <= 5
-            listed += [extract_links(str(s), url).articles[0] for s in stories]
+            listed += [extract_links(str(s), url, default_site()).articles[0] for s in stories]
             nxt = re.search(r'<a href="([^"]+)" rel="next">', html)
             if page > 1:
                 assert 'rel="prev"' in html

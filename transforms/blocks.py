@@ -18,9 +18,9 @@ from urllib.parse import urljoin
 from bs4 import NavigableString, Tag
 from bs4.element import Comment, Doctype, ProcessingInstruction
 
-from transforms.profile import SiteProfile
+from baolaocai.profile import SiteProfile
+from baolaocai.text import normalize_text
 from transforms.select import is_removed, matches
-from transforms.text import normalize_text
 
 BLOCK_TAGS = frozenset(
     [

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from transforms.text import normalize_or_none
+from baolaocai.text import normalize_or_none
 
 ARTICLE_TYPES = frozenset(
     {

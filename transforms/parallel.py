@@ -26,6 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from baolaocai.models import Failure, FetchedPage, StagedArticle
+from baolaocai.site import Site
 from transforms.pipeline import process_pages
 
 log = logging.getLogger(__name__)
@@ -78,22 +79,25 @@ def _lean(page: FetchedPage) -> FetchedPage:
 
 
 def process_pages_parallel(
-    pages: Sequence[FetchedPage], workers: int = 0
+    pages: Sequence[FetchedPage], site: Site, workers: int = 0
 ) -> tuple[list[StagedArticle], list[Failure]]:
-    """:func:`process_pages` over ``workers`` processes (0: :func:`default_workers`)."""
+    """:func:`process_pages` over ``workers`` processes (0: :func:`default_workers`).
+
+    Each worker is handed ``site`` with its slice (a worker never falls back to a default
+    site: a sister paper's pages are parsed with the sister paper's file)."""
     global _broken
     workers = workers or default_workers()
     if workers < 2 or len(pages) < MIN_PAGES or _broken:
-        return process_pages(pages)
+        return process_pages(pages, site)
     size = -(-len(pages) // workers)
     slices = [[_lean(p) for p in pages[i : i + size]] for i in range(0, len(pages), size)]
     try:
-        results = list(_get_pool(workers).map(process_pages, slices))
+        results = list(_get_pool(workers).map(process_pages, slices, [site] * len(slices)))
     except BrokenProcessPool:
         log.warning("a parsing worker died; parsing goes on in the run's own process")
         _broken = True
         _drop_pool()
-        return process_pages(pages)
+        return process_pages(pages, site)
     staged: list[StagedArticle] = []
     failures: list[Failure] = []
     for part_staged, part_failures in results:

@@ -34,27 +34,24 @@ from datetime import datetime
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment
 
+from baolaocai.dates import looks_like_dateline, parse_vietnamese_datetime
 from baolaocai.errors import ParseError
+from baolaocai.identity import article_id as url_article_id
+from baolaocai.identity import canonical_article_url
 from baolaocai.models import Article, Image
-from baolaocai.settings import SITE_URL
-from scrapers.urls import article_id as url_article_id
-from scrapers.urls import canonical_article_url
+from baolaocai.profile import SiteProfile
+from baolaocai.site import Site, default_site
+from baolaocai.text import fold_key, normalize_or_none, normalize_text
 from transforms.blocks import Block, linearize
-from transforms.dates import looks_like_dateline, parse_vietnamese_datetime
 from transforms.metadata import PageMeta, jsonld_people, jsonld_text, read_metadata
-from transforms.profile import SiteProfile, load_profile
 from transforms.prune import strip_inert
 from transforms.select import index_of, is_removed, select, select_first
 from transforms.sources import outside_article, read_modified, read_published
-from transforms.text import fold_key, normalize_or_none, normalize_text
 
 LAYOUT_EPI = "epi"
 LAYOUT_LEGACY = "legacy"
 LAYOUT_DENSITY = "density"
 _MIN_DENSE_CHARS = 200
-_TITLE_SUFFIX_RE = re.compile(
-    r"\s*[|\-–—]\s*(Báo Lào Cai|baolaocai\.vn|Báo điện tử Lào Cai)\s*$", re.I
-)
 _TERMINAL_PUNCT = tuple(".!?…:;\"”'")
 _MAX_AUTHOR_CHARS = 70
 _MAX_CAPTION_CHARS = 160
@@ -78,7 +75,7 @@ def parse_article(
     html: str,
     url: str | None = None,
     *,
-    profile: SiteProfile | None = None,
+    site: Site | None = None,
     fallback_url: str | None = None,
 ) -> Article:
     """Parse an article page. ``url`` is where it came from (canonical form preferred).
@@ -90,7 +87,8 @@ def parse_article(
     Raises :class:`ParseError` if the text is not HTML, holds no article text at all, or
     nests elements more than :data:`MAX_DEPTH` levels deep.
     """
-    profile = profile or load_profile()
+    site = site or default_site()
+    profile = site.profile
     if not html or not html.strip():
         raise ParseError("empty page", url=url)
     if not looks_like_html(html):
@@ -104,7 +102,7 @@ def parse_article(
         meta = read_metadata(soup)
     except RecursionError:  # json.loads recurses on the nesting of JSON-LD data
         raise ParseError("JSON-LD data nested too deeply", url=url) from None
-    page_url = _page_url(url, meta, fallback_url)
+    page_url = _page_url(url, meta, fallback_url, site)
     legacy = _looks_legacy(soup, profile, html)
     for el in select(soup, profile.remove):
         el.decompose()
@@ -115,7 +113,7 @@ def parse_article(
     published = read_published(soup, meta, title_el, profile)
     modified = read_modified(meta)
     body_el = _first(soup, profile.select("body"))
-    base = page_url or SITE_URL + "/"
+    base = page_url or site.url("/")
     if body_el is not None:
         parts = _parse_epi(soup, body_el, meta, profile, base, published.value)
     elif legacy:
@@ -132,7 +130,7 @@ def parse_article(
         parts.conflicts.append(f"author: {parts.author!r} is also a body paragraph")
     return Article(
         url=page_url,
-        article_id=url_article_id(page_url) if page_url else None,
+        article_id=url_article_id(page_url, site) if page_url else None,
         title=parts.title,
         sapo=parts.sapo,
         body="\n\n".join(parts.paragraphs),
@@ -185,7 +183,9 @@ def _finish_sapo(parts: _Parts, profile: SiteProfile) -> None:
 # -- page-level fields ----------------------------------------------------------------------
 
 
-def _page_url(url: str | None, meta: PageMeta, fallback_url: str | None) -> str | None:
+def _page_url(
+    url: str | None, meta: PageMeta, fallback_url: str | None, site: Site
+) -> str | None:
     for candidate in (
         url,
         meta.canonical,
@@ -195,7 +195,7 @@ def _page_url(url: str | None, meta: PageMeta, fallback_url: str | None) -> str 
         fallback_url,
     ):
         if candidate:
-            canonical = canonical_article_url(candidate)
+            canonical = canonical_article_url(candidate, site)
             if canonical:
                 return canonical
     return url
@@ -210,16 +210,16 @@ def _text_of(soup: Tag, selectors: Sequence[str]) -> str | None:
     return normalize_or_none(el.get_text(" ")) if el is not None else None
 
 
-def _strip_site_suffix(title: str | None) -> str | None:
-    return normalize_or_none(_TITLE_SUFFIX_RE.sub("", title)) if title else None
+def _strip_site_suffix(title: str | None, profile: SiteProfile) -> str | None:
+    return normalize_or_none(profile.strip_title_suffix(title)) if title else None
 
 
 def _title(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
     return (
         _text_of(soup, profile.select("title"))
         or jsonld_text(meta.jsonld, "headline")
-        or _strip_site_suffix(meta.get("og:title"))
-        or _strip_site_suffix(meta.html_title)
+        or _strip_site_suffix(meta.get("og:title"), profile)
+        or _strip_site_suffix(meta.html_title, profile)
     )
 
 
@@ -630,7 +630,7 @@ class BlockSequence:
 
 def read_block_sequence(
     blocks: list[Block],
-    profile: SiteProfile | None = None,
+    profile: SiteProfile,
     *,
     title_hint: str | None = None,
     standalone_captions: bool = False,
@@ -642,7 +642,6 @@ def read_block_sequence(
     With ``standalone_captions`` (plain text, where pictures are gone), a short line
     without end punctuation right after the title is taken as a picture caption.
     """
-    profile = profile or load_profile()
     seq = BlockSequence()
     title_idx = _find_title(blocks, title_hint)
     if title_idx is None:

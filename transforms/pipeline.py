@@ -6,13 +6,13 @@ from collections.abc import Iterable
 
 from baolaocai.errors import ParseError, internal_error
 from baolaocai.models import Failure, FetchedPage, StagedArticle
+from baolaocai.site import Site
 from transforms.parse import parse_article
-from transforms.profile import SiteProfile, load_profile
 from transforms.validate import content_hash, problems
 
 
 def process_pages(
-    pages: Iterable[FetchedPage], profile: SiteProfile | None = None
+    pages: Iterable[FetchedPage], site: Site
 ) -> tuple[list[StagedArticle], list[Failure]]:
     """Turn pages into staged articles; every page that cannot be loaded becomes a Failure.
 
@@ -22,7 +22,6 @@ def process_pages(
     while the rest of the batch goes on. ``KeyboardInterrupt`` and ``SystemExit`` are
     not caught.
     """
-    profile = profile or load_profile()
     staged: list[StagedArticle] = []
     failures: list[Failure] = []
     for page in pages:
@@ -40,7 +39,7 @@ def process_pages(
             )
             continue
         try:
-            article = parse_article(page.html, page.url, profile=profile)
+            article = parse_article(page.html, page.url, site=site)
             found = problems(article)
             record = None if found else StagedArticle(article, content_hash(article))
         except ParseError as exc:

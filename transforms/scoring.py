@@ -7,7 +7,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from transforms.profile import SiteProfile, load_profile
+from baolaocai.profile import SiteProfile
 
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
@@ -39,11 +39,10 @@ def token_f1(predicted: str | None, gold: str | None) -> F1:
 
 
 def boilerplate_leaks(
-    body: str | None, gold_body: str | None, profile: SiteProfile | None = None
+    body: str | None, gold_body: str | None, profile: SiteProfile
 ) -> list[str]:
     """Lines of ``body`` that are page furniture (share bars, list headings, footer) and
     are not in the gold body."""
-    profile = profile or load_profile()
     gold_lines = {line.strip() for line in (gold_body or "").splitlines()}
     leaks = []
     for line in (body or "").splitlines():

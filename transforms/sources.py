@@ -58,11 +58,11 @@ from datetime import datetime
 
 from bs4 import Tag
 
-from transforms.dates import parse_iso, parse_vietnamese_datetime
+from baolaocai.dates import parse_iso, parse_vietnamese_datetime
+from baolaocai.profile import SiteProfile
+from baolaocai.text import fold_key, normalize_text
 from transforms.metadata import PageMeta, jsonld_text
-from transforms.profile import SiteProfile
 from transforms.select import index_of, matches, select
-from transforms.text import fold_key, normalize_text
 
 _MIN_TITLE_LINK_WORDS = 5
 _MAX_DATE_TEXT = 80

@@ -257,7 +257,11 @@ def load_batch(
 
 
 def _ids(urls: Sequence[str]) -> set[int]:
-    from scrapers.urls import article_id  # pure helper; keeps the import graph one-way
+    from baolaocai.identity import article_id as _article_id
+    from baolaocai.site import default_site
+
+    def article_id(url: str) -> int | None:  # until the warehouse takes the site
+        return _article_id(url, default_site())
 
     return {aid for u in urls if (aid := article_id(u)) is not None}
 
@@ -311,7 +315,11 @@ def _store_raw(
     pages: Sequence[FetchedPage],
     captures: Mapping[str, CaptureRef],
 ) -> None:
-    from scrapers.urls import article_id  # pure helper; keeps the import graph one-way
+    from baolaocai.identity import article_id as _article_id
+    from baolaocai.site import default_site
+
+    def article_id(url: str) -> int | None:  # until the warehouse takes the site
+        return _article_id(url, default_site())
 
     rows = []
     index = []

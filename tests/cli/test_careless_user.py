@@ -21,6 +21,7 @@ import pytest
 from support import BAOLAOCAI, clean_env
 
 from baolaocai.models import FetchedPage
+from baolaocai.site import default_site
 from sitecopy import SITE_DIR
 from transforms.pipeline import process_pages
 from warehouse.db import connect, known_version
@@ -58,7 +59,7 @@ def fill(path: Path, pages: int = 6) -> None:
         FetchedPage(f"https://baolaocai.vn/{p.name}", str(p), 200, now, p.read_text("utf-8"))
         for p in sorted(SITE_DIR.glob("*-post*.html"))[:pages]
     ]
-    staged, failures = process_pages(fetched)
+    staged, failures = process_pages(fetched, default_site())
     con = connect(path)
     try:
         load_batch(con, run_id="t", seen_at=now, pages=fetched, articles=staged, failures=failures)

@@ -10,6 +10,7 @@ import pytest
 from support import BAOLAOCAI, clean_env
 
 from baolaocai.models import CONTRACT_KEYS, FetchedPage
+from baolaocai.site import default_site
 from sitecopy import SITE_DIR, SiteServer
 from transforms.pipeline import process_pages
 from warehouse.db import connect
@@ -82,7 +83,7 @@ def small_warehouse(tmp_path: Path) -> Path:
         FetchedPage(f"https://baolaocai.vn/{p.name}", str(p), 200, now, p.read_text("utf-8"))
         for p in sorted(SITE_DIR.glob("*-post*.html"))[:6]
     ]
-    staged, failures = process_pages(pages)
+    staged, failures = process_pages(pages, default_site())
     path = tmp_path / "w.duckdb"
     con = connect(path)
     load_batch(con, run_id="t", seen_at=now, pages=pages, articles=staged, failures=failures)

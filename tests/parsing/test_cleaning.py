@@ -7,8 +7,8 @@ import unicodedata
 import pytest
 
 from baolaocai.errors import ParseError
+from baolaocai.text import normalize_text
 from transforms.parse import parse_article
-from transforms.text import normalize_text
 
 URL = "https://baolaocai.vn/bai-viet-thu-nghiem-post900100.html"
 

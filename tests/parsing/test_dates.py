@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.dates import looks_like_dateline, parse_iso, parse_vietnamese_datetime
+from baolaocai.dates import looks_like_dateline, parse_iso, parse_vietnamese_datetime
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from baolaocai.settings import SITE_URL
+from baolaocai.site import default_site
 from scrapers.fetch import decode_html
 from transforms.parse import parse_article
 
@@ -25,7 +25,7 @@ def test_independent_page(expected_file: Path) -> None:
     page = ROOT / "pages" / f"{expected_file.stem}.html"
     # As `baolaocai parse FILE` does: no URL given, the file name is the last resort.
     html = decode_html(page.read_bytes(), None)  # as `baolaocai parse` reads a saved page
-    got = parse_article(html, fallback_url=f"{SITE_URL}/{page.name}")
+    got = parse_article(html, fallback_url=default_site().url(page.name))
     contract = got.to_contract()
     for key, value in expected.items():
         assert contract[key] == value, f"{key} differs"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from baolaocai.models import FetchedPage
+from baolaocai.site import default_site
 from sitecopy import SITE_DIR
 from transforms.parallel import MIN_PAGES, process_pages_parallel
 from transforms.pipeline import process_pages
@@ -30,12 +31,12 @@ def batch() -> list[FetchedPage]:
 
 def test_two_workers_give_the_same_records_and_failures_in_the_same_order() -> None:
     pages = batch()
-    alone = process_pages(pages)
-    together = process_pages_parallel(pages, workers=2)
+    alone = process_pages(pages, default_site())
+    together = process_pages_parallel(pages, default_site(), workers=2)
     assert together == alone
     assert len(together[1]) == 9  # empty, gone and too deep: each batch copy
 
 
 def test_a_small_batch_stays_in_process() -> None:
     pages = batch()[: MIN_PAGES - 1]
-    assert process_pages_parallel(pages, workers=2) == process_pages(pages)
+    assert process_pages_parallel(pages, default_site(), workers=2) == process_pages(pages, default_site())

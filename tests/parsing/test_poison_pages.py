@@ -21,6 +21,7 @@ from support import BAOLAOCAI, clean_env
 
 from baolaocai.errors import ParseError
 from baolaocai.models import CONTRACT_KEYS, FetchedPage
+from baolaocai.site import default_site
 from sitecopy import SITE_DIR
 from transforms import pipeline
 from transforms.parse import MAX_DEPTH, parse_article
@@ -148,7 +149,7 @@ def test_a_batch_with_one_poison_page_loses_only_that_page() -> None:
     html, _ = page_and_expected(3)
     poison_url = "https://baolaocai.vn/trang-doc-post999999.html"
     pages.insert(7, fetched(poison_url, nest_body(html, 5_000)))
-    staged, failures = pipeline.process_pages(pages)
+    staged, failures = pipeline.process_pages(pages, default_site())
     assert len(staged) == 21 and len(failures) == 1
     failure = failures[0]
     assert (failure.url, failure.stage) == (poison_url, "parse")
@@ -170,7 +171,7 @@ def test_any_unexpected_error_is_a_failure_of_that_page_only(
         return real(html, url, **kwargs)
 
     monkeypatch.setattr(pipeline, "parse_article", flaky)
-    staged, failures = pipeline.process_pages(pages)
+    staged, failures = pipeline.process_pages(pages, default_site())
     assert len(staged) == 3
     assert [(f.url, f.stage, f.error) for f in failures] == [
         (pages[1].url, "parse", "internal error: RuntimeError: boom"),
@@ -185,7 +186,7 @@ def test_validation_errors_are_caught_too(monkeypatch: pytest.MonkeyPatch) -> No
         raise ValueError("validator bug")
 
     monkeypatch.setattr(pipeline, "problems", broken)
-    staged, failures = pipeline.process_pages(pages)
+    staged, failures = pipeline.process_pages(pages, default_site())
     assert staged == [] and {f.error for f in failures} == {
         "internal error: ValueError: validator bug"
     }
@@ -197,7 +198,7 @@ def test_ctrl_c_is_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(pipeline, "parse_article", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        pipeline.process_pages(good_pages(2))
+        pipeline.process_pages(good_pages(2), default_site())
 
 
 def test_parse_command_reports_the_poison_page_and_prints_the_good_one(tmp_path: Path) -> None:

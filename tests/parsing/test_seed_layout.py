@@ -7,6 +7,7 @@ page furniture. The text below keeps that layout with our own sentences.
 
 from __future__ import annotations
 
+from baolaocai.site import default_site
 from transforms.blocks import Block
 from transforms.parse import parse_article, read_block_sequence
 
@@ -36,7 +37,9 @@ def _blocks(text: str) -> list[Block]:
 
 
 def test_seed_text_sequence() -> None:
-    seq = read_block_sequence(_blocks(SEED_LIKE_TEXT), standalone_captions=True)
+    seq = read_block_sequence(
+        _blocks(SEED_LIKE_TEXT), default_site().profile, standalone_captions=True
+    )
     assert seq.title == 'Hội nghị "Nâng cao hiệu quả công tác khuyến nông vùng cao tỉnh Lào Cai"'
     assert seq.published_at is not None
     assert seq.published_at.isoformat() == "2023-04-07T00:00:00+07:00"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from baolaocai.site import default_site
 from sitecopy import SITE_DIR
-from transforms.profile import load_profile
 from transforms.select import compile_selector, select, select_first
 
 PAGES = [*sorted(SITE_DIR.glob("*-post*.html"))[:8], SITE_DIR / "index.html"]
@@ -25,7 +25,7 @@ EXTRA = [
 
 
 def all_selectors() -> list[str]:
-    profile = load_profile()
+    profile = default_site().profile
     found = [s for group in profile.selectors.values() for s in group]
     return [*found, profile.remove, profile.remove_in_body, profile.page_furniture, *EXTRA]
 

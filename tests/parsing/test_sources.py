@@ -7,10 +7,10 @@ from datetime import datetime
 import pytest
 from bs4 import BeautifulSoup
 
-from transforms.dates import SITE_TZ
+from baolaocai.dates import SITE_TZ
+from baolaocai.site import default_site
 from transforms.metadata import read_metadata
 from transforms.parse import parse_article
-from transforms.profile import load_profile
 from transforms.quality import assess, drift_warning
 from transforms.sources import outside_article, published_sources, read_published
 from transforms.validate import content_hash
@@ -37,7 +37,7 @@ def _at(*args: int) -> datetime:
 
 def _sources(html: str) -> list[tuple[str, datetime, bool]]:
     soup = BeautifulSoup(html, "lxml")
-    profile = load_profile()
+    profile = default_site().profile
     title = soup.select_one("h1")
     return published_sources(soup, read_metadata(soup), title, profile)
 
@@ -66,7 +66,7 @@ def test_dates_of_other_articles_never_give_the_date() -> None:
 def test_a_list_item_linking_elsewhere_is_outside_the_article() -> None:
     soup = BeautifulSoup(_page(before=LATEST_BEFORE), "lxml")
     time_el = soup.select_one("section time")
-    assert outside_article(time_el, soup.select_one("h1"), load_profile())
+    assert outside_article(time_el, soup.select_one("h1"), default_site().profile)
 
 
 def test_header_date_and_update_line_are_not_the_publication_date() -> None:
@@ -88,7 +88,7 @@ def test_disagreeing_sources_are_recorded_as_conflicts() -> None:
         meta="<span class='date'>Thứ Ba, 04/03/2025</span>",
     )
     soup = BeautifulSoup(html, "lxml")
-    reading = read_published(soup, read_metadata(soup), soup.select_one("h1"), load_profile())
+    reading = read_published(soup, read_metadata(soup), soup.select_one("h1"), default_site().profile)
     assert reading.value == _at(2025, 3, 1, 8, 0)  # the better source wins
     assert reading.conflicts == [
         "published_at: json-ld 2025-03-01T08:00:00+07:00 vs visible 2025-03-04"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from baolaocai.models import CONTRACT_KEYS
-from baolaocai.settings import SITE_URL
+from baolaocai.site import default_site
 from scrapers.fetch import decode_html
 from transforms.parse import parse_article
 
@@ -38,7 +38,7 @@ def test_unseen_page(expected_file: Path) -> None:
     expected = json.loads(expected_file.read_text(encoding="utf-8"))
     page = ROOT / "pages" / f"{expected_file.stem}.html"
     html = decode_html(page.read_bytes(), None)  # as `baolaocai parse FILE` reads it
-    contract = parse_article(html, fallback_url=f"{SITE_URL}/{page.name}").to_contract()
+    contract = parse_article(html, fallback_url=default_site().url(page.name)).to_contract()
     wrong = [key for key in CONTRACT_KEYS if contract[key] != expected[key]]
     assert not wrong, {key: (contract[key], expected[key]) for key in wrong}
     assert contract["field_conflicts"] == []

@@ -2,17 +2,18 @@ from __future__ import annotations
 
 import asyncio
 
+from baolaocai.identity import article_id
 from baolaocai.settings import Settings
+from baolaocai.site import default_site
 from scrapers.discovery import DiscoveryOptions, discover, extract_links, parse_sitemap
 from scrapers.fetch import Fetcher, build_client
 from scrapers.politeness import RequestPacer
-from scrapers.urls import article_id
 from sitecopy import SITE_DIR, SiteServer
 
 
 def test_home_page_links_are_canonical_and_deduplicated() -> None:
     html = (SITE_DIR / "index.html").read_text(encoding="utf-8")
-    links = extract_links(html, "http://127.0.0.1:1/", "http://127.0.0.1:1")
+    links = extract_links(html, "http://127.0.0.1:1/", default_site(), "http://127.0.0.1:1")
     assert links.articles and len(links.articles) == len(set(links.articles))
     assert all(
         u.startswith("https://baolaocai.vn/") and "?" not in u and "#" not in u
@@ -24,7 +25,7 @@ def test_home_page_links_are_canonical_and_deduplicated() -> None:
 
 def test_category_page_has_a_next_page() -> None:
     html = (SITE_DIR / "kinh-te" / "index.html").read_text(encoding="utf-8")
-    links = extract_links(html, "https://baolaocai.vn/kinh-te/")
+    links = extract_links(html, "https://baolaocai.vn/kinh-te/", default_site())
     assert links.next_pages == ["https://baolaocai.vn/kinh-te/trang-2.html"]
 
 
@@ -43,7 +44,10 @@ def test_discover_walks_home_categories_and_pagination(site: SiteServer) -> None
             )
 
     found = asyncio.run(run())
-    on_disk = {article_id("/" + p.name) for p in SITE_DIR.glob("*-post*.html")}
+    on_disk = {
+        article_id("https://baolaocai.vn/" + p.name, default_site())
+        for p in SITE_DIR.glob("*-post*.html")
+    }
     assert set(found.articles) == on_disk
     paths = [r.path for r in site.requests]
     assert "/kinh-te/trang-2.html" in paths

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from baolaocai.dates import SITE_TZ
 from baolaocai.models import SitemapMemo
 from baolaocai.settings import Settings
 from scrapers.discovery import Discovery, DiscoveryOptions, discover_site
@@ -15,7 +16,6 @@ from scrapers.fetch import Fetcher, build_client
 from scrapers.politeness import RequestPacer
 from sitecopy import SiteServer, serve_site
 from sitecopy.generate import GeneratedArticle, make_articles, write_site
-from transforms.dates import SITE_TZ
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from baolaocai.identity import article_id
 from baolaocai.settings import Settings
+from baolaocai.site import default_site
 from scrapers.discovery import (
     MAX_FEEDS,
     Discovery,
@@ -23,7 +25,6 @@ from scrapers.discovery import (
 )
 from scrapers.fetch import Fetcher, build_client
 from scrapers.politeness import RequestPacer
-from scrapers.urls import article_id
 from sitecopy import SITE_DIR, serve_site
 from sitecopy.faults import FaultPlan, hang, slow
 from sitecopy.generate import make_articles, write_site
@@ -71,7 +72,7 @@ def test_a_link_with_a_query_string_is_not_a_section_and_paths_are_deduplicated(
         '<a href="/kinh-te">c</a><a href="/kinh-te/">d</a><a href="/kinh-te/?page=3">e</a>'
         '<a href="/xa-hoi/">f</a></nav>'
     )
-    links = extract_links(html, "https://baolaocai.vn/")
+    links = extract_links(html, "https://baolaocai.vn/", default_site())
     assert links.sections == ["https://baolaocai.vn/kinh-te", "https://baolaocai.vn/xa-hoi/"]
 
 
@@ -212,8 +213,8 @@ def test_a_listing_page_with_10000_article_links_is_read_to_the_cap(tmp_path: Pa
 def _listed_before_flood(html: str) -> set[int]:
     return {
         i
-        for u in extract_links(html, "https://baolaocai.vn/kinh-te/").articles
-        if (i := article_id(u)) is not None
+        for u in extract_links(html, "https://baolaocai.vn/kinh-te/", default_site()).articles
+        if (i := article_id(u, default_site())) is not None
     }
 
 
@@ -221,5 +222,5 @@ def _bundled_ids() -> set[int]:
     return {
         i
         for p in SITE_DIR.glob("*-post*.html")
-        if (i := article_id("https://baolaocai.vn/" + p.name)) is not None
+        if (i := article_id("https://baolaocai.vn/" + p.name, default_site())) is not None
     }

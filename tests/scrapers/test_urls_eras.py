@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers.urls import article_id, canonical_article_url, is_tag_page
-from transforms.profile import load_profile
+from baolaocai.identity import article_id, canonical_article_url, is_tag_page
+from baolaocai.site import default_site
 
 
 @pytest.mark.parametrize(
@@ -22,12 +22,11 @@ from transforms.profile import load_profile
     ],
 )
 def test_article_ids_of_every_era(url: str, expected: int | None) -> None:
-    assert article_id(url) == expected
-    assert article_id(url, load_profile()) == expected
+    assert article_id(url, default_site()) == expected
 
 
 def test_era_one_canonical_url_keeps_its_path() -> None:
-    assert canonical_article_url("http://www.baolaocai.vn/bai-viet/352554-ho-3-chan#x") == (
+    assert canonical_article_url("http://www.baolaocai.vn/bai-viet/352554-ho-3-chan#x", default_site()) == (
         "https://baolaocai.vn/bai-viet/352554-ho-3-chan"
     )
 
@@ -42,7 +41,7 @@ def test_era_one_canonical_url_keeps_its_path() -> None:
     ],
 )
 def test_tag_pages_are_recognised(url: str, expected: bool) -> None:
-    assert is_tag_page(url) is expected
+    assert is_tag_page(url, default_site()) is expected
 
 
 def test_tag_pages_are_not_sections_and_old_categories_are() -> None:
@@ -56,28 +55,8 @@ def test_tag_pages_are_not_sections_and_old_categories_are() -> None:
         '<a href="/tu-khoa/bac-ha-tag678.html">Bắc Hà</a>'
         "</nav></body></html>"
     )
-    links = extract_links(html, "https://baolaocai.vn/")
+    links = extract_links(html, "https://baolaocai.vn/", default_site())
     assert links.sections == [
         "https://baolaocai.vn/kinh-te/",
         "https://baolaocai.vn/chuyen-muc/3-thoi-su",
-    ]
-
-
-def test_discovery_takes_the_profile_it_is_handed() -> None:
-    """Another newspaper on another CMS passes its own profile: its article addresses."""
-    import dataclasses
-    import re
-
-    from scrapers.discovery import extract_links
-    from transforms.profile import load_profile
-
-    html = '<html><body><a href="/tin-moi-a123.html">A</a><a href="/x-post9.html">B</a></body></html>'
-    other = dataclasses.replace(
-        load_profile(), article_res=(re.compile(r"^/[\w-]*-a(?P<id>\d+)\.html$"),), not_article_res=()
-    )
-    assert extract_links(html, "https://baolaocai.vn/").articles == [
-        "https://baolaocai.vn/x-post9.html"
-    ]
-    assert extract_links(html, "https://baolaocai.vn/", profile=other).articles == [
-        "https://baolaocai.vn/tin-moi-a123.html"
     ]

@@ -14,6 +14,7 @@ import pytest
 import typer
 
 from baolaocai.models import Article, FetchedPage, Image, StagedArticle
+from baolaocai.site import default_site
 from sitecopy.generate import make_articles, render_article
 from transforms.pipeline import process_pages
 from transforms.validate import content_hash
@@ -156,7 +157,7 @@ def fill_warehouse(path: Path) -> None:
     """Hand-written articles and parsed generated pages, loaded in two batches."""
     load_articles(path, vietnamese_articles())
     pages = generated_pages()
-    staged, failures = process_pages(pages)
+    staged, failures = process_pages(pages, default_site())
     assert not failures and len(staged) == len(pages)
     con = connect(path)
     try:

@@ -16,12 +16,15 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from transforms.text import normalize_text, strip_accents
+from baolaocai.text import normalize_text, strip_accents
 
+VIETNAM_TIME_ZONE = "Asia/Ho_Chi_Minh"
+"""The zone of every Vietnamese paper (UTC+7, no daylight saving), defined once: a site
+file's default ``time_zone``, the warehouse's session zone, the CLI's display zone."""
 try:
-    SITE_TZ: timezone | ZoneInfo = ZoneInfo("Asia/Ho_Chi_Minh")
+    SITE_TZ: timezone | ZoneInfo = ZoneInfo(VIETNAM_TIME_ZONE)
 except Exception:  # pragma: no cover - systems without tzdata
-    SITE_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+    SITE_TZ = timezone(timedelta(hours=7), VIETNAM_TIME_ZONE)
 
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 
