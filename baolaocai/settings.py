@@ -4,50 +4,9 @@ Precedence, lowest first: the defaults below < environment variables ``BAOLAOCAI
 CLI flags / flow parameters. :func:`load_settings` applies the first two;
 :meth:`Settings.override` applies the last.
 
-=========================  ==============================  ==================================
-setting                    env var                         default
-=========================  ==============================  ==================================
-site                       BAOLAOCAI_SITE                  baolaocai: a bundled site's key or a
-                                                           site file's path (see baolaocai.site)
-base_url                   BAOLAOCAI_BASE_URL              the site's origin (its file's origin)
-db_path                    BAOLAOCAI_DB                    warehouse/<site key>.duckdb
-user_agent                 BAOLAOCAI_USER_AGENT            baolaocai-archiver/<ver> (+contact)
-contact                    BAOLAOCAI_CONTACT               the project's home page
-concurrency                BAOLAOCAI_CONCURRENCY           2 requests in flight per host
-rate                       BAOLAOCAI_RATE                  1.0 request per second per host
-connect_timeout            BAOLAOCAI_CONNECT_TIMEOUT       10 s
-read_timeout               BAOLAOCAI_READ_TIMEOUT          30 s
-retries                    BAOLAOCAI_RETRIES               3 extra attempts on transient errors
-max_articles               BAOLAOCAI_MAX_ARTICLES          unlimited (0 = unlimited)
-max_listing_pages          BAOLAOCAI_MAX_LISTING_PAGES     5 pages per category
-listing_margin             BAOLAOCAI_LISTING_MARGIN        1 page of stored articles still read
-recheck_days               BAOLAOCAI_RECHECK_DAYS          3: articles published in the 3 days up to
-                                                           the site's newest one are "fresh"
-recheck_interval_h         BAOLAOCAI_RECHECK_INTERVAL_H    1: a fresh article is rechecked when last
-                                                           seen more than 1 hour ago
-revisit_days               BAOLAOCAI_REVISIT_DAYS          30: older articles not seen for 30 days
-                                                           are due for a revisit
-revisit_share              BAOLAOCAI_REVISIT_SHARE         0.02 of the archive revisited per run at
-revisit_max                BAOLAOCAI_REVISIT_MAX           most, and never more than 200 articles
-drift_threshold            BAOLAOCAI_DRIFT_THRESHOLD       0.2 (share of degraded records that
-                                                           warns)
-batch_size                 BAOLAOCAI_BATCH_SIZE            25 articles per fetch/parse/load batch
-parse_workers              BAOLAOCAI_PARSE_WORKERS         0 = one per core (at most 4), for
-                                                           batches of 50 pages or more (reparse)
-max_response_bytes         BAOLAOCAI_MAX_RESPONSE_BYTES    10 MiB per response (decompressed)
-max_sitemap_bytes          BAOLAOCAI_MAX_SITEMAP_BYTES     50 MiB per sitemap or feed (the
-                                                           sitemaps protocol's own limit)
-request_deadline           BAOLAOCAI_REQUEST_DEADLINE      60 s for one whole request: connect,
-                                                           headers and the entire body
-max_crawl_delay            BAOLAOCAI_MAX_CRAWL_DELAY       30 s: a robots.txt Crawl-delay above
-                                                           it means the run does not crawl
-max_sections               BAOLAOCAI_MAX_SECTIONS          40 sections walked per run
-max_links_per_page         BAOLAOCAI_MAX_LINKS_PER_PAGE    2000 article links taken from one listing page
-max_listing_requests       BAOLAOCAI_MAX_LISTING_REQUESTS  400 section listing pages per run
-discovery_deadline         BAOLAOCAI_DISCOVERY_DEADLINE    1800 s of discovery walking per run
-run_deadline               BAOLAOCAI_RUN_DEADLINE          5 h: a crawl stops cleanly (failed, with
-                                                           the reason) after the batch that passes it
-=========================  ==============================  ==================================
+Each setting is declared once, as a field of :class:`Settings` with its default, help,
+check and flag; the environment variables, the checks and the README's table
+(:func:`settings_table`, kept equal by a test) all come from those declarations.
 
 Caps reached (sections, listing pages, the discovery deadline) do not fail a run: discovery
 keeps what it found and says which cap it hit (``Discovery.capped``).
@@ -68,129 +27,267 @@ from baolaocai.errors import ConfigError
 from baolaocai.site import Site, default_site, load_site
 
 DEFAULT_CONTACT = "https://github.com/baolaocai-archive/baolaocai"
-DEFAULT_CONCURRENCY = 2
-DEFAULT_RATE = 1.0
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 30.0
-DEFAULT_RETRIES = 3
-DEFAULT_MAX_LISTING_PAGES = 5
-DEFAULT_BATCH_SIZE = 25
-DEFAULT_LISTING_MARGIN = 1
-DEFAULT_RECHECK_DAYS = 3.0
-DEFAULT_RECHECK_INTERVAL_H = 1.0
-DEFAULT_REVISIT_DAYS = 30.0
-DEFAULT_REVISIT_SHARE = 0.02
-DEFAULT_REVISIT_MAX = 200
-DEFAULT_DRIFT_THRESHOLD = 0.2
-DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
-DEFAULT_MAX_SITEMAP_BYTES = 50 * 1024 * 1024
-DEFAULT_REQUEST_DEADLINE = 60.0
-DEFAULT_MAX_CRAWL_DELAY = 30.0
-DEFAULT_MAX_SECTIONS = 40
-DEFAULT_MAX_LINKS_PER_PAGE = 2000
-DEFAULT_MAX_LISTING_REQUESTS = 400
-DEFAULT_DISCOVERY_DEADLINE = 1800.0
-DEFAULT_RUN_DEADLINE = 5 * 3600.0
 ENV_PREFIX = "BAOLAOCAI_"
+MiB = 1024 * 1024
 
 
 def default_user_agent(contact: str = DEFAULT_CONTACT) -> str:
     return f"baolaocai-archiver/{__version__} (+{contact})"
 
 
+Check = Callable[[Any], bool]
+
+
+def _setting(
+    default: Any,
+    help: str,
+    *,
+    check: Check | None = None,
+    rule: str = "",
+    flag: str = "",
+    shown: str = "",
+    env: bool = True,
+) -> Any:
+    """One setting, declared once: its default (the field's), its help, its check (with the
+    rule it states), its CLI flag and whether ``BAOLAOCAI_<NAME>`` sets it. The docstring
+    table above, the env vars, the checks and the README's table all come from these."""
+    meta = {"help": help, "check": check, "rule": rule, "flag": flag, "shown": shown, "env": env}
+    return field(default=default, metadata=meta)
+
+
+def _finite_positive(value: float) -> bool:
+    return math.isfinite(value) and value > 0
+
+
+def _finite_at_least(low: float) -> Check:
+    return lambda value: math.isfinite(value) and value >= low
+
+
+def _between(low: float, high: float) -> Check:
+    return lambda value: math.isfinite(value) and low <= value <= high
+
+
+def _header_safe(value: str) -> bool:
+    """Sent in the User-Agent header: printable ASCII only (HTTP header values)."""
+    return value == "" or (value.isascii() and value.isprintable())
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
-    site: Site = field(default_factory=default_site)
+    site: Site = field(
+        default_factory=default_site,
+        metadata={
+            "help": "the newspaper: a bundled site's key or a site file's path",
+            "check": None,
+            "rule": "",
+            "flag": "--site",
+            "shown": "`baolaocai`",
+            "env": True,
+        },
+    )
     """The newspaper: every step's site knowledge (URLs, names, parser) comes from it."""
-    base_url: str = ""
-    """Where pages are fetched from: the site's origin unless a copy or mirror is given."""
-    db_path: str = ""
-    """The warehouse file: ``warehouse/<site key>.duckdb`` unless given."""
-    contact: str = DEFAULT_CONTACT
-    user_agent: str = ""
-    concurrency: int = DEFAULT_CONCURRENCY
-    rate: float = DEFAULT_RATE
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    read_timeout: float = DEFAULT_READ_TIMEOUT
-    retries: int = DEFAULT_RETRIES
-    max_articles: int = 0
-    max_listing_pages: int = DEFAULT_MAX_LISTING_PAGES
-    listing_margin: int = DEFAULT_LISTING_MARGIN
-    recheck_days: float = DEFAULT_RECHECK_DAYS
-    recheck_interval_h: float = DEFAULT_RECHECK_INTERVAL_H
-    revisit_days: float = DEFAULT_REVISIT_DAYS
-    revisit_share: float = DEFAULT_REVISIT_SHARE
-    revisit_max: int = DEFAULT_REVISIT_MAX
-    drift_threshold: float = DEFAULT_DRIFT_THRESHOLD
-    batch_size: int = DEFAULT_BATCH_SIZE
-    # Processes that parse a big batch (a reparse's 200 pages); 0: one per core, at most 4.
-    parse_workers: int = 0
-    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    base_url: str = _setting(
+        "",
+        "where pages are fetched from (a copy or mirror of the site)",
+        flag="--base-url",
+        shown="the site's `origin`",
+    )
+    db_path: str = _setting(
+        "",
+        "warehouse file",
+        flag="--db",
+        shown="`warehouse/<site key>.duckdb` (demo: `warehouse/demo.duckdb`)",
+    )
+    contact: str = _setting(
+        DEFAULT_CONTACT,
+        "contact in the User-Agent",
+        check=_header_safe,
+        rule="printable ASCII (it is sent in a header)",
+        shown="project home page",
+    )
+    user_agent: str = _setting(
+        "",
+        "whole User-Agent",
+        check=_header_safe,
+        rule="printable ASCII (it is sent in a header)",
+        shown="`baolaocai-archiver/<version> (+<contact>)`",
+    )
+    concurrency: int = _setting(
+        2,
+        "requests in flight per host",
+        check=lambda v: 1 <= v <= 64,
+        rule="1 to 64",
+        flag="--concurrency",
+    )
+    rate: float = _setting(
+        1.0,
+        "requests per second per host",
+        check=lambda v: math.isfinite(v) and 0 < v <= 100_000,
+        rule="a positive, finite number of requests per second (at most 100000)",
+        flag="--rate",
+    )
+    connect_timeout: float = _setting(
+        10.0, "connect timeout, seconds", check=_finite_positive, rule="a positive number"
+    )
+    read_timeout: float = _setting(
+        30.0, "read timeout, seconds", check=_finite_positive, rule="a positive number"
+    )
+    retries: int = _setting(
+        3, "extra attempts on transient errors", check=lambda v: 0 <= v <= 20, rule="0 to 20"
+    )
+    max_articles: int = _setting(
+        0,
+        "new articles per run",
+        check=lambda v: v >= 0,
+        rule="0 (unlimited) or more",
+        flag="--max-articles",
+        shown="0 (no limit)",
+    )
+    max_listing_pages: int = _setting(
+        5,
+        "listing pages per category",
+        check=lambda v: v >= 1,
+        rule="at least 1",
+        flag="--max-listing-pages",
+    )
+    listing_margin: int = _setting(
+        1,
+        "extra listing pages of stored articles still read",
+        check=lambda v: v >= 0,
+        rule="0 or more",
+    )
+    recheck_days: float = _setting(
+        3.0,
+        '"fresh" window: days before the site\'s newest article',
+        check=_finite_at_least(0),
+        rule="0 (no rechecks) or a number of days",
+        flag="--recheck-days",
+    )
+    recheck_interval_h: float = _setting(
+        1.0,
+        "recheck a fresh article at most every N hours",
+        check=_finite_at_least(0),
+        rule="0 or more hours",
+    )
+    revisit_days: float = _setting(
+        30.0,
+        "revisit older articles not seen for N days",
+        check=_finite_positive,
+        rule="a positive number of days",
+    )
+    revisit_share: float = _setting(
+        0.02,
+        "revisit budget per run: share of the archive",
+        check=_between(0, 1),
+        rule="between 0 and 1",
+    )
+    revisit_max: int = _setting(
+        200,
+        "revisit budget per run: at most N articles",
+        check=lambda v: v >= 0,
+        rule="0 (no revisits) or more",
+    )
+    drift_threshold: float = _setting(
+        0.2,
+        "share of degraded records that raises the drift warning",
+        check=_between(0, 1),
+        rule="between 0 and 1",
+    )
+    batch_size: int = _setting(
+        25,
+        "articles per fetch/parse/load batch",
+        check=lambda v: 1 <= v <= 10_000,
+        rule="1 to 10000",
+    )
+    parse_workers: int = _setting(
+        0,
+        "processes parsing a batch of 50 pages or more (reparse)",
+        check=lambda v: 0 <= v <= 64,
+        rule="between 0 and 64",
+        shown="0 = one per core, at most 4",
+    )
+    max_response_bytes: int = _setting(
+        10 * MiB,
+        "response size cap (decompressed)",
+        check=lambda v: v >= 1024,
+        rule="at least 1024",
+        shown="10 MiB",
+    )
     # Sitemaps and feeds may be bigger than pages: 50,000 URLs can take 13 MB or more.
-    max_sitemap_bytes: int = DEFAULT_MAX_SITEMAP_BYTES
-    # Seconds one request may take in all (connect + headers + whole body), so a server
-    # trickling bytes cannot hold a request for ever; beyond it, a transient failure.
-    request_deadline: float = DEFAULT_REQUEST_DEADLINE
-    # The longest robots.txt Crawl-delay obeyed (seconds); above it the run does not crawl.
-    max_crawl_delay: float = DEFAULT_MAX_CRAWL_DELAY
-    # Sections (categories from the home page's menus) whose listings are walked per run.
-    max_sections: int = DEFAULT_MAX_SECTIONS
-    # Article links taken from one listing page (home, section, pagination), in page
-    # order; a page with more (a trap, or a broken template) is read to the cap, counted.
-    max_links_per_page: int = DEFAULT_MAX_LINKS_PER_PAGE
-    # Section listing pages (first pages and pagination) requested per run, in total.
-    max_listing_requests: int = DEFAULT_MAX_LISTING_REQUESTS
-    # Seconds discovery may walk (sitemaps, feeds, home, listings); then it keeps what it found.
-    discovery_deadline: float = DEFAULT_DISCOVERY_DEADLINE
-    run_deadline: float = DEFAULT_RUN_DEADLINE
-    """A run stops between batches once this long (below the flows' own 6 h timeout, so
-    the stop is ours: recorded with its reason, the next run goes on)."""
+    max_sitemap_bytes: int = _setting(
+        50 * MiB,
+        "sitemap and feed size cap",
+        check=lambda v: v >= 1024,
+        rule="at least 1024",
+        shown="50 MiB (the sitemaps protocol's limit)",
+    )
+    # One request in all (connect + headers + whole body), so a server trickling bytes
+    # cannot hold a request for ever; beyond it, a transient failure.
+    request_deadline: float = _setting(
+        60.0,
+        "total deadline per request, seconds",
+        check=_finite_positive,
+        rule="a positive number of seconds",
+    )
+    max_crawl_delay: float = _setting(
+        30.0,
+        "longest robots.txt Crawl-delay accepted, seconds (above it the run does not crawl)",
+        check=_finite_at_least(0),
+        rule="0 (no Crawl-delay accepted) or a number of seconds",
+    )
+    max_sections: int = _setting(
+        40, "sections walked per discovery", check=lambda v: v >= 1, rule="at least 1"
+    )
+    # In page order; a page with more (a trap, or a broken template) is read to the cap.
+    max_links_per_page: int = _setting(
+        2000,
+        "article links taken from one listing page",
+        check=lambda v: v >= 1,
+        rule="at least 1",
+    )
+    max_listing_requests: int = _setting(
+        400,
+        "section listing pages requested per run",
+        check=lambda v: v >= 1,
+        rule="at least 1",
+    )
+    discovery_deadline: float = _setting(
+        1800.0,
+        "seconds of discovery walking per run",
+        check=_finite_positive,
+        rule="a positive number of seconds",
+    )
+    run_deadline: float = _setting(
+        5 * 3600.0,
+        "a crawl stops cleanly (failed, with the reason) after this long (not a backfill)",
+        check=_finite_positive,
+        rule="a positive number of seconds",
+        shown="5 h",
+    )
+    """Below the flows' own 6 h timeout, so the stop is ours: recorded with its reason,
+    the next run goes on."""
 
     def __post_init__(self) -> None:
-        if not self.user_agent:
-            object.__setattr__(self, "user_agent", default_user_agent(self.contact))
         if isinstance(self.site, str | os.PathLike):
             object.__setattr__(self, "site", load_site(self.site))
         if not isinstance(self.site, Site):
             raise ConfigError("site must be a site key, a site file's path or a Site")
+        for f in dataclasses.fields(self):
+            check = f.metadata.get("check")
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or (
+                f.type in ("int", "float") and not isinstance(value, int | float)
+            ):
+                raise ConfigError(f"{f.name} must be a number, not {value!r}")
+            if check is not None and not check(value):
+                raise ConfigError(f"{f.name} must be {f.metadata['rule']}, not {value!r}")
+        if not self.user_agent:
+            object.__setattr__(self, "user_agent", default_user_agent(self.contact))
         if not self.base_url:
             object.__setattr__(self, "base_url", self.site.origin)
         if not self.db_path:
             object.__setattr__(self, "db_path", self.site.default_db_path())
         object.__setattr__(self, "base_url", _check_base_url(self.base_url))
-        _check(self.concurrency >= 1, "concurrency must be at least 1")
-        _check(self.rate > 0, "rate must be a positive number of requests per second")
-        _check(self.connect_timeout > 0 and self.read_timeout > 0, "timeouts must be positive")
-        _check(self.retries >= 0, "retries must be 0 or more")
-        _check(self.max_articles >= 0, "max_articles must be 0 (unlimited) or more")
-        _check(self.max_listing_pages >= 1, "max_listing_pages must be at least 1")
-        _check(self.batch_size >= 1, "batch_size must be at least 1")
-        _check(0 <= self.parse_workers <= 64, "parse_workers must be between 0 and 64")
-        _check(self.listing_margin >= 0, "listing_margin must be 0 or more")
-        _check(self.recheck_days >= 0, "recheck_days must be 0 (no rechecks) or more")
-        _check(self.recheck_interval_h >= 0, "recheck_interval_h must be 0 or more")
-        _check(self.revisit_days > 0, "revisit_days must be a positive number of days")
-        _check(0 <= self.revisit_share <= 1, "revisit_share must be between 0 and 1")
-        _check(self.revisit_max >= 0, "revisit_max must be 0 (no revisits) or more")
-        _check(0 <= self.drift_threshold <= 1, "drift_threshold must be between 0 and 1")
-        _check(self.max_response_bytes >= 1024, "max_response_bytes must be at least 1024")
-        _check(self.max_sitemap_bytes >= 1024, "max_sitemap_bytes must be at least 1024")
-        _check(
-            _positive(self.request_deadline),
-            "request_deadline must be a positive number of seconds",
-        )
-        _check(
-            _positive(self.max_crawl_delay) or self.max_crawl_delay == 0,
-            "max_crawl_delay must be 0 (no Crawl-delay accepted) or a number of seconds",
-        )
-        _check(self.max_sections >= 1, "max_sections must be at least 1")
-        _check(self.max_links_per_page >= 1, "max_links_per_page must be at least 1")
-        _check(self.max_listing_requests >= 1, "max_listing_requests must be at least 1")
-        _check(
-            _positive(self.discovery_deadline),
-            "discovery_deadline must be a positive number of seconds",
-        )
-        _check(_positive(self.run_deadline), "run_deadline must be a positive number of seconds")
         _check(bool(str(self.db_path).strip()), "the database path must not be empty")
 
     def override(self, **values: Any) -> Settings:
@@ -213,55 +310,48 @@ class Settings:
         return dataclasses.replace(self, **given)
 
 
-_ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "SITE": ("site", str),
-    "BASE_URL": ("base_url", str),
-    "DB": ("db_path", str),
-    "CONTACT": ("contact", str),
-    "USER_AGENT": ("user_agent", str),
-    "CONCURRENCY": ("concurrency", int),
-    "RATE": ("rate", float),
-    "CONNECT_TIMEOUT": ("connect_timeout", float),
-    "READ_TIMEOUT": ("read_timeout", float),
-    "RETRIES": ("retries", int),
-    "MAX_ARTICLES": ("max_articles", int),
-    "MAX_LISTING_PAGES": ("max_listing_pages", int),
-    "LISTING_MARGIN": ("listing_margin", int),
-    "RECHECK_DAYS": ("recheck_days", float),
-    "RECHECK_INTERVAL_H": ("recheck_interval_h", float),
-    "REVISIT_DAYS": ("revisit_days", float),
-    "REVISIT_SHARE": ("revisit_share", float),
-    "REVISIT_MAX": ("revisit_max", int),
-    "DRIFT_THRESHOLD": ("drift_threshold", float),
-    "BATCH_SIZE": ("batch_size", int),
-    "PARSE_WORKERS": ("parse_workers", int),
-    "MAX_RESPONSE_BYTES": ("max_response_bytes", int),
-    "MAX_SITEMAP_BYTES": ("max_sitemap_bytes", int),
-    "REQUEST_DEADLINE": ("request_deadline", float),
-    "MAX_CRAWL_DELAY": ("max_crawl_delay", float),
-    "MAX_SECTIONS": ("max_sections", int),
-    "MAX_LINKS_PER_PAGE": ("max_links_per_page", int),
-    "MAX_LISTING_REQUESTS": ("max_listing_requests", int),
-    "DISCOVERY_DEADLINE": ("discovery_deadline", float),
-    "RUN_DEADLINE": ("run_deadline", float),
-}
+def env_var(name: str) -> str:
+    return ENV_PREFIX + ("DB" if name == "db_path" else name.upper())
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Defaults overridden by ``BAOLAOCAI_*`` environment variables."""
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
-    for suffix, (name, convert) in _ENV_FIELDS.items():
-        raw = env.get(ENV_PREFIX + suffix)
+    for f in dataclasses.fields(Settings):
+        if not f.metadata.get("env"):
+            continue
+        var = env_var(f.name)
+        raw = env.get(var)
         if raw is None or raw.strip() == "":
             continue
+        convert: Callable[[str], Any] = {"int": int, "float": float}.get(str(f.type), str)
         try:
-            values[name] = convert(raw.strip())
+            values[f.name] = convert(raw.strip())
         except ValueError:
-            raise ConfigError(f"{ENV_PREFIX}{suffix}={raw!r} is not a valid {name}") from None
+            raise ConfigError(f"{var}={raw!r} is not a valid {f.name}") from None
     if "site" in values:
         values["site"] = load_site(values["site"])
-    return Settings(**values)
+    try:
+        return Settings(**values)
+    except ConfigError as exc:
+        name = exc.message.split(" ", 1)[0]
+        if name in values:
+            raise ConfigError(f"{env_var(name)}: {exc.message}") from None
+        raise
+
+
+def settings_table() -> str:
+    """The README's table of settings, generated from their declarations."""
+    lines = ["| setting | env var | flag | default |", "|---|---|---|---|"]
+    for f in dataclasses.fields(Settings):
+        meta = f.metadata
+        shown = meta.get("shown") or (
+            f"`{f.default}`" if f.default not in ("", dataclasses.MISSING) else ""
+        )
+        flag = f"`{meta['flag']}`" if meta.get("flag") else ""
+        lines.append(f"| {meta['help']} | `{env_var(f.name)}` | {flag} | {shown} |")
+    return "\n".join(lines) + "\n"
 
 
 def _positive(value: float) -> bool:

@@ -22,12 +22,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from baolaocai.settings import SITE_URL  # noqa: E402
+from baolaocai.site import default_site  # noqa: E402
+from baolaocai.text import normalize_text  # noqa: E402
 from scrapers.fetch import decode_html  # noqa: E402
 from sitecopy import SITE_DIR  # noqa: E402
 from transforms.parse import parse_article  # noqa: E402
 from transforms.scoring import boilerplate_leaks, token_f1  # noqa: E402
-from baolaocai.text import normalize_text  # noqa: E402
 
 REPEATS = 5
 
@@ -54,7 +54,7 @@ def corpus(folder: str | None) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (
             decode_html(p.read_bytes(), None),
-            f"{SITE_URL}/{p.name}",
+            default_site().url(p.name),
             json.loads(e.read_text(encoding="utf-8")),
         )
         for p, e in cases
@@ -121,7 +121,11 @@ def score(
     result["body R"] = statistics.mean(f.recall for f in f1s)
     result["body F1"] = statistics.mean(f.f1 for f in f1s)
     result["leaks"] = sum(
-        len(boilerplate_leaks((o.get("body") or "").replace("\n\n", "\n"), g["body"]))
+        len(
+            boilerplate_leaks(
+                (o.get("body") or "").replace("\n\n", "\n"), g["body"], default_site().profile
+            )
+        )
         for o, (_, _, g) in zip(outputs, pages, strict=True)
     )
     return result

@@ -265,7 +265,13 @@ def demo(
 
     Like ``crawl``, the warehouse is checked before anything starts.
     """
-    from sitecopy import copy_dir, serve_site
+    try:
+        from sitecopy import copy_dir, serve_site
+    except ImportError:
+        raise InputError(
+            "demo needs a clone of the repository: the bundled copies of the sites"
+            " (sitecopy/) are not part of the installed package"
+        ) from None
     from warehouse.db import check_warehouse
 
     chosen = settings_from(site=site).site

@@ -26,6 +26,7 @@ from pipeline.run import Run, start_of
 from pipeline.steps import PLAIN_STEPS, Steps
 from scrapers.archive import MonthSitemap
 from scrapers.discovery import DiscoveryOptions
+from scrapers.http import HttpSession
 from scrapers.plan import WorkPlan, plan_work
 from scrapers.politeness import RequestPacer
 from warehouse.db import connect
@@ -71,7 +72,9 @@ def crawl_into(
     watch = progress.current()
     watch.phase("discovery")
     first = replace(options, listings=False)
-    outcome, stats = steps.discover(settings, run.pacer, run.state.known_ids, first, run.memos)
+    outcome, stats = steps.discover(
+        settings, run.http, run.pacer, run.state.known_ids, first, run.memos
+    )
     run.count_fetches(stats)
     run.robots = outcome.robots
     found = outcome.found
@@ -87,7 +90,9 @@ def crawl_into(
 
     # Round 1: what the sitemaps, the home page and the feeds list as new.
     early = WorkPlan(
-        new=plan_work(found.articles, run.state, settings.site, max_articles=settings.max_articles).new
+        new=plan_work(
+            found.articles, run.state, settings.site, max_articles=settings.max_articles
+        ).new
     )
     _fetch_plan(run, early, found.lastmods, watch)
 
@@ -98,7 +103,13 @@ def crawl_into(
         watch.phase("discovery")
         tried = {aid for u in early.new if (aid := article_id(u, run.settings.site)) is not None}
         listed, stats = steps.discover_listings(
-            settings, run.pacer, run.robots, run.state.known_ids | tried, options, found.sections
+            settings,
+            run.http,
+            run.pacer,
+            run.robots,
+            run.state.known_ids | tried,
+            options,
+            found.sections,
         )
         run.count_fetches(stats)
         if listed.errors:
@@ -234,7 +245,8 @@ def plan_site(
         since=start_of(since),
     )
     progress.current().phase("discovery")
-    outcome, stats = steps.discover(settings, pacer, state.known_ids, options, memos)
+    with HttpSession(settings) as http:
+        outcome, stats = steps.discover(settings, http, pacer, state.known_ids, options, memos)
     preview = PlanPreview(WorkPlan(), requests=stats.requests, interval_s=pacer.interval)
     if outcome.error:
         preview.error = outcome.error
@@ -274,7 +286,9 @@ def backfill_month(run: Run, sitemap: MonthSitemap, stored: set[int]) -> MonthRe
     result = MonthResult(month=sitemap.month.isoformat())
     requests_before = run.summary.requests
     assert run.robots is not None
-    listed, stats = run.steps.list_month_articles(run.settings, run.pacer, run.robots, sitemap)
+    listed, stats = run.steps.list_month_articles(
+        run.settings, run.http, run.pacer, run.robots, sitemap
+    )
     run.count_fetches(stats)
     todo = [u for u in listed if article_id(u, run.settings.site) not in stored]
     result.articles, result.already_stored = len(listed), len(listed) - len(todo)
@@ -288,7 +302,8 @@ def backfill_month(run: Run, sitemap: MonthSitemap, stored: set[int]) -> MonthRe
         lastmods = {
             aid: when
             for u in batch
-            if (aid := article_id(u, run.settings.site)) is not None and (when := listed[u]) is not None
+            if (aid := article_id(u, run.settings.site)) is not None
+            and (when := listed[u]) is not None
         }
         loaded = run.fetch_and_load(batch, {}, lastmods)
         c = loaded.counts
@@ -319,7 +334,7 @@ def backfill_archive(
 
     def body(r: Run) -> None:
         done = steps.read_done_months(settings)
-        months, robots, stats = steps.list_months(settings, r.pacer, date_from, end)
+        months, robots, stats = steps.list_months(settings, r.http, r.pacer, date_from, end)
         r.count_fetches(stats)
         r.robots = robots
         if not months:

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
+
 from baolaocai import progress
 from baolaocai.errors import BaoLaoCaiError, CrawlError
 from baolaocai.identity import article_id
@@ -42,6 +44,7 @@ from baolaocai.site import Site
 from pipeline.steps import PLAIN_STEPS, BatchResult, Changed, RunRecord, Steps
 from pipeline.steps import close_run as plain_close_run
 from scrapers.fetch import FetchStats
+from scrapers.http import HttpSession
 from scrapers.politeness import RequestPacer, RobotsRules
 from transforms.parse import MAX_IMAGES
 from transforms.quality import QualityReport, drift_warning
@@ -110,6 +113,10 @@ class Run:
     robots: RobotsRules | None = None
     sitemaps_read: list[SitemapRead] = field(default_factory=list)
     search_warning: str | None = None
+    transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
+    """The network under the run's HTTP client: ``None`` for the real one; a test may hand
+    in an ``httpx.MockTransport``."""
+    _http: HttpSession | None = field(default=None, init=False, repr=False)
     _started: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
@@ -120,6 +127,13 @@ class Run:
             self.run_id = prefix + uuid.uuid4().hex[:12]
         self.summary = CrawlSummary(run_id=self.run_id, base_url=self.settings.base_url)
         self.pacer = RequestPacer(self.settings.rate)
+
+    @property
+    def http(self) -> HttpSession:
+        """The run's HTTP client, made on first use and closed with the run."""
+        if self._http is None:
+            self._http = HttpSession(self.settings, self.transport)
+        return self._http
 
     # -- open -------------------------------------------------------------------------------
 
@@ -190,7 +204,7 @@ class Run:
         if self.robots is None:
             raise CrawlError("internal: robots.txt was not read before fetching articles")
         pages, stats = self.steps.fetch_batch(
-            self.settings, self.pacer, self.robots, urls, validators
+            self.settings, self.http, self.pacer, self.robots, urls, validators
         )
         self.count_fetches(stats)
         result = self.steps.load_pages(self.settings, self.run_id, pages, lastmods)
@@ -222,6 +236,8 @@ class Run:
 
     def close(self, *, error: str | None = None, interrupted: bool = False) -> CrawlSummary:
         progress.current().phase("closing")
+        if self._http is not None:
+            self._http.close()
         s = self.summary
         s.status, s.warning = decide_status(
             error, interrupted, self.quality, self.settings.drift_threshold

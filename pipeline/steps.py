@@ -10,12 +10,13 @@ Prefect) or with the tasks (the flows), and nothing else differs.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+
+import httpx
 
 from baolaocai.errors import BaoLaoCaiError
 from baolaocai.identity import article_id
@@ -24,7 +25,8 @@ from baolaocai.settings import Settings
 from scrapers.archive import MonthSitemap, month_articles, month_sitemaps
 from scrapers.discovery import Discovery, DiscoveryOptions, DiscoveryOutcome, discover_site
 from scrapers.discovery import discover_listings as scrapers_discover_listings
-from scrapers.fetch import Fetcher, FetchStats, build_client
+from scrapers.fetch import Fetcher, FetchStats
+from scrapers.http import HttpSession
 from scrapers.politeness import RequestPacer, RobotsRules
 from transforms.parallel import process_pages_parallel
 from transforms.quality import QualityReport, assess
@@ -262,41 +264,42 @@ def read_raw_batch(settings: Settings, after_id: int, batch_size: int) -> list[F
 
 def discover(
     settings: Settings,
+    http: HttpSession,
     pacer: RequestPacer,
     known: frozenset[int],
     options: DiscoveryOptions,
     memos: Mapping[str, SitemapMemo],
 ) -> tuple[DiscoveryOutcome, FetchStats]:
-    async def go() -> tuple[DiscoveryOutcome, FetchStats]:
-        async with build_client(settings) as client:
-            fetcher = Fetcher(client, settings, pacer)
-            outcome = await discover_site(fetcher, options, known=known.__contains__, memos=memos)
-            return outcome, fetcher.stats
+    async def go(client: httpx.AsyncClient) -> tuple[DiscoveryOutcome, FetchStats]:
+        fetcher = Fetcher(client, settings, pacer)
+        outcome = await discover_site(fetcher, options, known=known.__contains__, memos=memos)
+        return outcome, fetcher.stats
 
-    return asyncio.run(go())
+    return http.run(go)
 
 
 def discover_listings(
     settings: Settings,
+    http: HttpSession,
     pacer: RequestPacer,
     robots: RobotsRules,
     known: frozenset[int],
     options: DiscoveryOptions,
     sections: list[str],
 ) -> tuple[Discovery, FetchStats]:
-    async def go() -> tuple[Discovery, FetchStats]:
-        async with build_client(settings) as client:
-            fetcher = Fetcher(client, settings, pacer, robots)
-            found = await scrapers_discover_listings(
-                fetcher, options, sections, known=known.__contains__
-            )
-            return found, fetcher.stats
+    async def go(client: httpx.AsyncClient) -> tuple[Discovery, FetchStats]:
+        fetcher = Fetcher(client, settings, pacer, robots)
+        found = await scrapers_discover_listings(
+            fetcher, options, sections, known=known.__contains__
+        )
+        return found, fetcher.stats
 
-    return asyncio.run(go())
+    return http.run(go)
 
 
 def fetch_batch(
     settings: Settings,
+    http: HttpSession,
     pacer: RequestPacer,
     robots: RobotsRules,
     urls: list[str],
@@ -304,36 +307,37 @@ def fetch_batch(
 ) -> tuple[list[FetchedPage], FetchStats]:
     session.breathe(settings.db_path, expected_wait_s=len(urls) / settings.rate)
 
-    async def go() -> tuple[list[FetchedPage], FetchStats]:
-        async with build_client(settings) as client:
-            fetcher = Fetcher(client, settings, pacer, robots)
-            return await fetcher.fetch_many(urls, dict(validators)), fetcher.stats
+    async def go(client: httpx.AsyncClient) -> tuple[list[FetchedPage], FetchStats]:
+        fetcher = Fetcher(client, settings, pacer, robots)
+        return await fetcher.fetch_many(urls, dict(validators)), fetcher.stats
 
-    return asyncio.run(go())
+    return http.run(go)
 
 
 def list_months(
-    settings: Settings, pacer: RequestPacer, start: date, end: date
+    settings: Settings, http: HttpSession, pacer: RequestPacer, start: date, end: date
 ) -> tuple[list[MonthSitemap], RobotsRules, FetchStats]:
-    async def go() -> tuple[list[MonthSitemap], RobotsRules, FetchStats]:
-        async with build_client(settings) as client:
-            fetcher = Fetcher(client, settings, pacer)
-            months = await month_sitemaps(fetcher, start, end)
-            assert fetcher.robots is not None
-            return months, fetcher.robots, fetcher.stats
+    async def go(client: httpx.AsyncClient) -> tuple[list[MonthSitemap], RobotsRules, FetchStats]:
+        fetcher = Fetcher(client, settings, pacer)
+        months = await month_sitemaps(fetcher, start, end)
+        assert fetcher.robots is not None
+        return months, fetcher.robots, fetcher.stats
 
-    return asyncio.run(go())
+    return http.run(go)
 
 
 def list_month_articles(
-    settings: Settings, pacer: RequestPacer, robots: RobotsRules, sitemap: MonthSitemap
+    settings: Settings,
+    http: HttpSession,
+    pacer: RequestPacer,
+    robots: RobotsRules,
+    sitemap: MonthSitemap,
 ) -> tuple[dict[str, datetime | None], FetchStats]:
-    async def go() -> tuple[dict[str, datetime | None], FetchStats]:
-        async with build_client(settings) as client:
-            fetcher = Fetcher(client, settings, pacer, robots)
-            return await month_articles(fetcher, sitemap), fetcher.stats
+    async def go(client: httpx.AsyncClient) -> tuple[dict[str, datetime | None], FetchStats]:
+        fetcher = Fetcher(client, settings, pacer, robots)
+        return await month_articles(fetcher, sitemap), fetcher.stats
 
-    return asyncio.run(go())
+    return http.run(go)
 
 
 def call_directly(work: Callable[[], Any], sitemap: MonthSitemap) -> Any:

@@ -101,9 +101,13 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def build_client(settings: Settings) -> httpx.AsyncClient:
-    """The run's HTTP client. Redirects are followed by :class:`Fetcher`, not httpx."""
+def build_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The run's HTTP client. Redirects are followed by :class:`Fetcher`, not httpx.
+    ``transport`` replaces the network (``httpx.MockTransport`` in tests)."""
     return httpx.AsyncClient(
+        transport=transport,
         verify=tls_context(),
         headers={
             "User-Agent": settings.user_agent,
