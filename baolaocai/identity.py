@@ -30,8 +30,10 @@ def is_site_url(url: str, site: Site, base_url: str | None = None) -> bool:
         return False
     netloc = parts.netloc.lower()
     host = (parts.hostname or "").lower()
-    return host in site.hosts or netloc in site.hosts or (
-        base_url is not None and netloc == _netloc(base_url)
+    return (
+        host in site.hosts
+        or netloc in site.hosts
+        or (base_url is not None and netloc == _netloc(base_url))
     )
 
 

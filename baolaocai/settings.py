@@ -268,8 +268,9 @@ class Settings:
     the next run goes on."""
 
     def __post_init__(self) -> None:
-        if isinstance(self.site, str | os.PathLike):
-            object.__setattr__(self, "site", load_site(self.site))
+        given: object = self.site
+        if isinstance(given, str | os.PathLike):
+            object.__setattr__(self, "site", load_site(os.fspath(given)))
         if not isinstance(self.site, Site):
             raise ConfigError("site must be a site key, a site file's path or a Site")
         for f in dataclasses.fields(self):

@@ -39,7 +39,9 @@ DEFAULT_SITE = "baolaocai"
 SITES_DIR = Path(__file__).with_name("sites")
 FAMILIES_DIR = Path(__file__).with_name("families")
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-_HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$")
+_HOST_RE = re.compile(
+    r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$"
+)
 
 _TOP_KEYS = frozenset(
     {
@@ -207,7 +209,9 @@ def _string(data: Mapping[str, Any], key: str, path: Path | str, default: str | 
     return unicodedata.normalize("NFC", value.strip())
 
 
-def _check_keys(data: Mapping[str, Any], allowed: Iterable[str], path: Path | str, where: str) -> None:
+def _check_keys(
+    data: Mapping[str, Any], allowed: Iterable[str], path: Path | str, where: str
+) -> None:
     known = set(allowed)
     for key in data:
         if key not in known:
@@ -328,11 +332,17 @@ def _load(path: Path) -> Site:
         if "id" not in rx.groupindex:
             raise _fail(path, f"urls.article[{i}]", "needs a group (?P<id>…) for the article id")
         if "(?P<id>)" in rx.pattern or rx.match("") is not None:
-            raise _fail(path, f"urls.article[{i}]", "the group (?P<id>…) is empty or the pattern matches an empty path")
+            raise _fail(
+                path,
+                f"urls.article[{i}]",
+                "the group (?P<id>…) is empty or the pattern matches an empty path",
+            )
     month_res = regexes("urls", "month_sitemap")
     for i, rx in enumerate(month_res):
         if not {"year", "month"} <= set(rx.groupindex):
-            raise _fail(path, f"urls.month_sitemap[{i}]", "needs groups (?P<year>…) and (?P<month>…)")
+            raise _fail(
+                path, f"urls.month_sitemap[{i}]", "needs groups (?P<year>…) and (?P<month>…)"
+            )
     tag_page_res = regexes("urls", "tag_page")
     for i, sel in enumerate(merged["selectors"]["title"]):
         _check_selector(sel, path, f"selectors.title[{i}]")

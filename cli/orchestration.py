@@ -11,7 +11,7 @@ import signal
 import zoneinfo
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -102,7 +102,7 @@ def register(app: typer.Typer) -> None:
                     concurrency=settings.concurrency,
                     return_state=True,
                 )
-            data: dict[str, Any] = state.result(raise_on_failure=False)
+            data: object = state.result(raise_on_failure=False)
         if not isinstance(data, dict):
             raise BaoLaoCaiError(f"the backfill ended in state {state.name}: {state.message}")
         print_summary(data, settings.db_path)

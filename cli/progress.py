@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from typing import TextIO
 
@@ -175,7 +175,9 @@ class RichObserver(Silent):
         self._show()
 
     def slowed(self, reason: str, seconds: float) -> None:
-        self.progress.console.print(f"[yellow]slowed by the site:[/yellow] {reason}, {seconds:.1f} s")
+        self.progress.console.print(
+            f"[yellow]slowed by the site:[/yellow] {reason}, {seconds:.1f} s"
+        )
 
     def months(self, total: int) -> None:
         self.months_task = self.progress.add_task("months", total=total, detail="")
@@ -192,6 +194,7 @@ class RichObserver(Silent):
 @contextmanager
 def watching(console: Console, *, quiet: bool = False) -> Iterator[RunObserver]:
     """Install the right observer for this terminal (or none) for a ``with`` block."""
+    live: AbstractContextManager[object]
     if quiet:
         observer: RunObserver = Silent()
         live = nullcontext()

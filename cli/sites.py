@@ -84,7 +84,9 @@ def sites_check(
     out.print(f"{site.path}: OK", markup=False)
     out.print(f"  {site.key}: {site.name} <{site.origin}>", markup=False)
     out.print(f"  hosts: {', '.join(sorted(site.hosts))}", markup=False)
-    out.print(f"  family {site.family}, parser {site.parser}, time zone {site.time_zone}", markup=False)
+    out.print(
+        f"  family {site.family}, parser {site.parser}, time zone {site.time_zone}", markup=False
+    )
     out.print(
         f"  article patterns: {len(site.article_res)}, tag pages: {len(site.tag_page_res)},"
         f" sections: {len(site.section_res)}, pagination: {len(site.pagination_res)},"
@@ -111,7 +113,9 @@ def sites_check(
             shown = {k: contract.get(k) for k in _SHOWN}
             shown["body_chars"] = len(str(contract.get("body") or ""))
             out.print(json.dumps({"page": str(path), **shown}, ensure_ascii=False), markup=False)
-            missing = [k for k in ("article_id", "title", "published_at", "body") if not contract.get(k)]
+            missing = [
+                k for k in ("article_id", "title", "published_at", "body") if not contract.get(k)
+            ]
             if missing:
                 print_warning(f"{path}: the site file yields no {', '.join(missing)}")
                 failed = True

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from prefect import flow
-from prefect.states import State
+from prefect.client.schemas.objects import State
 
 from baolaocai.settings import load_settings
 from flows.crawl import current_flow_run_id, final_state, publish_report
@@ -53,5 +53,7 @@ def backfill(
         flow_run_id=current_flow_run_id(),
     )
     publish_report(run)
-    extra = {k: run.extra[k] for k in ("months", "months_skipped", "fallback") if k in run.extra}
+    extra: dict[str, Any] = {
+        k: run.extra[k] for k in ("months", "months_skipped", "fallback") if k in run.extra
+    }
     return final_state(run, extra)

@@ -20,8 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
-from prefect.deployments.runner import EntrypointType, RunnerDeployment
+from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Interval
+from prefect.types.entrypoint import EntrypointType
 
 from baolaocai.site import Site
 from flows.backfill import backfill
@@ -55,7 +56,7 @@ def build_deployments(
     }
     crawl_params = {k: v for k, v in parameters.items() if v is not None}
     crawl_params["site"] = site.path
-    return [
+    made = [
         crawl.to_deployment(
             deployment_name(CRAWL_DEPLOYMENT, site.key),
             schedules=[schedule],
@@ -78,3 +79,5 @@ def build_deployments(
             **common,
         ),
     ]
+    # Called from synchronous code, to_deployment returns the deployment itself.
+    return [d for d in made if isinstance(d, RunnerDeployment)]

@@ -7,48 +7,52 @@ per-request retries gave up). :data:`TASK_STEPS` is what the flows hand to a run
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import ParamSpec, TypeVar
 
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
 from pipeline import steps as plain
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def as_task(
+    step: Callable[P, R],
+    name: str,
+    *,
+    retries: int = 0,
+    retry_delay_seconds: float | list[float] | None = None,
+) -> Task[P, R]:
+    """``step`` as a Prefect task of that name: never cached, retried as said."""
+    return task(
+        name=name,
+        cache_policy=NO_CACHE,
+        retries=retries,
+        retry_delay_seconds=retry_delay_seconds,
+    )(step)
+
+
 TASK_STEPS = replace(
     plain.PLAIN_STEPS,
-    open_run=task(plain.open_run, name="open-run", cache_policy=NO_CACHE),
-    close_run=task(plain.close_run, name="close-run", cache_policy=NO_CACHE),
-    discover=task(
-        plain.discover, name="discover", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=30
+    open_run=as_task(plain.open_run, "open-run"),
+    close_run=as_task(plain.close_run, "close-run"),
+    discover=as_task(plain.discover, "discover", retries=1, retry_delay_seconds=30),
+    discover_listings=as_task(
+        plain.discover_listings, "discover-listings", retries=1, retry_delay_seconds=30
     ),
-    discover_listings=task(
-        plain.discover_listings,
-        name="discover-listings",
-        cache_policy=NO_CACHE,
-        retries=1,
-        retry_delay_seconds=30,
-    ),
-    recheck_candidates=task(
-        plain.recheck_candidates, name="recheck-candidates", cache_policy=NO_CACHE
-    ),
-    fetch_batch=task(
-        plain.fetch_batch,
-        name="fetch-batch",
-        cache_policy=NO_CACHE,
-        retries=2,
-        retry_delay_seconds=[10, 60],
-    ),
-    load_pages=task(plain.load_pages, name="load-batch", cache_policy=NO_CACHE),
-    store_failures=task(plain.store_failures, name="store-failures", cache_policy=NO_CACHE),
-    remember_sitemaps=task(
-        plain.remember_sitemaps, name="remember-sitemaps", cache_policy=NO_CACHE
-    ),
-    refresh_search=task(plain.refresh_search, name="refresh-search-index", cache_policy=NO_CACHE),
-    list_months=task(plain.list_months, name="list-months", cache_policy=NO_CACHE),
-    list_month_articles=task(
-        plain.list_month_articles, name="month-articles", cache_policy=NO_CACHE
-    ),
-    read_done_months=task(plain.read_done_months, name="done-months", cache_policy=NO_CACHE),
-    finish_month=task(plain.finish_month, name="record-month", cache_policy=NO_CACHE),
-    read_raw_batch=task(plain.read_raw_batch, name="read-raw-batch", cache_policy=NO_CACHE),
+    recheck_candidates=as_task(plain.recheck_candidates, "recheck-candidates"),
+    fetch_batch=as_task(plain.fetch_batch, "fetch-batch", retries=2, retry_delay_seconds=[10, 60]),
+    load_pages=as_task(plain.load_pages, "load-batch"),
+    store_failures=as_task(plain.store_failures, "store-failures"),
+    remember_sitemaps=as_task(plain.remember_sitemaps, "remember-sitemaps"),
+    refresh_search=as_task(plain.refresh_search, "refresh-search-index"),
+    list_months=as_task(plain.list_months, "list-months"),
+    list_month_articles=as_task(plain.list_month_articles, "month-articles"),
+    read_done_months=as_task(plain.read_done_months, "done-months"),
+    finish_month=as_task(plain.finish_month, "record-month"),
+    read_raw_batch=as_task(plain.read_raw_batch, "read-raw-batch"),
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -354,7 +355,7 @@ def backfill_archive(
         progress.current().months(len(todo))
         stored = set(r.state.known_ids)
         for sitemap in todo:
-            month = steps.month(lambda s=sitemap: backfill_month(r, s, stored), sitemap)
+            month = steps.month(partial(backfill_month, r, sitemap, stored), sitemap)
             r.extra["months"].append(asdict(month))
 
     return run.execute(body)

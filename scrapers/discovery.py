@@ -223,10 +223,7 @@ def extract_links(
             and url != current
             and article_id(url, site) is None
             and url not in out.next_pages
-            and (
-                any(p.search(url) for p in site.pagination_res)
-                or "next" in (a.get("rel") or [])
-            )
+            and (any(p.search(url) for p in site.pagination_res) or "next" in (a.get("rel") or []))
         ):
             out.next_pages.append(url)
     for link in soup.select(FEED_LINKS):

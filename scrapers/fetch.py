@@ -305,8 +305,8 @@ class Fetcher:
         """The delay before retrying a request that only holds back itself."""
         if retry_after is not None:
             return min(retry_after, self.retry_after_cap)
-        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+        ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** (attempt - 1))
+        return float(ceiling / 2 + self._rng.uniform(0, ceiling / 2))
 
     def _hold_host(self, host: str, exc: TransientFetchError, attempt: int) -> float | None:
         """After a 429/503, hold back the whole host: for the full ``Retry-After`` (even

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin
 
-from bs4 import NavigableString, Tag
+from bs4 import Tag
+from bs4.element import NavigableString
 from bs4.element import Comment, Doctype, ProcessingInstruction
 
 from baolaocai.profile import SiteProfile
@@ -121,8 +122,8 @@ def _largest_from_srcset(srcset: str) -> str:
 
 
 def _classes(el: Tag) -> str:
-    cls = el.get("class") or []
-    return " ".join(cls) if isinstance(cls, list) else str(cls)
+    cls: object = el.get("class") or []
+    return " ".join(str(c) for c in cls) if isinstance(cls, list) else str(cls)
 
 
 def _matches_any(el: Tag, selectors: tuple[str, ...]) -> bool:
@@ -176,6 +177,7 @@ class Linearizer:
             own = normalize_text(container.get_text(" "))
             captions = [own] if own else []
         for i, img in enumerate(imgs):
+            caption: str | None
             if len(captions) == len(imgs):
                 caption = captions[i]
             else:

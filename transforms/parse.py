@@ -31,7 +31,8 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, Tag
+from bs4.element import NavigableString
 from bs4.element import Comment
 
 from baolaocai.dates import looks_like_dateline, parse_vietnamese_datetime
@@ -183,9 +184,7 @@ def _finish_sapo(parts: _Parts, profile: SiteProfile) -> None:
 # -- page-level fields ----------------------------------------------------------------------
 
 
-def _page_url(
-    url: str | None, meta: PageMeta, fallback_url: str | None, site: Site
-) -> str | None:
+def _page_url(url: str | None, meta: PageMeta, fallback_url: str | None, site: Site) -> str | None:
     for candidate in (
         url,
         meta.canonical,

@@ -38,9 +38,7 @@ def token_f1(predicted: str | None, gold: str | None) -> F1:
     return F1(precision, recall)
 
 
-def boilerplate_leaks(
-    body: str | None, gold_body: str | None, profile: SiteProfile
-) -> list[str]:
+def boilerplate_leaks(body: str | None, gold_body: str | None, profile: SiteProfile) -> list[str]:
     """Lines of ``body`` that are page furniture (share bars, list headings, footer) and
     are not in the gold body."""
     gold_lines = {line.strip() for line in (gold_body or "").splitlines()}

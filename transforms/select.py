@@ -35,9 +35,8 @@ class Compound:
         if self.tag is not None and el.name != self.tag:
             return False
         if self.classes:
-            have = el.get("class") or []
-            if isinstance(have, str):
-                have = have.split()
+            found = el.get("class")
+            have = found.split() if isinstance(found, str) else [str(c) for c in found or ()]
             if not all(c in have for c in self.classes):
                 return False
         if self.ids and el.get("id") not in self.ids:

@@ -96,7 +96,7 @@ def outside_article(el: Tag, title_el: Tag | None, profile: SiteProfile) -> bool
 
 def _opens_with_list_heading(node: Tag, profile: SiteProfile) -> bool:
     first = next(iter(node.stripped_strings), None)
-    return bool(first) and profile.is_section_marker(first) and node.find("a") is not None
+    return first is not None and profile.is_section_marker(first) and node.find("a") is not None
 
 
 def _links_elsewhere(node: Tag) -> bool:
