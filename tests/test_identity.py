@@ -23,7 +23,10 @@ CANON = "https://baolaocai.vn/pa-chu-ty-mua-hoa-tam-giac-mach-post375830.html"
 )
 def test_article_links_canonicalise_to_one_url(href: str) -> None:
     page = "http://127.0.0.1:8123/"
-    assert canonical_article_url(canonicalize(href, SITE, page, "http://127.0.0.1:8123") or "", SITE) == CANON
+    assert (
+        canonical_article_url(canonicalize(href, SITE, page, "http://127.0.0.1:8123") or "", SITE)
+        == CANON
+    )
     assert article_id(CANON, SITE) == 375830
 
 
@@ -35,7 +38,10 @@ def test_off_site_links_are_dropped(href: str) -> None:
 
 
 def test_listing_query_kept_but_tracking_dropped() -> None:
-    assert canonicalize("/kinh-te/?page=2&utm_campaign=a", SITE) == "https://baolaocai.vn/kinh-te/?page=2"
+    assert (
+        canonicalize("/kinh-te/?page=2&utm_campaign=a", SITE)
+        == "https://baolaocai.vn/kinh-te/?page=2"
+    )
 
 
 def test_non_article_paths_have_no_id() -> None:

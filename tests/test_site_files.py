@@ -165,10 +165,10 @@ def test_settings_follow_the_site(sister: Path) -> None:
         (('key = "songda"', 'key = "Sông Đà"'), "key", "lower-case"),
         (('name = "Báo Sông Đà"\n', ""), "name", "is required"),
         (
-                ('key = "songda"', 'key = "songda"\ntime_zone = "Mars/Olympus"'),
-                "time_zone",
-                "unknown time zone",
-            ),
+            ('key = "songda"', 'key = "songda"\ntime_zone = "Mars/Olympus"'),
+            "time_zone",
+            "unknown time zone",
+        ),
         (
             ("[names]", '[append.boilerplate]\nphrases = [""]\n[names]'),
             "append.boilerplate.phrases",

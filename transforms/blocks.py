@@ -16,8 +16,7 @@ from typing import Literal
 from urllib.parse import urljoin
 
 from bs4 import Tag
-from bs4.element import NavigableString
-from bs4.element import Comment, Doctype, ProcessingInstruction
+from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction
 
 from baolaocai.profile import SiteProfile
 from baolaocai.text import normalize_text

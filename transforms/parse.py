@@ -32,8 +32,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bs4 import BeautifulSoup, Tag
-from bs4.element import NavigableString
-from bs4.element import Comment
+from bs4.element import Comment, NavigableString
 
 from baolaocai.dates import looks_like_dateline, parse_vietnamese_datetime
 from baolaocai.errors import ParseError

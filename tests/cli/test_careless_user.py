@@ -297,7 +297,9 @@ def make_future(tmp_path: Path) -> Path:
     fill(path, pages=2)
     con = duckdb.connect(str(path))
     try:
-        con.execute("INSERT INTO schema_version (version, name, applied_at) VALUES (7, '007_future', now())")
+        con.execute(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (7, '007_future', now())"
+        )
         con.execute("CHECKPOINT")
     finally:
         con.close()

@@ -89,9 +89,7 @@ def bump_sitemap_lastmod(root: Path, articles: list[GeneratedArticle]) -> None:
 
 
 @pytest.mark.slow
-def test_new_edited_unchanged_and_taken_down(
-    site: tuple[Path, SiteServer], tmp_path: Path
-) -> None:
+def test_new_edited_unchanged_and_taken_down(site: tuple[Path, SiteServer], tmp_path: Path) -> None:
     root, server = site
     db = str(tmp_path / "w.duckdb")
 

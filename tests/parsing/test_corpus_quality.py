@@ -34,7 +34,9 @@ def test_body_f1_and_no_boilerplate_leaks() -> None:
         html = decode_html(page.read_bytes(), None)
         got = parse_article(html, fallback_url=default_site().url(page.name))
         scores.append(token_f1(got.body, str(gold["body"])).f1)
-        leaks += boilerplate_leaks(got.body.replace("\n\n", "\n"), str(gold["body"]), default_site().profile)
+        leaks += boilerplate_leaks(
+            got.body.replace("\n\n", "\n"), str(gold["body"]), default_site().profile
+        )
     assert sum(scores) / len(scores) >= 0.98
     assert min(scores) >= 0.9
     assert leaks == []
@@ -44,7 +46,9 @@ def test_scoring_functions() -> None:
     assert token_f1("Lào Cai đẹp", "lào cai đẹp").f1 == 1.0
     half = token_f1("Sa Pa", "Sa Pa mùa đông lạnh")
     assert half.precision == 1.0 and half.recall == 0.4
-    assert boilerplate_leaks("Đoạn văn.\nChia sẻ Zalo\nCác tin khác", "Đoạn văn.", default_site().profile) == [
+    assert boilerplate_leaks(
+        "Đoạn văn.\nChia sẻ Zalo\nCác tin khác", "Đoạn văn.", default_site().profile
+    ) == [
         "Chia sẻ Zalo",
         "Các tin khác",
     ]

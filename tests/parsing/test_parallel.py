@@ -39,4 +39,6 @@ def test_two_workers_give_the_same_records_and_failures_in_the_same_order() -> N
 
 def test_a_small_batch_stays_in_process() -> None:
     pages = batch()[: MIN_PAGES - 1]
-    assert process_pages_parallel(pages, default_site(), workers=2) == process_pages(pages, default_site())
+    assert process_pages_parallel(pages, default_site(), workers=2) == process_pages(
+        pages, default_site()
+    )

@@ -88,7 +88,9 @@ def test_disagreeing_sources_are_recorded_as_conflicts() -> None:
         meta="<span class='date'>Thứ Ba, 04/03/2025</span>",
     )
     soup = BeautifulSoup(html, "lxml")
-    reading = read_published(soup, read_metadata(soup), soup.select_one("h1"), default_site().profile)
+    reading = read_published(
+        soup, read_metadata(soup), soup.select_one("h1"), default_site().profile
+    )
     assert reading.value == _at(2025, 3, 1, 8, 0)  # the better source wins
     assert reading.conflicts == [
         "published_at: json-ld 2025-03-01T08:00:00+07:00 vs visible 2025-03-04"

@@ -98,7 +98,9 @@ def test_only_runs_whose_process_is_dead_are_marked_interrupted(db_path: str) ->
                 pid=pid,
                 host=host,
             )
-        marked = mark_interrupted_runs(con, now=now, except_run="new", host="here", alive=process_alive)
+        marked = mark_interrupted_runs(
+            con, now=now, except_run="new", host="here", alive=process_alive
+        )
         statuses = dict(con.execute("SELECT run_id, status FROM crawl_runs").fetchall())
     assert marked == 2
     assert statuses == {
@@ -199,7 +201,9 @@ def test_backfill_by_month_then_reparse(tmp_path: Path, db_path: str) -> None:
     write_site(root, articles, per_page=5)
     with serve_site(root) as server:
         run = backfill_archive(settings_for(server, db_path), date(2024, 3, 1), date(2024, 4, 30))
-    in_range = [a for a in articles if date(2024, 3, 1) <= a.published_at.date() <= date(2024, 4, 30)]
+    in_range = [
+        a for a in articles if date(2024, 3, 1) <= a.published_at.date() <= date(2024, 4, 30)
+    ]
     assert run.summary.status == "completed" and run.summary.articles_new == len(in_range)
     assert [m["month"] for m in run.extra["months"]] == ["2024-03-01", "2024-04-01"]
     listed = rows(db_path, "SELECT count(*) FROM articles WHERE listed_lastmod IS NOT NULL")
@@ -258,7 +262,9 @@ def test_articles_are_fetched_before_the_listings_are_walked(
     assert run.summary.articles_new == N_BUNDLED
     paths = [r.path for r in sorted(bundled.requests, key=lambda r: r.started)]
     first_article = next(i for i, p in enumerate(paths) if "-post" in p)
-    listings = [i for i, p in enumerate(paths) if "/trang-" in p or (p.count("/") == 2 and p != "/")]
+    listings = [
+        i for i, p in enumerate(paths) if "/trang-" in p or (p.count("/") == 2 and p != "/")
+    ]
     assert listings and first_article < max(listings)
 
 

@@ -195,7 +195,8 @@ def test_a_listing_page_with_10000_article_links_is_read_to_the_cap(tmp_path: Pa
     page = root / "kinh-te" / "index.html"
     html = page.read_text(encoding="utf-8")
     flood = "".join(
-        f'<li><a href="/bai-bay-{n}-post{5_000_000 + n}.html">Bài {n}</a></li>' for n in range(10_000)
+        f'<li><a href="/bai-bay-{n}-post{5_000_000 + n}.html">Bài {n}</a></li>'
+        for n in range(10_000)
     )
     page.write_text(html.replace("</body>", f"<ul>{flood}</ul></body>", 1), encoding="utf-8")
     with serve_site(root) as site:

@@ -215,9 +215,11 @@ def test_a_sitemap_cut_off_mid_body_and_retried_is_read_once(
 ) -> None:
     """The first answer breaks off mid-body (a reset): the retry's entries are not added
     to the half-read ones of the first attempt (the streaming reader starts over)."""
-    small = big_sitemap[: big_sitemap.index(b"<url>")] + b"".join(
-        big_sitemap.split(b"\n")[2 + i] + b"\n" for i in range(300)
-    ) + b"</urlset>\n"
+    small = (
+        big_sitemap[: big_sitemap.index(b"<url>")]
+        + b"".join(big_sitemap.split(b"\n")[2 + i] + b"\n" for i in range(300))
+        + b"</urlset>\n"
+    )
     attempts = {"n": 0}
 
     def override(handler: BaseHTTPRequestHandler, server: SiteServer) -> bool:

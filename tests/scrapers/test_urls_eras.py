@@ -26,9 +26,9 @@ def test_article_ids_of_every_era(url: str, expected: int | None) -> None:
 
 
 def test_era_one_canonical_url_keeps_its_path() -> None:
-    assert canonical_article_url("http://www.baolaocai.vn/bai-viet/352554-ho-3-chan#x", default_site()) == (
-        "https://baolaocai.vn/bai-viet/352554-ho-3-chan"
-    )
+    assert canonical_article_url(
+        "http://www.baolaocai.vn/bai-viet/352554-ho-3-chan#x", default_site()
+    ) == ("https://baolaocai.vn/bai-viet/352554-ho-3-chan")
 
 
 @pytest.mark.parametrize(
