@@ -655,12 +655,16 @@ async def _walk_sections(
 
 
 def _unchanged(memo: SitemapMemo | None, listed_lastmod: datetime | None) -> bool:
-    """Its index lists the child sitemap with a ``<lastmod>`` no newer than when read."""
+    """Its index lists the child sitemap with the very ``<lastmod>`` it had when read.
+
+    Any other date means it changed, *earlier* included: taking down the newest article
+    of a month moves that month's ``<lastmod>`` back, and the takedown is only seen by
+    reading the child again."""
     return (
         memo is not None
         and listed_lastmod is not None
         and memo.lastmod is not None
-        and listed_lastmod <= memo.lastmod
+        and listed_lastmod == memo.lastmod
     )
 
 

@@ -79,6 +79,25 @@ def test_child_sitemaps_unchanged_since_last_read_are_skipped(generated) -> None
     assert again.lastmods[articles[-1].article_id] == articles[-1].published_at
 
 
+def test_a_sitemap_whose_date_moved_back_is_read_again(generated) -> None:
+    """Taking down a month's newest article moves the month's <lastmod> *back*: any change
+    of the date, not only a newer one, means the child is read again (or the takedown is
+    never seen)."""
+    root, articles = generated
+    with serve_site(root) as site:
+        first = run_discovery(site, DiscoveryOptions(max_listing_pages=1))
+        memos = {r.memo.url: r.memo for r in first.sitemaps_read}
+        month = articles[-1].published_at.strftime("%Y-%m")
+        url = f"https://baolaocai.vn/sitemaps/{month}.xml"
+        # As remembered: newer than what the index lists now.
+        memos[url] = SitemapMemo(url, memos[url].lastmod + timedelta(days=4))
+        site.requests.clear()
+        again = run_discovery(site, DiscoveryOptions(max_listing_pages=1), memos=memos)
+        read = [r.path for r in site.requests if r.path.startswith("/sitemaps/")]
+    assert read == [f"/sitemaps/{month}.xml"]
+    assert again.sitemaps_unchanged == len(memos) - 1
+
+
 def test_children_are_read_newest_first_up_to_the_cap(generated) -> None:
     root, articles = generated
     with serve_site(root) as site:
