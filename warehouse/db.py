@@ -278,7 +278,8 @@ def _try_open(
     try:
         if attach:
             return _attached(path)
-        return duckdb.connect(str(path), read_only=read_only, config=config)
+        settings: dict[str, str | bool | int | float | list[str]] = dict(config)
+        return duckdb.connect(str(path), read_only=read_only, config=settings)
     except duckdb.Error as exc:
         if "different configuration" in str(exc):
             raise WarehouseError(

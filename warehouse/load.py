@@ -201,7 +201,7 @@ def load_batch(
             )
             counts.unchanged += len(not_modified)
         _record_failures(con, site, run_id, seen_at, failures)
-        loaded = [s.article.url for s in unique] + not_modified
+        loaded = [url for s in unique if (url := s.article.url)] + not_modified
         counts.removed = _mark_removed(con, site, seen_at, pages, loaded)
         if loaded and lastmods:
             loaded_ids = _ids(site, loaded)

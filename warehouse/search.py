@@ -199,7 +199,7 @@ def index_words(text: str) -> str:
     folded: list[str | None] = list(map(_WORD_CACHE.get, words))
     if None in folded:
         folded = [_fold_word(w) if f is None else f for w, f in zip(words, folded, strict=True)]
-    return " ".join(filter(None, folded))  # type: ignore[arg-type]
+    return " ".join(filter(None, folded))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -778,7 +778,7 @@ def _build_query(
         )
         clauses.append((Occur.Must, either))
     if len(terms) > 1:
-        words = list(terms)
+        words: list[str | tuple[int, str]] = list(terms)
         title_phrase = Q.phrase_query(schema, "title", words)
         body_phrase = Q.phrase_query(schema, "body", words)
         clauses.append((Occur.Should, Q.boost_query(title_phrase, PHRASE_BOOST * TITLE_BOOST)))

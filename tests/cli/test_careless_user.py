@@ -21,6 +21,7 @@ import pytest
 from support import BAOLAOCAI, clean_env
 
 from baolaocai.models import FetchedPage
+from baolaocai.site import default_site
 from sitecopy import SITE_DIR
 from transforms.pipeline import process_pages
 from warehouse.db import connect, known_version
@@ -61,7 +62,15 @@ def fill(path: Path, pages: int = 6) -> None:
     staged, failures = process_pages(fetched)
     con = connect(path)
     try:
-        load_batch(con, run_id="t", seen_at=now, pages=fetched, articles=staged, failures=failures)
+        load_batch(
+            con,
+            site=default_site(),
+            run_id="t",
+            seen_at=now,
+            pages=fetched,
+            articles=staged,
+            failures=failures,
+        )
     finally:
         con.close()
 

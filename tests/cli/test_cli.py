@@ -10,6 +10,7 @@ import pytest
 from support import BAOLAOCAI, clean_env
 
 from baolaocai.models import CONTRACT_KEYS, FetchedPage
+from baolaocai.site import default_site
 from sitecopy import SITE_DIR, SiteServer
 from transforms.pipeline import process_pages
 from warehouse.db import connect
@@ -85,7 +86,15 @@ def small_warehouse(tmp_path: Path) -> Path:
     staged, failures = process_pages(pages)
     path = tmp_path / "w.duckdb"
     con = connect(path)
-    load_batch(con, run_id="t", seen_at=now, pages=pages, articles=staged, failures=failures)
+    load_batch(
+        con,
+        site=default_site(),
+        run_id="t",
+        seen_at=now,
+        pages=pages,
+        articles=staged,
+        failures=failures,
+    )
     con.close()
     return path
 

@@ -155,9 +155,10 @@ asset_hosts = []
 """
 
 
-def other_site(folder: Path) -> Site:
+@pytest.fixture
+def yen_bai(tmp_path: Path) -> Site:
     """A second paper on the same CMS (for the tests of a warehouse holding two sites)."""
-    path = folder / "baoyenbai.toml"
+    path = tmp_path / "baoyenbai.toml"
     path.write_text(OTHER_SITE_FILE, encoding="utf-8")
     return load_site(path)
 

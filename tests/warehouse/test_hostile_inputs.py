@@ -356,7 +356,9 @@ def test_every_failure_to_open_is_one_warehouse_error(tmp_path: Path, read_only:
 def test_a_newer_schema_is_refused_for_writing_only(tmp_path: Path) -> None:
     path = tmp_path / "future.duckdb"
     con = connect(path)
-    con.execute("INSERT INTO schema_version (version, name, applied_at) VALUES (7, '007_future', now())")
+    con.execute(
+        "INSERT INTO schema_version (version, name, applied_at) VALUES (7, '007_future', now())"
+    )
     con.close()
     message = (
         f"the warehouse {path} has schema version 7, newer than this baolaocai knows"

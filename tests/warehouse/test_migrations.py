@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from baolaocai.errors import WarehouseError
-from warehouse.db import connect, migration_checksum, migrations, schema_version
+from warehouse.db import (
+    connect,
+    migration_checksum,
+    migrations,
+    require_sites,
+    schema_version,
+)
 
 LATEST = max(v for v, _, _ in migrations())
 
@@ -200,7 +207,7 @@ def _warehouse_at_version_5(path: Path) -> None:
             old.execute(statement)
 
 
-def _dump(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> list[tuple]:
+def _dump(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> list[tuple[Any, ...]]:
     names = ", ".join(columns)
     return con.execute(f"SELECT {names} FROM {table} ORDER BY ALL").fetchall()
 
@@ -208,8 +215,8 @@ def _dump(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> lis
 def test_a_version_5_warehouse_keeps_every_row_filed_under_baolaocai(tmp_path: Path) -> None:
     path = tmp_path / "v5.duckdb"
     _warehouse_at_version_5(path)
-    before: dict[str, tuple[list[str], list[tuple]]] = {}
-    views_before: dict[str, list[tuple]] = {}
+    before: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+    views_before: dict[str, list[tuple[Any, ...]]] = {}
     with duckdb.connect(str(path), read_only=True) as old:
         old.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
         for table in V5_ROWS:
@@ -218,11 +225,12 @@ def test_a_version_5_warehouse_keeps_every_row_filed_under_baolaocai(tmp_path: P
             assert before[table][1], table  # the test really has rows there
         for view in V5_VIEWS:
             views_before[view] = old.execute(f"SELECT * FROM {view} ORDER BY ALL").fetchall()
-    with pytest.raises(WarehouseError, match="schema version 5.*'baolaocai reindex'"):
-        from warehouse.db import require_sites
-
-        with duckdb.connect(str(path), read_only=True) as old:
-            require_sites(old, path)  # a reader of the old file is told how to upgrade
+    # A reader of the old file (it cannot migrate it) is told how to upgrade it.
+    with (
+        pytest.raises(WarehouseError, match=r"schema version 5.*'baolaocai reindex'"),
+        duckdb.connect(str(path), read_only=True) as old,
+    ):
+        require_sites(old, path)
 
     con = connect(path)
     try:
@@ -239,7 +247,7 @@ def test_a_version_5_warehouse_keeps_every_row_filed_under_baolaocai(tmp_path: P
         # The views are back, with the site first and the same rows as before.
         for view, rows in views_before.items():
             described = con.execute(f"SELECT * FROM {view} ORDER BY ALL")
-            assert [d[0] for d in described.description][0] == "site", view
+            assert described.description[0][0] == "site", view
             assert sorted(r[1:] for r in described.fetchall()) == sorted(rows), view
         keys = dict(
             con.execute(

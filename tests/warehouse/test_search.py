@@ -325,6 +325,24 @@ def test_an_index_from_another_version_is_refused(fresh: Path) -> None:
         con.close()
 
 
+def test_an_index_of_an_older_version_is_rebuilt_by_the_reconcile(fresh: Path) -> None:
+    """An upgrade that changes the index (2: documents carry their site) needs no command:
+    the reconcile at the start of the next crawl builds the index again."""
+    index = search_index_dir(fresh)
+    con = connect(fresh)
+    try:
+        rebuild_search_index(con, index)
+        current = json.loads((index / "CURRENT").read_text("utf-8"))
+        (index / "CURRENT").write_text(json.dumps({**current, "version": 1}), "utf-8")
+        with pytest.raises(WarehouseError, match="from another version"):
+            search(index, "lao cai")
+        assert reconcile_search_index(con, index) == 33  # a full build
+        assert json.loads((index / "CURRENT").read_text("utf-8"))["version"] >= 2
+        assert {h.site for h in search(index, "lao cai")} == {"baolaocai"}
+    finally:
+        con.close()
+
+
 HOLD_WRITER = """
 import sys, time, tantivy
 index = tantivy.Index.open(sys.argv[1])
