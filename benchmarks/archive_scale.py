@@ -122,7 +122,7 @@ def pages(n: int, seed: int = 7) -> Iterator[list[tuple[GeneratedArticle, str]]]
 
 def store(db: Path, n: int, batch: int) -> dict[str, float]:
     settings = Settings(db_path=str(db), batch_size=batch)
-    session.begin(db)
+    session.begin(db, settings.site)
     run_id = str(uuid.uuid4())
     load_s = 0.0
     started = time.perf_counter()
@@ -195,8 +195,10 @@ def time_index_update(db: Path) -> float:
     con = connect(db)
     try:
         ids = [
-            r[0]
-            for r in con.execute("SELECT article_id FROM articles USING SAMPLE 500 ROWS").fetchall()
+            (str(r[0]), int(r[1]))
+            for r in con.execute(
+                "SELECT site, article_id FROM articles USING SAMPLE 500 ROWS"
+            ).fetchall()
         ]
         t = time.perf_counter()
         update_search_index(con, search_index_dir(db), ids)

@@ -80,10 +80,11 @@ def fill(con: duckdb.DuckDBPyConnection, articles: Sequence[GeneratedArticle], w
         for a in articles:
             handle.write(json.dumps(_row(a, seen), ensure_ascii=False) + "\n")
     con.execute(
-        "INSERT INTO articles (article_id, url, title, sapo, body, published_at, category,"
+        "INSERT INTO articles (site, article_id, url, title, sapo, body, published_at, category,"
         " tags, body_chars, paragraph_count, missing_fields, word_count, image_count,"
         " content_hash, version, first_seen_at, last_seen_at, updated_at)"
-        " SELECT article_id, url, title, sapo, body, published_at::TIMESTAMPTZ, category,"
+        " SELECT 'baolaocai', article_id, url, title, sapo, body, published_at::TIMESTAMPTZ,"
+        " category,"
         " tags, body_chars, paragraph_count, []::VARCHAR[], word_count, image_count,"
         " content_hash, 1, seen::TIMESTAMPTZ, seen::TIMESTAMPTZ, seen::TIMESTAMPTZ"
         " FROM read_json(?, format = 'newline_delimited', columns = {"
@@ -140,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 [changed],
             )
             started = time.perf_counter()
-            replaced = update_search_index(con, index, changed)
+            replaced = update_search_index(con, index, [("baolaocai", a) for a in changed])
             update_s = time.perf_counter() - started
         finally:
             con.close()

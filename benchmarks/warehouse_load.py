@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import duckdb
 
 from baolaocai.models import Article, Image, StagedArticle
+from baolaocai.site import default_site
 from sitecopy.generate import GeneratedArticle, make_articles
 from transforms.validate import content_hash
 from warehouse.db import connect
@@ -86,7 +87,13 @@ def load_all(
     for batch in batches:
         t = time.perf_counter()
         counts = load_batch(
-            con, run_id=run_id, seen_at=datetime.now(UTC), pages=[], articles=batch, failures=[]
+            con,
+            site=default_site(),
+            run_id=run_id,
+            seen_at=datetime.now(UTC),
+            pages=[],
+            articles=batch,
+            failures=[],
         )
         per_batch.append(time.perf_counter() - t)
         totals["new"] += counts.new

@@ -238,15 +238,17 @@ def print_plan(
 DEMO_QUERIES = (
     (
         "Articles per category",
-        "SELECT coalesce(category, '(none shown)') AS category, count(*) AS articles, min(published_at)::DATE AS oldest,"
-        " max(published_at)::DATE AS newest FROM articles GROUP BY category ORDER BY articles DESC",
+        "SELECT coalesce(category, '(none shown)') AS category, count(*) AS articles,"
+        " min(published_at)::DATE AS oldest, max(published_at)::DATE AS newest FROM articles"
+        " WHERE site = '{site}' GROUP BY category ORDER BY articles DESC",
     ),
     (
         "The five newest articles",
         "SELECT published_at::DATE AS day, category, title FROM articles"
-        " ORDER BY published_at DESC LIMIT 5",
+        " WHERE site = '{site}' ORDER BY published_at DESC LIMIT 5",
     ),
 )
+"""Queries the demo prints; ``{site}`` is the demo site's key (letters, digits, - and _)."""
 
 
 @app.command()
@@ -294,7 +296,8 @@ def demo(
 
     con = connect(settings.db_path, read_only=True)
     try:
-        for title, query in DEMO_QUERIES:
+        for title, template in DEMO_QUERIES:
+            query = template.replace("{site}", chosen.key)
             out.print(f"\n[bold]{title}[/bold]", markup=True)
             out.print(f'$ baolaocai sql "{query}" --db {db}', markup=False)
             cursor = con.execute(query)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,14 @@ SiteOption = Annotated[
 
 def _db_path(db: str | None, site: str | None = None) -> str:
     return load_settings().override(site=site, db_path=db).db_path
+
+
+def _site_filter(site: str | None) -> str | None:
+    """The site whose rows a read command shows: the one named with --site (or
+    BAOLAOCAI_SITE); ``None`` (every site in the warehouse) when none is named."""
+    if site is None and not os.environ.get("BAOLAOCAI_SITE", "").strip():
+        return None
+    return load_settings().override(site=site).site.key
 
 
 def _choice(value: str, allowed: tuple[str, ...], flag: str) -> str:
@@ -95,7 +104,14 @@ def search_command(
     # opened, so a search does not wait for a crawl holding its write lock.
     path = Path(_db_path(db, site))
     try:
-        hits = search(search_index_dir(path), text, limit=limit, since=since_day, category=category)
+        hits = search(
+            search_index_dir(path),
+            text,
+            limit=limit,
+            since=since_day,
+            category=category,
+            site=_site_filter(site),
+        )
     except WarehouseError as exc:
         if exc.message.startswith("no search index yet"):
             _check_warehouse_readable(path)  # a missing or broken warehouse says so instead
@@ -104,12 +120,16 @@ def search_command(
         _print_json([h.to_dict() for h in hits])
         return
     table = Table(show_lines=True)
+    several = len({hit.site for hit in hits}) > 1
+    if several:
+        table.add_column("site", no_wrap=True)
     table.add_column("date", no_wrap=True)
     table.add_column("category")
     table.add_column("title / URL", overflow="fold")  # a URL is never cut short
     table.add_column("snippet")
     for hit in hits:
         table.add_row(
+            *([_escape(hit.site)] if several else []),
             _local(hit.published_at, "%Y-%m-%d"),
             _escape(hit.category or ""),
             f"[bold]{_escape(hit.title or '')}[/bold]\n[dim]{_escape(hit.url)}[/dim]",
@@ -207,7 +227,9 @@ def export_command(
     since_day, until_day = parse_day(since, "--since"), parse_day(until, "--until")
     con = connect(_db_path(db, site), read_only=True)
     try:
-        manifest = export(con, out_dir, format, since=since_day, until=until_day)
+        manifest = export(
+            con, out_dir, format, since=since_day, until=until_day, site=_site_filter(site)
+        )
     finally:
         con.close()
     counts = ", ".join(f"{rows} {table}" for table, rows in manifest.tables.items())
@@ -243,7 +265,7 @@ def status_command(
     path = _db_path(db, site)
     con = connect(path, read_only=True)
     try:
-        info = status(con, path)
+        info = status(con, path, site=_site_filter(site))
         info["search_index"] = _search_index_status(path, con)
     finally:
         con.close()
@@ -256,6 +278,11 @@ def status_command(
         ("warehouse", f"{_escape(info['db_path'])} ({_size(info['db_size_bytes'])})"),
         ("schema version", str(info["schema_version"])),
         ("articles", str(info["articles"])),
+        *(
+            [("  by site", ", ".join(f"{k} {n}" for k, n in sorted(info["sites"].items())))]
+            if len(info.get("sites") or {}) > 1
+            else []
+        ),
         ("newest published", _local(info["newest_published_at"]) or "-"),
         ("open fetch errors", str(info["open_fetch_errors"])),
         ("search index", _search_index_line(index)),

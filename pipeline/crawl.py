@@ -235,8 +235,9 @@ def plan_site(
         con = connect(settings.db_path, read_only=True)
         try:
             now = datetime.now(UTC)
-            state = read_crawl_state(con, policy=RecheckPolicy.from_settings(settings), now=now)
-            memos = read_memos(con)
+            policy = RecheckPolicy.from_settings(settings)
+            state = read_crawl_state(con, site=settings.site, policy=policy, now=now)
+            memos = read_memos(con, settings.site)
         finally:
             con.close()
     pacer = RequestPacer(settings.rate)

@@ -84,13 +84,14 @@ def open_run(
     alive: Callable[[int], bool],
 ) -> tuple[CrawlState, dict[str, SitemapMemo]]:
     """Mark dead runs interrupted, record this one as running, read what decides its work."""
-    session.begin(settings.db_path)
+    session.begin(settings.db_path, settings.site)
     with write_connection(settings.db_path) as con:
         mark_interrupted_runs(
             con, now=record.started_at, except_run=record.run_id, host=record.host, alive=alive
         )
         start_run(
             con,
+            site=settings.site,
             run_id=record.run_id,
             started_at=record.started_at,
             base_url=record.base_url,
@@ -99,8 +100,8 @@ def open_run(
             pid=record.pid,
             host=record.host,
         )
-        state = read_crawl_state(con, policy=policy, now=record.started_at)
-        return state, read_memos(con)
+        state = read_crawl_state(con, site=settings.site, policy=policy, now=record.started_at)
+        return state, read_memos(con, settings.site)
 
 
 def close_run(
@@ -135,10 +136,12 @@ def recheck_candidates(
     session.resume(settings.db_path)
     con = connect(settings.db_path, read_only=True)
     try:
-        newer = relisted(con, {a: w for a, w in found.lastmods.items() if a in known})
-        before = listed_before(con, (r.memo.url for r in found.sitemaps_read))
+        newer = relisted(
+            con, settings.site, {a: w for a, w in found.lastmods.items() if a in known}
+        )
+        before = listed_before(con, settings.site, (r.memo.url for r in found.sitemaps_read))
         gone_from_lists = {aid for aid in before if aid not in found.articles and aid in known}
-        missing = stored_validators(con, gone_from_lists)
+        missing = stored_validators(con, settings.site, gone_from_lists)
     finally:
         con.close()
     return newer, {u: v for u, v in missing.items() if u not in newer}
@@ -151,7 +154,14 @@ def remember_sitemaps(
         return 0
     session.resume(settings.db_path)
     with write_connection(settings.db_path) as con:
-        return store_reads(con, run_id=run_id, at=datetime.now(UTC), reads=reads, settled=settled)
+        return store_reads(
+            con,
+            site=settings.site,
+            run_id=run_id,
+            at=datetime.now(UTC),
+            reads=reads,
+            settled=settled,
+        )
 
 
 def load_pages(
@@ -167,10 +177,11 @@ def load_pages(
     staged, failures = process_pages_parallel(pages, settings.site, settings.parse_workers)
     session.breathe(settings.db_path)
     session.resume(settings.db_path)
-    captures = session.archive(settings.db_path, pages)
+    captures = session.archive(settings.db_path, settings.site, pages)
     with write_connection(settings.db_path) as con:
         counts = load_batch(
             con,
+            site=settings.site,
             run_id=run_id,
             seen_at=datetime.now(UTC),
             pages=pages,
@@ -180,9 +191,12 @@ def load_pages(
             lastmods=lastmods,
             captures=captures,
         )
-        touched = {aid for aid, _kind in counts.changed}
+        key = settings.site.key
+        touched = {(key, aid) for aid, _kind in counts.changed}
         if counts.removed:
-            touched |= {i for p in pages if (i := article_id(p.url, settings.site)) is not None}
+            touched |= {
+                (key, i) for p in pages if (i := article_id(p.url, settings.site)) is not None
+            }
         touched = session.due_for_index(settings.db_path, touched)
         if touched:
             try:
@@ -206,7 +220,9 @@ def load_pages(
 def store_failures(settings: Settings, run_id: str, failures: list[Failure]) -> None:
     session.resume(settings.db_path)
     with write_connection(settings.db_path) as con:
-        record_failures(con, run_id=run_id, at=datetime.now(UTC), failures=failures)
+        record_failures(
+            con, site=settings.site, run_id=run_id, at=datetime.now(UTC), failures=failures
+        )
 
 
 def refresh_search(settings: Settings) -> str | None:
@@ -225,7 +241,7 @@ def refresh_search(settings: Settings) -> str | None:
 def read_done_months(settings: Settings) -> set[date]:
     session.resume(settings.db_path)
     with write_connection(settings.db_path) as con:  # creates/migrates a new warehouse
-        return done_months(con)
+        return done_months(con, settings.site)
 
 
 def finish_month(
@@ -235,6 +251,7 @@ def finish_month(
     with write_connection(settings.db_path) as con:
         record_month(
             con,
+            site=settings.site,
             month=sitemap.month,
             sitemap_url=sitemap.url,
             articles=articles,
@@ -251,6 +268,7 @@ def read_raw_batch(settings: Settings, after_id: int, batch_size: int) -> list[F
     try:
         return read_raw_article_pages(
             con,
+            site=settings.site,
             after_id=after_id,
             limit=batch_size,
             warc_folder=session.warc_dir(settings.db_path),

@@ -64,9 +64,9 @@ from urllib.parse import urljoin, urlsplit
 
 import certifi
 import httpx
-from bs4.dammit import UnicodeDammit
 
 from baolaocai import progress
+from baolaocai.decoding import decode_html as decode_html  # re-exported for its users
 from baolaocai.errors import FetchError, TerminalFetchError, TransientFetchError
 from baolaocai.identity import canonicalize, is_site_url, to_fetch_url
 from baolaocai.models import FetchedPage
@@ -91,7 +91,6 @@ KEPT_HEADERS = (
 MAX_REDIRECTS = 5
 TOO_LARGE = "response too large"
 """How the reason of a failure for a body over its size cap starts."""
-_META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
 
 
 @functools.cache
@@ -180,29 +179,6 @@ def describe_size(n: int) -> str:
     if n >= mib and n % mib == 0:
         return f"{n // mib} MiB ({n:,} bytes)"
     return f"{n:,} bytes"
-
-
-def decode_html(body: bytes, content_type: str | None) -> str:
-    """Charset from the header, then ``<meta charset>``, then detection; never fails."""
-    declared: list[str] = []
-    if content_type:
-        match = re.search(r"charset\s*=\s*[\"']?([\w-]+)", content_type, re.I)
-        if match:
-            declared.append(match.group(1))
-    meta = _META_CHARSET_RE.search(body[:4096])
-    if meta:
-        declared.append(meta.group(1).decode("ascii", "ignore"))
-    for encoding in declared:
-        try:
-            return body.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    dammit = UnicodeDammit(body, ["utf-8", "windows-1258", "windows-1252"], is_html=True)
-    return (
-        dammit.unicode_markup
-        if dammit.unicode_markup is not None
-        else body.decode("utf-8", "replace")
-    )
 
 
 class Fetcher:

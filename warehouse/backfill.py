@@ -1,4 +1,4 @@
-"""Backfill progress: which months of the archive are done."""
+"""Backfill progress: which months of each site's archive are done."""
 
 from __future__ import annotations
 
@@ -6,17 +6,22 @@ from datetime import date, datetime
 
 import duckdb
 
+from baolaocai.site import Site
 from warehouse.db import transaction
 
 
-def done_months(con: duckdb.DuckDBPyConnection) -> set[date]:
-    rows = con.execute("SELECT month FROM backfill_months WHERE completed_at IS NOT NULL")
+def done_months(con: duckdb.DuckDBPyConnection, site: Site) -> set[date]:
+    rows = con.execute(
+        "SELECT month FROM backfill_months WHERE site = ? AND completed_at IS NOT NULL",
+        [site.key],
+    )
     return {r[0] for r in rows.fetchall()}
 
 
 def record_month(
     con: duckdb.DuckDBPyConnection,
     *,
+    site: Site,
     month: date,
     sitemap_url: str,
     articles: int,
@@ -26,6 +31,7 @@ def record_month(
 ) -> None:
     with transaction(con):
         con.execute(
-            "INSERT OR REPLACE INTO backfill_months VALUES (?, ?, ?, ?, ?, ?)",
-            [month, sitemap_url, articles, stored, failed, completed_at],
+            "INSERT OR REPLACE INTO backfill_months (site, month, sitemap_url, articles, stored,"
+            " failed, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [site.key, month, sitemap_url, articles, stored, failed, completed_at],
         )

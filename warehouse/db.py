@@ -278,7 +278,8 @@ def _try_open(
     try:
         if attach:
             return _attached(path)
-        return duckdb.connect(str(path), read_only=read_only, config=config)
+        settings: dict[str, str | bool | int | float | list[str]] = dict(config)
+        return duckdb.connect(str(path), read_only=read_only, config=settings)
     except duckdb.Error as exc:
         if "different configuration" in str(exc):
             raise WarehouseError(
@@ -439,6 +440,22 @@ def check_schema(con: duckdb.DuckDBPyConnection, path: str | Path | None = None)
             f" ({known}); upgrade baolaocai"
         )
     return current
+
+
+SITES_VERSION = 6
+"""The schema version from which every table has its ``site`` column (006_sites)."""
+
+
+def require_sites(con: duckdb.DuckDBPyConnection, path: str | Path | None = None) -> None:
+    """:class:`WarehouseError` for a warehouse older than :data:`SITES_VERSION` opened
+    read-only (it cannot be migrated then): one line saying how to upgrade it."""
+    current = schema_version(con)
+    if current < SITES_VERSION:
+        where = f"the warehouse {path}" if path is not None else "the warehouse"
+        raise WarehouseError(
+            f"{where} has schema version {current}, made before a warehouse held several"
+            " sites; run 'baolaocai reindex' once to upgrade it"
+        )
 
 
 def migration_checksum(sql: str) -> str:

@@ -16,6 +16,10 @@ Articles without a ``published_at`` land in ``year=__HIVE_DEFAULT_PARTITION__``.
 ``csv`` cannot nest, so it writes ``articles.csv`` (tags as a JSON array) and
 ``article_images.csv`` (one row per picture) instead.
 
+Every file has the ``site`` column first (the key of the paper: a warehouse may hold
+several), and ``article_images.csv`` rows are keyed by ``(site, article_id, position)``.
+
+``site`` (a site key) keeps that paper's articles only; ``None`` exports every site.
 ``since`` / ``until`` are days in Vietnam time, both inclusive, on ``published_at``;
 with either one, articles without a date are left out. ``manifest.json`` lists every
 file with its row count, the filters, the export time and the warehouse schema version.
@@ -54,7 +58,8 @@ import duckdb
 
 from baolaocai import __version__
 from baolaocai.errors import InputError, WarehouseError
-from warehouse.db import SITE_TIME_ZONE, schema_version
+from warehouse.db import SITE_TIME_ZONE, require_sites, schema_version
+from warehouse.schema import EXPORTED_ARTICLE_COLUMNS
 
 Format = Literal["parquet", "csv", "jsonl"]
 FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
@@ -72,12 +77,9 @@ _EXPORT_FILE_RE = re.compile(
 STAGING_PREFIX = ".baolaocai-export-"
 _SITE_TZ = ZoneInfo(SITE_TIME_ZONE)
 
-ARTICLE_FIELDS = (
-    "article_id, url, title, sapo, body, author, published_at, modified_at, category, tags,"
-    " source, word_count, image_count, content_hash, version, first_seen_at, last_seen_at,"
-    " updated_at, run_id"
-)
-"""Exported columns of ``articles`` (stable ones; internal bookkeeping columns are left out)."""
+ARTICLE_FIELDS = ", ".join(EXPORTED_ARTICLE_COLUMNS)
+"""Exported columns of ``articles`` (stable ones; internal bookkeeping columns are left out;
+see :data:`warehouse.schema.EXPORTED_ARTICLE_COLUMNS`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +131,16 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=_SITE_TZ)
 
 
-def _filters(since: date | None, until: date | None) -> tuple[str, dict[str, datetime]]:
+def _filters(
+    since: date | None, until: date | None, site: str | None = None
+) -> tuple[str, dict[str, object]]:
     if since and until and until < since:
         raise InputError(f"--until ({until}) is before --since ({since})")
-    clauses, params = [], {}
+    clauses: list[str] = []
+    params: dict[str, object] = {}
+    if site is not None:
+        clauses.append("site = $site")
+        params["site"] = site
     if since is not None:
         clauses.append("published_at >= $since")
         params["since"] = _day_start(since)
@@ -300,12 +308,15 @@ def export(
     *,
     since: date | None = None,
     until: date | None = None,
+    site: str | None = None,
 ) -> Manifest:
-    """Write the articles (and their pictures) to ``out_dir``; see the module docstring."""
+    """Write the articles (and their pictures) of ``site`` (a key; ``None``: every site)
+    to ``out_dir``; see the module docstring."""
     if fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     out_dir = Path(out_dir)
-    where, params = _filters(since, until)
+    where, params = _filters(since, until, site)
+    require_sites(con)
     try:
         old = _previous_files(out_dir) or []
     except OSError as exc:
@@ -316,6 +327,7 @@ def export(
         exported_at=exported_at.isoformat(timespec="seconds"),
         schema_version=schema_version(con),
         filters={
+            "site": site,
             "since": since.isoformat() if since else None,
             "until": until.isoformat() if until else None,
         },
@@ -333,8 +345,7 @@ def export(
         _replace_previous(out_dir, staging, old)
         done = True
     except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WarehouseError(f"export failed: {first}") from None
+        raise WarehouseError(f"export failed: {_first_line(exc)}") from None
     except OSError as exc:
         raise InputError(f"{out_dir}: cannot write the export ({exc.strerror or exc})") from None
     finally:
@@ -343,6 +354,10 @@ def export(
             with contextlib.suppress(OSError):
                 out_dir.rmdir()  # the folder this call made, if it is still empty
     return manifest
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _sql_path(path: Path) -> str:
@@ -354,29 +369,29 @@ def _write(
     folder: Path,
     fmt: str,
     where: str,
-    params: dict[str, datetime],
+    params: dict[str, object],
     manifest: Manifest,
 ) -> None:
     tables = ("articles", "article_images") if fmt == "csv" else ("articles",)
     manifest.tables.update(dict.fromkeys(tables, 0))
-    # One snapshot for every file: the selected ids are fixed first.
+    # One snapshot for every file: the selected keys are fixed first.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE export_ids AS SELECT article_id FROM articles{where}",
+        f"CREATE OR REPLACE TEMP TABLE export_ids AS SELECT site, article_id FROM articles{where}",
         params,
     )
     nested = (
-        f"SELECT {', '.join(f'a.{c.strip()}' for c in ARTICLE_FIELDS.split(','))},"
+        f"SELECT {', '.join(f'a.{c}' for c in EXPORTED_ARTICLE_COLUMNS)},"
         " coalesce((SELECT list({'position': i.position, 'src': i.src, 'caption': i.caption}"
-        "   ORDER BY i.position) FROM article_images i WHERE i.article_id = a.article_id),"
-        "  []) AS images"
-        " FROM articles a SEMI JOIN export_ids e USING (article_id)"
+        "   ORDER BY i.position) FROM article_images i"
+        "   WHERE i.site = a.site AND i.article_id = a.article_id), []) AS images"
+        " FROM articles a SEMI JOIN export_ids e USING (site, article_id)"
     )
     if fmt == "parquet":
         local = f"timezone('{SITE_TIME_ZONE}', published_at)"
         target = folder / "articles"
         con.execute(
             f"COPY (SELECT *, year({local}) AS year, strftime({local}, '%m') AS month"
-            f" FROM ({nested}) ORDER BY published_at, article_id)"
+            f" FROM ({nested}) ORDER BY published_at, site, article_id)"
             f" TO '{_sql_path(target)}' (FORMAT parquet, PARTITION_BY (year, month),"
             " COMPRESSION zstd)"
         )
@@ -388,30 +403,30 @@ def _write(
     elif fmt == "jsonl":
         target = folder / "articles.jsonl"
         con.execute(
-            f"COPY ({nested} ORDER BY a.published_at, a.article_id)"
+            f"COPY ({nested} ORDER BY a.published_at, a.site, a.article_id)"
             f" TO '{_sql_path(target)}' (FORMAT json)"
         )
         _add(manifest, folder, target, "articles", _count(con, "export_ids"))
     else:
         articles = folder / "articles.csv"
         flat = ", ".join(
-            "to_json(a.tags) AS tags" if c.strip() == "tags" else f"a.{c.strip()}"
-            for c in ARTICLE_FIELDS.split(",")
+            "to_json(a.tags) AS tags" if c == "tags" else f"a.{c}" for c in EXPORTED_ARTICLE_COLUMNS
         )
         con.execute(
-            f"COPY (SELECT {flat} FROM articles a SEMI JOIN export_ids e USING (article_id)"
-            " ORDER BY a.published_at, a.article_id)"
+            f"COPY (SELECT {flat} FROM articles a SEMI JOIN export_ids e USING (site, article_id)"
+            " ORDER BY a.published_at, a.site, a.article_id)"
             f" TO '{_sql_path(articles)}' (FORMAT csv, HEADER)"
         )
         _add(manifest, folder, articles, "articles", _count(con, "export_ids"))
         images = folder / "article_images.csv"
         con.execute(
-            "COPY (SELECT i.article_id, i.position, i.src, i.caption FROM article_images i"
-            " SEMI JOIN export_ids e USING (article_id) ORDER BY i.article_id, i.position)"
+            "COPY (SELECT i.site, i.article_id, i.position, i.src, i.caption"
+            " FROM article_images i SEMI JOIN export_ids e USING (site, article_id)"
+            " ORDER BY i.site, i.article_id, i.position)"
             f" TO '{_sql_path(images)}' (FORMAT csv, HEADER)"
         )
         row = con.execute(
-            "SELECT count(*) FROM article_images SEMI JOIN export_ids USING (article_id)"
+            "SELECT count(*) FROM article_images SEMI JOIN export_ids USING (site, article_id)"
         ).fetchone()
         _add(manifest, folder, images, "article_images", int(row[0]) if row else 0)
     con.execute("DROP TABLE IF EXISTS export_ids")

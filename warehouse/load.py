@@ -5,19 +5,23 @@ Write modes, declared per table:
 =====================  ========  =======================================================
 table                  mode      key and rule
 =====================  ========  =======================================================
-raw_pages              merge     ``url``; the latest fetch with a body replaces the last
+raw_pages              merge     ``(site, url)``; the latest fetch with a body replaces the last
                                  (validators, and where its capture is in the WARC files)
 captures               append    one row per capture archived in the WARC files
-articles               merge     ``article_id``; a new ``content_hash`` bumps ``version``;
+articles               merge     ``(site, article_id)``; a new ``content_hash`` bumps ``version``;
                                  the same hash only moves ``last_seen_at``
-article_revisions      append    ``(article_id, version)``; one row per distinct version
+article_revisions      append    ``(site, article_id, version)``; one row per distinct version
 article_images         replace   all rows of an article replaced when its version changes
-fetch_errors           merge     ``(url, run_id)``
+fetch_errors           merge     ``(site, url, run_id)``
 crawl_runs             merge     ``run_id``
 =====================  ========  =======================================================
 
 Each :func:`load_batch` call is one transaction: a crash leaves the batch wholly stored
 or not at all, and re-running it leaves the same rows (idempotent).
+
+A batch is one site's (:class:`~baolaocai.site.Site`): every row it writes carries the
+site's key in ``site``, every row it reads or changes is that site's, and article ids are
+read from URLs with that site's rules (:func:`baolaocai.identity.article_id`).
 """
 
 from __future__ import annotations
@@ -32,8 +36,16 @@ from datetime import datetime
 
 import duckdb
 
+from baolaocai.identity import article_id as article_id_of
 from baolaocai.models import RUN_COUNTERS, Failure, FetchedPage, StagedArticle
+from baolaocai.site import Site
 from warehouse.db import transaction
+from warehouse.schema import (
+    CAPTURE_COLUMNS,
+    IMAGE_COLUMNS,
+    LOADED_ARTICLE_COLUMNS,
+    RAW_PAGE_COLUMNS,
+)
 from warehouse.warc import CaptureRef
 
 
@@ -56,68 +68,11 @@ class LoadCounts:
         self.removed += other.removed
 
 
-ARTICLE_TYPES = {
-    "article_id": "BIGINT",
-    "url": "VARCHAR",
-    "title": "VARCHAR",
-    "sapo": "VARCHAR",
-    "body": "VARCHAR",
-    "author": "VARCHAR",
-    "published_at": "TIMESTAMPTZ",
-    "modified_at": "TIMESTAMPTZ",
-    "category": "VARCHAR",
-    "tags": "VARCHAR[]",
-    "source": "VARCHAR",
-    "extraction_method": "VARCHAR",
-    "body_chars": "INTEGER",
-    "paragraph_count": "INTEGER",
-    "missing_fields": "VARCHAR[]",
-    "field_conflicts": "VARCHAR[]",
-    "word_count": "INTEGER",
-    "image_count": "INTEGER",
-    "content_hash": "VARCHAR",
-    "version": "INTEGER",
-    "first_seen_at": "TIMESTAMPTZ",
-    "last_seen_at": "TIMESTAMPTZ",
-    "updated_at": "TIMESTAMPTZ",
-    "run_id": "VARCHAR",
-}
-RAW_TYPES = {
-    "url": "VARCHAR",
-    "article_id": "BIGINT",
-    "fetched_at": "TIMESTAMPTZ",
-    "status": "INTEGER",
-    "etag": "VARCHAR",
-    "last_modified": "VARCHAR",
-    "content_type": "VARCHAR",
-    "html": "VARCHAR",
-    "html_sha256": "VARCHAR",
-    "run_id": "VARCHAR",
-    "warc_file": "VARCHAR",
-    "warc_offset": "BIGINT",
-    "warc_length": "BIGINT",
-    "digest": "VARCHAR",
-    "record_id": "VARCHAR",
-}
-CAPTURE_TYPES = {
-    "url": "VARCHAR",
-    "article_id": "BIGINT",
-    "fetched_at": "TIMESTAMPTZ",
-    "status": "INTEGER",
-    "content_type": "VARCHAR",
-    "digest": "VARCHAR",
-    "warc_file": "VARCHAR",
-    "warc_offset": "BIGINT",
-    "warc_length": "BIGINT",
-    "record_id": "VARCHAR",
-    "run_id": "VARCHAR",
-}
-IMAGE_TYPES = {
-    "article_id": "BIGINT",
-    "position": "INTEGER",
-    "src": "VARCHAR",
-    "caption": "VARCHAR",
-}
+ARTICLE_TYPES = LOADED_ARTICLE_COLUMNS
+"""The columns a batch writes for each article (see :mod:`warehouse.schema`)."""
+RAW_TYPES = RAW_PAGE_COLUMNS
+CAPTURE_TYPES = CAPTURE_COLUMNS
+IMAGE_TYPES = IMAGE_COLUMNS
 
 
 def _json_value(value: object) -> object:
@@ -127,7 +82,7 @@ def _json_value(value: object) -> object:
 def bulk_insert(
     con: duckdb.DuckDBPyConnection,
     statement: str,
-    types: dict[str, str],
+    types: Mapping[str, str],
     rows: Iterable[Sequence[object]],
 ) -> int:
     """``statement`` (e.g. ``INSERT INTO t``) fed from ``rows`` in one bulk read.
@@ -159,34 +114,46 @@ def bulk_insert(
     return count
 
 
-def _article_row(staged: StagedArticle) -> tuple[object, ...]:
+def _article_row(
+    site: Site, staged: StagedArticle, run_id: str, seen_at: datetime, *, touch_unchanged: bool
+) -> tuple[object, ...]:
+    """One staged ``articles`` row, in :data:`ARTICLE_TYPES` order (``version`` 1 until
+    the merge numbers it; ``last_seen_at`` NULL for a reparse until then)."""
     a = staged.article
-    return (
-        a.article_id,
-        a.url,
-        a.title,
-        a.sapo,
-        a.body,
-        a.author,
-        a.published_at,
-        a.modified_at,
-        a.category,
-        list(a.tags),
-        a.source,
-        a.extraction_method,
-        len(a.body),
-        len(a.paragraphs),
-        list(a.missing_fields),
-        list(a.field_conflicts),
-        len(a.body.split()),
-        len(a.images),
-        staged.content_hash,
-    )
+    values: dict[str, object] = {
+        "site": site.key,
+        "article_id": a.article_id,
+        "url": a.url,
+        "title": a.title,
+        "sapo": a.sapo,
+        "body": a.body,
+        "author": a.author,
+        "published_at": a.published_at,
+        "modified_at": a.modified_at,
+        "category": a.category,
+        "tags": list(a.tags),
+        "source": a.source,
+        "extraction_method": a.extraction_method,
+        "body_chars": len(a.body),
+        "paragraph_count": len(a.paragraphs),
+        "missing_fields": list(a.missing_fields),
+        "field_conflicts": list(a.field_conflicts),
+        "word_count": len(a.body.split()),
+        "image_count": len(a.images),
+        "content_hash": staged.content_hash,
+        "version": 1,
+        "first_seen_at": seen_at,
+        "last_seen_at": seen_at if touch_unchanged else None,
+        "updated_at": seen_at,
+        "run_id": run_id,
+    }
+    return tuple(values[name] for name in ARTICLE_TYPES)
 
 
 def load_batch(
     con: duckdb.DuckDBPyConnection,
     *,
+    site: Site,
     run_id: str,
     seen_at: datetime,
     pages: Sequence[FetchedPage],
@@ -196,7 +163,8 @@ def load_batch(
     lastmods: Mapping[int, datetime] | None = None,
     captures: Mapping[str, CaptureRef] | None = None,
 ) -> LoadCounts:
-    """Store one batch (raw pages, articles, images, revisions, errors) atomically.
+    """Store one batch of ``site`` (raw pages, articles, images, revisions, errors)
+    atomically; other sites' rows are neither read nor changed.
 
     ``captures`` are where the pages were archived (URL -> its WARC capture, written and
     flushed before this call): each becomes a ``captures`` row and the ``raw_pages`` row
@@ -217,10 +185,10 @@ def load_batch(
     unique = list({s.article.article_id: s for s in articles}.values())
     not_modified = [p.url for p in pages if p.status == 304]
     with transaction(con):
-        _store_raw(con, run_id, [p for p in pages if not p.archived], captures or {})
+        _store_raw(con, site, run_id, [p for p in pages if not p.archived], captures or {})
         if unique:
             counts.changed = _merge_articles(
-                con, run_id, seen_at, unique, touch_unchanged=touch_unchanged
+                con, site, run_id, seen_at, unique, touch_unchanged=touch_unchanged
             )
             counts.new = sum(1 for _, kind in counts.changed if kind == "new")
             counts.updated = sum(1 for _, kind in counts.changed if kind == "updated")
@@ -228,15 +196,15 @@ def load_batch(
         if not_modified:
             con.execute(
                 "UPDATE articles SET last_seen_at = ?"
-                " WHERE article_id IN (SELECT unnest(?::BIGINT[]))",
-                [seen_at, sorted(_ids(not_modified))],
+                " WHERE site = ? AND article_id IN (SELECT unnest(?::BIGINT[]))",
+                [seen_at, site.key, sorted(_ids(site, not_modified))],
             )
             counts.unchanged += len(not_modified)
-        _record_failures(con, run_id, seen_at, failures)
-        loaded = [s.article.url for s in unique] + not_modified
-        counts.removed = _mark_removed(con, seen_at, pages, loaded)
+        _record_failures(con, site, run_id, seen_at, failures)
+        loaded = [url for s in unique if (url := s.article.url)] + not_modified
+        counts.removed = _mark_removed(con, site, seen_at, pages, loaded)
         if loaded and lastmods:
-            loaded_ids = _ids(loaded)
+            loaded_ids = _ids(site, loaded)
             seen = [(aid, lastmods[aid]) for aid in sorted(loaded_ids) if lastmods.get(aid)]
             if seen:
                 con.execute(
@@ -244,30 +212,25 @@ def load_batch(
                     "  coalesce(a.listed_lastmod, l.lastmod))"
                     " FROM (SELECT unnest(?::BIGINT[]) AS article_id,"
                     "  unnest(?::TIMESTAMPTZ[]) AS lastmod) l"
-                    " WHERE a.article_id = l.article_id",
-                    [[a for a, _ in seen], [w for _, w in seen]],
+                    " WHERE a.site = ? AND a.article_id = l.article_id",
+                    [[a for a, _ in seen], [w for _, w in seen], site.key],
                 )
         if loaded:
             con.execute(
                 "UPDATE fetch_errors SET resolved_at = ?"
-                " WHERE resolved_at IS NULL AND list_contains(?, url)",
-                [seen_at, loaded],
+                " WHERE site = ? AND resolved_at IS NULL AND list_contains(?, url)",
+                [seen_at, site.key, loaded],
             )
     return counts
 
 
-def _ids(urls: Sequence[str]) -> set[int]:
-    from baolaocai.identity import article_id as _article_id
-    from baolaocai.site import default_site
-
-    def article_id(url: str) -> int | None:  # until the warehouse takes the site
-        return _article_id(url, default_site())
-
-    return {aid for u in urls if (aid := article_id(u)) is not None}
+def _ids(site: Site, urls: Sequence[str]) -> set[int]:
+    return {aid for u in urls if (aid := article_id_of(u, site)) is not None}
 
 
 def _mark_removed(
     con: duckdb.DuckDBPyConnection,
+    site: Site,
     seen_at: datetime,
     pages: Sequence[FetchedPage],
     loaded: Sequence[str],
@@ -276,61 +239,70 @@ def _mark_removed(
     if loaded:
         con.execute(
             "UPDATE articles SET removed_at = NULL"
-            " WHERE removed_at IS NOT NULL AND list_contains(?, url)",
-            [list(loaded)],
+            " WHERE site = ? AND removed_at IS NOT NULL AND list_contains(?, url)",
+            [site.key, list(loaded)],
         )
     gone = [p.url for p in pages if p.status in (404, 410)]
     if not gone:
         return 0
     rows = con.execute(
         "UPDATE articles SET removed_at = ?"
-        " WHERE removed_at IS NULL AND list_contains(?, url) RETURNING article_id",
-        [seen_at, gone],
+        " WHERE site = ? AND removed_at IS NULL AND list_contains(?, url) RETURNING article_id",
+        [seen_at, site.key, gone],
     ).fetchall()
     return len(rows)
 
 
 def record_failures(
-    con: duckdb.DuckDBPyConnection, *, run_id: str, at: datetime, failures: Sequence[Failure]
+    con: duckdb.DuckDBPyConnection,
+    *,
+    site: Site,
+    run_id: str,
+    at: datetime,
+    failures: Sequence[Failure],
 ) -> None:
-    """Store failures outside a batch (e.g. discovery sources that did not answer)."""
+    """Store failures of ``site`` outside a batch (e.g. discovery sources that did not
+    answer)."""
     with transaction(con):
-        _record_failures(con, run_id, at, failures)
+        _record_failures(con, site, run_id, at, failures)
 
 
 def _record_failures(
-    con: duckdb.DuckDBPyConnection, run_id: str, at: datetime, failures: Sequence[Failure]
+    con: duckdb.DuckDBPyConnection,
+    site: Site,
+    run_id: str,
+    at: datetime,
+    failures: Sequence[Failure],
 ) -> None:
     if failures:
         con.executemany(
-            "INSERT OR REPLACE INTO fetch_errors (url, run_id, status, error, attempts, stage,"
-            " failed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(f.url, run_id, f.status, f.error, f.attempts, f.stage, at) for f in failures],
+            "INSERT OR REPLACE INTO fetch_errors (site, url, run_id, status, error, attempts,"
+            " stage, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (site.key, f.url, run_id, f.status, f.error, f.attempts, f.stage, at)
+                for f in failures
+            ],
         )
 
 
 def _store_raw(
     con: duckdb.DuckDBPyConnection,
+    site: Site,
     run_id: str,
     pages: Sequence[FetchedPage],
     captures: Mapping[str, CaptureRef],
 ) -> None:
-    from baolaocai.identity import article_id as _article_id
-    from baolaocai.site import default_site
-
-    def article_id(url: str) -> int | None:  # until the warehouse takes the site
-        return _article_id(url, default_site())
-
     rows = []
     index = []
     for p in pages:
         if p.html is None:
             continue
         ref = captures.get(p.url)
-        aid = article_id(p.url)
+        aid = article_id_of(p.url, site)
         content_type = p.headers.get("content-type")
         rows.append(
             (
+                site.key,
                 p.url,
                 aid,
                 p.fetched_at,
@@ -349,12 +321,15 @@ def _store_raw(
             )
         )
         if ref:
-            index.append(capture_row(p.url, aid, p.fetched_at, p.status, content_type, ref, run_id))
+            index.append(
+                capture_row(site.key, p.url, aid, p.fetched_at, p.status, content_type, ref, run_id)
+            )
     bulk_insert(con, "INSERT OR REPLACE INTO raw_pages", RAW_TYPES, rows)
     bulk_insert(con, "INSERT INTO captures", CAPTURE_TYPES, index)
 
 
 def capture_row(
+    site: str,
     url: str,
     article_id: int | None,
     fetched_at: datetime,
@@ -363,8 +338,9 @@ def capture_row(
     ref: CaptureRef,
     run_id: str | None,
 ) -> tuple[object, ...]:
-    """One ``captures`` row, in :data:`CAPTURE_TYPES` order."""
+    """One ``captures`` row, in :data:`CAPTURE_TYPES` order (``site``: the site's key)."""
     return (
+        site,
         url,
         article_id,
         fetched_at,
@@ -381,6 +357,7 @@ def capture_row(
 
 def _merge_articles(
     con: duckdb.DuckDBPyConnection,
+    site: Site,
     run_id: str,
     seen_at: datetime,
     staged: Sequence[StagedArticle],
@@ -392,59 +369,56 @@ def _merge_articles(
         con,
         "INSERT INTO stage_articles",
         ARTICLE_TYPES,
-        (
-            (*_article_row(s), 1, seen_at, seen_at if touch_unchanged else None, seen_at, run_id)
-            for s in staged
-        ),
+        (_article_row(site, s, run_id, seen_at, touch_unchanged=touch_unchanged) for s in staged),
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE stage_images (article_id BIGINT, position INTEGER,"
-        " src VARCHAR, caption VARCHAR)"
-    )
+    con.execute("CREATE OR REPLACE TEMP TABLE stage_images AS SELECT * FROM article_images LIMIT 0")
     image_rows = [
-        (s.article.article_id, i, img.src, img.caption)
+        (site.key, s.article.article_id, i, img.src, img.caption)
         for s in staged
         for i, img in enumerate(s.article.images)
     ]
     bulk_insert(con, "INSERT INTO stage_images", IMAGE_TYPES, image_rows)
 
-    # Classify against the current rows: new, changed (hash differs) or unchanged.
+    # Classify against the site's current rows: new, changed (hash differs) or unchanged.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_kind AS"
-        " SELECT s.article_id,"
+        " SELECT s.site, s.article_id,"
         "  CASE WHEN a.article_id IS NULL THEN 'new'"
         "       WHEN a.content_hash <> s.content_hash THEN 'updated' ELSE 'unchanged' END AS kind,"
         "  coalesce(a.version, 0) + 1 AS next_version"
-        " FROM stage_articles s LEFT JOIN articles a USING (article_id)"
+        " FROM stage_articles s LEFT JOIN articles a USING (site, article_id)"
     )
     con.execute(
         "UPDATE stage_articles s SET version = k.next_version FROM stage_kind k"
-        " WHERE s.article_id = k.article_id"
+        " WHERE s.site = k.site AND s.article_id = k.article_id"
     )
     con.execute(
-        "INSERT INTO article_revisions (article_id, version, content_hash, title, sapo, body,"
-        " author, published_at, modified_at, category, tags, source, seen_at, run_id)"
-        " SELECT s.article_id, s.version, s.content_hash, s.title, s.sapo, s.body, s.author,"
-        "  s.published_at, s.modified_at, s.category, s.tags, s.source, s.updated_at, s.run_id"
-        " FROM stage_articles s JOIN stage_kind k USING (article_id)"
+        "INSERT INTO article_revisions (site, article_id, version, content_hash, title, sapo,"
+        " body, author, published_at, modified_at, category, tags, source, seen_at, run_id)"
+        " SELECT s.site, s.article_id, s.version, s.content_hash, s.title, s.sapo, s.body,"
+        "  s.author, s.published_at, s.modified_at, s.category, s.tags, s.source, s.updated_at,"
+        "  s.run_id"
+        " FROM stage_articles s JOIN stage_kind k USING (site, article_id)"
         " WHERE k.kind IN ('new', 'updated')"
     )
     con.execute(
-        "UPDATE stage_articles SET last_seen_at = updated_at WHERE last_seen_at IS NULL"
-        " AND article_id IN (SELECT article_id FROM stage_kind WHERE kind = 'new')"
+        "UPDATE stage_articles s SET last_seen_at = s.updated_at FROM stage_kind k"
+        " WHERE s.last_seen_at IS NULL AND s.site = k.site AND s.article_id = k.article_id"
+        "  AND k.kind = 'new'"
     )
     con.execute(
         "MERGE INTO articles a USING ("
-        "  SELECT s.* FROM stage_articles s JOIN stage_kind k USING (article_id)"
+        "  SELECT s.* FROM stage_articles s JOIN stage_kind k USING (site, article_id)"
         "  WHERE k.kind IN ('new', 'updated')) s"
-        " ON a.article_id = s.article_id"
+        " ON a.site = s.site AND a.article_id = s.article_id"
         " WHEN MATCHED THEN UPDATE SET url = s.url, title = s.title, sapo = s.sapo,"
         "  body = s.body, author = s.author, published_at = s.published_at,"
         "  modified_at = s.modified_at, category = s.category, tags = s.tags,"
         "  source = s.source, extraction_method = s.extraction_method,"
         "  body_chars = s.body_chars, paragraph_count = s.paragraph_count,"
-        "  missing_fields = s.missing_fields, field_conflicts = s.field_conflicts, word_count = s.word_count,"
-        "  image_count = s.image_count, content_hash = s.content_hash, version = s.version,"
+        "  missing_fields = s.missing_fields, field_conflicts = s.field_conflicts,"
+        "  word_count = s.word_count, image_count = s.image_count,"
+        "  content_hash = s.content_hash, version = s.version,"
         "  last_seen_at = coalesce(s.last_seen_at, a.last_seen_at), updated_at = s.updated_at,"
         "  run_id = s.run_id"
         " WHEN NOT MATCHED THEN INSERT BY NAME"
@@ -452,16 +426,17 @@ def _merge_articles(
     if touch_unchanged:
         con.execute(
             "UPDATE articles SET last_seen_at = ? FROM stage_kind k"
-            " WHERE articles.article_id = k.article_id AND k.kind = 'unchanged'",
+            " WHERE articles.site = k.site AND articles.article_id = k.article_id"
+            "  AND k.kind = 'unchanged'",
             [seen_at],
         )
     con.execute(
-        "DELETE FROM article_images WHERE article_id IN"
-        " (SELECT article_id FROM stage_kind WHERE kind IN ('new', 'updated'))"
+        "DELETE FROM article_images i USING stage_kind k"
+        " WHERE i.site = k.site AND i.article_id = k.article_id AND k.kind IN ('new', 'updated')"
     )
     con.execute(
-        "INSERT INTO article_images SELECT i.* FROM stage_images i"
-        " JOIN stage_kind k USING (article_id) WHERE k.kind IN ('new', 'updated')"
+        "INSERT INTO article_images BY NAME SELECT i.* FROM stage_images i"
+        " JOIN stage_kind k USING (site, article_id) WHERE k.kind IN ('new', 'updated')"
     )
     rows = con.execute(
         "SELECT article_id, kind FROM stage_kind WHERE kind <> 'unchanged' ORDER BY article_id"
@@ -475,6 +450,7 @@ def _merge_articles(
 def start_run(
     con: duckdb.DuckDBPyConnection,
     *,
+    site: Site,
     run_id: str,
     started_at: datetime,
     base_url: str,
@@ -483,11 +459,13 @@ def start_run(
     pid: int | None = None,
     host: str | None = None,
 ) -> None:
+    """Record a run of ``site`` as running (``base_url``: where it fetches from, the
+    site's origin or a copy of it)."""
     with transaction(con):
         con.execute(
-            "INSERT OR REPLACE INTO crawl_runs (run_id, flow_run_id, started_at, status, base_url,"
-            " kind, pid, host) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)",
-            [run_id, flow_run_id, started_at, base_url, kind, pid, host],
+            "INSERT OR REPLACE INTO crawl_runs (site, run_id, flow_run_id, started_at, status,"
+            " base_url, kind, pid, host) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+            [site.key, run_id, flow_run_id, started_at, base_url, kind, pid, host],
         )
 
 

@@ -13,23 +13,26 @@ from pathlib import Path
 
 import duckdb
 
+from baolaocai.decoding import decode_html
 from baolaocai.models import FetchedPage
+from baolaocai.site import Site
 from warehouse.warc import CaptureRef, read_capture
 
 
 def read_raw_article_pages(
-    con: duckdb.DuckDBPyConnection, *, after_id: int, limit: int, warc_folder: Path
+    con: duckdb.DuckDBPyConnection, *, site: Site, after_id: int, limit: int, warc_folder: Path
 ) -> list[FetchedPage]:
-    """The next ``limit`` stored article pages with an id above ``after_id``.
+    """The next ``limit`` stored article pages of ``site`` with an id above ``after_id``.
 
     A reference that cannot be read (a WARC file deleted or damaged by hand) raises
     :class:`~warehouse.warc.WarcError`, one line naming the file."""
     rows = con.execute(
         "SELECT url, fetched_at, status, etag, last_modified, content_type, html,"
         " warc_file, warc_offset, warc_length, digest, record_id"
-        " FROM raw_pages WHERE article_id > ? AND (html IS NOT NULL OR warc_file IS NOT NULL)"
+        " FROM raw_pages WHERE site = ? AND article_id > ?"
+        "  AND (html IS NOT NULL OR warc_file IS NOT NULL)"
         " ORDER BY article_id LIMIT ?",
-        [after_id, limit],
+        [site.key, after_id, limit],
     ).fetchall()
     return [_page(warc_folder, *row) for row in rows]
 
@@ -49,8 +52,6 @@ def _page(
     digest: str | None,
     record_id: str | None,
 ) -> FetchedPage:
-    from scrapers.fetch import decode_html  # pure helper; keeps the import graph one-way
-
     headers = {
         k: v
         for k, v in (

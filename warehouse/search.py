@@ -25,15 +25,19 @@ scores ``TITLE_BOOST * bm25(title) + bm25(body)``, and when the query has two wo
 more, the words as an adjacent phrase add ``PHRASE_BOOST * bm25(phrase)`` (in the title,
 times ``TITLE_BOOST`` again). A title match therefore ranks above a body-only match of
 similar strength, and ``Hòa Bình`` above ``hoa mận ... bình yên``. Ties are broken by the
-newest publication, then the highest article id.
+newest publication, then the highest article id, then the site key.
+
+Sites. One index serves every site of the warehouse: a document is an article of one
+site, identified by ``(site, article_id)`` (two papers may number their articles alike);
+a hit says its site, and :func:`search` can keep one site's articles (``site=``).
 
 Each document also stores what a hit prints (URL, title, category, publication time and
 the original sapo and body, for the ~200-character snippet with its diacritics), so a
 search needs nothing else.
 
 Keeping it current. The index is updated incrementally, per committed batch
-(:func:`update_search_index`: the given articles are replaced by ``article_id``, the
-ones deleted from the warehouse dropped; articles the site took down stay searchable). A watermark, the newest ``articles.updated_at`` (or
+(:func:`update_search_index`: the given articles are replaced by ``(site, article_id)``,
+the ones deleted from the warehouse dropped; articles the site took down stay searchable). A watermark, the newest ``articles.updated_at`` (or
 ``removed_at``) the index has seen, is stored next to it after each commit; every update
 also picks up articles changed after the watermark, and :func:`reconcile_search_index`
 (run at the start and end of a crawl) indexes everything changed since, so a crash
@@ -44,7 +48,9 @@ warehouse in a new folder and swaps it in atomically.
 Layout of the folder: ``CURRENT`` (JSON: format, version, the generation in use, replaced
 atomically) and one ``gen-*`` folder per build (the tantivy files and ``state.json``:
 built and updated times, the watermark). An index whose ``CURRENT`` is not ours is
-refused with "search index is from another version; run 'baolaocai reindex'".
+refused with "search index is from another version; run 'baolaocai reindex'"; one of an
+*older* version of ours is rebuilt by :func:`reconcile_search_index` (the start and end
+of every crawl), so an upgrade that changes the index needs no command.
 """
 
 from __future__ import annotations
@@ -70,10 +76,12 @@ import tantivy
 
 from baolaocai.errors import InputError, WarehouseError
 from warehouse.db import SITE_TIME_ZONE
+from warehouse.schema import INDEXED_ARTICLE_COLUMNS
 
 INDEX_FORMAT = "baolaocai-search"
-INDEX_VERSION = 1
-"""Bump when the schema or the folding changes: older indexes are then refused."""
+INDEX_VERSION = 2
+"""Bump when the schema or the folding changes: older indexes are then refused (and
+rebuilt by :func:`reconcile_search_index`). 2: documents carry their site."""
 CURRENT_FILE = "CURRENT"
 STATE_FILE = "state.json"
 BUILD_LOCK_FILE = ".build.lock"
@@ -97,13 +105,15 @@ _WORD_OR_BREAK_RE = re.compile(f"[a-z0-9]+|{PHRASE_BREAK}")
 _SITE_TZ = ZoneInfo(SITE_TIME_ZONE)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
-_ARTICLE_COLUMNS = (
-    "article_id, url, title, category, published_at, updated_at, removed_at, sapo, body"
-)
+_ARTICLE_COLUMNS = ", ".join(INDEXED_ARTICLE_COLUMNS)
+ArticleKey = tuple[str, int]
+"""``(site key, article_id)``: an article of the warehouse, a document of the index."""
 
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
+    site: str
+    """The key of the site the article belongs to."""
     article_id: int
     published_at: datetime | None
     category: str | None
@@ -115,6 +125,7 @@ class SearchHit:
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "site": self.site,
             "article_id": self.article_id,
             "published_at": self.published_at.isoformat() if self.published_at else None,
             "category": self.category,
@@ -188,7 +199,7 @@ def index_words(text: str) -> str:
     folded: list[str | None] = list(map(_WORD_CACHE.get, words))
     if None in folded:
         folded = [_fold_word(w) if f is None else f for w, f in zip(words, folded, strict=True)]
-    return " ".join(filter(None, folded))  # type: ignore[arg-type]
+    return " ".join(filter(None, folded))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -228,6 +239,8 @@ def _index_dir(
 
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
+    builder.add_text_field("key", stored=False, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("site", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("article_id", stored=True, indexed=True, fast=True)
     builder.add_text_field("title", tokenizer_name="default", index_option="position")
     builder.add_text_field("body", tokenizer_name="default", index_option="position")
@@ -252,6 +265,22 @@ def _no_index(index_dir: Path) -> WarehouseError:
 
 def _os_error(what: str, exc: OSError) -> WarehouseError:
     return WarehouseError(f"{what}: {exc.strerror or type(exc).__name__}")
+
+
+def _is_older_version(index_dir: Path) -> bool:
+    """Whether the index in ``index_dir`` is ours, from an older :data:`INDEX_VERSION`."""
+    try:
+        data = json.loads((index_dir / CURRENT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    version = data.get("version") if isinstance(data, dict) else None
+    return (
+        isinstance(data, dict)
+        and data.get("format") == INDEX_FORMAT
+        and isinstance(version, int)
+        and not isinstance(version, bool)
+        and version < INDEX_VERSION
+    )
 
 
 def _read_current(index_dir: Path) -> str | None:
@@ -448,9 +477,16 @@ def _micros(value: datetime) -> int:
     return (value - _EPOCH) // _MICRO
 
 
+def _doc_key(site: str, article_id: int) -> str:
+    """The term that identifies one article's document (for replacing and deleting it)."""
+    return f"{site}/{article_id}"
+
+
 def _document(row: tuple[Any, ...]) -> tantivy.Document:
-    article_id, url, title, category, published_at, _updated, _removed, sapo, body = row
+    site, article_id, url, title, category, published_at, _updated, _removed, sapo, body = row
     doc = tantivy.Document()
+    doc.add_text("key", _doc_key(site, int(article_id)))
+    doc.add_text("site", site)
     doc.add_integer("article_id", int(article_id))
     doc.add_text("title", index_words(title or ""))
     doc.add_text("body", index_words(f"{sapo or ''}\n\n{body or ''}"))
@@ -464,8 +500,12 @@ def _document(row: tuple[Any, ...]) -> tantivy.Document:
     return doc
 
 
+_UPDATED_AT = INDEXED_ARTICLE_COLUMNS.index("updated_at")
+_REMOVED_AT = INDEXED_ARTICLE_COLUMNS.index("removed_at")
+
+
 def _newest(current: datetime | None, row: tuple[Any, ...]) -> datetime | None:
-    for value in (row[5], row[6]):
+    for value in (row[_UPDATED_AT], row[_REMOVED_AT]):
         if value is not None and (current is None or value > current):
             current = value
     return current
@@ -474,37 +514,37 @@ def _newest(current: datetime | None, row: tuple[Any, ...]) -> datetime | None:
 def _apply(
     con: duckdb.DuckDBPyConnection,
     session: _Session,
-    article_ids: Iterable[int],
+    articles: Iterable[ArticleKey],
     *,
     strictly_after_watermark: bool,
 ) -> int:
-    """Re-index ``article_ids`` and every article changed since the watermark; commit."""
+    """Re-index ``articles`` and every article changed since the watermark; commit."""
     writer = session.writer
     assert writer is not None
-    ids = sorted({int(i) for i in article_ids})
+    keys = sorted({(str(site), int(i)) for site, i in articles})
     watermark = session.state.watermark
-    params: dict[str, object] = {"ids": ids}
-    where = "list_contains($ids, article_id)"
+    params: dict[str, object] = {"keys": [_doc_key(site, i) for site, i in keys]}
+    where = "list_contains($keys, site || '/' || CAST(article_id AS VARCHAR))"
     if watermark is None:
         where = "TRUE"
     else:
         op = ">" if strictly_after_watermark else ">="
         where += f" OR updated_at {op} $w OR removed_at {op} $w"
         params["w"] = watermark
-    seen: set[int] = set()
+    seen: set[ArticleKey] = set()
     newest = watermark
     try:
         cursor = con.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE {where}", params)
         while rows := cursor.fetchmany(FETCH_ROWS):
             for row in rows:
-                article_id = int(row[0])
-                seen.add(article_id)
+                key = (str(row[0]), int(row[1]))
+                seen.add(key)
                 newest = _newest(newest, row)
-                writer.delete_documents_by_term("article_id", article_id)
+                writer.delete_documents_by_term("key", _doc_key(*key))
                 # An article the site took down stays in the archive, and searchable.
                 writer.add_document(_document(row))
-        for article_id in set(ids) - seen:  # deleted from the warehouse
-            writer.delete_documents_by_term("article_id", article_id)
+        for key in set(keys) - seen:  # deleted from the warehouse
+            writer.delete_documents_by_term("key", _doc_key(*key))
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot read the articles to index: {_first_line(exc)}") from None
     except ValueError as exc:
@@ -521,18 +561,18 @@ def _apply(
         session.state.write(session.path)  # after the commit: a crash only re-indexes
     except OSError as exc:
         raise _os_error(f"cannot write the search index {session.index_dir}", exc) from None
-    return len(seen | set(ids))
+    return len(seen | set(keys))
 
 
 def update_search_index(
     con: duckdb.DuckDBPyConnection,
     index_dir: str | Path | None,
-    article_ids: Iterable[int],
+    articles: Iterable[ArticleKey],
     *,
     lock_timeout: float = LOCK_TIMEOUT,
 ) -> int:
-    """Replace ``article_ids`` in the index from the warehouse ``con``; returns how many
-    documents were (re)indexed or deleted.
+    """Replace ``articles`` (``(site key, article_id)`` pairs) in the index from the
+    warehouse ``con``; returns how many documents were (re)indexed or deleted.
 
     Articles found are (re)indexed (those the site took down too: the archive keeps
     them), the others deleted. Articles changed
@@ -545,7 +585,7 @@ def update_search_index(
     folder = _index_dir(index_dir, con)
     with _writing(folder, lock_timeout=lock_timeout) as session:
         if session is not None:
-            return _apply(con, session, article_ids, strictly_after_watermark=True)
+            return _apply(con, session, articles, strictly_after_watermark=True)
     return rebuild_search_index(con, folder, lock_timeout=lock_timeout)
 
 
@@ -558,10 +598,13 @@ def reconcile_search_index(
     """Index every article changed since the watermark (idempotent; builds a missing index).
 
     Run at the start (and end) of a crawl: repairs an index left behind by a crash between
-    a warehouse commit and the index commit. Returns the documents (re)indexed or deleted
-    (for a build, the documents in the index).
+    a warehouse commit and the index commit, and rebuilds an index of an older
+    :data:`INDEX_VERSION` (an upgrade). Returns the documents (re)indexed or deleted (for a
+    build, the documents in the index).
     """
     folder = _index_dir(index_dir, con)
+    if _is_older_version(folder):
+        return rebuild_search_index(con, folder, lock_timeout=lock_timeout)
     with _writing(folder, lock_timeout=lock_timeout) as session:
         if session is not None:
             return _apply(con, session, (), strictly_after_watermark=False)
@@ -617,7 +660,9 @@ def _build(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
         newest: datetime | None = None
         count = 0
         try:
-            cursor = con.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY article_id")
+            cursor = con.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY site, article_id"
+            )
             while rows := cursor.fetchmany(FETCH_ROWS):
                 for row in rows:
                     newest = _newest(newest, row)
@@ -733,7 +778,7 @@ def _build_query(
         )
         clauses.append((Occur.Must, either))
     if len(terms) > 1:
-        words = list(terms)
+        words: list[str | tuple[int, str]] = list(terms)
         title_phrase = Q.phrase_query(schema, "title", words)
         body_phrase = Q.phrase_query(schema, "body", words)
         clauses.append((Occur.Should, Q.boost_query(title_phrase, PHRASE_BOOST * TITLE_BOOST)))
@@ -750,13 +795,15 @@ def search(
     limit: int = 20,
     since: date | None = None,
     category: str | None = None,
+    site: str | None = None,
 ) -> list[SearchHit]:
     """Articles matching every word of ``text`` (accents optional), best first.
 
     ``where`` is the index folder (:func:`search_index_dir`), or a warehouse connection
     whose file locates it (nothing is read through the connection but its path).
     ``since``: published on or after that day in Vietnam; ``category``: equal ignoring
-    case, accents and punctuation (``kinh-te`` matches ``Kinh tế``).
+    case, accents and punctuation (``kinh-te`` matches ``Kinh tế``); ``site``: that site's
+    articles only (its key; ``None``: every site of the index).
     """
     terms = query_terms(text)
     if not terms:
@@ -779,6 +826,8 @@ def search(
             known = _categories(searcher, schema)
             raise InputError(f"no category {category!r}; known: {', '.join(known) or '(none)'}")
         filters.append(by_key)
+    if site is not None:
+        filters.append(_term(schema, "site", site))
     query = _build_query(schema, terms, filters)
     try:
         result = searcher.search(query, limit + _TIE_MARGIN, count=False)
@@ -787,15 +836,17 @@ def search(
         published = searcher.fast_field_values("published_us", addresses)
     except ValueError as exc:
         raise WarehouseError(f"search failed: {_first_line(exc)}") from None
+    sites = [str(searcher.doc(address).get_first("site") or "") for address in addresses]
     ranked = sorted(
-        zip(result.hits, article_ids, published, strict=True),
-        key=lambda r: (-r[0][0], r[2] is None, -(r[2] or 0), -int(r[1] or 0)),
+        zip(result.hits, article_ids, published, sites, strict=True),
+        key=lambda r: (-r[0][0], r[2] is None, -(r[2] or 0), -int(r[1] or 0), r[3]),
     )[:limit]
     hits: list[SearchHit] = []
-    for (score, address), article_id, published_us in ranked:
+    for (score, address), article_id, published_us, hit_site in ranked:
         stored = json.loads(searcher.doc(address).get_first("stored") or b"{}")
         hits.append(
             SearchHit(
+                site=hit_site,
                 article_id=int(article_id or 0),
                 published_at=None
                 if published_us is None

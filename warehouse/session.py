@@ -21,6 +21,9 @@ transaction (an interrupted move goes on at the next run; a batch archived twice
 leaves unreferenced records).
 
 The archive folder of ``<dir>/<name>.duckdb`` is ``<dir>/<name>.warc/`` (:func:`warc_dir`).
+A warehouse may hold several sites: each site has its own WARC files in that folder
+(named after its key, their ``warcinfo`` naming the site) and its own writer, so a file
+only ever holds one site's captures.
 """
 
 from __future__ import annotations
@@ -32,10 +35,12 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from baolaocai.models import FetchedPage
+from baolaocai.site import Site
 from warehouse.db import hold, is_held, readers_waiting, transaction, unhold, write_connection
 from warehouse.load import CAPTURE_TYPES, bulk_insert, capture_row
 from warehouse.warc import CaptureRef, Exchange, WarcWriter
@@ -48,9 +53,10 @@ READER_WINDOW_S = 1.2
 MOVE_BATCH = 500
 WARC_MAX_FILE_BYTES = 1 << 30
 
-_writers: dict[str, WarcWriter] = {}
+_writers: dict[tuple[str, str], WarcWriter] = {}
+"""(warehouse, site key) -> the open archive writer of that site."""
 _held_since: dict[str, float] = {}
-_pending_index: dict[str, set[int]] = {}
+_pending_index: dict[str, set[tuple[str, int]]] = {}
 _indexed_at: dict[str, float] = {}
 INDEX_EVERY_ARTICLES = 500
 INDEX_EVERY_S = 30.0
@@ -69,25 +75,27 @@ def _key(db_path: str | Path) -> str:
     return str(Path(db_path).resolve())
 
 
-def begin(db_path: str | Path) -> int:
-    """Hold the warehouse for a run and move any legacy raw pages into the archive;
-    returns how many pages were moved."""
+def begin(db_path: str | Path, site: Site) -> int:
+    """Hold the warehouse for a run of ``site`` and move that site's legacy raw pages
+    into the archive; returns how many pages were moved."""
     with _lock:
         _runs.add(_key(db_path))
     _hold(db_path)
-    return move_legacy_raw_pages(db_path)
+    return move_legacy_raw_pages(db_path, site)
 
 
 def end(db_path: str | Path) -> None:
-    """Flush and close the archive, then close the warehouse (one checkpoint)."""
+    """Flush and close the archive (every site's writer), then close the warehouse (one
+    checkpoint)."""
+    key = _key(db_path)
     with _lock:
-        writer = _writers.pop(_key(db_path), None)
-        _held_since.pop(_key(db_path), None)
-        _runs.discard(_key(db_path))
-        _pending_index.pop(_key(db_path), None)
-        _indexed_at.pop(_key(db_path), None)
+        writers = [_writers.pop(k) for k in [k for k in _writers if k[0] == key]]
+        _held_since.pop(key, None)
+        _runs.discard(key)
+        _pending_index.pop(key, None)
+        _indexed_at.pop(key, None)
     try:
-        if writer is not None:
+        for writer in writers:
             writer.close()
     finally:
         unhold(db_path)
@@ -130,8 +138,9 @@ def resume(db_path: str | Path) -> None:
             _hold(db_path)
 
 
-def due_for_index(db_path: str | Path, changed: Iterable[int]) -> set[int]:
-    """The articles to hand to the search index now: the run's changed articles
+def due_for_index(db_path: str | Path, changed: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
+    """The articles (``(site key, article_id)``) to hand to the search index now: the
+    run's changed articles
     gathered until :data:`INDEX_EVERY_ARTICLES` are waiting or :data:`INDEX_EVERY_S`
     passed since the index last took some (empty: not yet). A commit per batch of 25 made
     tantivy write each document 13 times over (segments merged again and again); the run's
@@ -149,15 +158,23 @@ def due_for_index(db_path: str | Path, changed: Iterable[int]) -> set[int]:
         return pending
 
 
-def writer(db_path: str | Path) -> WarcWriter:
-    """The run's archive writer (opened on first use)."""
+def writer(db_path: str | Path, site: Site) -> WarcWriter:
+    """The archive writer of ``site`` in the warehouse's folder (opened on first use): its
+    files are named after the site's key and their ``warcinfo`` names the site."""
+    key = (_key(db_path), site.key)
     with _lock:
-        found = _writers.get(_key(db_path))
+        found = _writers.get(key)
         if found is None:
-            found = WarcWriter(warc_dir(db_path), max_file_bytes=WARC_MAX_FILE_BYTES)
+            found = WarcWriter(
+                warc_dir(db_path),
+                prefix=site.key,
+                site_name=site.name,
+                origin=site.origin,
+                max_file_bytes=WARC_MAX_FILE_BYTES,
+            )
             if found.repaired is not None:
                 log.warning("web archive repaired after a crash: %s", found.repaired)
-            _writers[_key(db_path)] = found
+            _writers[key] = found
         return found
 
 
@@ -182,31 +199,34 @@ def exchange_of(page: FetchedPage) -> Exchange:
     )
 
 
-def archive(db_path: str | Path, pages: Iterable[FetchedPage]) -> dict[str, CaptureRef]:
-    """Append the pages with a body (and not read back from the archive) to the WARC
-    files, fsynced; returns URL -> capture (the warehouse rows are written after this)."""
+def archive(db_path: str | Path, site: Site, pages: Iterable[FetchedPage]) -> dict[str, CaptureRef]:
+    """Append the pages of ``site`` with a body (and not read back from the archive) to
+    its WARC files, fsynced; returns URL -> capture (the warehouse rows are written after
+    this)."""
     todo = [p for p in pages if p.html is not None and not p.archived]
     if not todo:
         return {}
-    refs = writer(db_path).append_many(exchange_of(p) for p in todo)
+    refs = writer(db_path, site).append_many(exchange_of(p) for p in todo)
     return {p.url: ref for p, ref in zip(todo, refs, strict=True)}
 
 
-def move_legacy_raw_pages(db_path: str | Path, batch: int = MOVE_BATCH) -> int:
-    """Move pages stored in ``raw_pages.html`` (before schema 5) into the archive."""
+def move_legacy_raw_pages(db_path: str | Path, site: Site, batch: int = MOVE_BATCH) -> int:
+    """Move the pages of ``site`` stored in ``raw_pages.html`` (before schema 5, or by a
+    caller without an archive) into its WARC files."""
     moved = 0
     while True:
         with write_connection(db_path) as con:
             rows = con.execute(
                 "SELECT url, article_id, fetched_at, status, etag, last_modified, content_type,"
-                " html, run_id FROM raw_pages WHERE html IS NOT NULL ORDER BY url LIMIT ?",
-                [batch],
+                " html, run_id FROM raw_pages WHERE site = ? AND html IS NOT NULL"
+                " ORDER BY url LIMIT ?",
+                [site.key, batch],
             ).fetchall()
             if not rows:
                 return moved
             pages = [_legacy_page(*row[:8]) for row in rows]
-            refs = archive(db_path, pages)
-            _index_moved(con, rows, refs)
+            refs = archive(db_path, site, pages)
+            _index_moved(con, site.key, rows, refs)
         moved += len(rows)
         log.info("moved %d stored pages into the web archive", moved)
 
@@ -226,10 +246,13 @@ def _legacy_page(
 
 
 def _index_moved(
-    con: duckdb.DuckDBPyConnection, rows: Sequence[tuple], refs: Mapping[str, CaptureRef]
+    con: duckdb.DuckDBPyConnection,
+    site: str,
+    rows: Sequence[tuple[Any, ...]],
+    refs: Mapping[str, CaptureRef],
 ) -> None:
     index = [
-        capture_row(url, aid, fetched_at, status, content_type, refs[url], run_id)
+        capture_row(site, url, aid, fetched_at, status, content_type, refs[url], run_id)
         for url, aid, fetched_at, status, _etag, _lm, content_type, _html, run_id in rows
     ]
     with transaction(con):
@@ -242,7 +265,7 @@ def _index_moved(
             " FROM (SELECT unnest(?::VARCHAR[]) AS url, unnest(?::VARCHAR[]) AS warc_file,"
             "  unnest(?::BIGINT[]) AS warc_offset, unnest(?::BIGINT[]) AS warc_length,"
             "  unnest(?::VARCHAR[]) AS digest, unnest(?::VARCHAR[]) AS record_id) c"
-            " WHERE r.url = c.url",
+            " WHERE r.site = ? AND r.url = c.url",
             [
                 [u for u, _ in moved],
                 [r.file for _, r in moved],
@@ -250,13 +273,14 @@ def _index_moved(
                 [r.length for _, r in moved],
                 [r.digest for _, r in moved],
                 [r.record_id for _, r in moved],
+                site,
             ],
         )
 
 
 def _end_all() -> None:
     with _lock:
-        paths = list(_writers) + [p for p in _held_since if p not in _writers]
+        paths = list(dict.fromkeys([db for db, _site in _writers] + list(_held_since)))
     for path in paths:
         try:
             end(path)

@@ -29,6 +29,9 @@ A crawl fetches, in this order:
 Removed articles (``removed_at`` set) are not rechecked; a later 200 for one (found
 again in a listing, or ``--retry-failed``) clears ``removed_at``.
 
+Everything here is one site's: a warehouse may hold several papers, and a run of one
+never sees, rechecks or counts another's articles, errors or runs.
+
 Discovery's listing pagination stops at pages whose articles are all stored, and child
 sitemaps unchanged since they were last read are not fetched again, so a run with
 nothing new costs a few requests and no article request.
@@ -45,7 +48,8 @@ import duckdb
 
 from baolaocai.models import CrawlState
 from baolaocai.settings import Settings
-from warehouse.db import transaction
+from baolaocai.site import Site
+from warehouse.db import require_sites, transaction
 
 GONE_STATUSES = (404, 410)
 PARKED_STAGES = ("parse", "validate")
@@ -87,48 +91,66 @@ NO_RECHECKS = RecheckPolicy(fresh_days=0, revisit_share=0)
 
 
 def read_crawl_state(
-    con: duckdb.DuckDBPyConnection, *, policy: RecheckPolicy = NO_RECHECKS, now: datetime
+    con: duckdb.DuckDBPyConnection,
+    *,
+    site: Site,
+    policy: RecheckPolicy = NO_RECHECKS,
+    now: datetime,
 ) -> CrawlState:
-    known = frozenset(int(r[0]) for r in con.execute("SELECT article_id FROM articles").fetchall())
+    """What decides the work of a run of ``site`` (its rows only; the revisit budget is a
+    share of its own archive, "fresh" is relative to its own newest article)."""
+    require_sites(con)  # a plan reads an old warehouse without migrating it
+    key = site.key
+    known = frozenset(
+        int(r[0])
+        for r in con.execute("SELECT article_id FROM articles WHERE site = ?", [key]).fetchall()
+    )
     recheck: Validators = {}
     if policy.fresh_days > 0:
         rows = con.execute(
             "WITH ref AS (SELECT least(?::TIMESTAMPTZ, max(published_at)) AS newest"
-            "  FROM articles WHERE removed_at IS NULL)"
+            "  FROM articles WHERE site = ? AND removed_at IS NULL)"
             " SELECT a.url, r.etag, r.last_modified FROM articles a CROSS JOIN ref"
-            " LEFT JOIN raw_pages r ON r.url = a.url"
-            " WHERE a.removed_at IS NULL AND a.published_at >= ref.newest - to_microseconds(?)"
-            "  AND a.last_seen_at < ?"
+            " LEFT JOIN raw_pages r ON r.site = a.site AND r.url = a.url"
+            " WHERE a.site = ? AND a.removed_at IS NULL"
+            "  AND a.published_at >= ref.newest - to_microseconds(?) AND a.last_seen_at < ?"
             " ORDER BY a.published_at DESC, a.article_id",
-            [now, int(policy.fresh_days * 86_400_000_000), now - policy.fresh_interval],
+            [now, key, key, int(policy.fresh_days * 86_400_000_000), now - policy.fresh_interval],
         ).fetchall()
         recheck = {str(url): (etag, lm) for url, etag, lm in rows}
     revisit: Validators = {}
-    size_row = con.execute("SELECT count(*) FROM articles WHERE removed_at IS NULL").fetchone()
+    size_row = con.execute(
+        "SELECT count(*) FROM articles WHERE site = ? AND removed_at IS NULL", [key]
+    ).fetchone()
     budget = policy.revisit_budget(int(size_row[0]) if size_row else 0)
     if budget:
         rows = con.execute(
             "SELECT a.url, r.etag, r.last_modified FROM articles a"
-            " LEFT JOIN raw_pages r ON r.url = a.url"
-            " WHERE a.removed_at IS NULL AND a.last_seen_at < ?"
+            " LEFT JOIN raw_pages r ON r.site = a.site AND r.url = a.url"
+            " WHERE a.site = ? AND a.removed_at IS NULL AND a.last_seen_at < ?"
             " ORDER BY a.last_seen_at, a.article_id LIMIT ?",
-            [now - policy.revisit_after, budget + len(recheck)],
+            [key, now - policy.revisit_after, budget + len(recheck)],
         ).fetchall()
         revisit = {str(url): (etag, lm) for url, etag, lm in rows if str(url) not in recheck}
         revisit = dict(list(revisit.items())[:budget])
-    open_rows = con.execute("SELECT url, status, stage FROM open_fetch_errors").fetchall()
+    open_rows = con.execute(
+        "SELECT url, status, stage FROM open_fetch_errors WHERE site = ?", [key]
+    ).fetchall()
     gone = frozenset(
         str(u) for u, s, stage in open_rows if s in GONE_STATUSES or stage in PARKED_STAGES
     )
     open_failures = frozenset(str(u) for u, _, _ in open_rows)
     row = con.execute(
-        "SELECT max(started_at) FROM crawl_runs WHERE status = 'completed'"
+        "SELECT max(started_at) FROM crawl_runs WHERE site = ? AND status = 'completed'", [key]
     ).fetchone()
     return CrawlState(known, recheck, revisit, gone, open_failures, row[0] if row else None)
 
 
-def relisted(con: duckdb.DuckDBPyConnection, lastmods: Mapping[int, datetime]) -> Validators:
-    """Stored articles that a sitemap or feed lists as modified after we last fetched them.
+def relisted(
+    con: duckdb.DuckDBPyConnection, site: Site, lastmods: Mapping[int, datetime]
+) -> Validators:
+    """Stored articles of ``site`` that its sitemaps or feeds list as modified after we
+    last fetched them.
 
     The comparison uses only the site's own dates (its ``<lastmod>`` then and now, or the
     page's modified/published time), never our clock, so it holds for a copy of the site
@@ -140,25 +162,30 @@ def relisted(con: duckdb.DuckDBPyConnection, lastmods: Mapping[int, datetime]) -
     rows = con.execute(
         "SELECT a.url, r.etag, r.last_modified"
         " FROM (SELECT unnest(?::BIGINT[]) AS article_id, unnest(?::TIMESTAMPTZ[]) AS lastmod) l"
-        " JOIN articles a USING (article_id) LEFT JOIN raw_pages r ON r.url = a.url"
+        " JOIN articles a ON a.site = ? AND a.article_id = l.article_id"
+        " LEFT JOIN raw_pages r ON r.site = a.site AND r.url = a.url"
         " WHERE a.removed_at IS NULL"
         "  AND l.lastmod > coalesce(a.listed_lastmod, greatest(a.modified_at, a.published_at))"
         " ORDER BY a.article_id",
-        [ids, stamps],
+        [ids, stamps, site.key],
     ).fetchall()
     return {str(url): (etag, lm) for url, etag, lm in rows}
 
 
-def stored_validators(con: duckdb.DuckDBPyConnection, article_ids: Iterable[int]) -> Validators:
-    """URL -> validators of the stored, not removed articles among ``article_ids``."""
+def stored_validators(
+    con: duckdb.DuckDBPyConnection, site: Site, article_ids: Iterable[int]
+) -> Validators:
+    """URL -> validators of the stored, not removed articles of ``site`` among
+    ``article_ids``."""
     ids = sorted(set(article_ids))
     if not ids:
         return {}
     rows = con.execute(
         "SELECT a.url, r.etag, r.last_modified FROM articles a"
-        " LEFT JOIN raw_pages r ON r.url = a.url"
-        " WHERE a.removed_at IS NULL AND list_contains(?, a.article_id) ORDER BY a.article_id",
-        [ids],
+        " LEFT JOIN raw_pages r ON r.site = a.site AND r.url = a.url"
+        " WHERE a.site = ? AND a.removed_at IS NULL AND list_contains(?, a.article_id)"
+        " ORDER BY a.article_id",
+        [site.key, ids],
     ).fetchall()
     return {str(url): (etag, lm) for url, etag, lm in rows}
 
@@ -171,7 +198,8 @@ def mark_interrupted_runs(
     host: str,
     alive: Callable[[int], bool],
 ) -> int:
-    """Runs still 'running' whose process is dead were killed: say so.
+    """Runs still 'running' whose process is dead were killed: say so (whatever their
+    site: a dead process is dead for every paper).
 
     A run of this machine is dead when its process is; a run of another machine (or of
     an older version, with no process recorded) when it started over a day ago. A run

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import schema_version
+from warehouse.db import require_sites, schema_version
 
 RECENT_RUNS = 5
 
@@ -21,17 +21,29 @@ def _file_size(db_path: Path) -> int:
     return total
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
-    row = con.execute(sql).fetchone()
+def _scalar(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None
+) -> Any:
+    row = con.execute(sql, params or {}).fetchone()
     return row[0] if row else None
 
 
-def status(con: duckdb.DuckDBPyConnection, db_path: str | Path, *, runs: int = RECENT_RUNS) -> dict:
+def status(
+    con: duckdb.DuckDBPyConnection,
+    db_path: str | Path,
+    *,
+    site: str | None = None,
+    runs: int = RECENT_RUNS,
+) -> dict[str, Any]:
     """The warehouse at a glance, as plain data (JSON-ready except for the datetimes).
 
-    Keys: ``db_path``, ``db_size_bytes``, ``schema_version``, ``articles``,
+    ``site``: one site's key, for its articles, errors, runs and captures only; ``None``
+    for every site of the warehouse.
+
+    Keys: ``db_path``, ``db_size_bytes``, ``schema_version``, ``site`` (the filter),
+    ``sites`` (site key -> articles stored, every site), ``articles``,
     ``newest_published_at``, ``open_fetch_errors``, ``runs`` (the last ``runs`` runs,
-    newest first: ``run_id``, ``started_at``, ``finished_at``, ``status``, ``new``,
+    newest first: ``site``, ``run_id``, ``started_at``, ``finished_at``, ``status``, ``new``,
     ``updated``, ``unchanged``, ``failed``, ``error``), ``search_index`` (``None`` when
     never built, else ``built_at``, ``documents``, ``stale``) and ``web_archive``
     (``path``, ``files``, ``size_bytes``, ``captures``: the WARC files of the raw pages).
@@ -40,14 +52,26 @@ def status(con: duckdb.DuckDBPyConnection, db_path: str | Path, *, runs: int = R
     from warehouse.session import warc_dir
     from warehouse.warc import warc_files
 
+    require_sites(con, db_path)
+    where = "WHERE site = $site" if site is not None else ""
+    params: dict[str, object] = {"site": site} if site is not None else {}
     cursor = con.execute(
-        "SELECT run_id, started_at, finished_at, status, articles_new, articles_updated,"
-        " articles_unchanged, articles_failed, error FROM crawl_runs"
-        " ORDER BY started_at DESC, run_id DESC LIMIT ?",
-        [runs],
+        "SELECT site, run_id, started_at, finished_at, status, articles_new, articles_updated,"
+        f" articles_unchanged, articles_failed, error FROM crawl_runs {where}"
+        " ORDER BY started_at DESC, run_id DESC LIMIT $runs",
+        {**params, "runs": runs},
     )
-    keys = ("run_id", "started_at", "finished_at", "status", "new", "updated", "unchanged")
-    recent = [dict(zip((*keys, "failed", "error"), row, strict=True)) for row in cursor.fetchall()]
+    keys = ("site", "run_id", "started_at", "finished_at", "status", "new", "updated")
+    recent = [
+        dict(zip((*keys, "unchanged", "failed", "error"), row, strict=True))
+        for row in cursor.fetchall()
+    ]
+    sites = {
+        str(key): int(n)
+        for key, n in con.execute(
+            "SELECT site, count(*) FROM articles GROUP BY site ORDER BY site"
+        ).fetchall()
+    }
     info = index_info(con)
     folder = warc_dir(db_path)
     files = warc_files(folder) if folder.is_dir() else []
@@ -59,15 +83,23 @@ def status(con: duckdb.DuckDBPyConnection, db_path: str | Path, *, runs: int = R
         "db_path": str(db_path),
         "db_size_bytes": _file_size(Path(db_path)),
         "schema_version": schema_version(con),
-        "articles": int(_scalar(con, "SELECT count(*) FROM articles")),
-        "newest_published_at": _scalar(con, "SELECT max(published_at) FROM articles"),
-        "open_fetch_errors": int(_scalar(con, "SELECT count(*) FROM open_fetch_errors")),
+        "site": site,
+        "sites": sites,
+        "articles": int(_scalar(con, f"SELECT count(*) FROM articles {where}", params)),
+        "newest_published_at": _scalar(
+            con, f"SELECT max(published_at) FROM articles {where}", params
+        ),
+        "open_fetch_errors": int(
+            _scalar(con, f"SELECT count(*) FROM open_fetch_errors {where}", params)
+        ),
         "runs": recent,
         "web_archive": {
             "path": str(folder),
             "files": len(files),
             "size_bytes": sum((folder / f).stat().st_size for f in files),
-            "captures": int(_scalar(con, "SELECT count(*) FROM captures")) if captures else 0,
+            "captures": int(_scalar(con, f"SELECT count(*) FROM captures {where}", params))
+            if captures
+            else 0,
         },
         "search_index": None
         if info is None

@@ -3,8 +3,8 @@
 API
 ===
 
-- :class:`WarcWriter` ``(folder, *, prefix, max_file_bytes, software, gzip_level, clock,
-  threads)``: ``append(url=, fetched_at=, status=, response_headers=, body=,
+- :class:`WarcWriter` ``(folder, *, site_name, origin, prefix, max_file_bytes, software,
+  gzip_level, clock, threads)``: ``append(url=, fetched_at=, status=, response_headers=, body=,
   request_headers=) -> CaptureRef``, ``append_many(Iterable[Exchange]) -> list[CaptureRef]``,
   ``flush()``, ``close()``, context manager; ``repaired`` (a :class:`BrokenTail` or ``None``).
 - :func:`read_capture` ``(folder, ref) -> Capture``; :func:`iter_captures` ``(folder, *,
@@ -21,7 +21,9 @@ the file was started, then a sequence number one above the highest in the folder
 names sort in the order the files were written. Each file is ``WARC/1.1`` with **one gzip
 member per record** (the ``.warc.gz`` convention every replay and indexing tool expects),
 compressed at :data:`GZIP_LEVEL` 3 (2.5x faster than level 6 for 5-13% larger files;
-configurable). Every file starts with a ``warcinfo`` record (software, format, description).
+configurable). Every file starts with a ``warcinfo`` record (software, format, and a
+description naming the site whose pages it holds: ``site_name`` and ``origin``, given to
+the writer; one writer, one site, so the warehouse gives each site its own prefix).
 Records are built by :mod:`warcio` (headers, ``WARC-Block-Digest``, ``WARC-Payload-Digest``
 as ``sha1:<base32>``, the usual CDX digest); this module only gzips each record itself,
 because warcio's own gzip wrapper is fixed at level 9.
@@ -136,7 +138,7 @@ _CHUNK = 1 << 16
 BATCH = 64
 """Exchanges built (gzipped) together by :meth:`WarcWriter.append_many`."""
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.warc\.gz")
-_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]*")
+_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
 _DROPPED_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
@@ -401,20 +403,37 @@ def build_pair(exchange: Exchange, *, level: int = GZIP_LEVEL) -> _Pair:
     return _Pair(response_member + request_member, len(response_member), response_id, digest)
 
 
+def _check_value(what: str, value: str) -> None:
+    if not value or _BAD_VALUE.search(value):
+        raise ValueError(f"bad WARC {what}: {value!r}")
+
+
 def _new_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
 
 
-def build_warcinfo(name: str, *, software: str, now: datetime, level: int = GZIP_LEVEL) -> bytes:
-    """The gzipped ``warcinfo`` record that starts file ``name``."""
+def build_warcinfo(
+    name: str,
+    *,
+    software: str,
+    site_name: str,
+    origin: str,
+    now: datetime,
+    level: int = GZIP_LEVEL,
+) -> bytes:
+    """The gzipped ``warcinfo`` record that starts file ``name``: whose pages the file
+    holds (``site_name``, at ``origin``) and how they were stored."""
+    _check_value("site name", site_name)
+    _check_value("origin", origin)
     builder = RecordBuilder(warc_version=WARC_VERSION)
     fields = {
         "software": f"{software} (warcio)",
         "format": "WARC File Format 1.1",
         "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-        "description": "Raw HTTP captures of baolaocai.vn made by the baolaocai archive crawler;"
-        " bodies are stored decoded (no Content-Encoding), Content-Length rewritten.",
-        "isPartOf": name.split("-", 1)[0],
+        "description": f"Raw HTTP captures of {site_name} ({origin}) made by the baolaocai"
+        " archive crawler; bodies are stored decoded (no Content-Encoding), Content-Length"
+        " rewritten.",
+        "isPartOf": name.rsplit("-", 2)[0],
     }
     record = builder.create_warcinfo_record(name, fields)
     record.rec_headers.replace_header("WARC-Date", warc_date(now))
@@ -701,6 +720,8 @@ class WarcWriter:
         self,
         folder: Path,
         *,
+        site_name: str,
+        origin: str,
         prefix: str = "baolaocai",
         max_file_bytes: int = 1 << 30,
         software: str = "baolaocai",
@@ -716,6 +737,10 @@ class WarcWriter:
         self.prefix = prefix
         self.max_file_bytes = max_file_bytes
         self.software = software
+        _check_value("site name", site_name)
+        _check_value("origin", origin)
+        self.site_name = site_name
+        self.origin = origin
         self.gzip_level = gzip_level
         self.threads = threads if threads is not None else min(4, len(os.sched_getaffinity(0)))
         self._clock = clock
@@ -770,9 +795,7 @@ class WarcWriter:
             self._name, self._size, self._has_captures = newest, size, size > 0
             if size == 0:  # a crash while its warcinfo was being written
                 now = self._clock()
-                self._write(
-                    build_warcinfo(newest, software=self.software, now=now, level=self.gzip_level)
-                )
+                self._write(self._warcinfo(newest, now))
             _write_checkpoint(self._lock, newest, self._size)
 
     def _start_file(self) -> None:
@@ -792,8 +815,18 @@ class WarcWriter:
         else:
             raise WarcError(f"cannot find a free WARC file name in {self.folder}")
         self._fd, self._name, self._size, self._has_captures = fd, name, 0, False
-        self._write(build_warcinfo(name, software=self.software, now=now, level=self.gzip_level))
+        self._write(self._warcinfo(name, now))
         _fsync_dir(self.folder)
+
+    def _warcinfo(self, name: str, now: datetime) -> bytes:
+        return build_warcinfo(
+            name,
+            software=self.software,
+            site_name=self.site_name,
+            origin=self.origin,
+            now=now,
+            level=self.gzip_level,
+        )
 
     def _finish_file(self) -> None:
         if self._fd is not None:

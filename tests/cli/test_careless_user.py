@@ -62,7 +62,15 @@ def fill(path: Path, pages: int = 6) -> None:
     staged, failures = process_pages(fetched, default_site())
     con = connect(path)
     try:
-        load_batch(con, run_id="t", seen_at=now, pages=fetched, articles=staged, failures=failures)
+        load_batch(
+            con,
+            site=default_site(),
+            run_id="t",
+            seen_at=now,
+            pages=fetched,
+            articles=staged,
+            failures=failures,
+        )
     finally:
         con.close()
 

@@ -86,7 +86,15 @@ def small_warehouse(tmp_path: Path) -> Path:
     staged, failures = process_pages(pages, default_site())
     path = tmp_path / "w.duckdb"
     con = connect(path)
-    load_batch(con, run_id="t", seen_at=now, pages=pages, articles=staged, failures=failures)
+    load_batch(
+        con,
+        site=default_site(),
+        run_id="t",
+        seen_at=now,
+        pages=pages,
+        articles=staged,
+        failures=failures,
+    )
     con.close()
     return path
 

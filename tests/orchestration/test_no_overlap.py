@@ -1,4 +1,4 @@
-"""Runs of ``crawl/scheduled`` never overlap: a run due while one is going is cancelled.
+"""Runs of ``crawl/scheduled-baolaocai`` never overlap: a run due while one is going is cancelled.
 
 The deployment has a concurrency limit of one with ``CANCEL_NEW``
 (:data:`flows.deployments.NO_OVERLAP`). Prefect's server enforces it when the runner
@@ -22,7 +22,7 @@ from support import clean_env
 
 from sitecopy import SITE_DIR, serve_site
 
-CRAWL = "crawl/scheduled"
+CRAWL = "crawl/scheduled-baolaocai"
 INTERVAL_S = 5
 # The runner polls every 10 s (+-30 %) for runs due in the next 10 s; the server marks a
 # run late 15 s after it was due. A due run still waiting after this is piling up.

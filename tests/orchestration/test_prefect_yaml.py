@@ -41,9 +41,9 @@ def test_prefect_yaml_deploys_every_flow(tmp_path: Path) -> None:
         run("work-pool", "create", "baolaocai", "--type", "process")
         run("--no-prompt", "deploy", "--all")
         listing = run("deployment", "ls")
-        schedule = run("deployment", "inspect", "crawl/scheduled")
+        schedule = run("deployment", "inspect", "crawl/scheduled-baolaocai")
     finally:
         server.stop()
-    for name in ("crawl/scheduled", "backfill/manual", "reparse/manual"):
+    for name in ("crawl/scheduled-baolaocai", "backfill/manual-baolaocai", "reparse/manual-baolaocai"):
         assert name in listing
     assert "0 * * * *" in schedule and "Asia/Ho_Chi_Minh" in schedule

@@ -43,7 +43,7 @@ def test_serve_schedules_runs_by_name_and_stops_its_server(tmp_path: Path) -> No
         runs_before = count(db, "SELECT count(*) FROM crawl_runs")
         prefect = Path(sys.executable).with_name("prefect")
         result = subprocess.run(
-            [str(prefect), "deployment", "run", "reparse/manual"],
+            [str(prefect), "deployment", "run", "reparse/manual-baolaocai"],
             env={**env, "PREFECT_API_URL": api},
             capture_output=True,
             text=True,

@@ -37,7 +37,7 @@ EVERY_MINUTE = "* * * * *"
 # Its server starts, the first tick comes at the next minute boundary (up to 60 s), then
 # the run: well inside this on a busy 2-core machine.
 FIRST_CRON_RUN_S = 150
-CRAWL = "crawl/scheduled"
+CRAWL = "crawl/scheduled-baolaocai"
 
 
 def cron_args(db: Path) -> list[str]:

@@ -16,6 +16,7 @@ import pytest
 
 from baolaocai.models import FetchedPage
 from baolaocai.settings import Settings
+from baolaocai.site import default_site
 from pipeline.crawl import backfill_archive, crawl_site, reparse_archive
 from pipeline.run import Run, decide_status, failure_stop, process_alive
 from sitecopy import SITE_DIR, SiteServer, serve_site
@@ -91,6 +92,7 @@ def test_only_runs_whose_process_is_dead_are_marked_interrupted(db_path: str) ->
         ):
             start_run(
                 con,
+                site=default_site(),
                 run_id=run_id,
                 started_at=started,
                 base_url="x",

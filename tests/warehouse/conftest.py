@@ -14,13 +14,14 @@ import pytest
 import typer
 
 from baolaocai.models import Article, FetchedPage, Image, StagedArticle
-from baolaocai.site import default_site
+from baolaocai.site import Site, default_site, load_site
 from sitecopy.generate import make_articles, render_article
 from transforms.pipeline import process_pages
 from transforms.validate import content_hash
 from warehouse.db import connect
 from warehouse.load import finish_run, load_batch, start_run
 
+SITE = default_site()
 VN = timezone(timedelta(hours=7))
 SEEN = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
 
@@ -144,11 +145,33 @@ def generated_pages(n: int = 24, seed: int = 11) -> list[FetchedPage]:
     return [FetchedPage(a.url, a.url, 200, SEEN, render_article(a)) for a in articles]
 
 
-def load_articles(path: Path, articles: list[Article], *, run_id: str = "t1") -> None:
+OTHER_SITE_FILE = """\
+key = "baoyenbai"
+name = "Báo Yên Bái"
+extends = "epi"
+origin = "https://baoyenbai.com.vn"
+hosts = ["www.baoyenbai.com.vn"]
+asset_hosts = []
+"""
+
+
+@pytest.fixture
+def yen_bai(tmp_path: Path) -> Site:
+    """A second paper on the same CMS (for the tests of a warehouse holding two sites)."""
+    path = tmp_path / "baoyenbai.toml"
+    path.write_text(OTHER_SITE_FILE, encoding="utf-8")
+    return load_site(path)
+
+
+def load_articles(
+    path: Path, articles: list[Article], *, run_id: str = "t1", site: Site = SITE
+) -> None:
     con = connect(path)
     try:
         staged = [StagedArticle(a, content_hash(a)) for a in articles]
-        load_batch(con, run_id=run_id, seen_at=SEEN, pages=[], articles=staged, failures=[])
+        load_batch(
+            con, site=site, run_id=run_id, seen_at=SEEN, pages=[], articles=staged, failures=[]
+        )
     finally:
         con.close()
 
@@ -162,10 +185,15 @@ def fill_warehouse(path: Path) -> None:
     con = connect(path)
     try:
         start_run(
-            con, run_id="t2", started_at=SEEN, base_url="https://baolaocai.vn", flow_run_id=None
+            con,
+            site=SITE,
+            run_id="t2",
+            started_at=SEEN,
+            base_url="https://baolaocai.vn",
+            flow_run_id=None,
         )
         counts = load_batch(
-            con, run_id="t2", seen_at=SEEN, pages=pages, articles=staged, failures=[]
+            con, site=SITE, run_id="t2", seen_at=SEEN, pages=pages, articles=staged, failures=[]
         )
         finish_run(
             con,

@@ -16,6 +16,7 @@ from warehouse.db import connect, schema_version
 from warehouse.export import ARTICLE_FIELDS, Manifest, export
 
 COLUMNS = [c.strip() for c in ARTICLE_FIELDS.split(",")]
+AID = COLUMNS.index("article_id")
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,11 @@ def test_parquet_partitions_read_back_equal_the_tables(
     out = tmp_path / "pq"
     manifest = export(con, out, "parquet")
     data = check_manifest(out, manifest, con)
-    assert data["format"] == "parquet" and data["filters"] == {"since": None, "until": None}
+    assert data["format"] == "parquet" and data["filters"] == {
+        "site": None,
+        "since": None,
+        "until": None,
+    }
     expected = table_rows(con)
     assert data["tables"] == {"articles": len(expected)}
     # Hive partitions year=YYYY/month=MM of the Vietnam-time publication date.
@@ -78,13 +83,13 @@ def test_parquet_partitions_read_back_equal_the_tables(
     assert [r[: len(COLUMNS)] for r in back] == expected
     images = table_images(con)
     for row in back:
-        aid, published = row[0], row[COLUMNS.index("published_at")]
+        aid, published = row[AID], row[COLUMNS.index("published_at")]
         nested = [(i["position"], i["src"], i["caption"]) for i in row[len(COLUMNS)]]
         assert nested == images.get(aid, [])
         local = published.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
         assert (int(row[-2]), int(row[-1])) == (local.year, local.month)
     # 2025-01-01 00:30 in Vietnam is filed under January 2025, not December 2024.
-    assert [int(v) for v in next(r for r in back if r[0] == 109)[-2:]] == [2025, 1]
+    assert [int(v) for v in next(r for r in back if r[AID] == 109)[-2:]] == [2025, 1]
 
 
 def test_since_until_are_inclusive_vietnam_days(
@@ -99,13 +104,13 @@ def test_since_until_are_inclusive_vietnam_days(
         " AND published_at < TIMESTAMPTZ '2025-04-01 00:00:00+07'",
     )
     assert manifest.tables["articles"] == len(expected) > 0
-    assert manifest.filters == {"since": "2025-01-01", "until": "2025-03-31"}
+    assert manifest.filters == {"site": None, "since": "2025-01-01", "until": "2025-03-31"}
     back = con.execute(
         f"SELECT {ARTICLE_FIELDS} FROM read_parquet(?, hive_partitioning = true)"
         " ORDER BY article_id",
         [str(tmp_path / "a" / "articles" / "**" / "*.parquet")],
     ).fetchall()
-    assert back == expected and 109 in [r[0] for r in back]
+    assert back == expected and 109 in [r[AID] for r in back]
     before = export(con, tmp_path / "b", "jsonl", until=date(2024, 12, 31))
     lines = (tmp_path / "b" / "articles.jsonl").read_text(encoding="utf-8").splitlines()
     assert 109 not in [json.loads(line)["article_id"] for line in lines]
@@ -120,12 +125,12 @@ def test_jsonl_rows_equal_the_tables(con: duckdb.DuckDBPyConnection, tmp_path: P
     check_manifest(out, manifest, con)
     rows = [json.loads(line) for line in (out / "articles.jsonl").open(encoding="utf-8")]
     assert manifest.files[0].path == "articles.jsonl" and manifest.files[0].rows == len(rows)
-    expected = {r[0]: dict(zip(COLUMNS, r, strict=True)) for r in table_rows(con)}
+    expected = {r[AID]: dict(zip(COLUMNS, r, strict=True)) for r in table_rows(con)}
     images = table_images(con)
     assert sorted(r["article_id"] for r in rows) == sorted(expected)
     for row in rows:
         want = expected[row["article_id"]]
-        for name in ("url", "title", "sapo", "body", "author", "category", "tags", "source"):
+        for name in ("site", "url", "title", "sapo", "body", "author", "category", "tags"):
             assert row[name] == want[name], name
         assert row["word_count"] == want["word_count"] and row["version"] == want["version"]
         assert [(i["position"], i["src"], i["caption"]) for i in row["images"]] == images.get(

@@ -9,12 +9,14 @@ import duckdb
 import pytest
 
 from baolaocai.models import Article, FetchedPage, Image, StagedArticle
+from baolaocai.site import default_site
 from transforms.validate import content_hash
 from warehouse.db import connect, migrations, schema_version
 from warehouse.load import load_batch
 from warehouse.state import read_crawl_state
 
 T0 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
+SITE = default_site()
 
 
 def _article(
@@ -47,6 +49,7 @@ def _page(article: Article) -> FetchedPage:
 def _load(con: duckdb.DuckDBPyConnection, articles: list[Article], seen_at: datetime = T0):
     return load_batch(
         con,
+        site=SITE,
         run_id="r1",
         seen_at=seen_at,
         pages=[_page(a) for a in articles],
@@ -86,7 +89,7 @@ def test_same_batch_twice_leaves_the_same_rows(con: duckdb.DuckDBPyConnection) -
         "SELECT version, first_seen_at, last_seen_at FROM articles WHERE article_id = 1"
     ).fetchone()
     assert row is not None and row[0] == 1 and row[2] > row[1]
-    assert read_crawl_state(con, now=T0 + timedelta(hours=2)).known_ids == {1, 2}
+    assert read_crawl_state(con, site=SITE, now=T0 + timedelta(hours=2)).known_ids == {1, 2}
 
 
 def test_edited_article_is_updated_and_history_kept(con: duckdb.DuckDBPyConnection) -> None:
@@ -120,6 +123,7 @@ def test_a_failing_batch_leaves_nothing_behind(con: duckdb.DuckDBPyConnection) -
     with pytest.raises(duckdb.Error):
         load_batch(
             con,
+            site=SITE,
             run_id="r2",
             seen_at=T0,
             pages=[_page(good), _page(_article(2))],

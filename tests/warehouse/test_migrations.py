@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from baolaocai.errors import WarehouseError
-from warehouse.db import connect, migrations, schema_version
+from warehouse.db import (
+    connect,
+    migration_checksum,
+    migrations,
+    require_sites,
+    schema_version,
+)
 
 LATEST = max(v for v, _, _ in migrations())
 
@@ -110,3 +117,196 @@ def test_an_edited_migration_is_refused_not_silently_skipped(
         connect(path)
     monkeypatch.undo()
     assert schema_version(connect(path)) == LATEST  # unchanged, still usable
+
+
+V5_ROWS = {
+    "articles": (
+        "INSERT INTO articles (article_id, url, title, body, published_at, tags, body_chars,"
+        " paragraph_count, missing_fields, word_count, image_count, content_hash, version,"
+        " first_seen_at, last_seen_at, updated_at, run_id, listed_lastmod, removed_at,"
+        " field_conflicts)"
+        " SELECT i, 'https://baolaocai.vn/bai-' || i || '-post' || i || '.html', 'Bài ' || i,"
+        "  'Nội dung', TIMESTAMPTZ '2025-01-01 08:00:00+07' + to_days(i::INT), ['Lào Cai'],"
+        "  8, 1, [], 2, 1, 'h' || i, 2, now(), now(), now(), 'r1',"
+        "  CASE WHEN i = 1 THEN now() END, CASE WHEN i = 2 THEN now() END, []"
+        " FROM range(1, 6) t(i)"
+    ),
+    "article_images": (
+        "INSERT INTO article_images SELECT i, p, 'https://cdn.baolaocai.vn/' || i || '-' || p,"
+        " NULL FROM range(1, 6) a(i), range(0, 2) b(p)"
+    ),
+    "article_revisions": (
+        "INSERT INTO article_revisions (article_id, version, content_hash, body, seen_at)"
+        " SELECT i, v, 'h' || i || v, 'Nội dung', now() FROM range(1, 6) a(i), range(1, 3) b(v)"
+    ),
+    "raw_pages": (
+        "INSERT INTO raw_pages (url, article_id, fetched_at, status, etag, html, warc_file,"
+        " warc_offset, warc_length, digest, record_id)"
+        " SELECT 'https://baolaocai.vn/bai-' || i || '-post' || i || '.html', i, now(), 200,"
+        "  '\"e' || i || '\"', CASE WHEN i = 5 THEN '<html></html>' END,"
+        "  CASE WHEN i < 5 THEN 'baolaocai-20260101T000000Z-00001.warc.gz' END,"
+        "  CASE WHEN i < 5 THEN i * 100 END, CASE WHEN i < 5 THEN 90 END,"
+        "  CASE WHEN i < 5 THEN 'sha1:X' END, CASE WHEN i < 5 THEN '<urn:uuid:' || i || '>' END"
+        " FROM range(1, 6) t(i)"
+    ),
+    "captures": (
+        "INSERT INTO captures SELECT 'https://baolaocai.vn/bai-' || i || '-post' || i || '.html',"
+        " i, now(), 200, 'text/html', 'sha1:X', 'baolaocai-20260101T000000Z-00001.warc.gz',"
+        " i * 100, 90, '<urn:uuid:' || i || '>', 'r1' FROM range(1, 5) t(i)"
+    ),
+    "fetch_errors": (
+        "INSERT INTO fetch_errors (url, run_id, status, error, attempts, stage, failed_at)"
+        " VALUES ('https://baolaocai.vn/x-post9.html', 'r1', 404, 'HTTP 404', 1, 'fetch', now()),"
+        " ('https://baolaocai.vn/y-post8.html', 'r1', NULL, 'timeout', 3, 'fetch', now())"
+    ),
+    "crawl_runs": (
+        "INSERT INTO crawl_runs (run_id, started_at, status, base_url, articles_new, kind)"
+        " VALUES ('r0', now() - INTERVAL 1 DAY, 'completed', 'https://baolaocai.vn', 3, 'crawl'),"
+        " ('r1', now(), 'completed', 'https://baolaocai.vn', 2, 'backfill')"
+    ),
+    "sitemaps": (
+        "INSERT INTO sitemaps VALUES ('https://baolaocai.vn/sitemap-2025-01.xml', now(), '\"s\"',"
+        " NULL, 5, now(), 'r1')"
+    ),
+    "sitemap_articles": (
+        "INSERT INTO sitemap_articles SELECT 'https://baolaocai.vn/sitemap-2025-01.xml', i, now()"
+        " FROM range(1, 6) t(i)"
+    ),
+    "backfill_months": (
+        "INSERT INTO backfill_months VALUES (DATE '2025-01-01',"
+        " 'https://baolaocai.vn/sitemap-2025-01.xml', 5, 5, 0, now()),"
+        " (DATE '2025-02-01', 'https://baolaocai.vn/sitemap-2025-02.xml', 3, 2, 1, NULL)"
+    ),
+}
+"""Rows in every table of a version 5 warehouse (the last one before sites)."""
+V5_VIEWS = (
+    "latest_articles",
+    "articles_per_day",
+    "open_fetch_errors",
+    "removed_articles",
+    "articles_with_images",
+)
+
+
+def _warehouse_at_version_5(path: Path) -> None:
+    """A warehouse as the release before sites left it: the released migrations 001-005
+    as db.py applies them (checksums recorded), rows in every table."""
+    with duckdb.connect(str(path)) as old:
+        old.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), checksum VARCHAR)"
+        )
+        for version, name, sql in migrations():
+            if version <= 5:
+                old.execute(sql)
+                old.execute(
+                    "INSERT INTO schema_version (version, name, checksum) VALUES (?, ?, ?)",
+                    [version, name, migration_checksum(sql)],
+                )
+        for statement in V5_ROWS.values():
+            old.execute(statement)
+
+
+def _dump(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> list[tuple[Any, ...]]:
+    names = ", ".join(columns)
+    return con.execute(f"SELECT {names} FROM {table} ORDER BY ALL").fetchall()
+
+
+def test_a_version_5_warehouse_keeps_every_row_filed_under_baolaocai(tmp_path: Path) -> None:
+    path = tmp_path / "v5.duckdb"
+    _warehouse_at_version_5(path)
+    before: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+    views_before: dict[str, list[tuple[Any, ...]]] = {}
+    with duckdb.connect(str(path), read_only=True) as old:
+        old.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
+        for table in V5_ROWS:
+            columns = [r[0] for r in old.execute(f"DESCRIBE {table}").fetchall()]
+            before[table] = (columns, _dump(old, table, columns))
+            assert before[table][1], table  # the test really has rows there
+        for view in V5_VIEWS:
+            views_before[view] = old.execute(f"SELECT * FROM {view} ORDER BY ALL").fetchall()
+    # A reader of the old file (it cannot migrate it) is told how to upgrade it.
+    with (
+        pytest.raises(WarehouseError, match=r"schema version 5.*'baolaocai reindex'"),
+        duckdb.connect(str(path), read_only=True) as old,
+    ):
+        require_sites(old, path)
+
+    con = connect(path)
+    try:
+        assert schema_version(con) == LATEST
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        assert tables == {*V5_ROWS, "schema_version"}  # no table left behind, none missing
+        for table, (columns, rows) in before.items():
+            after_columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            assert after_columns == ["site", *columns], table  # site first, nothing else moved
+            assert _dump(con, table, columns) == rows, table  # every row, every value
+            assert con.execute(f"SELECT DISTINCT site FROM {table}").fetchall() == [
+                ("baolaocai",)
+            ], table
+        # The views are back, with the site first and the same rows as before.
+        for view, rows in views_before.items():
+            described = con.execute(f"SELECT * FROM {view} ORDER BY ALL")
+            assert described.description[0][0] == "site", view
+            assert sorted(r[1:] for r in described.fetchall()) == sorted(rows), view
+        keys = dict(
+            con.execute(
+                "SELECT table_name, constraint_text FROM duckdb_constraints()"
+                " WHERE constraint_type = 'PRIMARY KEY'"
+            ).fetchall()
+        )
+        assert keys["articles"] == "PRIMARY KEY(site, article_id)"
+        assert keys["article_images"] == 'PRIMARY KEY(site, article_id, "position")'
+        assert keys["article_revisions"] == 'PRIMARY KEY(site, article_id, "version")'
+        assert keys["sitemap_articles"] == "PRIMARY KEY(site, sitemap_url, article_id)"
+        assert keys["backfill_months"] == 'PRIMARY KEY(site, "month")'
+        assert keys["raw_pages"] == "PRIMARY KEY(site, url)"
+        assert keys["fetch_errors"] == "PRIMARY KEY(site, url, run_id)"
+        assert keys["sitemaps"] == "PRIMARY KEY(site, url)"
+        # site is required, and the same article id may now be another site's.
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute(
+                "INSERT INTO backfill_months (month, sitemap_url, articles, stored,"
+                " failed) VALUES (DATE '2025-03-01', 'x', 0, 0, 0)"
+            )
+        con.execute(
+            "INSERT INTO backfill_months VALUES ('baoyenbai', DATE '2025-01-01', 'x',"
+            " 0, 0, 0, NULL)"
+        )
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute(
+                "INSERT INTO backfill_months VALUES ('baolaocai', DATE '2025-01-01', 'x',"
+                " 0, 0, 0, NULL)"
+            )
+    finally:
+        con.close()
+    # Opened again: nothing to migrate, the checksums of 001-006 hold.
+    con = connect(path)
+    try:
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (5,)
+    finally:
+        con.close()
+
+
+def test_the_declared_columns_are_the_migrated_tables() -> None:
+    """warehouse.schema (the loader's, export's and index's column lists) follows the SQL."""
+    from warehouse.schema import DECLARED, EXPORTED_ARTICLE_COLUMNS, INDEXED_ARTICLE_COLUMNS
+
+    con = duckdb.connect(":memory:")
+    con.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
+    from warehouse.db import migrate
+
+    migrate(con)
+    for table, columns in DECLARED.items():
+        described = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {table}").fetchall()]
+        declared = [
+            (n, t.replace("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE")) for n, t in columns.items()
+        ]
+        assert described == declared, table
+    articles = DECLARED["articles"]
+    assert set(EXPORTED_ARTICLE_COLUMNS) <= set(articles)
+    assert set(INDEXED_ARTICLE_COLUMNS) <= set(articles)
+    assert EXPORTED_ARTICLE_COLUMNS[0] == "site"

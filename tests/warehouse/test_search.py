@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from baolaocai.errors import InputError, WarehouseError
+from baolaocai.site import default_site
 from warehouse.db import connect
 from warehouse.load import load_batch
 from warehouse.search import (
@@ -36,6 +37,7 @@ from warehouse.search import (
 LATER = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 """After the fixture's batches (``SEEN``): a later batch of a crawl."""
 HOUR = timedelta(hours=1)
+SITE = default_site()
 
 
 @pytest.fixture(scope="module")
@@ -166,12 +168,17 @@ def test_missing_index_is_a_clear_error(fresh: Path) -> None:
         con.close()
 
 
+def keys(*article_ids: int) -> list[tuple[str, int]]:
+    """The index keys of Báo Lào Cai's articles ``article_ids``."""
+    return [(SITE.key, aid) for aid in article_ids]
+
+
 def _load(con: duckdb.DuckDBPyConnection, run_id: str, when: datetime, *articles) -> None:
     from baolaocai.models import StagedArticle
     from transforms.validate import content_hash
 
     staged = [StagedArticle(a, content_hash(a)) for a in articles]
-    load_batch(con, run_id=run_id, seen_at=when, pages=[], articles=staged, failures=[])
+    load_batch(con, site=SITE, run_id=run_id, seen_at=when, pages=[], articles=staged, failures=[])
 
 
 def test_update_replaces_a_changed_article_and_drops_deleted_ones(fresh: Path, new_article) -> None:
@@ -192,7 +199,7 @@ def test_update_replaces_a_changed_article_and_drops_deleted_ones(fresh: Path, n
         con.execute("UPDATE articles SET removed_at = ? WHERE article_id = 109", [later])
         assert 105 not in ids(index, "mu cang chai")  # not indexed yet
         assert index_info(index, con).stale == 2  # type: ignore[union-attr]  # 105, 109
-        assert update_search_index(con, index, [105, 107, 109]) == 3
+        assert update_search_index(con, index, keys(105, 107, 109)) == 3
         assert ids(index, "mu cang chai")[0] == 105
         assert 105 not in ids(index, "sa pa")  # the old version is gone, not duplicated
         assert 107 not in ids(index, "duong bien gioi")  # deleted from the warehouse
@@ -222,7 +229,7 @@ def test_update_of_500_articles_is_fast(fresh: Path, new_article) -> None:
         ]
         _load(con, "t3", LATER, *many)
         started = time.perf_counter()
-        assert update_search_index(con, index, [a.article_id for a in many]) == 500
+        assert update_search_index(con, index, keys(*(a.article_id for a in many))) == 500
         elapsed = time.perf_counter() - started
         assert elapsed < 3.0, elapsed  # ~0.2 s on a laptop; generous for a loaded CI
         assert index_info(index, con).documents == 533  # type: ignore[union-attr]
@@ -255,7 +262,7 @@ def test_reconcile_indexes_what_a_crash_left_out(fresh: Path, new_article) -> No
         kept = new_article(122, "Bát Xát trồng chè", "Chè Shan tuyết.", LATER + 2 * HOUR, None)
         _load(con, "t4", LATER + HOUR, lost)
         _load(con, "t5", LATER + 2 * HOUR, kept)
-        assert update_search_index(con, index, [122]) == 2
+        assert update_search_index(con, index, keys(122)) == 2
         assert ids(index, "y ty")[0] == 121 and ids(index, "che shan tuyet")[0] == 122
     finally:
         con.close()
@@ -306,7 +313,7 @@ def test_an_index_from_another_version_is_refused(fresh: Path) -> None:
         for call in (
             lambda: search(index, "lao cai"),
             lambda: index_info(index),
-            lambda: update_search_index(con, index, [101]),
+            lambda: update_search_index(con, index, keys(101)),
         ):
             with pytest.raises(
                 WarehouseError, match="from another version; run 'baolaocai reindex'"
@@ -314,6 +321,24 @@ def test_an_index_from_another_version_is_refused(fresh: Path) -> None:
                 call()
         assert rebuild_search_index(con, index) == 33  # reindex repairs it
         assert 101 in ids(index, "lao cai")
+    finally:
+        con.close()
+
+
+def test_an_index_of_an_older_version_is_rebuilt_by_the_reconcile(fresh: Path) -> None:
+    """An upgrade that changes the index (2: documents carry their site) needs no command:
+    the reconcile at the start of the next crawl builds the index again."""
+    index = search_index_dir(fresh)
+    con = connect(fresh)
+    try:
+        rebuild_search_index(con, index)
+        current = json.loads((index / "CURRENT").read_text("utf-8"))
+        (index / "CURRENT").write_text(json.dumps({**current, "version": 1}), "utf-8")
+        with pytest.raises(WarehouseError, match="from another version"):
+            search(index, "lao cai")
+        assert reconcile_search_index(con, index) == 33  # a full build
+        assert json.loads((index / "CURRENT").read_text("utf-8"))["version"] >= 2
+        assert {h.site for h in search(index, "lao cai")} == {"baolaocai"}
     finally:
         con.close()
 
@@ -346,11 +371,11 @@ def test_search_works_while_another_process_writes_the_index(fresh: Path, cli_ap
             assert result.exit_code == 0 and "Lào Cai" in result.stdout, result.stderr
             started = time.monotonic()
             with pytest.raises(WarehouseError, match="being written by another process"):
-                update_search_index(con, index, [101], lock_timeout=0.5)
+                update_search_index(con, index, keys(101), lock_timeout=0.5)
             assert time.monotonic() - started < 5
         finally:
             holder.communicate("done\n", timeout=30)
-        assert update_search_index(con, index, [101], lock_timeout=5) == 1  # free again
+        assert update_search_index(con, index, keys(101), lock_timeout=5) == 1  # free again
     finally:
         con.close()
 
@@ -380,8 +405,10 @@ def test_search_and_reindex_commands(fresh: Path, cli_app) -> None:
     assert as_json.exit_code == 0, as_json.stderr
     rows = json.loads(as_json.stdout)
     assert 101 in {r["article_id"] for r in rows}
+    assert {r["site"] for r in rows} == {"baolaocai"}
     assert all(r["category"] == "Văn hóa - Du lịch" for r in rows)
     assert set(rows[0]) == {
+        "site",
         "article_id",
         "published_at",
         "category",

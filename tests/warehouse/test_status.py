@@ -9,12 +9,14 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from baolaocai.models import Failure
+from baolaocai.site import default_site
 from warehouse.db import connect, schema_version
 from warehouse.load import finish_run, record_failures, start_run
 from warehouse.search import refresh_search_index
 from warehouse.status import status
 
 T0 = datetime(2026, 11, 10, 1, 0, tzinfo=UTC)
+SITE = default_site()
 
 
 def add_runs(path: Path) -> None:
@@ -24,10 +26,12 @@ def add_runs(path: Path) -> None:
         for i in range(6):
             run_id = f"r{i}"
             started = T0 + timedelta(hours=i)
-            start_run(con, run_id=run_id, started_at=started, base_url="x", flow_run_id=None)
+            start_run(
+                con, site=SITE, run_id=run_id, started_at=started, base_url="x", flow_run_id=None
+            )
             failures = [Failure(f"https://baolaocai.vn/a-post{i}.html", "fetch", "HTTP 503", 503)]
             if i == 5:
-                record_failures(con, run_id=run_id, at=started, failures=failures)
+                record_failures(con, site=SITE, run_id=run_id, at=started, failures=failures)
             finish_run(
                 con,
                 run_id=run_id,
@@ -38,7 +42,7 @@ def add_runs(path: Path) -> None:
             )
         # An error that a later batch resolved is not open any more.
         resolved = Failure("https://baolaocai.vn/b-post1.html", "parse", "no title")
-        record_failures(con, run_id="r0", at=T0, failures=[resolved])
+        record_failures(con, site=SITE, run_id="r0", at=T0, failures=[resolved])
         con.execute("UPDATE fetch_errors SET resolved_at = ? WHERE url = ?", [T0, resolved.url])
     finally:
         con.close()

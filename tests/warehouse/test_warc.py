@@ -84,8 +84,12 @@ def exchange(index: int, body: bytes | None = None) -> Exchange:
     )
 
 
+SITE = {"site_name": "Báo Lào Cai", "origin": "https://baolaocai.vn"}
+"""Whose captures the test files hold (named in every file's warcinfo)."""
+
+
 def write(folder: Path, exchanges: list[Exchange], **kwargs: object) -> list[CaptureRef]:
-    with WarcWriter(folder, **kwargs) as writer:  # type: ignore[arg-type]
+    with WarcWriter(folder, **{**SITE, **kwargs}) as writer:  # type: ignore[arg-type]
         return writer.append_many(exchanges)
 
 
@@ -110,6 +114,37 @@ def warcio_records(path: Path) -> list[tuple[str, int, int, dict[str, str]]]:
                 (record.rec_type, records.get_record_offset(), records.get_record_length(), headers)
             )
     return out
+
+
+def warcinfo_fields(path: Path) -> dict[str, str]:
+    """The ``key: value`` lines of the file's warcinfo record, read by warcio."""
+    with path.open("rb") as fh:
+        record = next(iter(ArchiveIterator(fh)))
+        assert record.rec_type == "warcinfo"
+        text = record.content_stream().read().decode("utf-8")
+    return dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+
+
+def test_the_warcinfo_names_the_site_the_writer_was_given(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        [exchange(1)],
+        site_name="Báo Yên Bái",
+        origin="https://baoyenbai.com.vn",
+        prefix="bao-yen-bai",
+    )
+    [name] = warc_files(tmp_path)
+    assert name.startswith("bao-yen-bai-")
+    fields = warcinfo_fields(tmp_path / name)
+    assert "Báo Yên Bái (https://baoyenbai.com.vn)" in fields["description"]
+    assert "baolaocai.vn" not in fields["description"]
+    assert fields["isPartOf"] == "bao-yen-bai"
+
+
+@pytest.mark.parametrize("bad", [{"site_name": ""}, {"origin": "https://x\r\nX-Evil: 1"}])
+def test_a_site_that_cannot_be_a_warc_field_is_refused(tmp_path: Path, bad: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="bad WARC"):
+        WarcWriter(tmp_path, **{**SITE, **bad})
 
 
 # --------------------------------------------------------------------------- round trip
@@ -164,7 +199,7 @@ def test_stored_headers_drop_encodings_and_set_the_body_length() -> None:
 def test_unusable_input_is_refused_before_anything_is_written(
     tmp_path: Path, bad: dict[str, object]
 ) -> None:
-    with WarcWriter(tmp_path) as writer:
+    with WarcWriter(tmp_path, **SITE) as writer:
         with pytest.raises(ValueError):
             writer.append_many([replace(exchange(1), **bad)])  # type: ignore[arg-type]
         assert warc_files(tmp_path) == []
@@ -192,7 +227,7 @@ def test_rotation_at_a_small_size_keeps_order_and_every_file_starts_with_warcinf
     rng = random.Random(1)
     exchanges = [exchange(i, rng.randbytes(3000)) for i in range(30)]
     refs: list[CaptureRef] = []
-    with WarcWriter(tmp_path, max_file_bytes=20_000) as writer:
+    with WarcWriter(tmp_path, **SITE, max_file_bytes=20_000) as writer:
         for part in (exchanges[:10], exchanges[10:25], exchanges[25:]):
             refs += writer.append_many(part)
 
@@ -289,13 +324,13 @@ def test_warcio_check_and_index_accept_the_files(tmp_path: Path) -> None:
 
 
 def test_a_second_writer_on_the_same_folder_is_refused(tmp_path: Path) -> None:
-    with WarcWriter(tmp_path), pytest.raises(WarcError, match="another writer"):
-        WarcWriter(tmp_path)
-    WarcWriter(tmp_path).close()  # free again
+    with WarcWriter(tmp_path, **SITE), pytest.raises(WarcError, match="another writer"):
+        WarcWriter(tmp_path, **SITE)
+    WarcWriter(tmp_path, **SITE).close()  # free again
 
 
 def test_a_closed_writer_refuses_appends(tmp_path: Path) -> None:
-    writer = WarcWriter(tmp_path)
+    writer = WarcWriter(tmp_path, **SITE)
     writer.close()
     writer.close()
     with pytest.raises(WarcError):
@@ -428,7 +463,7 @@ def test_a_new_writer_repairs_a_truncated_file_and_appends_after_it(
         folder.mkdir()
         path = folder / refs[0].file
         path.write_bytes(data[:cut])
-        with WarcWriter(folder) as writer:
+        with WarcWriter(folder, **SITE) as writer:
             assert writer.repaired is not None and writer.repaired.truncated
             good_end = writer.repaired.offset
             assert path.stat().st_size == good_end
@@ -453,7 +488,7 @@ def test_zeros_after_the_last_record_are_repaired(
     damage: list[BrokenTail] = []
     assert len(list(iter_captures(tmp_path, damage=damage))) == 5
     assert damage[0].offset == len(data) and not damage[0].truncated
-    with WarcWriter(tmp_path) as writer:
+    with WarcWriter(tmp_path, **SITE) as writer:
         assert writer.repaired is not None and writer.repaired.dropped_bytes == 4096
     assert (tmp_path / refs[0].file).read_bytes() == data
 
@@ -466,7 +501,7 @@ def test_damage_followed_by_complete_records_is_left_alone(
     broken[refs[2].offset : refs[2].offset + 4] = b"JUNK"  # not a gzip header any more
     path = tmp_path / refs[0].file
     path.write_bytes(bytes(broken))
-    with WarcWriter(tmp_path) as writer:
+    with WarcWriter(tmp_path, **SITE) as writer:
         assert writer.repaired is not None
         new = writer.append_many([exchange(7)])
     assert path.read_bytes() == bytes(broken)  # nothing removed
@@ -487,7 +522,7 @@ def test_a_stale_checkpoint_does_not_hide_a_truncation(
     for checkpoint in (f"{path.name} 17\n", f"{path.name} 999999999\n", "garbage"):
         lock.write_text(checkpoint)
         shutil.copy(path, tmp_path / "copy")
-        with WarcWriter(tmp_path) as writer:
+        with WarcWriter(tmp_path, **SITE) as writer:
             assert writer.repaired is not None
             assert path.stat().st_size == refs[-1].offset + refs[-1].length
         shutil.move(tmp_path / "copy", path)
@@ -499,7 +534,7 @@ def test_a_file_cut_inside_its_warcinfo_gets_a_warcinfo_again(tmp_path: Path) ->
     path = tmp_path / refs[0].file
     path.write_bytes(data[:100])
     assert list(iter_captures(tmp_path)) == []
-    with WarcWriter(tmp_path) as writer:
+    with WarcWriter(tmp_path, **SITE) as writer:
         assert writer.repaired is not None and writer.repaired.dropped_bytes == 100
         new = writer.append_many([exchange(2)])
     assert new[0].file == path.name
@@ -532,7 +567,9 @@ def stalling_write_all(fd, data):
 
 warc._write_all = stalling_write_all
 body = ("<p>Lào Cai – Đường Hoàng Liên</p>" * 3000).encode()
-with warc.WarcWriter(folder, max_file_bytes=300_000) as writer:
+with warc.WarcWriter(
+    folder, site_name="Báo Lào Cai", origin="https://baolaocai.vn", max_file_bytes=300_000
+) as writer:
     for i in range(1_000_000):
         ref = writer.append(
             url=f"https://baolaocai.vn/bai-{i}.html",
@@ -576,7 +613,7 @@ def check_after_crashes(folder: Path, refs: list[CaptureRef]) -> None:
     stored = [c.ref for c in iter_captures(folder)]
     handed_out = set(refs)
     assert [r for r in stored if r in handed_out] == refs  # all there, in order
-    with WarcWriter(folder) as writer:
+    with WarcWriter(folder, **SITE) as writer:
         new = writer.append_many([exchange(1), exchange(2)])
     damage: list[BrokenTail] = []
     after = [c.ref for c in iter_captures(folder, damage=damage)]
@@ -601,7 +638,7 @@ def test_sigkill_in_the_middle_of_a_write_is_repaired(tmp_path: Path) -> None:
     assert len(damage) == 1 and damage[0].truncated
     refs += run_and_kill(tmp_path, 1000, stall_at=5)  # repairs, then 4 more, then half
     assert len(refs) == 14
-    with WarcWriter(tmp_path) as writer:
+    with WarcWriter(tmp_path, **SITE) as writer:
         assert writer.repaired is not None and writer.repaired.truncated
         size = (tmp_path / refs[-1].file).stat().st_size
         assert writer.repaired.offset == size

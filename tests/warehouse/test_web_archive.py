@@ -20,6 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from baolaocai.models import FetchedPage
 from baolaocai.settings import Settings
+from baolaocai.site import default_site
 from pipeline.crawl import crawl_site, reparse_archive
 from sitecopy import SITE_DIR, SiteServer, serve_site
 from warehouse import session
@@ -28,6 +29,7 @@ from warehouse.warc import warc_files
 
 N_BUNDLED = len(list(SITE_DIR.glob("*-post*.html")))
 ARTICLE_COLUMNS = "article_id, title, sapo, body, author, published_at, category, tags"
+PAPER = default_site()
 
 
 def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -129,7 +131,7 @@ def test_pages_of_an_older_warehouse_move_into_the_archive(tmp_path: Path) -> No
     db = tmp_path / "old.duckdb"
     _warehouse_at_version_4(db)
     stored = dict(rows(db, "SELECT url, html FROM raw_pages"))
-    assert session.begin(db) == N_BUNDLED
+    assert session.begin(db, PAPER) == N_BUNDLED
     session.end(db)
     assert rows(db, "SELECT count(*) FROM raw_pages WHERE html IS NOT NULL") == [(0,)]
     assert rows(db, "SELECT count(*), count(DISTINCT url) FROM captures") == [
@@ -142,14 +144,14 @@ def test_pages_of_an_older_warehouse_move_into_the_archive(tmp_path: Path) -> No
     con = connect(db, read_only=True)
     try:
         pages = read_raw_article_pages(
-            con, after_id=-1, limit=1000, warc_folder=session.warc_dir(db)
+            con, site=PAPER, after_id=-1, limit=1000, warc_folder=session.warc_dir(db)
         )
     finally:
         con.close()
     assert {p.url: p.html for p in pages} == stored
     assert all(p.archived for p in pages)
     # A second start has nothing left to move; a reparse of the moved pages loads them.
-    assert session.begin(db) == 0
+    assert session.begin(db, PAPER) == 0
     session.end(db)
     summary = reparse_archive(Settings(db_path=str(db))).summary
     assert summary.status == "completed" and summary.articles_new == N_BUNDLED
@@ -213,7 +215,7 @@ def test_archive_of_a_page_known_only_as_text_says_utf_8(tmp_path: Path) -> None
         {"content-type": "text/html; charset=windows-1258", "etag": '"e1"'},
     )
     try:
-        [ref] = session.archive(db, [page]).values()
+        [ref] = session.archive(db, PAPER, [page]).values()
     finally:
         session.end(db)
     from warehouse.warc import read_capture
