@@ -277,7 +277,10 @@ def demo(
     from warehouse.db import check_warehouse
 
     chosen = settings_from(site=site).site
-    root = copy_dir(chosen.key)
+    try:
+        root = copy_dir(chosen.key)
+    except LookupError as exc:
+        raise InputError(str(exc).strip("'\"")) from None
     check_warehouse(db)
     with serve_site(root) as server:
         out.print(f"Serving the bundled copy of {chosen.name} ({chosen.host}) at {server.url}")

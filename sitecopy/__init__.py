@@ -1,22 +1,31 @@
-"""The bundled offline copy of baolaocai.vn and the small HTTP server that serves it.
+"""The bundled offline copies of the sites and the small HTTP server that serves them.
 
-Every page under ``site/`` carries synthetic Vietnamese text written for this project;
-the markup is modelled on what is known of the real site (see the README). The demo and
-the tests share :func:`serve_site`.
+Every page under ``site/`` (baolaocai.vn) carries synthetic Vietnamese text written for
+this project; the markup is modelled on what is known of the real site (see the README).
+``sites/<key>/`` holds generated copies of other papers on the same CMS (``nuimay``, an
+invented sister paper; regenerate with ``python -m sitecopy.generate --paper nuimay
+--out sitecopy/sites/nuimay``). :func:`copy_dir` finds a site's copy by its key. The demo
+and the tests share :func:`serve_site`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from sitecopy.server import (
+    SITE_DIR,
+    SITES_DIR,
+    RequestRecord,
+    SiteServer,
+    bundled_copies,
+    copy_dir,
+    serve_site,
+)
 
-from baolaocai.errors import ConfigError
-from sitecopy.server import SITE_DIR, RequestRecord, SiteServer, serve_site
-
-__all__ = ["SITE_DIR", "RequestRecord", "SiteServer", "copy_dir", "serve_site"]
-
-
-def copy_dir(site_key: str) -> Path:
-    """The bundled offline copy of a site."""
-    if site_key == "baolaocai":
-        return SITE_DIR
-    raise ConfigError(f"no bundled offline copy of the site {site_key!r}")
+__all__ = [
+    "SITES_DIR",
+    "SITE_DIR",
+    "RequestRecord",
+    "SiteServer",
+    "bundled_copies",
+    "copy_dir",
+    "serve_site",
+]

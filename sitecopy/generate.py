@@ -1,4 +1,4 @@
-"""A deterministic generator of a synthetic copy of baolaocai.vn, of any size.
+"""A deterministic generator of a synthetic copy of a newspaper on the EPI CMS, of any size.
 
 For tests and benchmarks: :func:`make_articles` invents ``n`` articles (synthetic
 Vietnamese built from the word lists and sentence templates below, written for this
@@ -8,6 +8,13 @@ pages, robots.txt, a sitemap index with monthly child sitemaps, an RSS feed) tha
 :func:`sitecopy.serve_site` can serve. The markup follows the bundled copy
 under ``site/`` class for class.
 
+Which paper is written is a :class:`PaperSpec`: origin, names, picture host, sections and
+every URL form (article, section, pagination, tag page, sitemaps, feed). The default is
+:data:`BAOLAOCAI` (baolaocai.vn, byte for byte what this module always wrote);
+:data:`NUIMAY` is an invented sister paper on the same CMS with other URL forms. An
+article carries its paper's spec, so :func:`render_article` and :func:`write_site` need
+no other argument.
+
 Same arguments, same bytes: every choice comes from ``random.Random(seed)`` or from the
 article itself, never from the clock.
 
@@ -15,10 +22,15 @@ Example::
 
     articles = make_articles(200, seed=7)
     write_site(Path("/tmp/site"), articles, revisions={articles[-1].article_id: 1})
+    sister = make_articles(24, seed=3, spec=NUIMAY)
+
+The bundled copy of the sister paper (``sitecopy/sites/nuimay``) is regenerated with
+``python -m sitecopy.generate --paper nuimay --out sitecopy/sites/nuimay``.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import html
 import json
@@ -28,18 +40,25 @@ import unicodedata
 import zlib
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "BAOLAOCAI",
+    "BUNDLE",
     "CATEGORIES",
+    "NUIMAY",
+    "PAPERS",
     "SITE_URL",
+    "Bundle",
     "GeneratedArticle",
+    "PaperSpec",
     "make_articles",
     "modified_at",
+    "paper_spec",
     "render_article",
     "revised_paragraphs",
     "slugify",
@@ -697,6 +716,196 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# -- papers -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaperSpec:
+    """One paper the generator can write: who it is and every URL form it uses.
+
+    Path templates are ``str.format`` strings on the site's origin: ``{slug}``, ``{id}`` and
+    ``{category}`` (a section's slug) for articles; ``{category}`` for a section's first
+    page and ``{category}``, ``{page}`` for its next pages; ``{slug}``, ``{id}`` for a tag
+    page; ``{month}`` (``YYYY-MM``) for a monthly sitemap. A path ending in ``/`` is written
+    as ``index.html`` in that folder (as :class:`sitecopy.SiteServer` reads it).
+    Everything else a page prints about its paper comes from here too; nothing in the
+    renderers is specific to one paper.
+    """
+
+    key: str
+    """The site file's key (``baolaocai/sites/<key>.toml``)."""
+    origin: str
+    """``https://host``: canonical URLs, JSON-LD, sitemaps and feed links."""
+    name: str
+    """Display name: logo, ``og:site_name``, the feed's title attribute."""
+    cdn: str
+    """Base URL of the pictures (``<cdn>/<digest>/<slug>-<k>.jpg``)."""
+    image_salt: str
+    """Mixed into each picture's digest, so two papers never share a picture URL."""
+    categories: tuple[tuple[str, str], ...]
+    """``(slug, name)`` of the sections, in menu order."""
+    category_topics: tuple[tuple[str, tuple[str, ...]], ...]
+    """``(slug, topics)``: the word-list topics (see TOPIC_SENTENCES) of each section."""
+    article_path: str
+    section_path: str
+    pagination_path: str
+    tag_path: str
+    sitemap_index_path: str
+    month_sitemap_path: str
+    feed_path: str
+    title_suffix: str
+    """Appended to an article's or a listing's title in ``<title>``: ``" | Báo Lào Cai"``."""
+    home_title: str
+    feed_title: str
+    feed_description: str
+    publisher: str
+    """The JSON-LD publisher (an Organization, never an author)."""
+    footer_lines: tuple[str, ...]
+    """The footer's paragraphs, HTML as printed."""
+    first_id: int
+    """The first article id :func:`make_articles` gives unless told otherwise."""
+    menu_extra: tuple[tuple[str, str], ...] = (
+        ("/video/", "Video"),
+        ("/lien-he.html", "Liên hệ"),
+    )
+    """``(path, label)`` of menu links after the sections: pages that are not sections."""
+    robots_disallow: tuple[str, ...] = ("/admin/", "/tim-kiem/")
+    logo_path: str = "/images/logo.png"
+    dateline: str | None = None
+    """Printed before the sapo of articles published before :attr:`dateline_until`
+    (``"NM"`` -> ``"NM - <sapo>"``); the sapo a parser should read stays without it."""
+    dateline_until: date | None = None
+    merger_day: date | None = MERGER_DAY
+    """Former Yên Bái places and the merger sentences appear from this day on (None: never)."""
+
+    def url(self, path: str) -> str:
+        return self.origin + path
+
+    def article_path_of(self, slug: str, article_id: int, category: str) -> str:
+        return self.article_path.format(slug=slug, id=article_id, category=category)
+
+    def section_path_of(self, category: str, page: int = 1) -> str:
+        """A section's listing page ``page`` (1 = its first page)."""
+        if page == 1:
+            return self.section_path.format(category=category)
+        return self.pagination_path.format(category=category, page=page)
+
+    def tag_path_of(self, tag: str) -> str:
+        tag_id = zlib.crc32(tag.encode()) % 9000 + 1000
+        return self.tag_path.format(slug=slugify(tag), id=tag_id)
+
+    def month_sitemap_path_of(self, month: str) -> str:
+        return self.month_sitemap_path.format(month=month)
+
+    def image_src(self, seed: int, article_id: int, slug: str, k: int) -> str:
+        digest = hashlib.sha256(f"{self.image_salt}/{seed}/{article_id}/{k}".encode()).hexdigest()
+        return f"{self.cdn}/{digest}/{slug}-{k}.jpg"
+
+    def shown_sapo(self, sapo: str, published: datetime) -> str:
+        """The sapo as the article page prints it (with the dateline on older articles)."""
+        if self.dateline and self.dateline_until and published.date() < self.dateline_until:
+            return f"{self.dateline} - {sapo}"
+        return sapo
+
+
+def file_of(path: str) -> str:
+    """The file under a copy's root that serves a URL path (``/x/`` -> ``x/index.html``)."""
+    rel = path.lstrip("/")
+    return rel + "index.html" if not rel or rel.endswith("/") else rel
+
+
+BAOLAOCAI = PaperSpec(
+    key="baolaocai",
+    origin=SITE_URL,
+    name=SITE_NAME,
+    cdn=CDN_URL,
+    image_salt="baolaocai-synthetic",
+    categories=CATEGORIES,
+    category_topics=tuple(CATEGORY_TOPICS.items()),
+    article_path="/{slug}-post{id}.html",
+    section_path="/{category}/",
+    pagination_path="/{category}/trang-{page}.html",
+    tag_path="/tag/{slug}-{id}.html",
+    sitemap_index_path="/sitemap.xml",
+    month_sitemap_path="/sitemaps/{month}.xml",
+    feed_path="/rss/home.rss",
+    title_suffix=f" | {SITE_NAME}",
+    home_title="Báo Lào Cai - Tin tức tỉnh Lào Cai",
+    feed_title="Báo Lào Cai - Trang chủ",
+    feed_description="Tin tức mới nhất của Báo Lào Cai",
+    publisher=SITE_NAME,
+    footer_lines=(
+        "Báo Lào Cai - Cơ quan của Đảng bộ tỉnh Lào Cai",
+        "Địa chỉ: số 1 đường Hoàng Liên, phường Cốc Lếu, tỉnh Lào Cai",
+        "Đường dây nóng: 0214 0000 000",
+        "Giấy phép số 00/GP-BTTTT do Bộ Thông tin và Truyền thông cấp",
+        'Ghi rõ nguồn "Báo Lào Cai" khi phát hành lại thông tin từ website này.',
+    ),
+    first_id=910000,
+)
+"""baolaocai.vn, as the bundled copy under ``site/`` is: the default everywhere."""
+
+NUIMAY = PaperSpec(
+    key="nuimay",
+    origin="https://nuimay.vn",
+    name="Báo Núi Mây",
+    cdn="https://static.nuimay.vn/anh",
+    image_salt="nuimay-synthetic",
+    categories=(
+        ("thoi-su", "Thời sự"),
+        ("kinh-te", "Kinh tế"),
+        ("van-hoa", "Văn hóa"),
+        ("du-lich", "Du lịch"),
+        ("giao-duc-y-te", "Giáo dục - Y tế"),
+    ),
+    category_topics=(
+        ("thoi-su", ("admin", "border")),
+        ("kinh-te", ("agri", "trade")),
+        ("van-hoa", ("culture",)),
+        ("du-lich", ("tourism",)),
+        ("giao-duc-y-te", ("education", "health")),
+    ),
+    article_path="/{category}/{slug}-b{id}.htm",
+    section_path="/chuyen-trang/{category}.htm",
+    pagination_path="/chuyen-trang/{category}/trang-{page}.htm",
+    tag_path="/chu-de/{slug}-t{id}.htm",
+    sitemap_index_path="/sitemap-index.xml",
+    month_sitemap_path="/sitemap/bai-viet-{month}.xml",
+    feed_path="/rss/tin-moi.rss",
+    title_suffix=" - Báo Núi Mây",
+    home_title="Báo Núi Mây - Tin tức vùng cao Núi Mây",
+    feed_title="Báo Núi Mây - Tin mới",
+    feed_description="Tin mới nhất của Báo Núi Mây",
+    publisher="Báo điện tử Núi Mây",
+    footer_lines=(
+        "Báo Núi Mây - Cơ quan ngôn luận của Hội Nhà báo vùng cao Núi Mây",
+        "Tổng biên tập: Hoàng Thị Mây",
+        "Địa chỉ: số 8 đường Sương Sớm, phường Đỉnh Mây, tỉnh Núi Mây",
+        "Điện thoại: 0299 0000 000",
+        "Giấy phép xuất bản số 99/GP-BTTTT, cấp ngày 01/01/2020",
+        "© Bản quyền thuộc về Báo Núi Mây. Ghi rõ nguồn khi phát hành lại.",
+    ),
+    first_id=999_700,
+    menu_extra=(("/video.htm", "Video"), ("/lien-he.htm", "Liên hệ")),
+    robots_disallow=("/quan-tri/", "/tim-kiem/"),
+    dateline="NM",
+    dateline_until=date(2025, 1, 1),
+    merger_day=None,
+)
+"""Báo Núi Mây (nuimay.vn): an invented sister paper on the same CMS, other URL forms."""
+
+PAPERS: tuple[PaperSpec, ...] = (BAOLAOCAI, NUIMAY)
+
+
+def paper_spec(key: str) -> PaperSpec:
+    """The spec of a paper by its key; :class:`KeyError` names the known ones."""
+    for spec in PAPERS:
+        if spec.key == key:
+            return spec
+    known = ", ".join(p.key for p in PAPERS)
+    raise KeyError(f"no paper {key!r} in the generator (known: {known})")
+
+
 # -- articles -----------------------------------------------------------------------------------
 
 
@@ -707,7 +916,7 @@ class GeneratedArticle:
     article_id: int
     slug: str
     path: str
-    """``/<slug>-post<id>.html``."""
+    """``/<slug>-post<id>.html`` (the paper's :attr:`PaperSpec.article_path`)."""
     category_slug: str
     category: str
     title: str
@@ -719,21 +928,26 @@ class GeneratedArticle:
     images: tuple[tuple[str, str | None], ...]
     """``(absolute src, caption or None)`` in body order."""
     tags: tuple[str, ...]
+    spec: PaperSpec = field(default=BAOLAOCAI, repr=False)
+    """The paper it belongs to: its origin, names and URL forms."""
 
     @property
     def url(self) -> str:
         """Canonical URL: ``https://baolaocai.vn/<slug>-post<id>.html``."""
-        return SITE_URL + self.path
+        return self.spec.url(self.path)
 
 
 class _Writer:
     """Fills templates for one article: fixed subject (place, crop …), random details."""
 
-    def __init__(self, rng: random.Random, topic: str, day: date) -> None:
+    def __init__(
+        self, rng: random.Random, topic: str, day: date, merger_day: date | None = MERGER_DAY
+    ) -> None:
         self.rng = rng
         self.topic = topic
         self.day = day
-        places = LAO_CAI_PLACES + (YEN_BAI_PLACES if day >= MERGER_DAY else ())
+        self.merged = merger_day is not None and day >= merger_day
+        places = LAO_CAI_PLACES + (YEN_BAI_PLACES if self.merged else ())
         pick = rng.choice
         self.fixed = {
             "place": pick(BORDER_PLACES if topic == "border" else places),
@@ -809,7 +1023,7 @@ def _paragraphs(w: _Writer) -> tuple[str, ...]:
     rng = w.rng
     topic = list(TOPIC_SENTENCES[w.topic])
     generic = list(GENERIC_SENTENCES)
-    if w.day >= MERGER_DAY:
+    if w.merged:
         generic += MERGER_SENTENCES
     rng.shuffle(topic)
     rng.shuffle(generic)
@@ -839,11 +1053,6 @@ def _tags(w: _Writer) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tags))[:count]
 
 
-def _image_src(seed: int, article_id: int, slug: str, k: int) -> str:
-    digest = hashlib.sha256(f"baolaocai-synthetic/{seed}/{article_id}/{k}".encode()).hexdigest()
-    return f"{CDN_URL}/{digest}/{slug}-{k}.jpg"
-
-
 def _publication_times(rng: random.Random, n: int, start: date, end: date) -> list[datetime]:
     span = (end - start).days
     times: list[datetime] = []
@@ -865,13 +1074,15 @@ def make_articles(
     seed: int = 0,
     start: date = date(2023, 1, 1),
     end: date = date(2026, 11, 20),
-    first_id: int = 910000,
+    first_id: int | None = None,
+    spec: PaperSpec = BAOLAOCAI,
 ) -> list[GeneratedArticle]:
-    """``n`` synthetic articles, oldest first; the same ``seed`` gives the same list.
+    """``n`` synthetic articles of the paper ``spec``, oldest first; the same ``seed`` gives
+    the same list.
 
     Publication days are spread evenly from ``start`` to ``end`` (inclusive) at random
-    times of day; ids start at ``first_id`` and grow with the date in random steps of
-    1-50. Each article has 4-9 paragraphs of 2-4 sentences, 0-3 pictures (one caption in
+    times of day; ids start at ``first_id`` (default: the paper's) and grow with the date
+    in random steps of 1-50. Each article has 4-9 paragraphs of 2-4 sentences, 0-3 pictures (one caption in
     five missing), 0-4 tags and an author (missing for one in six).
     """
     if n < 0:
@@ -881,12 +1092,13 @@ def make_articles(
     rng = random.Random(seed)
     times = _publication_times(rng, n, start, end)
     articles: list[GeneratedArticle] = []
-    article_id = first_id
+    article_id = spec.first_id if first_id is None else first_id
+    topics = dict(spec.category_topics)
     for i, published in enumerate(times):
         if i:
             article_id += rng.randint(1, 50)
-        cat_slug, cat_name = rng.choice(CATEGORIES)
-        w = _Writer(rng, rng.choice(CATEGORY_TOPICS[cat_slug]), published.date())
+        cat_slug, cat_name = rng.choice(spec.categories)
+        w = _Writer(rng, rng.choice(topics[cat_slug]), published.date(), spec.merger_day)
         title = _title(w)
         slug = slugify(title)
         sapo = w.fill(rng.choice(SAPOS[w.topic]))
@@ -895,14 +1107,14 @@ def make_articles(
         captions = rng.sample(CAPTIONS[w.topic] + GENERIC_CAPTIONS, 3)
         for k in range(1, rng.randint(0, 3) + 1):
             caption = None if rng.random() < 0.2 else w.fill(captions[k - 1])
-            images.append((_image_src(seed, article_id, slug, k), caption))
+            images.append((spec.image_src(seed, article_id, slug, k), caption))
         tags = _tags(w)
         author = None if rng.random() < 1 / 6 else w.name(rng.random() < 0.5)
         articles.append(
             GeneratedArticle(
                 article_id=article_id,
                 slug=slug,
-                path=f"/{slug}-post{article_id}.html",
+                path=spec.article_path_of(slug, article_id, cat_slug),
                 category_slug=cat_slug,
                 category=cat_name,
                 title=title,
@@ -912,6 +1124,7 @@ def make_articles(
                 published_at=published,
                 images=tuple(images),
                 tags=tags,
+                spec=spec,
             )
         )
     return articles
@@ -948,28 +1161,35 @@ def _json_ld(data: dict[str, object]) -> str:
     return '<script type="application/ld+json">' + text.replace("</", "<\\/") + "</script>"
 
 
-_HEADER = """<header class="site-header">
-  <div class="logo"><a href="/" title="Báo Lào Cai"><img src="/images/logo.png" alt="Báo Lào Cai"></a></div>
-  <nav class="menu">
-   <ul>
-    <li><a href="/" title="Trang chủ">Trang chủ</a></li>
-{items}
-    <li><a href="/video/" title="Video">Video</a></li>
-    <li><a href="/lien-he.html" title="Liên hệ">Liên hệ</a></li>
-   </ul>
-  </nav>
-</header>""".format(
-    items="\n".join(
-        f'    <li><a href="/{slug}/" title="{name}">{name}</a></li>' for slug, name in CATEGORIES
+def _header(spec: PaperSpec) -> str:
+    items = [
+        f'    <li><a href="{spec.section_path_of(slug)}" title="{name}">{name}</a></li>'
+        for slug, name in spec.categories
+    ] + [
+        f'    <li><a href="{path}" title="{label}">{label}</a></li>'
+        for path, label in spec.menu_extra
+    ]
+    return "\n".join(
+        [
+            '<header class="site-header">',
+            f'  <div class="logo"><a href="/" title="{spec.name}"><img src="{spec.logo_path}" '
+            f'alt="{spec.name}"></a></div>',
+            '  <nav class="menu">',
+            "   <ul>",
+            '    <li><a href="/" title="Trang chủ">Trang chủ</a></li>',
+            *items,
+            "   </ul>",
+            "  </nav>",
+            "</header>",
+        ]
     )
-)
-_FOOTER = (
-    '<footer class="site-footer"><p>Báo Lào Cai - Cơ quan của Đảng bộ tỉnh Lào Cai</p>'
-    "<p>Địa chỉ: số 1 đường Hoàng Liên, phường Cốc Lếu, tỉnh Lào Cai</p>"
-    "<p>Đường dây nóng: 0214 0000 000</p>"
-    "<p>Giấy phép số 00/GP-BTTTT do Bộ Thông tin và Truyền thông cấp</p>"
-    '<p>Ghi rõ nguồn "Báo Lào Cai" khi phát hành lại thông tin từ website này.</p></footer>'
-)
+
+
+def _footer(spec: PaperSpec) -> str:
+    lines = "".join(f"<p>{line}</p>" for line in spec.footer_lines)
+    return f'<footer class="site-footer">{lines}</footer>'
+
+
 _SOCIAL = (
     '<div class="article__social"><span>Chia sẻ</span><a class="zalo" href="#">Zalo</a>'
     '<a class="fb" href="#">Facebook</a><a class="save" href="#">Lưu</a>'
@@ -981,7 +1201,7 @@ _COMMENTS = (
 )
 
 
-def _head(title: str, canonical: str, extra: Sequence[str] = ()) -> str:
+def _head(spec: PaperSpec, title: str, canonical: str, extra: Sequence[str] = ()) -> str:
     lines = [
         "<!DOCTYPE html>",
         '<html lang="vi">',
@@ -993,13 +1213,13 @@ def _head(title: str, canonical: str, extra: Sequence[str] = ()) -> str:
         '<link rel="stylesheet" href="/assets/css/main.min.css">',
         "</head>",
         "<body>",
-        _HEADER,
+        _header(spec),
     ]
     if not extra:  # listing pages: canonical and feed right after the viewport
         lines[6:6] = [
             f'<link rel="canonical" href="{canonical}">',
-            '<link rel="alternate" type="application/rss+xml" title="Báo Lào Cai" '
-            'href="/rss/home.rss">',
+            f'<link rel="alternate" type="application/rss+xml" title="{spec.name}" '
+            f'href="{spec.feed_path}">',
         ]
     return "\n".join(lines)
 
@@ -1018,10 +1238,6 @@ def _picture(src: str, caption: str | None, alt: str, lazy: bool) -> str:
     return f'<table class="picture" align="center"><tbody>{rows}</tbody></table>'
 
 
-def _tag_href(tag: str) -> str:
-    return f"/tag/{slugify(tag)}-{zlib.crc32(tag.encode()) % 9000 + 1000}.html"
-
-
 def render_article(
     a: GeneratedArticle, *, revision: int = 0, related: Sequence[GeneratedArticle] = ()
 ) -> str:
@@ -1034,15 +1250,17 @@ def render_article(
     """
     if revision < 0:
         raise ValueError("revision must be >= 0")
+    spec = a.spec
     published = _iso(a.published_at)
     modified = _iso(modified_at(a, revision))
-    title, sapo = _esc(a.title), _esc(a.sapo)
+    shown_sapo = spec.shown_sapo(a.sapo, a.published_at)
+    title, sapo = _esc(a.title), _esc(shown_sapo)
     first_image = a.images[0][0] if a.images else None
     article_ld: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": a.title,
-        "description": a.sapo,
+        "description": shown_sapo,
     }
     if a.images:
         article_ld["image"] = [src for src, _ in a.images]
@@ -1053,8 +1271,8 @@ def render_article(
     article_ld.update(
         publisher={
             "@type": "Organization",
-            "name": SITE_NAME,
-            "logo": {"@type": "ImageObject", "url": f"{SITE_URL}/images/logo.png"},
+            "name": spec.publisher,
+            "logo": {"@type": "ImageObject", "url": spec.url(spec.logo_path)},
         },
         articleSection=a.category,
         mainEntityOfPage=a.url,
@@ -1063,19 +1281,19 @@ def render_article(
         "@context": "https://schema.org",
         "@type": "BreadcrumbList",
         "itemListElement": [
-            {"@type": "ListItem", "position": 1, "name": "Trang chủ", "item": f"{SITE_URL}/"},
+            {"@type": "ListItem", "position": 1, "name": "Trang chủ", "item": spec.url("/")},
             {
                 "@type": "ListItem",
                 "position": 2,
                 "name": a.category,
-                "item": f"{SITE_URL}/{a.category_slug}/",
+                "item": spec.url(spec.section_path_of(a.category_slug)),
             },
         ],
     }
     meta = [
         f'<meta name="description" content="{sapo}">',
         f'<link rel="canonical" href="{a.url}">',
-        '<meta property="og:site_name" content="Báo Lào Cai">',
+        f'<meta property="og:site_name" content="{spec.name}">',
         '<meta property="og:type" content="article">',
         f'<meta property="og:title" content="{title}">',
         f'<meta property="og:description" content="{sapo}">',
@@ -1118,9 +1336,10 @@ def render_article(
     byline = f'<span class="article__author">{_esc(a.author)}</span>' if a.author else ""
     shown = a.published_at.strftime("%d/%m/%Y %H:%M")
     parts = [
-        _head(f"{a.title} | {SITE_NAME}", a.url, meta),
+        _head(spec, a.title + spec.title_suffix, a.url, meta),
         '<main class="main">',
-        f'<div class="breadcrumbs"><a href="/">Trang chủ</a><a href="/{a.category_slug}/" '
+        '<div class="breadcrumbs"><a href="/">Trang chủ</a>'
+        f'<a href="{spec.section_path_of(a.category_slug)}" '
         f'title="{_esc(a.category)}">{_esc(a.category)}</a></div>',
         '<div class="article">',
         f'  <h1 class="article__title cms-title">{title}</h1>',
@@ -1133,19 +1352,19 @@ def render_article(
         "  </div>",
     ]
     if a.tags:
-        links = "".join(f'<a href="{_tag_href(t)}">{_esc(t)}</a>' for t in a.tags)
+        links = "".join(f'<a href="{spec.tag_path_of(t)}">{_esc(t)}</a>' for t in a.tags)
         parts.append(f'  <div class="article__tag"><span>Từ khóa:</span>{links}</div>')
     parts.append("</div>")
     if related:
         items = "".join(f'<li><a href="{r.path}">{_esc(r.title)}</a></li>' for r in related)
     else:
-        items = f'<li><a href="/{a.category_slug}/">{_esc(a.category)}</a></li>'
+        items = f'<li><a href="{spec.section_path_of(a.category_slug)}">{_esc(a.category)}</a></li>'
     parts += [
         f'<section class="related-news"><h3 class="box-heading">Tin cùng chuyên mục</h3>'
         f"<ul>{items}</ul></section>",
         _COMMENTS,
         "</main>",
-        _FOOTER,
+        _footer(spec),
         "</body></html>",
         "",
     ]
@@ -1169,7 +1388,7 @@ def _story(a: GeneratedArticle, absolute: bool, *, thumb: bool = False) -> str:
     )
 
 
-def render_home(articles: Sequence[GeneratedArticle]) -> str:
+def render_home(articles: Sequence[GeneratedArticle], spec: PaperSpec = BAOLAOCAI) -> str:
     """The home page: the 20 newest articles (3 featured, the rest in "Tin mới")."""
     newest = sorted(articles, key=lambda x: x.published_at, reverse=True)[:HOME_COUNT]
     featured = [_story(a, i % 2 == 1, thumb=i == 0) for i, a in enumerate(newest[:3])]
@@ -1179,12 +1398,12 @@ def render_home(articles: Sequence[GeneratedArticle]) -> str:
         for i, a in enumerate(newest[3:])
     ]
     cats = "\n".join(
-        f'<div class="home-cat"><h2><a href="/{slug}/">{name}</a></h2></div>'
-        for slug, name in CATEGORIES
+        f'<div class="home-cat"><h2><a href="{spec.section_path_of(slug)}">{name}</a></h2></div>'
+        for slug, name in spec.categories
     )
     return "\n".join(
         [
-            _head("Báo Lào Cai - Tin tức tỉnh Lào Cai", f"{SITE_URL}/"),
+            _head(spec, spec.home_title, spec.url("/")),
             '<main class="main home">',
             '<section class="featured">',
             *featured,
@@ -1198,30 +1417,26 @@ def render_home(articles: Sequence[GeneratedArticle]) -> str:
             cats,
             "</section>",
             "</main>",
-            _FOOTER,
+            _footer(spec),
             "</body></html>",
             "",
         ]
     )
 
 
-def _page_path(cat_slug: str, page: int) -> str:
-    return f"/{cat_slug}/" if page == 1 else f"/{cat_slug}/trang-{page}.html"
-
-
-def _pagination(cat_slug: str, page: int, pages: int) -> str:
+def _pagination(spec: PaperSpec, cat_slug: str, page: int, pages: int) -> str:
     """Prev, numbered links (a window around the current page, plus first and last), next."""
     if pages <= 1:
         return ""
     links: list[str] = []
     if page > 1:
-        links.append(f'<a href="{_page_path(cat_slug, page - 1)}" rel="prev">Trước</a>')
+        links.append(f'<a href="{spec.section_path_of(cat_slug, page - 1)}" rel="prev">Trước</a>')
     shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
     for p in shown:
         active = ' class="active"' if p == page else ""
-        links.append(f'<a href="{_page_path(cat_slug, p)}"{active}>{p}</a>')
+        links.append(f'<a href="{spec.section_path_of(cat_slug, p)}"{active}>{p}</a>')
     if page < pages:
-        links.append(f'<a href="{_page_path(cat_slug, page + 1)}" rel="next">Sau</a>')
+        links.append(f'<a href="{spec.section_path_of(cat_slug, page + 1)}" rel="next">Sau</a>')
     return f'<div class="pagination">{"".join(links)}</div>'
 
 
@@ -1232,29 +1447,31 @@ def render_category_page(
     page: int,
     pages: int,
     most_read: Sequence[GeneratedArticle] = (),
+    spec: PaperSpec = BAOLAOCAI,
 ) -> str:
-    """One listing page of a section (``/<cat>/`` or ``/<cat>/trang-N.html``)."""
-    title = f"{cat_name} | {SITE_NAME}" if page == 1 else f"{cat_name} - Trang {page} | {SITE_NAME}"
+    """One listing page of a section (``/<cat>/`` or ``/<cat>/trang-N.html`` on baolaocai)."""
+    title = cat_name if page == 1 else f"{cat_name} - Trang {page}"
+    title += spec.title_suffix
     stories = [_story(a, a.article_id % 2 == 0) for a in page_articles]
     most = "".join(f'<li><a href="{a.path}">{_esc(a.title)}</a></li>' for a in most_read)
     lines = [
-        _head(title, SITE_URL + _page_path(cat_slug, page)),
+        _head(spec, title, spec.url(spec.section_path_of(cat_slug, page))),
         '<main class="main category">',
-        f'<div class="breadcrumbs"><a href="/">Trang chủ</a><a href="/{cat_slug}/" '
-        f'title="{cat_name}">{cat_name}</a></div>',
+        '<div class="breadcrumbs"><a href="/">Trang chủ</a>'
+        f'<a href="{spec.section_path_of(cat_slug)}" title="{cat_name}">{cat_name}</a></div>',
         f'<h1 class="category__title">{cat_name}</h1>',
         '<div class="category__list">',
         *stories,
         "</div>",
     ]
-    pagination = _pagination(cat_slug, page, pages)
+    pagination = _pagination(spec, cat_slug, page, pages)
     if pagination:
         lines.append(pagination)
     lines += [
         "</main>",
         '<aside class="sidebar"><div class="box-most"><h3 class="box-heading">Xem nhiều nhất'
         f"</h3><ul>{most}</ul></div></aside>",
-        _FOOTER,
+        _footer(spec),
         "</body></html>",
         "",
     ]
@@ -1266,7 +1483,7 @@ def _xml(text: str) -> str:
 
 
 def render_sitemaps(
-    articles: Sequence[GeneratedArticle], revisions: dict[int, int]
+    articles: Sequence[GeneratedArticle], revisions: dict[int, int], spec: PaperSpec = BAOLAOCAI
 ) -> tuple[str, dict[str, str]]:
     """``(sitemap index, {"YYYY-MM": child sitemap})``, newest month first."""
     by_month: dict[str, list[GeneratedArticle]] = defaultdict(list)
@@ -1297,14 +1514,16 @@ def render_sitemaps(
             ]
         )
         index.append(
-            f"  <sitemap>\n    <loc>{SITE_URL}/sitemaps/{month}.xml</loc>\n"
+            f"  <sitemap>\n    <loc>{spec.url(spec.month_sitemap_path_of(month))}</loc>\n"
             f"    <lastmod>{_iso(max(mods.values()))}</lastmod>\n  </sitemap>"
         )
     index += ["</sitemapindex>", ""]
     return "\n".join(index), children
 
 
-def render_rss(articles: Sequence[GeneratedArticle], revisions: dict[int, int]) -> str:
+def render_rss(
+    articles: Sequence[GeneratedArticle], revisions: dict[int, int], spec: PaperSpec = BAOLAOCAI
+) -> str:
     """RSS 2.0 of the 20 newest articles (``pubDate`` RFC 822, ``+0700``)."""
     newest = sorted(articles, key=lambda x: x.published_at, reverse=True)[:RSS_COUNT]
     built = max(
@@ -1327,9 +1546,9 @@ def render_rss(articles: Sequence[GeneratedArticle], revisions: dict[int, int]) 
             '<?xml version="1.0" encoding="UTF-8"?>',
             '<rss version="2.0">',
             "  <channel>",
-            "    <title>Báo Lào Cai - Trang chủ</title>",
-            f"    <link>{SITE_URL}/</link>",
-            "    <description>Tin tức mới nhất của Báo Lào Cai</description>",
+            f"    <title>{_xml(spec.feed_title)}</title>",
+            f"    <link>{spec.url('/')}</link>",
+            f"    <description>{_xml(spec.feed_description)}</description>",
             "    <language>vi</language>",
             f"    <lastBuildDate>{format_datetime(built)}</lastBuildDate>",
             *items,
@@ -1340,12 +1559,13 @@ def render_rss(articles: Sequence[GeneratedArticle], revisions: dict[int, int]) 
     )
 
 
-ROBOTS_TXT = """User-agent: *
-Disallow: /admin/
-Disallow: /tim-kiem/
+def render_robots(spec: PaperSpec = BAOLAOCAI) -> str:
+    """robots.txt: the paper's disallowed folders and its sitemap index."""
+    disallow = "".join(f"Disallow: {path}\n" for path in spec.robots_disallow)
+    return f"User-agent: *\n{disallow}\nSitemap: {spec.url(spec.sitemap_index_path)}\n"
 
-Sitemap: https://baolaocai.vn/sitemap.xml
-"""
+
+ROBOTS_TXT = render_robots(BAOLAOCAI)
 
 
 def write_site(
@@ -1354,52 +1574,115 @@ def write_site(
     *,
     per_page: int = 10,
     revisions: dict[int, int] | None = None,
+    spec: PaperSpec | None = None,
 ) -> None:
     """Write a complete site copy under ``root`` (created if missing; files overwritten).
 
-    ``index.html``; ``<cat>/index.html`` and ``<cat>/trang-N.html`` (``per_page`` articles
-    each, newest first); ``<slug>-post<id>.html`` for every article, rendered with its
-    revision from ``revisions`` (article id -> revision, default 0); ``robots.txt``;
-    ``sitemap.xml`` (an index of ``sitemaps/YYYY-MM.xml``); ``rss/home.rss``. Files left
-    over from an earlier, larger site under the same root are not removed.
+    For baolaocai: ``index.html``; ``<cat>/index.html`` and ``<cat>/trang-N.html``
+    (``per_page`` articles each, newest first); ``<slug>-post<id>.html`` for every
+    article, rendered with its revision from ``revisions`` (article id -> revision,
+    default 0); ``robots.txt``; ``sitemap.xml`` (an index of ``sitemaps/YYYY-MM.xml``);
+    ``rss/home.rss``. Another paper writes the same pages at its own paths (see
+    :class:`PaperSpec`). The paper is ``spec``, else the articles' own (baolaocai when
+    there are none); articles of another paper are refused. Files left over from an
+    earlier, larger site under the same root are not removed.
     """
     if per_page < 1:
         raise ValueError("per_page must be >= 1")
+    if spec is None:
+        spec = articles[0].spec if articles else BAOLAOCAI
+    strangers = [a.path for a in articles if a.spec is not spec and a.spec != spec]
+    if strangers:
+        raise ValueError(f"articles of another paper than {spec.key!r}: {strangers[:3]}")
     revisions = dict(revisions or {})
     root = Path(root)
-    (root / "rss").mkdir(parents=True, exist_ok=True)
-    (root / "sitemaps").mkdir(exist_ok=True)
+    made: set[Path] = set()
 
-    def write(rel: str, text: str) -> None:
-        (root / rel).write_text(text, encoding="utf-8")
+    def mkdir(folder: Path) -> None:
+        if folder not in made:
+            folder.mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+
+    def write(path: str, text: str) -> None:
+        file = root / file_of(path)
+        mkdir(file.parent)
+        file.write_text(text, encoding="utf-8")
+
+    mkdir((root / file_of(spec.feed_path)).parent)
+    mkdir((root / file_of(spec.month_sitemap_path_of("2000-01"))).parent)
 
     newest_first = sorted(articles, key=lambda x: x.published_at, reverse=True)
-    by_cat: dict[str, list[GeneratedArticle]] = {slug: [] for slug, _ in CATEGORIES}
+    by_cat: dict[str, list[GeneratedArticle]] = {slug: [] for slug, _ in spec.categories}
     for a in newest_first:
         by_cat.setdefault(a.category_slug, []).append(a)
     most_read = sorted(articles, key=lambda x: zlib.crc32(str(x.article_id).encode()))[:3]
 
-    write("index.html", render_home(newest_first))
-    names = dict(CATEGORIES)
+    write("/", render_home(newest_first, spec))
+    names = dict(spec.categories)
     for cat_slug, cat_articles in by_cat.items():
-        (root / cat_slug).mkdir(exist_ok=True)
         pages = max(1, -(-len(cat_articles) // per_page))
         for page in range(1, pages + 1):
             chunk = cat_articles[(page - 1) * per_page : page * per_page]
             text = render_category_page(
-                cat_slug, names.get(cat_slug, cat_slug), chunk, page, pages, most_read
+                cat_slug, names.get(cat_slug, cat_slug), chunk, page, pages, most_read, spec
             )
-            write(f"{cat_slug}/index.html" if page == 1 else f"{cat_slug}/trang-{page}.html", text)
+            write(spec.section_path_of(cat_slug, page), text)
         for i, a in enumerate(cat_articles):
             # Same section, nearest in time: two older ones, else newer ones.
             related = cat_articles[i + 1 : i + 3] or cat_articles[max(0, i - 2) : i]
             write(
-                a.path.lstrip("/"),
-                render_article(a, revision=revisions.get(a.article_id, 0), related=related),
+                a.path, render_article(a, revision=revisions.get(a.article_id, 0), related=related)
             )
-    write("robots.txt", ROBOTS_TXT)
-    index, children = render_sitemaps(articles, revisions)
-    write("sitemap.xml", index)
+    write("/robots.txt", render_robots(spec))
+    index, children = render_sitemaps(articles, revisions, spec)
+    write(spec.sitemap_index_path, index)
     for month, text in children.items():
-        write(f"sitemaps/{month}.xml", text)
-    write("rss/home.rss", render_rss(articles, revisions))
+        write(spec.month_sitemap_path_of(month), text)
+    write(spec.feed_path, render_rss(articles, revisions, spec))
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """How a paper's bundled offline copy is generated (``sitecopy/sites/<key>``)."""
+
+    n: int = 24
+    seed: int = 2024
+    start: date = date(2024, 11, 3)
+    end: date = date(2025, 3, 28)
+    """Five months: five monthly sitemaps, and the dateline on the articles of 2024."""
+    per_page: int = 3
+    """Three per listing page: two listing pages or more in every section."""
+
+    def articles(self, spec: PaperSpec = NUIMAY) -> list[GeneratedArticle]:
+        return make_articles(self.n, seed=self.seed, start=self.start, end=self.end, spec=spec)
+
+    def write(self, root: Path, spec: PaperSpec = NUIMAY) -> list[GeneratedArticle]:
+        """Write the copy under ``root``; its articles, oldest first."""
+        articles = self.articles(spec)
+        write_site(root, articles, per_page=self.per_page, spec=spec)
+        return articles
+
+
+BUNDLE = Bundle()
+"""The bundled copy of the sister paper: ``BUNDLE.write(copy_dir("nuimay"), NUIMAY)``."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m sitecopy.generate --paper nuimay --out sitecopy/sites/nuimay``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sitecopy.generate",
+        description="Write a paper's synthetic offline copy (as bundled, unless told otherwise).",
+    )
+    parser.add_argument("--paper", default=NUIMAY.key, choices=[p.key for p in PAPERS])
+    parser.add_argument("--out", type=Path, required=True, help="folder to write into")
+    parser.add_argument("--seed", type=int, default=BUNDLE.seed)
+    parser.add_argument("-n", "--articles", type=int, default=BUNDLE.n)
+    args = parser.parse_args(argv)
+    bundle = Bundle(n=args.articles, seed=args.seed)
+    articles = bundle.write(args.out, paper_spec(args.paper))
+    print(f"{len(articles)} articles of {args.paper} written under {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

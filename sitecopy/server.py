@@ -1,7 +1,8 @@
 """A static HTTP server for a copy of the site, on 127.0.0.1 only.
 
 URL path -> file: ``/`` -> ``index.html``; ``/thoi-su/`` -> ``thoi-su/index.html``;
-``/x.html`` -> ``x.html``. Query strings are ignored (tracking parameters reach the same
+``/x.html`` -> ``x.html``; any other path -> the file of that name (``/chuyen-trang/x.htm``,
+``/chuyen-trang/x/trang-2.htm``, ``/sitemap/bai-viet-2025-01.xml``). Query strings are ignored (tracking parameters reach the same
 page, as on the real site). Every request is logged with its time, so tests can assert
 what the crawler *did* (how many requests, how fast, which paths), not what it says.
 """
@@ -12,6 +13,7 @@ import email.utils
 import gzip as gzip_module
 import hashlib
 import mimetypes
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,12 +24,38 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 SITE_DIR = Path(__file__).with_name("site")
+"""The hand-written copy of baolaocai.vn."""
+SITES_DIR = Path(__file__).with_name("sites")
+"""Generated copies of other papers, one folder per site key (``sites/nuimay``)."""
+DEFAULT_COPY = "baolaocai"
+_COPY_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
     ".xml": "application/xml; charset=utf-8",
     ".rss": "application/rss+xml; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
 }
+
+
+def bundled_copies() -> list[str]:
+    """The site keys that have a bundled offline copy, sorted."""
+    others = (p.name for p in SITES_DIR.iterdir() if (p / "index.html").is_file())
+    return sorted({DEFAULT_COPY, *others})
+
+
+def copy_dir(site_key: str) -> Path:
+    """The bundled offline copy of a site: ``baolaocai`` -> ``sitecopy/site`` (written by
+    hand), any other key -> ``sitecopy/sites/<key>`` (generated, see
+    :mod:`sitecopy.generate`). A key without a copy is a :class:`LookupError` naming the
+    bundled ones."""
+    if site_key == DEFAULT_COPY:
+        return SITE_DIR
+    root = SITES_DIR / site_key
+    if not _COPY_KEY_RE.match(site_key) or not (root / "index.html").is_file():
+        known = ", ".join(bundled_copies())
+        raise LookupError(f"no bundled copy of site {site_key!r} (bundled: {known})")
+    return root
 
 
 class _QuietServer(ThreadingHTTPServer):
