@@ -167,6 +167,26 @@ class Site:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
+    def is_next_page(self, url: str) -> bool:
+        """A listing's next page by the ``pagination`` patterns, searched in the URL's
+        path and query (``/muc/x/page/2/``, ``/x/?trang=2``), like every ``[urls]``
+        pattern is on the path."""
+        parts = urlsplit(url)
+        where = parts.path + (f"?{parts.query}" if parts.query else "")
+        return any(p.search(where) for p in self.pagination_res)
+
+    def month_of_sitemap(self, url: str) -> tuple[int, int] | None:
+        """``(year, month)`` a child sitemap covers by the ``month_sitemap`` patterns,
+        searched in the URL's path (its file name first)."""
+        path = urlsplit(url).path
+        for pattern in self.month_sitemap_res:
+            match = pattern.search(path.rsplit("/", 1)[-1]) or pattern.search(path)
+            if match:
+                year, month = int(match.group("year")), int(match.group("month"))
+                if 1 <= month <= 12 and 1900 < year < 3000:
+                    return year, month
+        return None
+
     def url(self, path: str = "/") -> str:
         """The canonical URL of a path on this site."""
         return self.origin + (path if path.startswith("/") else "/" + path)

@@ -52,8 +52,10 @@ def url_report(site: Site, url: str) -> dict[str, object]:
         report["article_id"] = aid
     elif is_tag_page(canonical, site):
         kind = "tag page"
-    elif any(p.search(canonical) for p in site.pagination_res):
+    elif site.is_next_page(canonical):
         kind = "listing page (pagination)"
+    elif (month := site.month_of_sitemap(canonical)) is not None:
+        kind = f"monthly sitemap ({month[0]}-{month[1]:02d})"
     elif path == "/":
         kind = "home page"
     elif any(p.match(path) for p in site.section_res) and not any(
@@ -87,12 +89,22 @@ def sites_check(
     out.print(
         f"  family {site.family}, parser {site.parser}, time zone {site.time_zone}", markup=False
     )
-    out.print(
-        f"  article patterns: {len(site.article_res)}, tag pages: {len(site.tag_page_res)},"
-        f" sections: {len(site.section_res)}, pagination: {len(site.pagination_res)},"
-        f" monthly sitemaps: {len(site.month_sitemap_res)}",
-        markup=False,
-    )
+    # Every pattern in force, the family's included: what the file did not override.
+    for key, patterns in (
+        ("article", site.article_res),
+        ("tag_page", site.tag_page_res),
+        ("not_article", site.not_article_res[len(site.tag_page_res) :]),
+        ("section", site.section_res),
+        ("section_exclude", site.section_exclude_res),
+        ("pagination", site.pagination_res),
+        ("month_sitemap", site.month_sitemap_res),
+    ):
+        shown = ", ".join(p.pattern for p in patterns) or "(none)"
+        out.print(f"  urls.{key}: {shown}", markup=False)
+    out.print(f"  urls.sitemaps: {', '.join(site.sitemap_paths) or '(none)'}", markup=False)
+    out.print(f"  urls.feeds: {', '.join(site.feed_paths) or '(none)'}", markup=False)
+    names = site.profile
+    out.print(f"  title suffix: {names.title_suffix_re.pattern}", markup=False)
     for u in url or []:
         out.print(json.dumps(url_report(site, u), ensure_ascii=False), markup=False)
     failed = False

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from baolaocai.errors import CrawlError
-from baolaocai.identity import article_id, canonical_article_url, canonicalize
+from baolaocai.identity import canonicalize
 from baolaocai.site import Site
-from scrapers.discovery import SitemapEntry, SitemapReader
+from scrapers.discovery import SitemapEntry, SitemapReader, sitemap_articles, sitemap_children
 from scrapers.fetch import TOO_LARGE, Fetcher
 from scrapers.robots import read_robots
 
@@ -41,10 +41,9 @@ class MonthSitemap:
 def month_of(entry: SitemapEntry, site: Site) -> date | None:
     """The month a child sitemap covers: from its URL by the site's ``month_sitemap``
     patterns (``…-2024-03.xml``), else its lastmod."""
-    for pattern in site.month_sitemap_res:
-        match = pattern.search(entry.loc.rsplit("/", 1)[-1]) or pattern.search(entry.loc)
-        if match:
-            return date(int(match.group("year")), int(match.group("month")), 1)
+    found = site.month_of_sitemap(entry.loc)
+    if found is not None:
+        return date(found[0], found[1], 1)
     if entry.lastmod is not None:
         return date(entry.lastmod.year, entry.lastmod.month, 1)
     return None
@@ -86,14 +85,12 @@ async def month_sitemaps(fetcher: Fetcher, start: date, end: date) -> list[Month
             continue
         answered = True
         children, _ = reader.close()
-        for child in children:
-            month = month_of(child, site)
+        for child_url, lastmod in sitemap_children(children, site, base_url):
+            month = month_of(SitemapEntry(child_url, lastmod), site)
             if month is None:
-                queue.append((child.loc, depth + 1))  # an index of indexes
+                queue.append((child_url, depth + 1))  # an index of indexes
             elif month in wanted and month not in found:
-                child_url = canonicalize(child.loc, site, None, base_url)
-                if child_url:
-                    found[month] = MonthSitemap(month, child_url, child.lastmod)
+                found[month] = MonthSitemap(month, child_url, lastmod)
     if not answered and not found:
         home = await fetcher.fetch(site.url("/"))
         if not home.ok:
@@ -118,18 +115,8 @@ async def month_articles(fetcher: Fetcher, sitemap: MonthSitemap) -> dict[str, d
             reader.max_urls + reader.overflow,
             reader.max_urls,
         )
-    site = fetcher.settings.site
-    urls: dict[int, str] = {}
-    lastmods: dict[str, datetime | None] = {}
-    for entry in entries:
-        url = canonical_article_url(
-            canonicalize(entry.loc, site, None, fetcher.settings.base_url) or "", site
-        )
-        aid = article_id(url or "", site)
-        if url and aid is not None:
-            first = urls.setdefault(aid, url)
-            lastmods[first] = max(filter(None, (lastmods.get(first), entry.lastmod)), default=None)
-    return lastmods
+    listed = sitemap_articles(entries, fetcher.settings.site, fetcher.settings.base_url)
+    return dict(listed.values())
 
 
 def _reason(error: str | None, status: int) -> str:

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -223,7 +223,7 @@ def extract_links(
             and url != current
             and article_id(url, site) is None
             and url not in out.next_pages
-            and (any(p.search(url) for p in site.pagination_res) or "next" in (a.get("rel") or []))
+            and (site.is_next_page(url) or "next" in (a.get("rel") or []))
         ):
             out.next_pages.append(url)
     for link in soup.select(FEED_LINKS):
@@ -311,6 +311,42 @@ class SitemapReader:
             if parent is not None:
                 while el.getprevious() is not None:
                     del parent[0]
+
+
+def sitemap_children(
+    children: Sequence[SitemapEntry], site: Site, base_url: str | None
+) -> list[tuple[str, datetime | None]]:
+    """The child sitemaps an index lists, canonical and once each, with their
+    ``<lastmod>`` (the newest when listed twice), in document order. Discovery and the
+    backfill read indexes through this one function."""
+    found: dict[str, datetime | None] = {}
+    for child in children:
+        url = canonicalize(child.loc, site, None, base_url)
+        if url is None:
+            continue
+        when = child.lastmod
+        if url in found:
+            when = max(filter(None, (found[url], when)), default=None)
+        found[url] = when
+    return list(found.items())
+
+
+def sitemap_articles(
+    entries: Sequence[SitemapEntry], site: Site, base_url: str | None
+) -> dict[int, tuple[str, datetime | None]]:
+    """The articles a sitemap (or feed) lists: id -> (canonical URL, newest ``<lastmod>``),
+    first URL per id kept. Entries that are not the site's articles are left out (count
+    them as ``len(entries) - len(result)``). Discovery and the backfill read sitemaps
+    through this one function."""
+    found: dict[int, tuple[str, datetime | None]] = {}
+    for entry in entries:
+        url = canonical_article_url(canonicalize(entry.loc, site, None, base_url) or "", site)
+        aid = article_id(url or "", site)
+        if url is None or aid is None:
+            continue
+        first, when = found.get(aid, (url, None))
+        found[aid] = (first, max(filter(None, (when, entry.lastmod)), default=None))
+    return found
 
 
 def parse_sitemap(xml: str | bytes) -> tuple[list[SitemapEntry], list[SitemapEntry]]:
@@ -733,29 +769,18 @@ async def _walk_sitemaps(
                 f"sitemap {current}: lists {reader.max_urls + reader.overflow:,} URLs; the"
                 f" first {reader.max_urls:,} were read (the sitemaps protocol's limit)"
             )
-        listed.update(c for c in (canonicalize(x.loc, site, None, base_url) for x in children) if c)
-        newest_first = sorted(
-            children, key=lambda c: c.lastmod.timestamp() if c.lastmod else 0.0, reverse=True
-        )
-        for child in newest_first:
-            if not _older(child.lastmod, options.since):
-                url = canonicalize(child.loc, site, None, base_url)
-                if url:
-                    queue.append((url, child.lastmod))
+        named = sitemap_children(children, site, base_url)
+        listed.update(url for url, _ in named)
+        newest_first = sorted(named, key=lambda c: c[1].timestamp() if c[1] else 0.0, reverse=True)
+        queue.extend((url, when) for url, when in newest_first if not _older(when, options.since))
+        listed_articles = sitemap_articles(urls, site, base_url)
+        walk.links_seen += len(urls)
+        walk.article_links += len(listed_articles)
         entries: dict[int, datetime | None] = {}
-        for entry in urls:
-            article = canonical_article_url(
-                canonicalize(entry.loc, site, None, base_url) or "", site
-            )
-            aid = article_id(article or "", site)
-            walk.links_seen += 1
-            if article is None or aid is None:
-                continue
-            walk.article_links += 1
-            entries[aid] = max(filter(None, (entries.get(aid), entry.lastmod)), default=None)
-            if _older(entry.lastmod, options.since):
-                continue
-            result.add(article, "sitemap", entry.lastmod)
+        for aid, (article, lastmod) in listed_articles.items():
+            entries[aid] = lastmod
+            if not _older(lastmod, options.since):
+                result.add(article, "sitemap", lastmod)
         if entries:
             memo_now = SitemapMemo(
                 current,

@@ -454,7 +454,7 @@ def require_sites(con: duckdb.DuckDBPyConnection, path: str | Path | None = None
         where = f"the warehouse {path}" if path is not None else "the warehouse"
         raise WarehouseError(
             f"{where} has schema version {current}, made before a warehouse held several"
-            " sites; run 'baolaocai reindex' once to upgrade it"
+            " sites; run 'baolaocai reindex' (or any crawl) once to upgrade it"
         )
 
 

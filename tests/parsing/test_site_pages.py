@@ -54,7 +54,7 @@ def test_gold_page_is_the_bundled_copy(expected_file: Path) -> None:
 @pytest.mark.parametrize("expected_file", CASES, ids=_case_id)
 def test_gold_page_matches_expected(expected_file: Path) -> None:
     key, expected, html = _load(expected_file)
-    got = parse_article(html, expected["url"], profile=load_site(key).profile).to_contract()
+    got = parse_article(html, expected["url"], site=load_site(key)).to_contract()
     assert set(got) >= set(CONTRACT_KEYS)
     differ = {k: (got[k], expected[k]) for k in sorted(CONTRACT_KEYS) if got[k] != expected[k]}
     assert not differ, "fields that differ (got, expected): " + "; ".join(

@@ -1,0 +1,124 @@
+"""A third paper, described only by its domain, URL forms and names, archived through a
+site file written by someone who had only the README (``sites/doiche.toml``, unedited):
+every article stored with its fields, a rerun that fetches no article, and nothing of
+another paper in the warehouse.
+
+The paper's copy is generated here with its own URL forms (``/<slug>-a<id>.html``,
+sections ``/muc/<slug>/`` paged ``/page/<n>/``, tag pages ``/the/<slug>-<n>``, monthly
+sitemaps ``/sitemaps/news-YYYY-MM.xml`` behind ``/sitemap_index.xml``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from baolaocai.settings import Settings
+from baolaocai.site import Site, load_site
+from pipeline.crawl import backfill_archive, crawl_site
+from sitecopy import SiteServer, serve_site
+from sitecopy.generate import NUIMAY, GeneratedArticle, make_articles, write_site
+
+pytestmark = pytest.mark.slow
+
+SITE_FILE = Path(__file__).with_name("sites") / "doiche.toml"
+DOICHE = dataclasses.replace(
+    NUIMAY,
+    key="doiche",
+    origin="https://doiche.example.vn",
+    name="Báo Đồi Chè",
+    cdn="https://img.doiche.example.vn/uploads",
+    image_salt="doiche-synthetic",
+    article_path="/{slug}-a{id}.html",
+    section_path="/muc/{category}/",
+    pagination_path="/muc/{category}/page/{page}/",
+    tag_path="/the/{slug}-{id}",
+    sitemap_index_path="/sitemap_index.xml",
+    month_sitemap_path="/sitemaps/news-{month}.xml",
+    feed_path="/feed/tin-moi.xml",
+    title_suffix=" | Đồi Chè Online",
+    home_title="Đồi Chè Online - Báo Đồi Chè",
+    feed_title="Báo Đồi Chè",
+    feed_description="Tin mới của Báo Đồi Chè",
+    publisher="Đồi Chè Online",
+    footer_lines=(
+        "Báo Đồi Chè - Cơ quan của Đảng bộ tỉnh Đồi Chè",
+        "Tổng biên tập: Nguyễn Văn Chè",
+        "Địa chỉ: số 2 đường Búp Non, tỉnh Đồi Chè",
+        "Giấy phép số 12/GP-BTTTT",
+    ),
+    first_id=51_200,
+    menu_extra=(("/video/", "Video"), ("/lien-he/", "Liên hệ")),
+    dateline="ĐC",
+    dateline_until=date(2025, 1, 1),
+)
+
+
+@pytest.fixture(scope="module")
+def articles() -> list[GeneratedArticle]:
+    return make_articles(30, seed=31, start=date(2024, 10, 1), end=date(2025, 3, 30), spec=DOICHE)
+
+
+@pytest.fixture
+def served(tmp_path: Path, articles: list[GeneratedArticle]) -> Iterator[SiteServer]:
+    write_site(tmp_path / "doiche", articles, per_page=4, spec=DOICHE)
+    with serve_site(tmp_path / "doiche") as server:
+        yield server
+
+
+@pytest.fixture
+def site() -> Site:
+    return load_site(SITE_FILE)
+
+
+def test_a_paper_archived_through_a_site_file_written_from_the_readme(
+    site: Site, served: SiteServer, articles: list[GeneratedArticle], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "doiche.duckdb")
+    settings = Settings(site=site, base_url=served.url, db_path=db, rate=50.0, concurrency=2)
+    first = crawl_site(settings)
+    assert first.summary.status == "completed", first.summary
+    assert first.summary.articles_new == len(articles)
+    with duckdb.connect(db, read_only=True) as con:
+        stored = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "SELECT article_id, site, url, title, category, published_at, sapo FROM articles"
+            ).fetchall()
+        }
+        foreign = con.execute(
+            "SELECT count(*) FROM captures WHERE url NOT LIKE 'https://doiche.example.vn/%'"
+        ).fetchone()
+    assert set(stored) == {a.article_id for a in articles}
+    for a in articles:
+        key, url, title, category, published_at, sapo = stored[a.article_id]
+        assert (key, url, title) == ("doiche", DOICHE.url(a.path), a.title)
+        assert category == a.category
+        assert published_at == a.published_at
+        assert sapo is not None and not sapo.startswith("ĐC")
+    assert foreign == (0,)
+
+    served.requests.clear()
+    again = crawl_site(settings)
+    assert again.summary.status == "completed"
+    assert again.summary.articles_new == 0
+    assert not [r.path for r in served.requests if r.path.endswith(".html")]
+
+
+def test_the_backfill_reads_its_monthly_sitemaps(
+    site: Site, served: SiteServer, articles: list[GeneratedArticle], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "doiche.duckdb")
+    settings = Settings(site=site, base_url=served.url, db_path=db, rate=50.0, concurrency=2)
+    run = backfill_archive(settings, date(2025, 2, 1), date(2025, 3, 31))
+    assert run.summary.status == "completed", run.summary
+    months = [m["month"] for m in run.extra["months"]]
+    assert [str(m)[:7] for m in months] == ["2025-02", "2025-03"]
+    in_range = {a.article_id for a in articles if a.published_at.date() >= date(2025, 2, 1)}
+    with duckdb.connect(db, read_only=True) as con:
+        got = {r[0] for r in con.execute("SELECT article_id FROM articles").fetchall()}
+    assert got == in_range
