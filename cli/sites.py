@@ -122,7 +122,7 @@ def sites_check(
                 failed = True
                 continue
             contract = article.to_contract()
-            shown = {k: contract.get(k) for k in _SHOWN}
+            shown: dict[str, object] = {k: contract.get(k) for k in _SHOWN}
             shown["body_chars"] = len(str(contract.get("body") or ""))
             out.print(json.dumps({"page": str(path), **shown}, ensure_ascii=False), markup=False)
             missing = [
