@@ -122,9 +122,10 @@ def sites_check(
                 failed = True
                 continue
             contract = article.to_contract()
-            shown: dict[str, object] = {k: contract.get(k) for k in _SHOWN}
-            shown["body_chars"] = len(str(contract.get("body") or ""))
-            out.print(json.dumps({"page": str(path), **shown}, ensure_ascii=False), markup=False)
+            record: dict[str, object] = {"page": str(path)}
+            record.update({k: contract.get(k) for k in _SHOWN})
+            record["body_chars"] = len(str(contract.get("body") or ""))
+            out.print(json.dumps(record, ensure_ascii=False), markup=False)
             missing = [
                 k for k in ("article_id", "title", "published_at", "body") if not contract.get(k)
             ]
