@@ -145,7 +145,7 @@ def store(db: Path, n: int, batch: int) -> dict[str, float]:
                 now = datetime.now(UTC)
                 fetched = []
                 for article, html in chunk[k : k + batch]:
-                    url = f"https://baolaocai.vn{article.path}"
+                    url = article.url
                     body = html.encode("utf-8")
                     raw_bytes += len(body)
                     headers = {

@@ -56,7 +56,7 @@ def _row(a: GeneratedArticle, seen: datetime) -> dict[str, object]:
     body = "\n\n".join(a.paragraphs)
     return {
         "article_id": a.article_id,
-        "url": f"https://baolaocai.vn{a.path}",
+        "url": a.url,
         "title": a.title,
         "sapo": a.sapo,
         "body": body,
