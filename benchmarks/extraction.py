@@ -2,16 +2,16 @@
 
     uv run --group bench python benchmarks/extraction.py
 
-Three sets, reported separately: the bundled site (``tests/parsing/expected/``), the first
-independent set (``tests/parsing/independent/``) and the 44 pages written from SITE.md
-alone (``tests/parsing/unseen/``). trafilatura is a benchmark-only dependency (``bench`` group).
+Every gold set of ``tests/parsing/gold.py`` (``GOLD_SETS``: the bundled site, the
+independent and unseen sets, the per-site sets), reported separately, each page parsed as
+the tests parse it (with its set's site). trafilatura is a benchmark-only dependency
+(``bench`` group).
 Fields trafilatura does not produce (sapo, category as shown, images, source) are
 scored for ours only; its ``date`` is a day, so dates are compared by day for both.
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -22,49 +22,27 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from baolaocai.site import default_site  # noqa: E402
+from baolaocai.site import Site, load_site  # noqa: E402
 from baolaocai.text import normalize_text  # noqa: E402
-from scrapers.fetch import decode_html  # noqa: E402
-from sitecopy import SITE_DIR  # noqa: E402
+from tests.parsing.gold import GOLD_SETS, GoldSet  # noqa: E402
 from transforms.parse import parse_article  # noqa: E402
 from transforms.scoring import boilerplate_leaks, token_f1  # noqa: E402
 
 REPEATS = 5
 
 
-SETS = {
-    "bundled site": None,
-    "independent": "independent",
-    "unseen (SITE.md only)": "unseen",
-}
+def corpus(gold_set: GoldSet) -> list[tuple[str, str, dict[str, Any]]]:
+    """(html, fallback URL, expected JSON) of every page of the set, read as the tests do."""
+    return [(c.html(), c.fallback_url, c.expected()) for c in gold_set.cases()]
 
 
-def corpus(folder: str | None) -> list[tuple[str, str, dict[str, Any]]]:
-    tests = ROOT / "tests" / "parsing"
-    if folder is None:
-        cases = [
-            (SITE_DIR / f"{e.stem}.html", e) for e in sorted((tests / "expected").glob("*.json"))
-        ]
-    else:
-        base = tests / folder
-        cases = [
-            (base / "pages" / f"{e.stem}.html", e)
-            for e in sorted((base / "expected").glob("*.json"))
-        ]
-    return [
-        (
-            decode_html(p.read_bytes(), None),
-            default_site().url(p.name),
-            json.loads(e.read_text(encoding="utf-8")),
-        )
-        for p, e in cases
-    ]
+def ours_on(site: Site) -> Callable[[str, str], dict[str, Any]]:
+    def ours(html: str, url: str) -> dict[str, Any]:
+        record = parse_article(html, None, site=site, fallback_url=url).to_contract()
+        record["day"] = (record["published_at"] or "")[:10] or None
+        return record
 
-
-def ours(html: str, url: str) -> dict[str, Any]:
-    record = parse_article(html, fallback_url=url).to_contract()
-    record["day"] = (record["published_at"] or "")[:10] or None
-    return record
+    return ours
 
 
 def trafilatura_extract(html: str, url: str) -> dict[str, Any]:
@@ -107,7 +85,10 @@ def timed(
 
 
 def score(
-    outputs: list[dict[str, Any]], pages: list[tuple[str, str, dict[str, Any]]], fields: list[str]
+    outputs: list[dict[str, Any]],
+    pages: list[tuple[str, str, dict[str, Any]]],
+    fields: list[str],
+    site: Site,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for field in fields:
@@ -121,20 +102,18 @@ def score(
     result["body R"] = statistics.mean(f.recall for f in f1s)
     result["body F1"] = statistics.mean(f.f1 for f in f1s)
     result["leaks"] = sum(
-        len(
-            boilerplate_leaks(
-                (o.get("body") or "").replace("\n\n", "\n"), g["body"], default_site().profile
-            )
-        )
+        len(boilerplate_leaks((o.get("body") or "").replace("\n\n", "\n"), g["body"], site.profile))
         for o, (_, _, g) in zip(outputs, pages, strict=True)
     )
     return result
 
 
-def report(name: str, pages: list[tuple[str, str, dict[str, Any]]]) -> None:
+def report(gold_set: GoldSet) -> None:
+    pages = corpus(gold_set)
+    site = load_site(gold_set.site)
     common = ["title", "author", "day", "tags", "category"]
-    ours_out, ours_ms = timed(ours, pages)
-    rows = {"baolaocai": score(ours_out, pages, [*common, "sapo", "images", "source"])}
+    ours_out, ours_ms = timed(ours_on(site), pages)
+    rows = {"baolaocai": score(ours_out, pages, [*common, "sapo", "images", "source"], site)}
     rows["baolaocai"]["ms/page"] = ours_ms
     try:
         traf_out, traf_ms = timed(trafilatura_extract, pages)
@@ -142,7 +121,7 @@ def report(name: str, pages: list[tuple[str, str, dict[str, Any]]]) -> None:
         print("trafilatura is not installed: uv run --group bench python benchmarks/extraction.py")
         traf_out, traf_ms = [], 0.0
     if traf_out:
-        rows["trafilatura"] = score(traf_out, pages, common)
+        rows["trafilatura"] = score(traf_out, pages, common, site)
         rows["trafilatura"]["ms/page"] = traf_ms
     measures = [
         "title",
@@ -159,7 +138,7 @@ def report(name: str, pages: list[tuple[str, str, dict[str, Any]]]) -> None:
         "leaks",
         "ms/page",
     ]
-    print(f"\n{name}: {len(pages)} pages\n")
+    print(f"\n{gold_set.name} ({gold_set.about}; site {site.key}): {len(pages)} pages\n")
     print("| measure | " + " | ".join(rows) + " |")
     print("|---" * (len(rows) + 1) + "|")
     for m in measures:
@@ -171,8 +150,8 @@ def report(name: str, pages: list[tuple[str, str, dict[str, Any]]]) -> None:
 
 
 def main() -> None:
-    for name, folder in SETS.items():
-        report(name, corpus(folder))
+    for gold_set in GOLD_SETS:
+        report(gold_set)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,15 @@ for _var in [k for k in os.environ if k.startswith("BAOLAOCAI_")]:
 
 from sitecopy import SITE_DIR, SiteServer, serve_site  # noqa: E402
 
-TESTS_DIR = Path(__file__).parent
-EXPECTED_DIR = TESTS_DIR / "parsing" / "expected"
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regen",
+        action="store_true",
+        default=False,
+        help="rewrite the expected JSON of every gold page from the parser's output instead"
+        " of comparing (tests/parsing/gold.py); review the change with git diff",
+    )
 
 
 @pytest.fixture

@@ -17,26 +17,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from gold import gold_set
 from support import BAOLAOCAI, clean_env
 
 from baolaocai.errors import ParseError
 from baolaocai.models import CONTRACT_KEYS, FetchedPage
 from baolaocai.site import default_site
-from sitecopy import SITE_DIR
 from transforms import pipeline
 from transforms.parse import MAX_DEPTH, parse_article
 from transforms.select import DocIndex, select
 
-EXPECTED_DIR = Path(__file__).parent / "expected"
-CASES = sorted(EXPECTED_DIR.glob("*.json"))
+CASES = gold_set("bundled").cases()
 NOW = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
 DEPTH_MESSAGE = re.compile(rf"document nested (\d+) levels deep \(limit {MAX_DEPTH}\)$")
 
 
 def page_and_expected(index: int = 0) -> tuple[str, dict]:
-    expected = json.loads(CASES[index].read_text(encoding="utf-8"))
-    html = (SITE_DIR / f"{CASES[index].stem}.html").read_text(encoding="utf-8")
-    return html, expected
+    return CASES[index].html(), CASES[index].expected()
 
 
 def nest_body(html: str, levels: int, tag: str = "div") -> str:
@@ -138,8 +135,7 @@ def test_deeply_nested_json_ld_is_a_parse_error() -> None:
 def good_pages(n: int) -> list[FetchedPage]:
     pages = []
     for case in CASES[:n]:
-        expected = json.loads(case.read_text(encoding="utf-8"))
-        html = (SITE_DIR / f"{case.stem}.html").read_text(encoding="utf-8")
+        expected, html = case.expected(), case.html()
         pages.append(fetched(expected["url"], html))
     return pages
 
