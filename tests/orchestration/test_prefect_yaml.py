@@ -44,6 +44,10 @@ def test_prefect_yaml_deploys_every_flow(tmp_path: Path) -> None:
         schedule = run("deployment", "inspect", "crawl/scheduled-baolaocai")
     finally:
         server.stop()
-    for name in ("crawl/scheduled-baolaocai", "backfill/manual-baolaocai", "reparse/manual-baolaocai"):
+    for name in (
+        "crawl/scheduled-baolaocai",
+        "backfill/manual-baolaocai",
+        "reparse/manual-baolaocai",
+    ):
         assert name in listing
     assert "0 * * * *" in schedule and "Asia/Ho_Chi_Minh" in schedule
