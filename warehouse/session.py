@@ -105,6 +105,7 @@ class WarehouseSession:
         self._indexed_at: float | None = None
         self._lock = threading.RLock()
         """Steps may run on an orchestrator's worker threads."""
+        self._closes_at_exit = False
 
     @property
     def warc_dir(self) -> Path:
@@ -125,9 +126,7 @@ class WarehouseSession:
         """Hold the warehouse for the run and move the session site's legacy raw pages into
         the archive; returns how many pages were moved."""
         with self._lock:
-            if not self._running:
-                self._running = True
-                atexit.register(self.close)  # a process that exits mid-run still flushes
+            self._running = True
         try:
             self._hold()
             return self.move_legacy_raw_pages(self.site)
@@ -144,7 +143,9 @@ class WarehouseSession:
             self._running = False
             self._pending_index = set()
             self._indexed_at = None
-            atexit.unregister(self.close)
+            if self._closes_at_exit:
+                atexit.unregister(self.close)
+                self._closes_at_exit = False
         try:
             for writer in writers:
                 writer.close()
@@ -156,7 +157,15 @@ class WarehouseSession:
             if self._con is None:
                 self._con = open_held(self.db_path, lock_timeout=self.lock_timeout)
                 self._held_since = time.monotonic()
+                self._close_at_exit()
             return self._con
+
+    def _close_at_exit(self) -> None:
+        """A process that exits without closing the session (a bug, ``sys.exit`` in a
+        step) still flushes the archive and checkpoints the warehouse."""
+        if not self._closes_at_exit:
+            atexit.register(self.close)
+            self._closes_at_exit = True
 
     def _let_go(self) -> None:
         with self._lock:
@@ -264,6 +273,7 @@ class WarehouseSession:
                 if found.repaired is not None:
                     log.warning("web archive repaired after a crash: %s", found.repaired)
                 self._writers[site.key] = found
+                self._close_at_exit()
             return found
 
     def archive(
