@@ -3,9 +3,9 @@
 Builds ``--articles`` synthetic article pages with :mod:`sitecopy.generate`, padded with the
 furniture real pages carry (inline scripts, styles, an SVG sprite, a long menu) to
 60-100 KB each, and stores them as a crawl would: :func:`pipeline.steps.load_pages` per
-batch of ``--batch`` pages, inside one run (:mod:`warehouse.session`: the warehouse held
-open, every page archived as a WARC capture, the search index updated per batch). Then it
-times searches with snippets, an index update of 500 articles, and a full ``reparse`` in a
+batch of ``--batch`` pages, inside one run (one
+:class:`~warehouse.session.WarehouseSession`: the warehouse held open, every page archived
+as a WARC capture, the search index updated per batch). Then it times searches with snippets, an index update of 500 articles, and a full ``reparse`` in a
 child process (its wall time and peak RSS). Prints one line::
 
     SCALE articles=N load_per_s=… pipeline_per_s=… disk_written_per_article_kib=…
@@ -47,9 +47,10 @@ from baolaocai.models import FetchedPage
 from baolaocai.settings import Settings
 from pipeline import steps
 from sitecopy.generate import GeneratedArticle, make_articles, render_article
-from warehouse import session
+from transforms.parallel import ParsePool
 from warehouse.db import connect
 from warehouse.search import search, search_index_dir, update_search_index
+from warehouse.session import WarehouseSession, warc_dir
 
 QUERIES = (("lao cai", None), ("mu cang chai", None), ("che shan tuyet", "kinh-te"))
 CHUNK = 250
@@ -122,7 +123,9 @@ def pages(n: int, seed: int = 7) -> Iterator[list[tuple[GeneratedArticle, str]]]
 
 def store(db: Path, n: int, batch: int) -> dict[str, float]:
     settings = Settings(db_path=str(db), batch_size=batch)
-    session.begin(db, settings.site)
+    wh = WarehouseSession(db, settings.site)
+    pool = ParsePool(settings.parse_workers)
+    wh.begin()
     run_id = str(uuid.uuid4())
     load_s = 0.0
     started = time.perf_counter()
@@ -164,11 +167,12 @@ def store(db: Path, n: int, batch: int) -> dict[str, float]:
                             response_headers=tuple(headers.items()),
                         )
                     )
-                result = steps.load_pages(settings, run_id, fetched)
+                result = steps.load_pages(settings, wh, pool, run_id, fetched)
                 assert result.counts.failed == 0, result.failures[:3]
     finally:
         steps.load_batch = real_load  # type: ignore[assignment]
-        session.end(db)
+        pool.close()
+        wh.close()
     os.sync()
     elapsed = time.perf_counter() - started
     return {
@@ -265,7 +269,7 @@ def main() -> None:
             if db.with_suffix(".duckdb.wal").exists()
             else 0
         ),
-        "warc": folder_bytes(session.warc_dir(db)),
+        "warc": folder_bytes(warc_dir(db)),
         "index": folder_bytes(search_index_dir(db)),
     }
     mib = 1024 * 1024

@@ -14,7 +14,8 @@ from prefect.client.schemas.objects import State
 from baolaocai.settings import load_settings
 from flows.crawl import current_flow_run_id, final_state, publish_report
 from flows.tasks import TASK_STEPS
-from pipeline.crawl import MonthResult, backfill_archive
+from pipeline.crawl import backfill_archive
+from pipeline.steps import MonthResult
 from scrapers.archive import MonthSitemap
 
 MONTH_TIMEOUT_S = 4 * 3600  # a month of ~1,000 articles takes well under an hour at 1 req/s

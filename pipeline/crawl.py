@@ -24,13 +24,13 @@ from baolaocai.models import CrawlState
 from baolaocai.settings import Settings
 from baolaocai.site import Site
 from pipeline.run import Run, start_of
-from pipeline.steps import PLAIN_STEPS, Steps
+from pipeline.steps import PLAIN_STEPS, MonthResult, Steps
 from scrapers.archive import MonthSitemap
 from scrapers.discovery import DiscoveryOptions
 from scrapers.http import HttpSession
 from scrapers.plan import WorkPlan, plan_work
 from scrapers.politeness import RequestPacer
-from warehouse.db import connect
+from warehouse.session import WarehouseSession
 from warehouse.sitemaps import read_memos
 from warehouse.state import NO_RECHECKS, RecheckPolicy, read_crawl_state
 
@@ -80,13 +80,15 @@ def crawl_into(
     run.robots = outcome.robots
     found = outcome.found
     if found.errors:
-        steps.store_failures(settings, run.run_id, found.errors)
+        steps.store_failures(settings, run.warehouse, run.run_id, found.errors)
     if outcome.error:
         raise CrawlError(outcome.error)
     run.sitemaps_read = list(found.sitemaps_read)
     s.notes.extend(found.capped)
     relisted, unlisted = (
-        steps.recheck_candidates(settings, found, run.state.known_ids) if rechecks else ({}, {})
+        steps.recheck_candidates(settings, run.warehouse, found, run.state.known_ids)
+        if rechecks
+        else ({}, {})
     )
 
     # Round 1: what the sitemaps, the home page and the feeds list as new.
@@ -114,7 +116,7 @@ def crawl_into(
         )
         run.count_fetches(stats)
         if listed.errors:
-            steps.store_failures(settings, run.run_id, listed.errors)
+            steps.store_failures(settings, run.warehouse, run.run_id, listed.errors)
         s.notes.extend(listed.capped)
         for aid, url in listed.articles.items():
             all_found.setdefault(aid, url)
@@ -231,15 +233,13 @@ def plan_site(
     """Discover politely and plan as a crawl would, without fetching an article or
     writing to the warehouse (a missing warehouse is an empty one)."""
     state, memos = CrawlState(), {}
+    wh = WarehouseSession(settings.db_path, settings.site)  # never begun: reads only
     if Path(settings.db_path).exists():
-        con = connect(settings.db_path, read_only=True)
-        try:
+        with wh.reading() as con:
             now = datetime.now(UTC)
             policy = RecheckPolicy.from_settings(settings)
             state = read_crawl_state(con, site=settings.site, policy=policy, now=now)
             memos = read_memos(con, settings.site)
-        finally:
-            con.close()
     pacer = RequestPacer(settings.rate)
     options = DiscoveryOptions(
         max_listing_pages=settings.max_listing_pages,
@@ -255,7 +255,7 @@ def plan_site(
         return preview
     found = outcome.found
     relisted, unlisted = (
-        steps.recheck_candidates(settings, found, state.known_ids)
+        steps.recheck_candidates(settings, wh, found, state.known_ids)
         if Path(settings.db_path).exists()
         else ({}, {})
     )
@@ -271,16 +271,6 @@ def plan_site(
     preview.discovered = len(found.articles)
     preview.notes = list(found.capped)
     return preview
-
-
-@dataclass
-class MonthResult:
-    month: str
-    articles: int = 0
-    already_stored: int = 0
-    new: int = 0
-    failed: int = 0
-    requests: int = 0
 
 
 def backfill_month(run: Run, sitemap: MonthSitemap, stored: set[int]) -> MonthResult:
@@ -314,7 +304,12 @@ def backfill_month(run: Run, sitemap: MonthSitemap, stored: set[int]) -> MonthRe
         stored.update(aid for u in batch if (aid := article_id(u, run.settings.site)) is not None)
         watch.fetched(len(batch), c.new + c.updated + c.unchanged, c.failed)
     run.steps.finish_month(
-        run.settings, sitemap, result.articles, result.already_stored + result.new, result.failed
+        run.settings,
+        run.warehouse,
+        sitemap,
+        result.articles,
+        result.already_stored + result.new,
+        result.failed,
     )
     result.requests = run.summary.requests - requests_before
     watch.month_done(sitemap.month)
@@ -335,7 +330,7 @@ def backfill_archive(
     run.extra.update(months=[], months_skipped=0)
 
     def body(r: Run) -> None:
-        done = steps.read_done_months(settings)
+        done = steps.read_done_months(settings, r.warehouse)
         months, robots, stats = steps.list_months(settings, r.http, r.pacer, date_from, end)
         r.count_fetches(stats)
         r.robots = robots
@@ -382,8 +377,10 @@ def reparse_archive(
         watch.phase("reparsing")
         after = -1
         parsed = 0
-        while pages := steps.read_raw_batch(settings, after, batch_size):
-            result = steps.load_pages(settings, r.run_id, pages, None, touch_unchanged=False)
+        while pages := steps.read_raw_batch(settings, r.warehouse, after, batch_size):
+            result = steps.load_pages(
+                settings, r.warehouse, r.parse_pool, r.run_id, pages, None, touch_unchanged=False
+            )
             r.count_batch(pages, result)
             c = result.counts
             parsed += c.new + c.updated + c.unchanged

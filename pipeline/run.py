@@ -46,8 +46,10 @@ from pipeline.steps import close_run as plain_close_run
 from scrapers.fetch import FetchStats
 from scrapers.http import HttpSession
 from scrapers.politeness import RequestPacer, RobotsRules
+from transforms.parallel import ParsePool
 from transforms.parse import MAX_IMAGES
 from transforms.quality import QualityReport, drift_warning
+from warehouse.session import WarehouseSession
 from warehouse.state import GONE_STATUSES, NO_RECHECKS, RecheckPolicy
 
 ABORT_FAILURE_SHARE = 0.8
@@ -92,7 +94,11 @@ def decide_status(
 
 @dataclass
 class Run:
-    """A run as a plain object: its settings, its counters, its state in one place."""
+    """A run as a plain object: its settings, its counters, its state in one place, and
+    the resources it owns for its whole life, each made on first use, handed to the steps
+    and closed by :meth:`close`: its HTTP client (:attr:`http`), its warehouse session
+    (:attr:`warehouse`: the held connection, the web archive, the search index's pending
+    articles) and its parsing workers (:attr:`parse_pool`)."""
 
     settings: Settings
     kind: str = "crawl"
@@ -117,6 +123,8 @@ class Run:
     """The network under the run's HTTP client: ``None`` for the real one; a test may hand
     in an ``httpx.MockTransport``."""
     _http: HttpSession | None = field(default=None, init=False, repr=False)
+    _warehouse: WarehouseSession | None = field(default=None, init=False, repr=False)
+    _parse_pool: ParsePool | None = field(default=None, init=False, repr=False)
     _started: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
@@ -135,6 +143,22 @@ class Run:
             self._http = HttpSession(self.settings, self.transport)
         return self._http
 
+    @property
+    def warehouse(self) -> WarehouseSession:
+        """The run's warehouse session (the held connection, the web archive, the search
+        index's pending articles), made on first use; ``open_run`` begins it, ``close_run``
+        closes it, and :meth:`close` makes sure of it."""
+        if self._warehouse is None:
+            self._warehouse = WarehouseSession(self.settings.db_path, self.settings.site)
+        return self._warehouse
+
+    @property
+    def parse_pool(self) -> ParsePool:
+        """The run's parsing workers (started on its first big batch), closed with the run."""
+        if self._parse_pool is None:
+            self._parse_pool = ParsePool(self.settings.parse_workers)
+        return self._parse_pool
+
     # -- open -------------------------------------------------------------------------------
 
     def open(self) -> CrawlState:
@@ -148,9 +172,13 @@ class Run:
             pid=os.getpid(),
             host=socket.gethostname(),
         )
-        self.state, self.memos = self.steps.open_run(
-            self.settings, record, self.policy, process_alive
-        )
+        try:
+            self.state, self.memos = self.steps.open_run(
+                self.settings, self.warehouse, record, self.policy, process_alive
+            )
+        except BaseException:
+            self._release()  # a run that could not open holds nothing
+            raise
         return self.state
 
     # -- count ------------------------------------------------------------------------------
@@ -204,10 +232,12 @@ class Run:
         if self.robots is None:
             raise CrawlError("internal: robots.txt was not read before fetching articles")
         pages, stats = self.steps.fetch_batch(
-            self.settings, self.http, self.pacer, self.robots, urls, validators
+            self.settings, self.warehouse, self.http, self.pacer, self.robots, urls, validators
         )
         self.count_fetches(stats)
-        result = self.steps.load_pages(self.settings, self.run_id, pages, lastmods)
+        result = self.steps.load_pages(
+            self.settings, self.warehouse, self.parse_pool, self.run_id, pages, lastmods
+        )
         self.count_batch(pages, result)
         return result
 
@@ -236,8 +266,33 @@ class Run:
 
     def close(self, *, error: str | None = None, interrupted: bool = False) -> CrawlSummary:
         progress.current().phase("closing")
-        if self._http is not None:
-            self._http.close()
+        try:
+            self._release_workers()  # nothing more is fetched or parsed
+            return self._close(error, interrupted)
+        finally:
+            self._release()
+
+    def _release_workers(self) -> None:
+        """Close the run's HTTP client and stop its parsing workers."""
+        http, self._http = self._http, None
+        pool, self._parse_pool = self._parse_pool, None
+        try:
+            if http is not None:
+                http.close()
+        finally:
+            if pool is not None:
+                pool.close()
+
+    def _release(self) -> None:
+        """Close every resource of the run: the above, then its warehouse session
+        (``close_run`` closed it already, unless something failed before)."""
+        try:
+            self._release_workers()
+        finally:
+            if self._warehouse is not None:
+                self._warehouse.close()
+
+    def _close(self, error: str | None, interrupted: bool) -> CrawlSummary:
         s = self.summary
         s.status, s.warning = decide_status(
             error, interrupted, self.quality, self.settings.drift_threshold
@@ -255,18 +310,22 @@ class Run:
             )
         if not interrupted:
             if s.articles_new or s.articles_updated:
-                self.search_warning = self.steps.refresh_search(self.settings)
+                self.search_warning = self.steps.refresh_search(self.settings, self.warehouse)
                 if self.search_warning:
                     s.notes.append(self.search_warning)
             reads = self.sitemaps_read
             site = self.settings.site
             if reads and s.status in ("completed", "warning"):
                 gone = {i for u in self.state.gone if (i := article_id(u, site)) is not None}
-                self.steps.remember_sitemaps(self.settings, self.run_id, reads, self.settled | gone)
+                self.steps.remember_sitemaps(
+                    self.settings, self.warehouse, self.run_id, reads, self.settled | gone
+                )
         s.elapsed_s = round(time.monotonic() - self._started, 2)
         # Interrupted, the orchestrator may be going down too: record it directly.
         close = plain_close_run if interrupted else self.steps.close_run
-        close(self.settings, self.run_id, s.status, s.counters(), s.error, s.warning)
+        close(
+            self.settings, self.warehouse, self.run_id, s.status, s.counters(), s.error, s.warning
+        )
         return s
 
 

@@ -1,7 +1,9 @@
-"""The steps of a run as plain functions: each opens what it needs (an HTTP client) and
-calls the rooms. The warehouse is held open for the whole run (:mod:`warehouse.session`:
-``open_run`` begins, ``close_run`` ends), pages are archived as WARC captures before the
-batch that indexes them is committed, and the search index follows each batch.
+"""The steps of a run as plain functions: each is handed the run's resources it needs
+(its HTTP client, its :class:`~warehouse.session.WarehouseSession`, its
+:class:`~transforms.parallel.ParsePool`) and calls the rooms. The warehouse is held open
+for the whole run (``open_run`` begins the session, ``close_run`` closes it), pages are
+archived as WARC captures before the batch that indexes them is committed, and the search
+index follows each batch.
 
 These are what the Prefect tasks of :mod:`flows` wrap, one line each; :class:`Steps`
 bundles them so :mod:`pipeline.run` can be driven with the plain functions (tests, no
@@ -14,7 +16,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Protocol
 
 import httpx
 
@@ -28,14 +30,13 @@ from scrapers.discovery import discover_listings as scrapers_discover_listings
 from scrapers.fetch import Fetcher, FetchStats
 from scrapers.http import HttpSession
 from scrapers.politeness import RequestPacer, RobotsRules
-from transforms.parallel import process_pages_parallel
+from transforms.parallel import ParsePool
 from transforms.quality import QualityReport, assess
-from warehouse import session
 from warehouse.backfill import done_months, record_month
-from warehouse.db import connect, write_connection
 from warehouse.load import LoadCounts, finish_run, load_batch, record_failures, start_run
 from warehouse.raw import read_raw_article_pages
 from warehouse.search import reconcile_search_index, search_index_dir, update_search_index
+from warehouse.session import WarehouseSession
 from warehouse.sitemaps import listed_before, read_memos, store_reads
 from warehouse.state import (
     RecheckPolicy,
@@ -66,6 +67,18 @@ class RunRecord:
 
 
 @dataclass
+class MonthResult:
+    """What one month of a backfill did (see :func:`pipeline.crawl.backfill_month`)."""
+
+    month: str
+    articles: int = 0
+    already_stored: int = 0
+    new: int = 0
+    failed: int = 0
+    requests: int = 0
+
+
+@dataclass
 class BatchResult:
     counts: LoadCounts
     failures: list[str]
@@ -79,13 +92,14 @@ class BatchResult:
 
 def open_run(
     settings: Settings,
+    wh: WarehouseSession,
     record: RunRecord,
     policy: RecheckPolicy,
     alive: Callable[[int], bool],
 ) -> tuple[CrawlState, dict[str, SitemapMemo]]:
     """Mark dead runs interrupted, record this one as running, read what decides its work."""
-    session.begin(settings.db_path, settings.site)
-    with write_connection(settings.db_path) as con:
+    wh.begin()
+    with wh.writing() as con:
         mark_interrupted_runs(
             con, now=record.started_at, except_run=record.run_id, host=record.host, alive=alive
         )
@@ -106,15 +120,15 @@ def open_run(
 
 def close_run(
     settings: Settings,
+    wh: WarehouseSession,
     run_id: str,
     status: str,
     counters: dict[str, int],
     error: str | None,
     warning: str | None,
 ) -> None:
-    session.resume(settings.db_path)
     try:
-        with write_connection(settings.db_path) as con:
+        with wh.writing() as con:
             finish_run(
                 con,
                 run_id=run_id,
@@ -125,35 +139,34 @@ def close_run(
                 warning=warning,
             )
     finally:
-        session.end(settings.db_path)
+        wh.close()
 
 
 def recheck_candidates(
-    settings: Settings, found: Discovery, known: Set[int]
+    settings: Settings, wh: WarehouseSession, found: Discovery, known: Set[int]
 ) -> tuple[Validators, Validators]:
     """``(relisted, unlisted)``: stored articles listed with a newer ``<lastmod>``, and
     stored articles that a changed sitemap listed before but no longer does."""
-    session.resume(settings.db_path)
-    con = connect(settings.db_path, read_only=True)
-    try:
+    with wh.reading() as con:
         newer = relisted(
             con, settings.site, {a: w for a, w in found.lastmods.items() if a in known}
         )
         before = listed_before(con, settings.site, (r.memo.url for r in found.sitemaps_read))
         gone_from_lists = {aid for aid in before if aid not in found.articles and aid in known}
         missing = stored_validators(con, settings.site, gone_from_lists)
-    finally:
-        con.close()
     return newer, {u: v for u, v in missing.items() if u not in newer}
 
 
 def remember_sitemaps(
-    settings: Settings, run_id: str, reads: Sequence[SitemapRead], settled: Set[int]
+    settings: Settings,
+    wh: WarehouseSession,
+    run_id: str,
+    reads: Sequence[SitemapRead],
+    settled: Set[int],
 ) -> int:
     if not reads:
         return 0
-    session.resume(settings.db_path)
-    with write_connection(settings.db_path) as con:
+    with wh.writing() as con:
         return store_reads(
             con,
             site=settings.site,
@@ -166,6 +179,8 @@ def remember_sitemaps(
 
 def load_pages(
     settings: Settings,
+    wh: WarehouseSession,
+    pool: ParsePool,
     run_id: str,
     pages: list[FetchedPage],
     lastmods: Mapping[int, datetime] | None = None,
@@ -174,11 +189,10 @@ def load_pages(
 ) -> BatchResult:
     """Parse, clean and validate the pages, archive them (WARC, fsynced), then store
     them in one transaction and bring the search index up to date with the batch."""
-    staged, failures = process_pages_parallel(pages, settings.site, settings.parse_workers)
-    session.breathe(settings.db_path)
-    session.resume(settings.db_path)
-    captures = session.archive(settings.db_path, settings.site, pages)
-    with write_connection(settings.db_path) as con:
+    staged, failures = pool.process(pages, settings.site)
+    wh.breathe()
+    captures = wh.archive(pages, settings.site)
+    with wh.writing() as con:
         counts = load_batch(
             con,
             site=settings.site,
@@ -197,10 +211,10 @@ def load_pages(
             touched |= {
                 (key, i) for p in pages if (i := article_id(p.url, settings.site)) is not None
             }
-        touched = session.due_for_index(settings.db_path, touched)
+        touched = wh.due_for_index(touched)
         if touched:
             try:
-                update_search_index(con, search_index_dir(settings.db_path), touched)
+                update_search_index(con, search_index_dir(wh.db_path), touched)
             except BaoLaoCaiError as exc:  # the close of the run catches up (watermark)
                 log.warning("search index not updated after a batch: %s", exc.message)
     by_id = {s.article.article_id: s.article for s in staged}
@@ -217,38 +231,41 @@ def load_pages(
     )
 
 
-def store_failures(settings: Settings, run_id: str, failures: list[Failure]) -> None:
-    session.resume(settings.db_path)
-    with write_connection(settings.db_path) as con:
+def store_failures(
+    settings: Settings, wh: WarehouseSession, run_id: str, failures: list[Failure]
+) -> None:
+    with wh.writing() as con:
         record_failures(
             con, site=settings.site, run_id=run_id, at=datetime.now(UTC), failures=failures
         )
 
 
-def refresh_search(settings: Settings) -> str | None:
+def refresh_search(settings: Settings, wh: WarehouseSession) -> str | None:
     """Bring the full-text index up to date with the warehouse (every article changed since
     its watermark; a full build when there is none); returns a warning instead of failing
     the run."""
-    session.resume(settings.db_path)
     try:
-        with write_connection(settings.db_path) as con:
-            reconcile_search_index(con, search_index_dir(settings.db_path))
+        with wh.writing() as con:
+            reconcile_search_index(con, search_index_dir(wh.db_path))
     except BaoLaoCaiError as exc:
         return f"search index not refreshed: {exc.message}"
     return None
 
 
-def read_done_months(settings: Settings) -> set[date]:
-    session.resume(settings.db_path)
-    with write_connection(settings.db_path) as con:  # creates/migrates a new warehouse
+def read_done_months(settings: Settings, wh: WarehouseSession) -> set[date]:
+    with wh.writing() as con:  # creates/migrates a new warehouse
         return done_months(con, settings.site)
 
 
 def finish_month(
-    settings: Settings, sitemap: MonthSitemap, articles: int, stored: int, failed: int
+    settings: Settings,
+    wh: WarehouseSession,
+    sitemap: MonthSitemap,
+    articles: int,
+    stored: int,
+    failed: int,
 ) -> None:
-    session.resume(settings.db_path)
-    with write_connection(settings.db_path) as con:
+    with wh.writing() as con:
         record_month(
             con,
             site=settings.site,
@@ -261,20 +278,18 @@ def finish_month(
         )
 
 
-def read_raw_batch(settings: Settings, after_id: int, batch_size: int) -> list[FetchedPage]:
+def read_raw_batch(
+    settings: Settings, wh: WarehouseSession, after_id: int, batch_size: int
+) -> list[FetchedPage]:
     """The next ``batch_size`` stored article pages after ``after_id`` (a short read)."""
-    session.resume(settings.db_path)
-    con = connect(settings.db_path, read_only=True)
-    try:
+    with wh.reading() as con:
         return read_raw_article_pages(
             con,
             site=settings.site,
             after_id=after_id,
             limit=batch_size,
-            warc_folder=session.warc_dir(settings.db_path),
+            warc_folder=wh.warc_dir,
         )
-    finally:
-        con.close()
 
 
 # -- the network side -----------------------------------------------------------------------
@@ -317,13 +332,14 @@ def discover_listings(
 
 def fetch_batch(
     settings: Settings,
+    wh: WarehouseSession,
     http: HttpSession,
     pacer: RequestPacer,
     robots: RobotsRules,
     urls: list[str],
     validators: Mapping[str, tuple[str | None, str | None]],
 ) -> tuple[list[FetchedPage], FetchStats]:
-    session.breathe(settings.db_path, expected_wait_s=len(urls) / settings.rate)
+    wh.breathe(expected_wait_s=len(urls) / settings.rate)
 
     async def go(client: httpx.AsyncClient) -> tuple[list[FetchedPage], FetchStats]:
         fetcher = Fetcher(client, settings, pacer, robots)
@@ -358,9 +374,170 @@ def list_month_articles(
     return http.run(go)
 
 
-def call_directly(work: Callable[[], Any], sitemap: MonthSitemap) -> Any:
+def call_directly(work: Callable[[], MonthResult], sitemap: MonthSitemap) -> MonthResult:
     """The month hook without Prefect: just do the work."""
     return work()
+
+
+# -- what a run calls -------------------------------------------------------------------------
+#
+# One Protocol per step, with the step's exact parameters (names included: the run passes
+# ``touch_unchanged`` by keyword, and a Protocol's parameters may be passed either way).
+# The plain functions above satisfy them, and so do the Prefect tasks of :mod:`flows.tasks`
+# made from them: among the overloads of ``prefect.Task[P, T].__call__`` is
+# ``(*args: P.args, **kwargs: P.kwargs) -> T``, which mypy matches against the Protocol's
+# ``__call__`` parameter by parameter (the others add ``return_state=``/``wait_for=``).
+# So a task wrapping the wrong step, or a step whose parameters drift from its Protocol,
+# fails ``mypy`` where ``TASK_STEPS`` is built. The backfill's sub-flow (``prefect.Flow``)
+# satisfies :class:`Month` the same way.
+
+
+class OpenRun(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        wh: WarehouseSession,
+        record: RunRecord,
+        policy: RecheckPolicy,
+        alive: Callable[[int], bool],
+    ) -> tuple[CrawlState, dict[str, SitemapMemo]]: ...
+
+
+class CloseRun(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        wh: WarehouseSession,
+        run_id: str,
+        status: str,
+        counters: dict[str, int],
+        error: str | None,
+        warning: str | None,
+    ) -> None: ...
+
+
+class Discover(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        http: HttpSession,
+        pacer: RequestPacer,
+        known: frozenset[int],
+        options: DiscoveryOptions,
+        memos: Mapping[str, SitemapMemo],
+    ) -> tuple[DiscoveryOutcome, FetchStats]: ...
+
+
+class DiscoverListings(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        http: HttpSession,
+        pacer: RequestPacer,
+        robots: RobotsRules,
+        known: frozenset[int],
+        options: DiscoveryOptions,
+        sections: list[str],
+    ) -> tuple[Discovery, FetchStats]: ...
+
+
+class RecheckCandidates(Protocol):
+    def __call__(
+        self, settings: Settings, wh: WarehouseSession, found: Discovery, known: Set[int]
+    ) -> tuple[Validators, Validators]: ...
+
+
+class FetchBatch(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        wh: WarehouseSession,
+        http: HttpSession,
+        pacer: RequestPacer,
+        robots: RobotsRules,
+        urls: list[str],
+        validators: Mapping[str, tuple[str | None, str | None]],
+    ) -> tuple[list[FetchedPage], FetchStats]: ...
+
+
+class LoadPages(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        wh: WarehouseSession,
+        pool: ParsePool,
+        run_id: str,
+        pages: list[FetchedPage],
+        lastmods: Mapping[int, datetime] | None = None,
+        *,
+        touch_unchanged: bool = True,
+    ) -> BatchResult: ...
+
+
+class StoreFailures(Protocol):
+    def __call__(
+        self, settings: Settings, wh: WarehouseSession, run_id: str, failures: list[Failure]
+    ) -> None: ...
+
+
+class RememberSitemaps(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        wh: WarehouseSession,
+        run_id: str,
+        reads: Sequence[SitemapRead],
+        settled: Set[int],
+    ) -> int: ...
+
+
+class RefreshSearch(Protocol):
+    def __call__(self, settings: Settings, wh: WarehouseSession) -> str | None: ...
+
+
+class ListMonths(Protocol):
+    def __call__(
+        self, settings: Settings, http: HttpSession, pacer: RequestPacer, start: date, end: date
+    ) -> tuple[list[MonthSitemap], RobotsRules, FetchStats]: ...
+
+
+class ListMonthArticles(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        http: HttpSession,
+        pacer: RequestPacer,
+        robots: RobotsRules,
+        sitemap: MonthSitemap,
+    ) -> tuple[dict[str, datetime | None], FetchStats]: ...
+
+
+class ReadDoneMonths(Protocol):
+    def __call__(self, settings: Settings, wh: WarehouseSession) -> set[date]: ...
+
+
+class FinishMonth(Protocol):
+    def __call__(
+        self,
+        settings: Settings,
+        wh: WarehouseSession,
+        sitemap: MonthSitemap,
+        articles: int,
+        stored: int,
+        failed: int,
+    ) -> None: ...
+
+
+class ReadRawBatch(Protocol):
+    def __call__(
+        self, settings: Settings, wh: WarehouseSession, after_id: int, batch_size: int
+    ) -> list[FetchedPage]: ...
+
+
+class Month(Protocol):
+    """The hook around one month of a backfill (the flows: a sub-flow per month)."""
+
+    def __call__(self, work: Callable[[], MonthResult], sitemap: MonthSitemap) -> MonthResult: ...
 
 
 @dataclass(frozen=True)
@@ -368,24 +545,22 @@ class Steps:
     """The steps a run calls. The defaults are the plain functions above; the flows hand
     in Prefect tasks (and a sub-flow for ``month``) that wrap the very same functions."""
 
-    open_run: Callable[..., tuple[CrawlState, dict[str, SitemapMemo]]] = open_run
-    close_run: Callable[..., None] = close_run
-    discover: Callable[..., tuple[DiscoveryOutcome, FetchStats]] = discover
-    discover_listings: Callable[..., tuple[Discovery, FetchStats]] = discover_listings
-    recheck_candidates: Callable[..., tuple[Validators, Validators]] = recheck_candidates
-    fetch_batch: Callable[..., tuple[list[FetchedPage], FetchStats]] = fetch_batch
-    load_pages: Callable[..., BatchResult] = load_pages
-    store_failures: Callable[..., None] = store_failures
-    remember_sitemaps: Callable[..., int] = remember_sitemaps
-    refresh_search: Callable[..., str | None] = refresh_search
-    list_months: Callable[..., tuple[list[MonthSitemap], RobotsRules, FetchStats]] = list_months
-    list_month_articles: Callable[..., tuple[dict[str, datetime | None], FetchStats]] = (
-        list_month_articles
-    )
-    read_done_months: Callable[..., set[date]] = read_done_months
-    finish_month: Callable[..., None] = finish_month
-    read_raw_batch: Callable[..., list[FetchedPage]] = read_raw_batch
-    month: Callable[[Callable[[], Any], MonthSitemap], Any] = call_directly
+    open_run: OpenRun = open_run
+    close_run: CloseRun = close_run
+    discover: Discover = discover
+    discover_listings: DiscoverListings = discover_listings
+    recheck_candidates: RecheckCandidates = recheck_candidates
+    fetch_batch: FetchBatch = fetch_batch
+    load_pages: LoadPages = load_pages
+    store_failures: StoreFailures = store_failures
+    remember_sitemaps: RememberSitemaps = remember_sitemaps
+    refresh_search: RefreshSearch = refresh_search
+    list_months: ListMonths = list_months
+    list_month_articles: ListMonthArticles = list_month_articles
+    read_done_months: ReadDoneMonths = read_done_months
+    finish_month: FinishMonth = finish_month
+    read_raw_batch: ReadRawBatch = read_raw_batch
+    month: Month = call_directly
 
 
 PLAIN_STEPS = Steps()

@@ -3,10 +3,15 @@
 Parsing is the costly step of a reparse (about 9 ms a page; loading is a tenth of that).
 Pages are pure input and records pure output, so a big batch is cut into one slice per
 worker process and the slices' results joined back in page order: the same records and
-failures as in one process, in the same order. Workers are started once per process
-(``forkserver``: a run's threads make ``fork`` unsafe) and reused; a batch smaller than
-:data:`MIN_PAGES` is parsed here, as is any batch whose workers died (a crashed worker
-costs speed, never pages: the rest of the process then parses in one process).
+failures as in one process, in the same order.
+
+The worker processes are a resource of the run, like its HTTP client: a
+:class:`ParsePool` belongs to one run, starts its workers on its first big batch
+(``forkserver``: a run's threads make ``fork`` unsafe), reuses them for the run's later
+batches and stops them when the run closes it. A batch smaller than :data:`MIN_PAGES` is
+parsed in the calling process, as is every batch after a worker died (a crashed worker
+costs speed, never pages: the batch it was parsing is parsed again here, and the pool
+parses in one process for the rest of its run).
 
 As with any process pool, a program of your own that runs a reparse must keep its work
 under ``if __name__ == "__main__":`` (the ``baolaocai`` command does), or set
@@ -15,7 +20,6 @@ under ``if __name__ == "__main__":`` (the ``baolaocai`` command does), or set
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import logging
 import multiprocessing
@@ -24,6 +28,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from types import TracebackType
 
 from baolaocai.models import Failure, FetchedPage, StagedArticle
 from baolaocai.site import Site
@@ -33,12 +38,6 @@ log = logging.getLogger(__name__)
 
 MIN_PAGES = 50
 """Smaller batches (a crawl's 25) are parsed in the calling process."""
-
-_pool: ProcessPoolExecutor | None = None
-_pool_size = 0
-_broken = False
-"""A worker died once: this process parses in one process from then on."""
-_lock = threading.Lock()
 
 
 def default_workers() -> int:
@@ -50,57 +49,77 @@ def default_workers() -> int:
     return max(1, min(cores, 4))
 
 
-def _get_pool(workers: int) -> ProcessPoolExecutor:
-    global _pool, _pool_size
-    with _lock:
-        if _pool is None or _pool_size != workers:
-            if _pool is not None:
-                _pool.shutdown(cancel_futures=True)
-            context = multiprocessing.get_context("forkserver")
-            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-            _pool_size = workers
-        return _pool
-
-
-def _drop_pool() -> None:
-    global _pool
-    with _lock:
-        if _pool is not None:
-            _pool.shutdown(cancel_futures=True)
-            _pool = None
-
-
-atexit.register(_drop_pool)
-
-
 def _lean(page: FetchedPage) -> FetchedPage:
     """What parsing needs of a page (the archived bytes stay here)."""
     return dataclasses.replace(page, body=None, response_headers=(), request_headers=())
 
 
-def process_pages_parallel(
-    pages: Sequence[FetchedPage], site: Site, workers: int = 0
-) -> tuple[list[StagedArticle], list[Failure]]:
-    """:func:`process_pages` over ``workers`` processes (0: :func:`default_workers`).
+class ParsePool:
+    """:func:`process_pages` over ``workers`` processes (0: :func:`default_workers`), for
+    one run: the workers start on the first batch of :data:`MIN_PAGES` or more and stop
+    at :meth:`close` (also a context manager).
 
-    Each worker is handed ``site`` with its slice (a worker never falls back to a default
+    Each worker is handed the site with its slice (a worker never falls back to a default
     site: a sister paper's pages are parsed with the sister paper's file)."""
-    global _broken
-    workers = workers or default_workers()
-    if workers < 2 or len(pages) < MIN_PAGES or _broken:
-        return process_pages(pages, site)
-    size = -(-len(pages) // workers)
-    slices = [[_lean(p) for p in pages[i : i + size]] for i in range(0, len(pages), size)]
-    try:
-        results = list(_get_pool(workers).map(process_pages, slices, [site] * len(slices)))
-    except BrokenProcessPool:
-        log.warning("a parsing worker died; parsing goes on in the run's own process")
-        _broken = True
-        _drop_pool()
-        return process_pages(pages, site)
-    staged: list[StagedArticle] = []
-    failures: list[Failure] = []
-    for part_staged, part_failures in results:
-        staged += part_staged
-        failures += part_failures
-    return staged, failures
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = workers or default_workers()
+        self._executor: ProcessPoolExecutor | None = None
+        self._broken = False
+        """A worker died once: this pool parses in the calling process from then on."""
+        self._closed = False
+        self._lock = threading.Lock()
+        """Steps may run on an orchestrator's worker threads: one start, one stop."""
+
+    @property
+    def broken(self) -> bool:
+        return self._broken
+
+    def process(
+        self, pages: Sequence[FetchedPage], site: Site
+    ) -> tuple[list[StagedArticle], list[Failure]]:
+        """The records and failures of ``pages``, exactly as :func:`process_pages` gives
+        them (same order), parsed on the workers when the batch is big enough."""
+        if self.workers < 2 or len(pages) < MIN_PAGES or self._broken or self._closed:
+            return process_pages(pages, site)
+        size = -(-len(pages) // self.workers)
+        slices = [[_lean(p) for p in pages[i : i + size]] for i in range(0, len(pages), size)]
+        try:
+            results = list(self._started().map(process_pages, slices, [site] * len(slices)))
+        except BrokenProcessPool:
+            log.warning("a parsing worker died; parsing goes on in the run's own process")
+            self._broken = True
+            self.close()
+            return process_pages(pages, site)
+        staged: list[StagedArticle] = []
+        failures: list[Failure] = []
+        for part_staged, part_failures in results:
+            staged += part_staged
+            failures += part_failures
+        return staged, failures
+
+    def _started(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                context = multiprocessing.get_context("forkserver")
+                self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            return self._executor
+
+    def close(self) -> None:
+        """Stop the workers (if they were started); later batches parse in process."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+            self._closed = True
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+
+    def __enter__(self) -> ParsePool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

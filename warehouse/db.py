@@ -3,15 +3,15 @@
 DuckDB allows one writing process per file; a locked file is retried for a bounded time,
 then reported as :class:`~baolaocai.errors.WarehouseLockedError`.
 
-A run keeps **one** write connection for its batches (:func:`hold`, :func:`unhold`; see
-:mod:`warehouse.session` for when it lets readers in). Closing a DuckDB file checkpoints
-it, and a checkpoint rewrites the last row group of every table that has an index: with
-DuckDB's 122,880-row groups, a connection per batch rewrote the whole archive at every
-batch (42 GB written for 10,000 articles). The held connection attaches the file with
-row groups of :data:`WRITE_ROW_GROUP_SIZE` rows, so what a checkpoint rewrites stays small
-however large the archive grows. While a path is held, every :func:`connect` and
-:func:`write_connection` of this process for it gets a cursor of the held connection
-(DuckDB refuses to open one file twice in a process).
+A run keeps **one** write connection for its batches (:func:`open_held`; the run's
+:class:`warehouse.session.WarehouseSession` owns it and says when it lets readers in).
+Closing a DuckDB file checkpoints it, and a checkpoint rewrites the last row group of
+every table that has an index: with DuckDB's 122,880-row groups, a connection per batch
+rewrote the whole archive at every batch (42 GB written for 10,000 articles). The held
+connection attaches the file with row groups of :data:`WRITE_ROW_GROUP_SIZE` rows, so what
+a checkpoint rewrites stays small however large the archive grows. The run's steps work
+on cursors of it (:func:`held_cursor`); DuckDB refuses to open the file a second time in
+the process meanwhile, which :func:`connect` reports as one line.
 
 Any other failure to open the file is one :class:`~baolaocai.errors.WarehouseError`
 line. A warehouse written by a newer baolaocai (a schema version above our newest
@@ -28,7 +28,6 @@ import logging
 import os
 import re
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,51 +63,34 @@ WRITE_MEMORY_LIMIT = "256MB"
 let a run's process grow with the archive as blocks were cached); more spills to disk."""
 HELD_CATALOG = "warehouse"
 
-_held: dict[str, duckdb.DuckDBPyConnection] = {}
-_held_lock = threading.RLock()
+
+def open_held(
+    path: str | Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> duckdb.DuckDBPyConnection:
+    """The warehouse opened for a run's writes (created or migrated), attached with small
+    row groups (see the module docstring); the caller keeps it and closes it."""
+    return connect(path, lock_timeout=lock_timeout, _attach=True)
 
 
-def _key(path: str | Path) -> str:
-    return os.path.realpath(path)
+def held_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of a connection from :func:`open_held`, set up like a connection of its
+    own (a cursor starts in the in-memory catalog and the default time zone)."""
+    cursor = con.cursor()
+    try:
+        cursor.execute(f"USE {HELD_CATALOG}")
+        cursor.execute(f"SET TimeZone = '{SITE_TIME_ZONE}'")
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor
 
 
-def is_held(path: str | Path) -> bool:
-    with _held_lock:
-        return _key(path) in _held
-
-
-def hold(path: str | Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
-    """Open the warehouse for writing (migrated) and keep it open in this process until
-    :func:`unhold`. Holding an already held path does nothing."""
-    with _held_lock:
-        if _key(path) in _held:
-            return
-        _held[_key(path)] = connect(path, lock_timeout=lock_timeout, _attach=True)
-
-
-def unhold(path: str | Path) -> bool:
-    """Close the held connection (DuckDB checkpoints it); False if none was held."""
-    with _held_lock:
-        con = _held.pop(_key(path), None)
-    if con is None:
-        return False
+def close_held(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
+    """Close a connection from :func:`open_held` (DuckDB checkpoints it)."""
     try:
         con.close()
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot close the warehouse {path}: {_first_line(exc)}") from None
-    return True
-
-
-def _held_cursor(path: str | Path) -> duckdb.DuckDBPyConnection | None:
-    """A cursor of the held connection of ``path`` (set up like a connection of its own)."""
-    with _held_lock:
-        con = _held.get(_key(path))
-        if con is None:
-            return None
-        cursor = con.cursor()
-    cursor.execute(f"USE {HELD_CATALOG}")
-    cursor.execute(f"SET TimeZone = '{SITE_TIME_ZONE}'")
-    return cursor
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -127,8 +109,8 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting up to ``lock_timeout`` s for another writer to finish.
 
-    While this process holds the path (:func:`hold`), a cursor of that connection instead
-    (not for a sandboxed connection: refused).
+    While a run of this process holds the file (:func:`open_held`), refused with one line:
+    a step of the run works on the run's own connection, everyone else after the run.
 
     Every failure to open the file (missing, a folder, not a DuckDB file, unreadable,
     written by a newer baolaocai …) is one :class:`WarehouseError` line. A write
@@ -143,16 +125,6 @@ def connect(
     path = Path(path)
     if sandbox and not read_only:
         raise ValueError("only a read-only connection can be sandboxed")
-    if not _attach and (cursor := _held_cursor(path)) is not None:
-        if sandbox:
-            cursor.close()
-            raise WarehouseError(
-                f"the warehouse {path} is being written by a run of this process;"
-                " query it when the run has finished"
-            )
-        for name in extensions:
-            load_bundled_extension(cursor, name)
-        return cursor
     try:
         if read_only and not path.exists():
             raise WarehouseError(
@@ -281,6 +253,11 @@ def _try_open(
         settings: dict[str, str | bool | int | float | list[str]] = dict(config)
         return duckdb.connect(str(path), read_only=read_only, config=settings)
     except duckdb.Error as exc:
+        if "unique file handle conflict" in str(exc).lower():
+            raise WarehouseError(
+                f"the warehouse {path} is already open in this process (a run writing it);"
+                " query it when the run has finished"
+            ) from None
         if "different configuration" in str(exc):
             raise WarehouseError(
                 f"the warehouse {path} is already open in this process with other"

@@ -173,16 +173,16 @@ def query_terms(text: str) -> list[str]:
     return _TOKEN_RE.findall(fold(text))
 
 
-_WORD_CACHE: dict[str, str] = {}
-_WORD_CACHE_MAX = 500_000
+WORD_CACHE_MAX = 500_000
+"""Distinct words whose folding is remembered (Vietnamese has a few thousand syllables;
+the bound only matters for text full of unique tokens)."""
 
 
+@functools.lru_cache(maxsize=WORD_CACHE_MAX)
 def _fold_word(word: str) -> str:
-    folded = " ".join(_WORD_OR_BREAK_RE.findall(_BREAK_RE.sub(f" {PHRASE_BREAK} ", fold(word))))
-    if len(_WORD_CACHE) >= _WORD_CACHE_MAX:
-        _WORD_CACHE.clear()
-    _WORD_CACHE[word] = folded
-    return folded
+    """One white-space-free word as the index sees it; pure, so remembered by
+    :func:`functools.lru_cache` (no module dictionary to keep in bounds by hand)."""
+    return " ".join(_WORD_OR_BREAK_RE.findall(_BREAK_RE.sub(f" {PHRASE_BREAK} ", fold(word))))
 
 
 def index_words(text: str) -> str:
@@ -195,11 +195,7 @@ def index_words(text: str) -> str:
     folds into a letter) and each distinct word is folded once, with :func:`fold` itself,
     then remembered (Vietnamese has a few thousand syllables).
     """
-    words = text.split()
-    folded: list[str | None] = list(map(_WORD_CACHE.get, words))
-    if None in folded:
-        folded = [_fold_word(w) if f is None else f for w, f in zip(words, folded, strict=True)]
-    return " ".join(filter(None, folded))
+    return " ".join(filter(None, map(_fold_word, text.split())))
 
 
 @functools.lru_cache(maxsize=4096)

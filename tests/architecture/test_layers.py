@@ -101,6 +101,17 @@ def _mutable(value: ast.expr | None) -> bool:
     return False
 
 
+PER_PROCESS: frozenset[tuple[str, str]] = frozenset(
+    {
+        # Signals are delivered to a process: the SIGTERM flag is the process's, not a run's.
+        ("cli/support.py", "_terminated"),
+        # The terminal display observing this process's run (set by `observing`, per process).
+        ("baolaocai/progress.py", "global _current"),
+    }
+)
+"""The only module-level states allowed: each belongs to the process, not to a run."""
+
+
 def module_state(tree: ast.Module) -> Iterator[tuple[int, str]]:
     """Module-level names bound to mutable containers or synchronisation objects (state
     that outlives a call), and every ``global`` statement (a function rebinding one)."""
@@ -126,7 +137,12 @@ def test_no_module_holds_mutable_state(package: str) -> None:
         if pkg != package:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        found += [f"{path.relative_to(ROOT)}:{line} {name}" for line, name in module_state(tree)]
+        where = path.relative_to(ROOT).as_posix()
+        found += [
+            f"{where}:{line} {name}"
+            for line, name in module_state(tree)
+            if (where, name) not in PER_PROCESS
+        ]
     assert not found, "module-level mutable state:\n" + "\n".join(found)
 
 

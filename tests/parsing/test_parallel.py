@@ -1,13 +1,16 @@
-"""Parsing a big batch on several processes gives exactly what one process gives."""
+"""Parsing a big batch on several processes gives exactly what one process gives, and a
+worker that dies costs speed, never pages."""
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import UTC, datetime
 
 from baolaocai.models import FetchedPage
 from baolaocai.site import default_site
 from sitecopy import SITE_DIR
-from transforms.parallel import MIN_PAGES, process_pages_parallel
+from transforms.parallel import MIN_PAGES, ParsePool
 from transforms.pipeline import process_pages
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -32,13 +35,29 @@ def batch() -> list[FetchedPage]:
 def test_two_workers_give_the_same_records_and_failures_in_the_same_order() -> None:
     pages = batch()
     alone = process_pages(pages, default_site())
-    together = process_pages_parallel(pages, default_site(), workers=2)
+    with ParsePool(workers=2) as pool:
+        together = pool.process(pages, default_site())
+        assert pool.process(pages, default_site()) == together  # the workers are reused
     assert together == alone
     assert len(together[1]) == 9  # empty, gone and too deep: each batch copy
 
 
 def test_a_small_batch_stays_in_process() -> None:
     pages = batch()[: MIN_PAGES - 1]
-    assert process_pages_parallel(pages, default_site(), workers=2) == process_pages(
-        pages, default_site()
-    )
+    with ParsePool(workers=2) as pool:
+        assert pool.process(pages, default_site()) == process_pages(pages, default_site())
+        assert pool._executor is None  # no worker was started for it
+
+
+def test_a_dead_worker_costs_speed_never_pages() -> None:
+    pages = batch()
+    alone = process_pages(pages, default_site())
+    with ParsePool(workers=2) as pool:
+        assert pool.process(pages, default_site()) == alone
+        assert pool._executor is not None
+        victim = next(iter(pool._executor._processes.values()))
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.join()
+        assert pool.process(pages, default_site()) == alone  # parsed here instead
+        assert pool.broken and pool._executor is None
+        assert pool.process(pages, default_site()) == alone  # and from then on

@@ -23,13 +23,13 @@ from baolaocai.models import (
 )
 from baolaocai.site import Site, default_site
 from transforms.validate import content_hash
-from warehouse import session
 from warehouse.backfill import done_months, record_month
 from warehouse.db import connect
 from warehouse.export import export
 from warehouse.load import LoadCounts, load_batch, record_failures, start_run
 from warehouse.raw import read_raw_article_pages
 from warehouse.search import rebuild_search_index, search, search_index_dir, update_search_index
+from warehouse.session import WarehouseSession, warc_dir
 from warehouse.sitemaps import listed_before, read_memos, store_reads
 from warehouse.state import RecheckPolicy, read_crawl_state, relisted, stored_validators
 from warehouse.status import status
@@ -303,13 +303,14 @@ def test_sitemap_memos_backfill_months_and_raw_pages_are_per_site(
 
 def test_each_site_is_archived_in_its_own_warc_files(db: Path, yen_bai: Site) -> None:
     both(db, yen_bai).close()
+    wh = WarehouseSession(db, LAO_CAI)
     try:
         # The pages both() stored as HTML move into each site's own files.
-        assert session.begin(db, LAO_CAI) == 2
-        assert session.begin(db, yen_bai) == 2
+        assert wh.begin() == 2
+        assert wh.move_legacy_raw_pages(yen_bai) == 2
     finally:
-        session.end(db)
-    folder = session.warc_dir(db)
+        wh.close()
+    folder = warc_dir(db)
     files = warc_files(folder)
     assert {f.split("-")[0] for f in files} == {"baolaocai", "baoyenbai"}
     for name in files:

@@ -18,13 +18,14 @@ import duckdb
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from baolaocai.errors import WarehouseError
 from baolaocai.models import FetchedPage
 from baolaocai.settings import Settings
 from baolaocai.site import default_site
 from pipeline.crawl import crawl_site, reparse_archive
 from sitecopy import SITE_DIR, SiteServer, serve_site
-from warehouse import session
-from warehouse.db import connect, hold, is_held, migrations, unhold
+from warehouse.db import connect, migrations
+from warehouse.session import WarehouseSession, warc_dir
 from warehouse.warc import warc_files
 
 N_BUNDLED = len(list(SITE_DIR.glob("*-post*.html")))
@@ -54,7 +55,7 @@ def test_a_crawl_archives_every_page_and_indexes_each_capture(
     db = tmp_path / "w.duckdb"
     summary = crawl(site, db)
     assert summary.status == "completed" and summary.articles_new == N_BUNDLED
-    folder = session.warc_dir(db)
+    folder = warc_dir(db)
     assert folder == tmp_path / "w.warc" and warc_files(folder)
     captures = rows(
         db, "SELECT url, warc_file, warc_offset, warc_length, digest, status FROM captures"
@@ -131,8 +132,9 @@ def test_pages_of_an_older_warehouse_move_into_the_archive(tmp_path: Path) -> No
     db = tmp_path / "old.duckdb"
     _warehouse_at_version_4(db)
     stored = dict(rows(db, "SELECT url, html FROM raw_pages"))
-    assert session.begin(db, PAPER) == N_BUNDLED
-    session.end(db)
+    wh = WarehouseSession(db, PAPER)
+    assert wh.begin() == N_BUNDLED
+    wh.close()
     assert rows(db, "SELECT count(*) FROM raw_pages WHERE html IS NOT NULL") == [(0,)]
     assert rows(db, "SELECT count(*), count(DISTINCT url) FROM captures") == [
         (N_BUNDLED, N_BUNDLED)
@@ -144,15 +146,16 @@ def test_pages_of_an_older_warehouse_move_into_the_archive(tmp_path: Path) -> No
     con = connect(db, read_only=True)
     try:
         pages = read_raw_article_pages(
-            con, site=PAPER, after_id=-1, limit=1000, warc_folder=session.warc_dir(db)
+            con, site=PAPER, after_id=-1, limit=1000, warc_folder=warc_dir(db)
         )
     finally:
         con.close()
     assert {p.url: p.html for p in pages} == stored
     assert all(p.archived for p in pages)
     # A second start has nothing left to move; a reparse of the moved pages loads them.
-    assert session.begin(db, PAPER) == 0
-    session.end(db)
+    wh = WarehouseSession(db, PAPER)
+    assert wh.begin() == 0
+    wh.close()
     summary = reparse_archive(Settings(db_path=str(db))).summary
     assert summary.status == "completed" and summary.articles_new == N_BUNDLED
 
@@ -165,7 +168,7 @@ def test_a_crash_that_cut_the_last_record_costs_that_record_only(
     warehouse indexes still reads back."""
     db = tmp_path / "w.duckdb"
     crawl(site, db)
-    folder = session.warc_dir(db)
+    folder = warc_dir(db)
     newest = folder / warc_files(folder)[-1]
     whole = newest.read_bytes()
     newest.write_bytes(whole + whole[-300:][:150])  # a gzip member cut short
@@ -183,13 +186,17 @@ def test_a_crash_that_cut_the_last_record_costs_that_record_only(
 
 def test_a_held_warehouse_serves_this_process_and_is_let_go(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    hold(db)
+    wh = WarehouseSession(db, PAPER)
+    wh.begin()
     try:
-        assert is_held(db)
-        with connect(db) as first:  # a cursor of the held connection, not a second open
+        assert wh.held
+        with wh.writing() as first:  # a cursor of the held connection, not a second open
             first.execute("CREATE TABLE t AS SELECT 1 AS x")
-        with connect(db, read_only=True) as second:
+        with wh.reading() as second:
             assert second.execute("SELECT x FROM t").fetchall() == [(1,)]
+        # Anyone else in this process is told to wait for the run, in one line.
+        with pytest.raises(WarehouseError, match="already open in this process"):
+            connect(db, read_only=True, lock_timeout=1.0)
         # Another process cannot open it meanwhile (DuckDB: one writing process).
         probe = subprocess.run(
             [sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"],
@@ -199,8 +206,9 @@ def test_a_held_warehouse_serves_this_process_and_is_let_go(tmp_path: Path) -> N
         )
         assert probe.returncode != 0 and "lock" in probe.stderr.lower()
     finally:
-        assert unhold(db)
-    assert not is_held(db)
+        wh.close()
+    assert not wh.held
+    wh.close()  # twice: nothing to do
     assert rows(db, "SELECT x FROM t") == [(1,)]
 
 
@@ -214,13 +222,14 @@ def test_archive_of_a_page_known_only_as_text_says_utf_8(tmp_path: Path) -> None
         "<html><body><p>Đồng bào Mông ở Bắc Hà</p></body></html>",
         {"content-type": "text/html; charset=windows-1258", "etag": '"e1"'},
     )
+    wh = WarehouseSession(db, PAPER)
     try:
-        [ref] = session.archive(db, PAPER, [page]).values()
+        [ref] = wh.archive([page]).values()
     finally:
-        session.end(db)
+        wh.close()
     from warehouse.warc import read_capture
 
-    capture = read_capture(session.warc_dir(db), ref)
+    capture = read_capture(warc_dir(db), ref)
     assert capture.body.decode("utf-8") == page.html
     assert capture.headers["content-type"] == "text/html; charset=utf-8"
     assert capture.headers["etag"] == '"e1"'
