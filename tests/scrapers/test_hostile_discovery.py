@@ -148,7 +148,8 @@ def test_the_discovery_deadline_stops_the_walk_and_keeps_what_was_found() -> Non
         listings = section_requests([r.path for r in site.requests])
     found = outcome.found
     assert outcome.error is None
-    assert elapsed < 2.0 and 1 <= len(listings) <= 4  # not 10 listing pages of 0.4 s
+    assert 1 <= len(listings) <= 4  # not all 10 listing pages of 0.4 s
+    assert elapsed < 20.0  # a liveness bound, not a speed target (about 1 s)
     assert found.sources["sitemap"] == BUNDLED_ARTICLES  # found before the deadline: kept
     [note] = found.capped
     assert note.startswith(
@@ -160,17 +161,19 @@ def test_the_discovery_deadline_stops_the_walk_and_keeps_what_was_found() -> Non
 
 def test_the_discovery_deadline_abandons_a_hanging_request() -> None:
     with serve_site(SITE_DIR) as site:
-        site.override = FaultPlan({r"^/thoi-su/$": [hang(4.0)]})
+        site.override = FaultPlan({r"^/thoi-su/$": [hang(60.0)]})
         outcome, elapsed = run(site.url, discovery_deadline=1.0, read_timeout=30.0)
-    assert outcome.error is None and elapsed < 2.0  # neither the read timeout nor the hang
+    # Neither the 30 s read timeout nor the 60 s hang: a liveness bound with room for a busy
+    # machine (it takes about 1 s), not a speed target.
+    assert outcome.error is None and elapsed < 20.0
     assert outcome.found.capped[-1].startswith("discovery: stopped at the 1 s deadline")
 
 
 def test_nothing_answering_before_the_deadline_fails_with_the_reason() -> None:
     with serve_site(SITE_DIR) as site:
-        site.override = FaultPlan({r"^/sitemap\.xml$": [hang(3.0)]})
+        site.override = FaultPlan({r"^/sitemap\.xml$": [hang(60.0)]})
         outcome, elapsed = run(site.url, discovery_deadline=0.5, read_timeout=30.0)
-    assert elapsed < 1.5
+    assert elapsed < 20.0  # not the read timeout or the hang; a liveness bound (about 0.5 s)
     assert outcome.error == (
         f"no discovery source of {site.url} answered within the 0.5 s deadline"
         " (BAOLAOCAI_DISCOVERY_DEADLINE)"

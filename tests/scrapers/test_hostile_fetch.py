@@ -76,7 +76,9 @@ def fetch(
 def test_a_server_trickling_the_body_is_cut_at_the_request_deadline(site: SiteServer) -> None:
     site.override = trickle(PATH)
     page, elapsed = fetch(site, request_deadline=1.5, read_timeout=10.0, retries=0)
-    assert elapsed < 4.0  # not 5,000 bytes x 0.2 s, and not the 10 s read timeout either
+    # Not 5,000 bytes x 0.2 s (1,000 s; a byte every 0.2 s never trips the read timeout).
+    # A liveness bound, not a speed target: it takes about 1.6 s.
+    assert elapsed < 30.0
     assert not page.ok and page.transient and page.status == 0
     assert page.error == (
         "no complete answer within the 1.5 s deadline (BAOLAOCAI_REQUEST_DEADLINE)"
@@ -84,20 +86,24 @@ def test_a_server_trickling_the_body_is_cut_at_the_request_deadline(site: SiteSe
     assert len(site.requests) == 1
 
 
+@pytest.mark.slow  # a real 1 s deadline; test_fetch_rules.py proves it in milliseconds
 def test_a_server_trickling_its_headers_is_cut_too(site: SiteServer) -> None:
     site.override = trickle(PATH, headers_too=True)
     page, elapsed = fetch(site, request_deadline=1.0, read_timeout=10.0, retries=0)
-    assert elapsed < 3.5
+    assert elapsed < 30.0  # a liveness bound (about 1 s; the trickle would take 1,000 s)
     assert page.error is not None and "1 s deadline" in page.error
 
 
+@pytest.mark.slow  # a real 1 s deadline; test_fetch_rules.py proves it in milliseconds
 def test_the_deadline_is_retried_like_a_timeout(site: SiteServer) -> None:
     site.override = trickle(PATH, times=1)  # trickles once, then answers normally
     page, elapsed = fetch(site, request_deadline=1.0, read_timeout=10.0, retries=2)
     assert page.ok and page.attempts == 2 and "Bắc Hà" in (page.html or "")
-    assert [r.status for r in site.requests] == [200, 200] and elapsed < 4.0
+    assert [r.status for r in site.requests] == [200, 200]
+    assert elapsed < 30.0  # a liveness bound (about 1.2 s; the trickle would take 1,000 s)
 
 
+@pytest.mark.slow  # 5,000 bytes one at a time; test_fetch_rules.py has the same rule
 def test_a_slow_complete_answer_within_the_deadline_is_fine(site: SiteServer) -> None:
     site.override = trickle(PATH, every=0.0001)
     page, _ = fetch(site, request_deadline=5.0, retries=0)

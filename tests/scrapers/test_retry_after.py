@@ -83,6 +83,10 @@ def assert_quiet_after_holds(
     return gaps
 
 
+# The four tests below wait out real 2 s holds (about 7 s each). The same rules are proved
+# in milliseconds on a virtual clock in test_fetch_rules.py; these stay as the end-to-end
+# proof from a real server's log, in the slow set.
+@pytest.mark.slow
 @pytest.mark.parametrize("code", [429, 503])
 def test_retry_after_seconds_holds_back_every_request(site: SiteServer, code: int) -> None:
     site.override = FaultPlan({path: [status(code, Retry_After="2")] for path in HELD})
@@ -114,6 +118,7 @@ class DateHold:
         return True
 
 
+@pytest.mark.slow
 def test_retry_after_http_date_holds_back_every_request(site: SiteServer) -> None:
     site.override = plan = DateHold(HELD)
     wall_minus_monotonic = time.time() - time.monotonic()
@@ -128,6 +133,7 @@ def test_retry_after_http_date_holds_back_every_request(site: SiteServer) -> Non
     assert stats.held_back == len(HELD)
 
 
+@pytest.mark.slow
 def test_429_without_retry_after_holds_back_the_host_for_the_backoff(site: SiteServer) -> None:
     base = 2.0
     site.override = FaultPlan({path: [status(429)] for path in HELD})
@@ -148,7 +154,9 @@ def test_retry_after_beyond_the_cap_fails_at_once_and_sends_nothing_more(
     held = HELD[0]
     site.override = FaultPlan({held: [status(429, Retry_After="3600")]})
     pages, stats, elapsed = fetch_all(site)
-    assert elapsed < 5.0  # it does not wait (an hour, or even the 120 s cap)
+    # It does not wait an hour, or even the 120 s cap. A liveness bound, not a speed
+    # target (about 0.1 s here).
+    assert elapsed < 60.0
     page = next(p for p in pages if p.fetched_url.endswith(held))
     assert not page.ok and page.transient and page.status == 429
     message = page.error or ""

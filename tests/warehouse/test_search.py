@@ -217,7 +217,7 @@ def test_update_replaces_a_changed_article_and_drops_deleted_ones(fresh: Path, n
         con.close()
 
 
-def test_update_of_500_articles_is_fast(fresh: Path, new_article) -> None:
+def test_update_of_500_articles(fresh: Path, new_article) -> None:
     index = search_index_dir(fresh)
     con = connect(fresh)
     try:
@@ -231,7 +231,9 @@ def test_update_of_500_articles_is_fast(fresh: Path, new_article) -> None:
         started = time.perf_counter()
         assert update_search_index(con, index, keys(*(a.article_id for a in many))) == 500
         elapsed = time.perf_counter() - started
-        assert elapsed < 3.0, elapsed  # ~0.2 s on a laptop; generous for a loaded CI
+        # A liveness bound, not a speed target (about 0.2-0.5 s; benchmarks/search_index.py
+        # measures update_500_s).
+        assert elapsed < 10.0, elapsed
         assert index_info(index, con).documents == 533  # type: ignore[union-attr]
         assert len(ids(index, "bai so sa pa", category="kinh-te")) == 100  # the limit
     finally:
@@ -372,6 +374,8 @@ def test_search_works_while_another_process_writes_the_index(fresh: Path, cli_ap
             started = time.monotonic()
             with pytest.raises(WarehouseError, match="being written by another process"):
                 update_search_index(con, index, keys(101), lock_timeout=0.5)
+            # Gave up after its 0.5 s lock timeout instead of waiting for the writer: a
+            # liveness bound (10 times the timeout), not a speed target.
             assert time.monotonic() - started < 5
         finally:
             holder.communicate("done\n", timeout=30)

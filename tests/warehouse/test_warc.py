@@ -1,7 +1,7 @@
 """WARC storage of raw captures: round trips, rotation, interoperability with warcio,
 hostile references, truncated files, crash repair and a real SIGKILL.
 
-Set ``WARC_BENCH=1`` to run the benchmark (2,000 captures of ~80 KB) and print figures.
+The speed of the store is measured by ``benchmarks/warc_store.py``, not here.
 """
 
 from __future__ import annotations
@@ -645,7 +645,9 @@ def test_sigkill_in_the_middle_of_a_write_is_repaired(tmp_path: Path) -> None:
     check_after_crashes(tmp_path, refs)
 
 
-# --------------------------------------------------------------------------- speed
+# --------------------------------------------------------------------------- at size
+# Speed is measured by benchmarks/warc_store.py (figures in the README); this test checks
+# that 500 captures of ~80 KB round-trip, with a liveness bound only.
 
 
 def bench_exchanges(count: int, size: int) -> Iterator[Exchange]:
@@ -656,41 +658,15 @@ def bench_exchanges(count: int, size: int) -> Iterator[Exchange]:
         yield exchange(i, page)
 
 
-def run_benchmark(folder: Path, count: int, size: int = 80_000) -> dict[str, float]:
-    exchanges = list(bench_exchanges(count, size))
-    raw = sum(len(e.body) for e in exchanges)
+def test_500_captures_of_80_kb_round_trip(tmp_path: Path) -> None:
+    exchanges = list(bench_exchanges(500, 80_000))
     started = time.perf_counter()
-    refs = write(folder, exchanges)
-    write_s = time.perf_counter() - started
-    stored = sum((folder / n).stat().st_size for n in warc_files(folder))
-    sample = random.Random(6).sample(refs, min(200, len(refs)))
-    started = time.perf_counter()
-    for ref in sample:
-        read_capture(folder, ref)
-    read_ms = (time.perf_counter() - started) / len(sample) * 1000
-    started = time.perf_counter()
-    seen = sum(1 for _ in iter_captures(folder))
-    iter_s = time.perf_counter() - started
-    assert seen == count
-    return {
-        "captures": count,
-        "body_mb": raw / 1e6,
-        "write_s": write_s,
-        "write_mb_s": raw / 1e6 / write_s,
-        "compression_ratio": raw / stored,
-        "read_by_ref_ms": read_ms,
-        "iterate_captures_s": seen / iter_s,
-        "iterate_mb_s": raw / 1e6 / iter_s,
-    }
-
-
-def test_appending_500_captures_of_80_kb_is_fast(tmp_path: Path) -> None:
-    figures = run_benchmark(tmp_path, 500)
-    assert figures["write_s"] < 2.0, figures
-    assert figures["read_by_ref_ms"] < 20, figures
-
-
-@pytest.mark.skipif(not os.environ.get("WARC_BENCH"), reason="set WARC_BENCH=1")
-def test_benchmark_2000_captures(tmp_path: Path) -> None:
-    figures = run_benchmark(tmp_path, 2000)
-    print("\n" + json.dumps(figures, indent=2))
+    refs = write(tmp_path, exchanges)
+    assert len(refs) == 500
+    stored = sum((tmp_path / n).stat().st_size for n in warc_files(tmp_path))
+    assert stored < sum(len(e.body) for e in exchanges) / 2  # compressed
+    for i in random.Random(6).sample(range(500), 50):
+        check_matches(read_capture(tmp_path, refs[i]), exchanges[i])
+    assert [c.ref for c in iter_captures(tmp_path)] == refs
+    # A liveness bound, not a speed target: about 1 s here (0.5 s to write); 10 times that.
+    assert time.perf_counter() - started < 10.0
