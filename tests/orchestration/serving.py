@@ -52,8 +52,21 @@ def count(db: Path, sql: str) -> int:
 
 
 def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as con:
+    """Read as the product's readers do: wait (leaving the mark a run lets go for) while a
+    run holds the warehouse, instead of failing on the lock of a busy instant."""
+    from warehouse.db import connect
+
+    con = connect(db, read_only=True, lock_timeout=120)
+    try:
         return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def count_when_free(db: Path, sql: str) -> int:
+    """``count`` that waits for a run holding the warehouse (see :func:`rows`)."""
+    found = rows(db, sql)
+    return int(found[0][0]) if found else 0
 
 
 def answers(api_url: str) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serving import N_ARTICLES, Serve, alive, answers, count, rows, wait_until
+from serving import N_ARTICLES, Serve, alive, answers, count, count_when_free, rows, wait_until
 from support import clean_env
 
 from sitecopy import SITE_DIR, serve_site
@@ -40,7 +40,7 @@ def test_serve_schedules_runs_by_name_and_stops_its_server(tmp_path: Path) -> No
             serve.describe,
         )
         # 2. A served deployment runs by name, from the Prefect CLI as a user would.
-        runs_before = count(db, "SELECT count(*) FROM crawl_runs")
+        runs_before = count_when_free(db, "SELECT count(*) FROM crawl_runs")
         prefect = Path(sys.executable).with_name("prefect")
         result = subprocess.run(
             [str(prefect), "deployment", "run", "reparse/manual-baolaocai"],
@@ -59,7 +59,7 @@ def test_serve_schedules_runs_by_name_and_stops_its_server(tmp_path: Path) -> No
             return r.status_code == 200 and r.json()["state_type"] == "COMPLETED"
 
         wait_until(reparse_completed, 120, "the reparse run", serve.describe)
-        assert count(db, "SELECT count(*) FROM crawl_runs") >= runs_before
+        assert count_when_free(db, "SELECT count(*) FROM crawl_runs") >= runs_before
         # 3. SIGTERM stops serve and the Prefect server it started.
         assert serve.stop() == 0, serve.describe()
     assert "Prefect server stopped." in serve.output
