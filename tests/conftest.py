@@ -19,6 +19,20 @@ for _var in [k for k in os.environ if k.startswith("BAOLAOCAI_")]:
 
 from sitecopy import SITE_DIR, SiteServer, serve_site  # noqa: E402
 
+TESTS_DIR = Path(__file__).resolve().parent
+SLOW_FOLDERS = ("cli", "flows", "orchestration")
+"""Folders whose tests start a Prefect server (tests/flows' session harness, serve) or run
+the ``baolaocai`` command as a separate process: the ``slow`` tier, whatever each test
+says. The fast tier (``-m "not slow"``) is everything else: no subprocess, no Prefect."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.resolve().relative_to(TESTS_DIR).parts
+        if parts and parts[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
