@@ -70,6 +70,16 @@ def served(tmp_path: Path, articles: list[GeneratedArticle]) -> Iterator[SiteSer
         yield server
 
 
+def newest_of_each_month(articles: list[GeneratedArticle]) -> list[GeneratedArticle]:
+    """The articles whose edit moves their monthly sitemap's <lastmod> on in the index,
+    and whose removal moves it *back* (the copy dates an edit a few hours after
+    publication, so only the newest of a month moves the month's date)."""
+    by_month: dict[str, GeneratedArticle] = {}
+    for a in articles:
+        by_month[f"{a.published_at:%Y-%m}"] = a  # oldest first: the last one wins
+    return sorted(by_month.values(), key=lambda a: a.published_at)
+
+
 @pytest.fixture
 def site() -> Site:
     return load_site(SITE_FILE)
@@ -107,6 +117,26 @@ def test_a_paper_archived_through_a_site_file_written_from_the_readme(
     assert again.summary.status == "completed"
     assert again.summary.articles_new == 0
     assert not [r.path for r in served.requests if r.path.endswith(".html")]
+
+    # An edit (its sitemap's <lastmod> moves on): one new version, one page fetched.
+    root = Path(served.root)
+    edited, gone = newest_of_each_month(articles)[2], newest_of_each_month(articles)[1]
+    write_site(root, articles, per_page=4, revisions={edited.article_id: 1}, spec=DOICHE)
+    served.requests.clear()
+    third = crawl_site(settings)
+    assert (third.summary.articles_new, third.summary.articles_updated) == (0, 1)
+    assert [r.path for r in served.requests if r.path.endswith(".html")] == [edited.path]
+
+    # A takedown of a month's newest article: 404, gone from the listings and the
+    # sitemap, whose <lastmod> moves back. Seen on the next run, counted once.
+    remaining = [a for a in articles if a is not gone]
+    write_site(root, remaining, per_page=4, revisions={edited.article_id: 1}, spec=DOICHE)
+    (root / gone.path.lstrip("/")).unlink()
+    fourth = crawl_site(settings)
+    assert fourth.summary.removed == 1
+    with duckdb.connect(db, read_only=True) as con:
+        removed = con.execute("SELECT article_id FROM removed_articles").fetchall()
+    assert removed == [(gone.article_id,)]
 
 
 def test_the_backfill_reads_its_monthly_sitemaps(
