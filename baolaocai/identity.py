@@ -78,7 +78,7 @@ def article_id(url: str, site: Site) -> int | None:
     articles, and an id that is not a whole number a BIGINT holds is none either.
     """
     path = urlsplit(url).path
-    if any(p.search(path) for p in site.not_article_res):
+    if any(p.search(path) for p in (*site.tag_page_res, *site.not_article_res)):
         return None
     for pattern in site.article_res:
         match = pattern.match(path)

@@ -30,9 +30,6 @@ class SiteProfile:
     page_furniture: str
     other_articles: str
     tag_label_keys: frozenset[str]
-    article_res: tuple[re.Pattern[str], ...]
-    not_article_res: tuple[re.Pattern[str], ...]
-    tag_page_res: tuple[re.Pattern[str], ...]
     modified_prefix_keys: tuple[str, ...]
     modified_class_parts: tuple[str, ...]
     phrase_keys: frozenset[str]

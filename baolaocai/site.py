@@ -127,6 +127,14 @@ TABLES: dict[str, dict[str, tuple[bool, bool]]] = {
     "boilerplate": _BOILERPLATE_KEYS,
 }
 """The tables of a site file and their keys: ``{table: {key: (is_regex, may_be_empty)}}``."""
+SELECTOR_KEYS = (
+    *(f"selectors.{k}" for k in _SELECTOR_KEYS),
+    "boilerplate.remove",
+    "boilerplate.remove_in_body",
+    "boilerplate.page_furniture",
+    "boilerplate.other_articles",
+)
+"""The keys whose values are CSS selectors (checked for balanced brackets at load)."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,7 @@ class Site:
     article_res: tuple[re.Pattern[str], ...]
     tag_page_res: tuple[re.Pattern[str], ...]
     not_article_res: tuple[re.Pattern[str], ...]
+    """``[urls] not_article``: never articles (tag pages are not articles either)."""
     section_res: tuple[re.Pattern[str], ...]
     section_exclude_res: tuple[re.Pattern[str], ...]
     pagination_res: tuple[re.Pattern[str], ...]
@@ -364,10 +373,12 @@ def _load(path: Path) -> Site:
                 path, f"urls.month_sitemap[{i}]", "needs groups (?P<year>…) and (?P<month>…)"
             )
     tag_page_res = regexes("urls", "tag_page")
-    for i, sel in enumerate(merged["selectors"]["title"]):
-        _check_selector(sel, path, f"selectors.title[{i}]")
+    for k in SELECTOR_KEYS:
+        table, key_name = k.split(".")
+        for i, sel in enumerate(merged[table][key_name]):
+            _check_selector(sel, path, f"{k}[{i}]")
     profile = _build_profile(
-        path, key, name, host, time_zone, merged, article_res, tag_page_res, regexes
+        path, key, name, host, time_zone, merged, regexes("boilerplate", "source_patterns")
     )
     return Site(
         key=key,
@@ -381,7 +392,7 @@ def _load(path: Path) -> Site:
         path=str(path),
         article_res=article_res,
         tag_page_res=tag_page_res,
-        not_article_res=tag_page_res + regexes("urls", "not_article"),
+        not_article_res=regexes("urls", "not_article"),
         section_res=regexes("urls", "section"),
         section_exclude_res=regexes("urls", "section_exclude"),
         pagination_res=regexes("urls", "pagination"),
@@ -442,9 +453,7 @@ def _build_profile(
     host: str,
     time_zone: str,
     merged: dict[str, dict[str, list[str]]],
-    article_res: tuple[re.Pattern[str], ...],
-    tag_page_res: tuple[re.Pattern[str], ...],
-    regexes: Any,
+    source_res: tuple[re.Pattern[str], ...],
 ) -> SiteProfile:
     bp = merged["boilerplate"]
     names = merged["names"]
@@ -460,16 +469,13 @@ def _build_profile(
         remove_in_body=", ".join(bp["remove_in_body"]),
         page_furniture=", ".join(bp["page_furniture"]),
         other_articles=", ".join(bp["other_articles"]),
-        article_res=article_res,
-        not_article_res=tag_page_res + regexes("urls", "not_article"),
-        tag_page_res=tag_page_res,
         tag_label_keys=frozenset(fold_key(t) for t in bp["tag_labels"]),
         modified_class_parts=tuple(p.lower() for p in bp["modified_class_parts"]),
         modified_prefix_keys=tuple(fold_key(p) for p in bp["modified_prefixes"]),
         phrase_keys=frozenset(fold_key(p) for p in bp["phrases"]),
         marker_keys=tuple(fold_key(p) for p in bp["section_markers"]),
         footer_re=_joined(bp["footer_patterns"], path, "boilerplate.footer_patterns"),
-        source_res=regexes("boilerplate", "source_patterns"),
+        source_res=source_res,
         source_exclude_re=_joined(bp["source_excludes"], path, "boilerplate.source_excludes"),
         byline_prefix_re=re.compile(
             r"^(?:" + "|".join(re.escape(p) for p in prefixes) + r")\s*[:\-–—]\s*", re.IGNORECASE

@@ -93,7 +93,7 @@ def sites_check(
     for key, patterns in (
         ("article", site.article_res),
         ("tag_page", site.tag_page_res),
-        ("not_article", site.not_article_res[len(site.tag_page_res) :]),
+        ("not_article", site.not_article_res),
         ("section", site.section_res),
         ("section_exclude", site.section_exclude_res),
         ("pagination", site.pagination_res),

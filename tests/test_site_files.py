@@ -170,6 +170,11 @@ def test_settings_follow_the_site(sister: Path) -> None:
             "unknown time zone",
         ),
         (
+            ("[names]", '[selectors]\nbody = [".article__body[itemprop"]\n[names]'),
+            "selectors.body[0]",
+            "not a CSS selector",
+        ),
+        (
             ("[names]", '[append.boilerplate]\nphrases = [""]\n[names]'),
             "append.boilerplate.phrases",
             "empty string",
