@@ -22,11 +22,10 @@ from baolaocai.errors import CrawlError
 from baolaocai.identity import article_id
 from baolaocai.models import CrawlState
 from baolaocai.settings import Settings
-from baolaocai.site import Site
 from pipeline.run import Run, start_of
 from pipeline.steps import PLAIN_STEPS, MonthResult, Steps
 from scrapers.archive import MonthSitemap
-from scrapers.discovery import DiscoveryOptions
+from scrapers.discovery import DiscoveryOptions, nothing_matched
 from scrapers.http import HttpSession
 from scrapers.plan import WorkPlan, plan_work
 from scrapers.politeness import RequestPacer
@@ -42,15 +41,6 @@ BACKFILL_LISTING_REQUESTS = 100_000
 """Listing pages in all for such a backfill (a crawl stops at ``max_listing_requests``)."""
 BACKFILL_DISCOVERY_DEADLINE_S = 24 * 3600.0
 """Its discovery may take a day at the polite rate (a crawl's: ``discovery_deadline``)."""
-
-
-def nothing_matched(site: Site, links_seen: int) -> str:
-    """Why a run that read the site but recognised no article is not a success."""
-    return (
-        f"0 of {links_seen} links and sitemap entries read matched the article patterns of"
-        f" the site file {site.path} ({site.key}); check its [urls] article patterns"
-        " ('baolaocai sites check FILE --url URL')"
-    )
 
 
 def crawl_into(
@@ -254,6 +244,9 @@ def plan_site(
         preview.error = outcome.error
         return preview
     found = outcome.found
+    if found.article_links == 0 and (found.links_seen > 0 or not state.known_ids):
+        preview.error = nothing_matched(settings.site, found.links_seen)  # as a crawl would
+        return preview
     relisted, unlisted = (
         steps.recheck_candidates(settings, wh, found, state.known_ids)
         if Path(settings.db_path).exists()

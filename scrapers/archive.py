@@ -21,7 +21,13 @@ from datetime import date, datetime
 from baolaocai.errors import CrawlError
 from baolaocai.identity import canonicalize
 from baolaocai.site import Site
-from scrapers.discovery import SitemapEntry, SitemapReader, sitemap_articles, sitemap_children
+from scrapers.discovery import (
+    SitemapEntry,
+    SitemapReader,
+    nothing_matched,
+    sitemap_articles,
+    sitemap_children,
+)
 from scrapers.fetch import TOO_LARGE, Fetcher
 from scrapers.robots import read_robots
 
@@ -115,7 +121,12 @@ async def month_articles(fetcher: Fetcher, sitemap: MonthSitemap) -> dict[str, d
             reader.max_urls + reader.overflow,
             reader.max_urls,
         )
-    listed = sitemap_articles(entries, fetcher.settings.site, fetcher.settings.base_url)
+    site = fetcher.settings.site
+    listed = sitemap_articles(entries, site, fetcher.settings.base_url)
+    if entries and not listed:
+        # Entries, none of them an article of this site: the site file is wrong for this
+        # site (or its addresses changed). Never a month "done" with nothing stored.
+        raise CrawlError(f"the sitemap {sitemap.url}: {nothing_matched(site, len(entries))}")
     return dict(listed.values())
 
 

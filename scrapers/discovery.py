@@ -313,6 +313,16 @@ class SitemapReader:
                     del parent[0]
 
 
+def nothing_matched(site: Site, links_seen: int) -> str:
+    """Why reading a site that answered but showed no article of it is not a success: the
+    one message of every command that can meet it (crawl, backfill, plan)."""
+    return (
+        f"0 of {links_seen} links and sitemap entries read matched the article patterns of"
+        f" the site file {site.path} ({site.key}); check its [urls] article patterns"
+        " ('baolaocai sites check FILE --url URL')"
+    )
+
+
 def sitemap_children(
     children: Sequence[SitemapEntry], site: Site, base_url: str | None
 ) -> list[tuple[str, datetime | None]]:

@@ -19,7 +19,7 @@ import pytest
 
 from baolaocai.settings import Settings
 from baolaocai.site import Site, load_site
-from pipeline.crawl import backfill_archive, crawl_site
+from pipeline.crawl import backfill_archive, crawl_site, plan_site
 from sitecopy import SiteServer, serve_site
 from sitecopy.generate import NUIMAY, GeneratedArticle, make_articles, write_site
 
@@ -152,3 +152,33 @@ def test_the_backfill_reads_its_monthly_sitemaps(
     with duckdb.connect(db, read_only=True) as con:
         got = {r[0] for r in con.execute("SELECT article_id FROM articles").fetchall()}
     assert got == in_range
+
+
+def test_a_site_file_that_matches_no_article_fails_every_run_kind(
+    served: SiteServer, tmp_path: Path
+) -> None:
+    """The same file with a wrong article pattern: the site answers, its sitemaps and
+    pages list 30 articles, none matches. A crawl, a backfill (month by month) and a plan
+    each say so and fail; none is 'completed' with 0 stored."""
+    wrong = tmp_path / "doiche-wrong.toml"
+    wrong.write_text(
+        SITE_FILE.read_text(encoding="utf-8").replace("-a(?P<id>", "-x(?P<id>"), encoding="utf-8"
+    )
+    settings = Settings(
+        site=load_site(wrong),
+        base_url=served.url,
+        db_path=str(tmp_path / "wrong.duckdb"),
+        rate=50.0,
+        concurrency=2,
+    )
+    crawl = crawl_site(settings)
+    assert crawl.summary.status == "failed"
+    assert "matched the article patterns" in (crawl.summary.error or "")
+    backfill = backfill_archive(settings, date(2025, 2, 1), date(2025, 3, 31))
+    assert backfill.summary.status == "failed"
+    assert "news-2025-02.xml" in (backfill.summary.error or "")
+    assert "0 of 5 links and sitemap entries" in (backfill.summary.error or "")
+    preview = plan_site(settings.override(db_path=str(tmp_path / "plan.duckdb")))
+    assert preview.error is not None and "matched the article patterns" in preview.error
+    with duckdb.connect(settings.db_path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
