@@ -344,7 +344,7 @@ def sitemap_children(
 def sitemap_articles(
     entries: Sequence[SitemapEntry], site: Site, base_url: str | None
 ) -> dict[int, tuple[str, datetime | None]]:
-    """The articles a sitemap (or feed) lists: id -> (canonical URL, newest ``<lastmod>``),
+    """The articles a sitemap or a feed lists: id -> (canonical URL, newest ``<lastmod>``),
     first URL per id kept. Entries that are not the site's articles are left out (count
     them as ``len(entries) - len(result)``). Discovery and the backfill read sitemaps
     through this one function."""
@@ -584,14 +584,13 @@ async def discover(
         if page is None or page.html is None:
             continue
         answered += 1
-        for entry in parse_feed(page.html):
-            article = canonical_article_url(
-                canonicalize(entry.loc, site, None, base_url) or "", site
-            )
-            walk.links_seen += 1
-            walk.article_links += article is not None
-            if article and not _older(entry.lastmod, options.since):
-                result.add(article, "feed", entry.lastmod)
+        entries = parse_feed(page.html)
+        listed = sitemap_articles(entries, site, base_url)  # a feed reads like a sitemap
+        walk.links_seen += len(entries)
+        walk.article_links += len(listed)
+        for article, lastmod in listed.values():
+            if not _older(lastmod, options.since):
+                result.add(article, "feed", lastmod)
 
     if options.listings:
         answered += await _walk_sections(walk, options, sections, known, result)
