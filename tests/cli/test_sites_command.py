@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 from pathlib import Path
@@ -93,3 +94,84 @@ def test_every_command_takes_site(tmp_path: Path) -> None:
         done = run(command, "--help", cwd=tmp_path)
         assert done.returncode == 0, (command, done.stderr)
         assert "--site" in done.stdout, command
+
+
+def test_read_commands_filter_a_shared_warehouse_by_site(tmp_path: Path) -> None:
+    """Two papers in one warehouse (loaded through the real loader): status, search and
+    export as a user types them show both without --site and one with it."""
+    from datetime import UTC, datetime
+
+    from baolaocai.models import FetchedPage
+    from baolaocai.site import load_site
+    from transforms.pipeline import process_pages
+    from warehouse.db import connect
+    from warehouse.load import load_batch
+
+    db = tmp_path / "shared.duckdb"
+    now = datetime.now(UTC)
+    con = connect(db)
+    counts = {}
+    for key, pattern in (("baolaocai", "*-post*.html"), ("nuimay", "*/*-b*.htm")):
+        site = load_site(key)
+        pages = [
+            FetchedPage(
+                site.url("/" + p.relative_to(copy_dir(key)).as_posix()),
+                str(p),
+                200,
+                now,
+                p.read_text("utf-8"),
+            )
+            for p in sorted(copy_dir(key).glob(pattern))
+        ]
+        staged, failures = process_pages(pages, site)
+        assert not failures
+        load_batch(
+            con, site=site, run_id=key, seen_at=now, pages=pages, articles=staged, failures=failures
+        )
+        counts[key] = len(staged)
+    con.close()
+    assert run("reindex", "--db", str(db), cwd=tmp_path).returncode == 0
+
+    both = json.loads(run("status", "--db", str(db), "--format", "json", cwd=tmp_path).stdout)
+    assert both["articles"] == sum(counts.values()) and both["sites"] == counts
+    one = json.loads(
+        run("status", "--db", str(db), "--site", "nuimay", "--format", "json", cwd=tmp_path).stdout
+    )
+    assert one["articles"] == counts["nuimay"]
+
+    found = run("search", "Lào Cai", "--db", str(db), "-n", "200", "--format", "json", cwd=tmp_path)
+    assert found.returncode == 0, found.stderr
+    assert {h["site"] for h in json.loads(found.stdout)} == {"baolaocai", "nuimay"}
+    only = run(
+        "search",
+        "Lào Cai",
+        "--db",
+        str(db),
+        "--site",
+        "nuimay",
+        "-n",
+        "200",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    assert {h["site"] for h in json.loads(only.stdout)} == {"nuimay"}
+
+    out = tmp_path / "export"
+    done = run(
+        "export",
+        "--db",
+        str(db),
+        "--site",
+        "nuimay",
+        "--out",
+        str(out),
+        "--format",
+        "csv",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    with next(out.rglob("articles*.csv")).open(encoding="utf-8", newline="") as f:
+        exported = list(csv.DictReader(f))
+    assert len(exported) == counts["nuimay"]
+    assert {row["site"] for row in exported} == {"nuimay"}
