@@ -47,11 +47,15 @@ def _setting(
     flag: str = "",
     shown: str = "",
     env: bool = True,
+    factory: Callable[[], Any] | None = None,
 ) -> Any:
-    """One setting, declared once: its default (the field's), its help, its check (with the
-    rule it states), its CLI flag and whether ``BAOLAOCAI_<NAME>`` sets it. The docstring
-    table above, the env vars, the checks and the README's table all come from these."""
+    """One setting, declared once: its default (the field's, or made by ``factory``), its
+    help, its check (with the rule it states), its CLI flag and whether
+    ``BAOLAOCAI_<NAME>`` sets it. The env vars, the checks and the README's table all come
+    from these."""
     meta = {"help": help, "check": check, "rule": rule, "flag": flag, "shown": shown, "env": env}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
 
 
@@ -74,16 +78,12 @@ def _header_safe(value: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    site: Site = field(
-        default_factory=default_site,
-        metadata={
-            "help": "the newspaper: a bundled site's key or a site file's path",
-            "check": None,
-            "rule": "",
-            "flag": "--site",
-            "shown": "`baolaocai`",
-            "env": True,
-        },
+    site: Site = _setting(
+        None,
+        "the newspaper: a bundled site's key or a site file's path",
+        flag="--site",
+        shown="`baolaocai`",
+        factory=default_site,
     )
     """The newspaper: every step's site knowledge (URLs, names, parser) comes from it."""
     base_url: str = _setting(
