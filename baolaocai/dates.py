@@ -4,6 +4,7 @@ Recognised (day before month, always, as Vietnamese writes dates)::
 
     Thứ Bảy, 25/3/2023               25/03/2025 08:15          08:15 25/03/2025
     Thứ Ba, 08/04/2025 - 10:20       Cập nhật: 25/03/2025 08:15  25-03-2025
+    Ngày đăng: 12/10/2025 08:15      ngày 12 tháng 10 năm 2025, 08:15
     2025-03-25T08:15:00+07:00 (ISO 8601, in meta and JSON-LD; "Z" and other offsets)
 
 Naive values are local time (UTC+7, no daylight saving); every result is converted to
@@ -33,6 +34,10 @@ _ISO_RE = re.compile(
     r"(Z|[+-]\d{2}:?\d{2})?\s*$"
 )
 _DMY_RE = re.compile(r"(?<!\d)(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?!\d)")
+_WORDY_DATE_RE = re.compile(
+    r"\bngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s*,?\s*năm\s+(\d{4})(?!\d)", re.IGNORECASE
+)
+"""``ngày 12 tháng 10 năm 2025`` (print copies, older pages): read as ``12/10/2025``."""
 _TIME_RE = re.compile(r"(?<!\d)(\d{1,2})\s*[:hH]\s*(\d{2})(?!\d)(?:\s*:\s*(\d{2}))?")
 
 
@@ -61,11 +66,18 @@ def parse_iso(value: str | None) -> datetime | None:
     return naive.replace(tzinfo=tz).astimezone(SITE_TZ)
 
 
+def _numeric_date(text: str) -> str:
+    """``ngày 12 tháng 10 năm 2025`` written as ``12/10/2025``."""
+    if "tháng" not in text.lower():
+        return text
+    return _WORDY_DATE_RE.sub(lambda m: f"{m.group(1)}/{m.group(2)}/{m.group(3)}", text)
+
+
 def parse_vietnamese_datetime(text: str | None) -> datetime | None:
     """A date (and optional time) as printed on the page, e.g. ``Thứ Ba, 08/04/2025 - 10:20``."""
     if not text:
         return None
-    text = normalize_text(text)
+    text = _numeric_date(normalize_text(text))
     iso = parse_iso(text)
     if iso is not None:
         return iso
@@ -87,7 +99,7 @@ def parse_vietnamese_datetime(text: str | None) -> datetime | None:
 
 def looks_like_dateline(text: str) -> bool:
     """A short line that is only a date: ``Thứ Bảy, 25/3/2023``, ``25/03/2025 08:15``."""
-    text = normalize_text(text)
+    text = _numeric_date(normalize_text(text))
     if len(text) <= 40 and parse_iso(text) is not None:
         return True
     if len(text) > 60 or not _DMY_RE.search(text):
@@ -96,7 +108,10 @@ def looks_like_dateline(text: str) -> bool:
     leftover = _TIME_RE.sub(" ", leftover)
     leftover = strip_accents(leftover).lower()
     leftover = re.sub(
-        r"thu\s+(hai|bay|ba|tu|nam|sau)|chu\s+nhat|cap\s+nhat|ngay|gmt\+?7", " ", leftover
+        r"thu\s+(hai|bay|ba|tu|nam|sau)|chu\s+nhat|cap\s+nhat|xuat\s+ban|dang|luc|vao"
+        r"|ngay|gmt\+?7",
+        " ",
+        leftover,
     )
     return not re.sub(r"[\s,:|()\-–—/.+]+", "", leftover)
 

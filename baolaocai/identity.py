@@ -66,6 +66,7 @@ def canonicalize(
         base_path = urlsplit(base_url).path.rstrip("/")
         if base_path and parts.netloc.lower() == _netloc(base_url) and path.startswith(base_path):
             path = path[len(base_path) :] or "/"
+    path = site.article_path(path)  # an AMP or print copy stands for its article
     origin = urlsplit(site.origin)
     return urlunsplit((origin.scheme, origin.netloc, path, _clean_query(parts.query), ""))
 

@@ -7,6 +7,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+PAGE_KINDS = (
+    "amp",
+    "print",
+    "live",
+    "e-magazine",
+    "infographic",
+    "podcast",
+    "video",
+    "gallery",
+    "interview",
+    "article",
+)
+"""Every ``page_kind`` a page can be told as, in the order the signals are tried (a copy's
+kind, ``amp`` or ``print``, wins over its content's); ``unknown`` when none is told."""
+UNKNOWN_KIND = "unknown"
+
 CONTRACT_KEYS = (
     "url",
     "article_id",
@@ -19,6 +35,7 @@ CONTRACT_KEYS = (
     "tags",
     "images",
     "source",
+    "page_kind",
 )
 """The keys ``baolaocai parse`` promises, in order. Keys may be added, never renamed."""
 
@@ -50,8 +67,13 @@ class Article:
     images: tuple[Image, ...] = ()
     source: str | None = None
     modified_at: datetime | None = None
+    page_kind: str = "unknown"
+    """What kind of page it was read from (:data:`PAGE_KINDS`): ``article``, ``live``,
+    ``e-magazine`` …, ``amp``/``print`` for such copies of an article, ``unknown`` when
+    the markup matched nothing the site file knows (counted by the drift alarm)."""
     extraction_method: str = "unknown"
-    """Which extractor read the page: ``epi``, ``legacy`` or ``density`` (the fallback)."""
+    """Which reader of the fallback cascade gave the body: ``epi``, ``legacy``, ``blocks``
+    (several text blocks) or ``density`` (the densest container)."""
     images_dropped: int = 0
     """Quality signal: pictures past the parser's cap (``transforms.parse.MAX_IMAGES``) in
     a page that has more; ``images`` holds the first ones."""
@@ -90,6 +112,7 @@ class Article:
             "tags": list(self.tags),
             "images": [{"src": i.src, "caption": i.caption} for i in self.images],
             "source": self.source,
+            "page_kind": self.page_kind,
             "modified_at": _iso(self.modified_at),
             "extraction_method": self.extraction_method,
             "missing_fields": list(self.missing_fields),

@@ -19,6 +19,39 @@ _MAX_FURNITURE_WORDS = 24
 
 
 @dataclass(frozen=True)
+class KindRule:
+    """How one kind of page (``live``, ``e-magazine`` …) is told: the site file's
+    ``[kinds]`` signals, compiled. Any signal tells the kind; constraints must all hold."""
+
+    kind: str
+    css: str = ""
+    """``css:`` selectors, joined: an element the page has (before any clean-up)."""
+    url_res: tuple[re.Pattern[str], ...] = ()
+    """``url:`` patterns, searched in the address the page was read from."""
+    jsonld_types: frozenset[str] = frozenset()
+    """``jsonld:`` types of the page's JSON-LD (``LiveBlogPosting``, ``VideoObject``)."""
+    text_keys: frozenset[str] = frozenset()
+    """``text:`` a whole text block of the page (``Quay về E-magazine``), folded."""
+    prefix_keys: tuple[str, ...] = ()
+    """``prefix:`` at least two body paragraphs start with it (``PV:``), case-folded."""
+    pictures: int | None = None
+    """``pictures:N``: at least N pictures, and less than 30 words of text per picture."""
+    max_words: int | None = None
+    """``max-words:N`` (a constraint): the body has at most N words."""
+
+    @property
+    def has_signals(self) -> bool:
+        return bool(
+            self.css
+            or self.url_res
+            or self.jsonld_types
+            or self.text_keys
+            or self.prefix_keys
+            or self.pictures
+        )
+
+
+@dataclass(frozen=True)
 class SiteProfile:
     name: str
     """The site's key (``baolaocai``)."""
@@ -47,6 +80,32 @@ class SiteProfile:
     title_suffix_re: re.Pattern[str]
     """What a ``<title>`` ends with after a separator: `` | Báo Lào Cai``."""
     time_zone: str = VIETNAM_TIME_ZONE
+    credit_re: re.Pattern[str] = re.compile(r"(?!)")
+    """A credit label and its colon (``Thực hiện:``, ``Trình bày:``); group ``label``."""
+    author_credit_keys: tuple[str, ...] = ()
+    """Folded credit labels that name authors (``Thực hiện``, ``Ảnh``, ``Bài, ảnh``)."""
+    other_credit_keys: tuple[str, ...] = ()
+    """Folded credit labels that name no author (``Trình bày``, ``Đồ họa``)."""
+    byline_suffix_re: re.Pattern[str] = re.compile(r"(?!)")
+    """What ends a byline and is no part of the name: `` (thực hiện)``."""
+    furniture_re: re.Pattern[str] = re.compile(r"(?!)")
+    """A whole block that is furniture by its form: a player's ``00:00 / 04:26``, a pager."""
+    social_hosts: tuple[str, ...] = ()
+    """Hosts of social networks: a quote or box that links to one is an embedded post."""
+    category_label_keys: tuple[str, ...] = ()
+    """Folded labels of a plain-text category line (``Chuyên mục: Kinh tế``)."""
+    not_picture_parts: tuple[str, ...] = ()
+    """Parts of a picture's address that make it no article picture (``logo``)."""
+    note_boxes: str = ""
+    """Note boxes of the body: text, unless they link elsewhere or are a house ad."""
+    body_signature_re: re.Pattern[str] = re.compile(r"(?!)")
+    """A closing line that signs for a body (``BAN LỄ TANG``): text, never an author."""
+    house_ad_keys: tuple[str, ...] = ()
+    """Folded phrases of the paper's own calls (``mời bạn đọc gửi …``) in a note box."""
+    kinds: tuple[KindRule, ...] = ()
+    """How each kind of page is told, in :data:`baolaocai.models.PAGE_KINDS` order."""
+    name_key: str = ""
+    """The site's name, folded: a ``<title>`` part holding it names the site."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -91,3 +150,20 @@ class SiteProfile:
 
     def strip_title_suffix(self, title: str) -> str:
         return self.title_suffix_re.sub("", title)
+
+    def is_article_picture(self, src: str) -> bool:
+        low = src.lower()
+        return not any(part in low for part in self.not_picture_parts)
+
+    def is_furniture_form(self, text: str) -> bool:
+        return bool(self.furniture_re.fullmatch(text.strip()))
+
+    def credit_label(self, label: str) -> bool | None:
+        """``True`` for a label that names authors (``Ảnh``), ``False`` for one that names
+        other makers (``Trình bày``), ``None`` for no credit label at all."""
+        key = fold_key(label)
+        if key in self.author_credit_keys:
+            return True
+        if key in self.other_credit_keys:
+            return False
+        return None

@@ -30,7 +30,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from baolaocai.dates import VIETNAM_TIME_ZONE
 from baolaocai.errors import ConfigError
-from baolaocai.profile import SiteProfile
+from baolaocai.models import PAGE_KINDS
+from baolaocai.profile import KindRule, SiteProfile
 from baolaocai.text import fold_key
 
 DEFAULT_SITE = "baolaocai"
@@ -58,11 +59,22 @@ _TOP_KEYS = frozenset(
         "names",
         "selectors",
         "boilerplate",
+        "kinds",
         "append",
     }
 )
 _FAMILY_TOP_KEYS = frozenset(
-    {"family", "parser", "time_zone", "description", "urls", "names", "selectors", "boilerplate"}
+    {
+        "family",
+        "parser",
+        "time_zone",
+        "description",
+        "urls",
+        "names",
+        "selectors",
+        "boilerplate",
+        "kinds",
+    }
 )
 # Every key of every table, with whether it is a regular expression and whether it may
 # be an empty list.
@@ -76,6 +88,8 @@ _URL_KEYS: dict[str, tuple[bool, bool]] = {
     "month_sitemap": (True, True),
     "sitemaps": (False, True),
     "feeds": (False, True),
+    "copies": (False, True),
+    "copy_hosts": (False, True),
 }
 _NAME_KEYS: dict[str, tuple[bool, bool]] = {
     "title_suffixes": (False, True),
@@ -119,12 +133,24 @@ _BOILERPLATE_KEYS: dict[str, tuple[bool, bool]] = {
     "byline_prefixes": (False, False),
     "generic_descriptions": (True, False),
     "agency_prefixes": (False, False),
+    "credit_labels": (False, True),
+    "non_author_credit_labels": (False, True),
+    "byline_suffixes": (True, True),
+    "furniture_patterns": (True, True),
+    "social_hosts": (False, True),
+    "category_labels": (False, True),
+    "note_boxes": (False, True),
+    "not_pictures": (False, True),
+    "body_signatures": (False, True),
+    "house_ad_phrases": (False, True),
 }
+_KIND_KEYS: dict[str, tuple[bool, bool]] = {kind: (False, True) for kind in PAGE_KINDS}
 TABLES: dict[str, dict[str, tuple[bool, bool]]] = {
     "urls": _URL_KEYS,
     "names": _NAME_KEYS,
     "selectors": _SELECTOR_KEYS,
     "boilerplate": _BOILERPLATE_KEYS,
+    "kinds": _KIND_KEYS,
 }
 """The tables of a site file and their keys: ``{table: {key: (is_regex, may_be_empty)}}``."""
 SELECTOR_KEYS = (
@@ -133,6 +159,7 @@ SELECTOR_KEYS = (
     "boilerplate.remove_in_body",
     "boilerplate.page_furniture",
     "boilerplate.other_articles",
+    "boilerplate.note_boxes",
 )
 """The keys whose values are CSS selectors (checked for balanced brackets at load)."""
 
@@ -167,6 +194,16 @@ class Site:
     section_links: str
     pagination_links: str
     profile: SiteProfile = field(repr=False)
+    copy_rules: tuple[tuple[re.Pattern[str], str], ...] = ()
+    """``[urls] copies``: ``pattern => replacement`` on the path of a copy of an article
+    (AMP, print) giving the article's own path; every address is canonicalised through them."""
+
+    def article_path(self, path: str) -> str:
+        """The path of the article a copy's path (``/amp/x-post1.html``) is a copy of."""
+        for pattern, replacement in self.copy_rules:
+            if pattern.search(path):
+                return pattern.sub(replacement, path, count=1)
+        return path
 
     @property
     def host(self) -> str:
@@ -373,6 +410,9 @@ def _load(path: Path) -> Site:
                 path, f"urls.month_sitemap[{i}]", "needs groups (?P<year>…) and (?P<month>…)"
             )
     tag_page_res = regexes("urls", "tag_page")
+    copy_rules = _copy_rules(merged["urls"]["copies"], path)
+    for i, extra in enumerate(merged["urls"]["copy_hosts"]):
+        hosts.add(_check_host(extra, path, f"urls.copy_hosts[{i}]"))
     for k in SELECTOR_KEYS:
         table, key_name = k.split(".")
         for i, sel in enumerate(merged[table][key_name]):
@@ -402,6 +442,59 @@ def _load(path: Path) -> Site:
         section_links=", ".join(merged["selectors"]["section_links"]),
         pagination_links=", ".join(merged["selectors"]["pagination_links"]),
         profile=profile,
+        copy_rules=copy_rules,
+    )
+
+
+def _copy_rules(rules: list[str], path: Path) -> tuple[tuple[re.Pattern[str], str], ...]:
+    out = []
+    for i, rule in enumerate(rules):
+        pattern, sep, replacement = rule.partition(" => ")
+        if not sep or not pattern.strip() or not replacement.strip():
+            raise _fail(path, f"urls.copies[{i}]", "must read 'PATTERN => REPLACEMENT'")
+        try:
+            compiled = re.compile(pattern.strip(), re.IGNORECASE)
+            compiled.sub(replacement.strip(), "/x")  # a bad group reference fails here
+        except (re.error, IndexError) as exc:
+            raise _fail(path, f"urls.copies[{i}]", f"bad rule: {exc}") from None
+        out.append((compiled, replacement.strip()))
+    return tuple(out)
+
+
+_SIGNAL_KINDS = ("css", "url", "jsonld", "text", "prefix", "pictures", "max-words")
+
+
+def _kind_rule(kind: str, signals: list[str], path: Path) -> KindRule:
+    found: dict[str, list[str]] = {k: [] for k in _SIGNAL_KINDS}
+    for i, signal in enumerate(signals):
+        what, sep, value = signal.partition(":")
+        value = value.strip()
+        if not sep or what not in found or not value:
+            raise _fail(
+                path,
+                f"kinds.{kind}[{i}]",
+                f"{signal!r} is not 'SIGNAL:VALUE' (signals: {', '.join(_SIGNAL_KINDS)})",
+            )
+        if what in ("pictures", "max-words") and not value.isdigit():
+            raise _fail(path, f"kinds.{kind}[{i}]", f"{signal!r}: the value must be a number")
+        if what == "css":
+            _check_selector(value, path, f"kinds.{kind}[{i}]")
+        found[what].append(value)
+    url_res = []
+    for value in found["url"]:
+        try:
+            url_res.append(re.compile(value, re.IGNORECASE))
+        except re.error as exc:
+            raise _fail(path, f"kinds.{kind}", f"bad regular expression {value!r}: {exc}") from None
+    return KindRule(
+        kind=kind,
+        css=", ".join(found["css"]),
+        url_res=tuple(url_res),
+        jsonld_types=frozenset(found["jsonld"]),
+        text_keys=frozenset(fold_key(t) for t in found["text"]),
+        prefix_keys=tuple(t.casefold() for t in found["prefix"]),
+        pictures=min((int(v) for v in found["pictures"]), default=None),
+        max_words=min((int(v) for v in found["max-words"]), default=None),
     )
 
 
@@ -499,7 +592,36 @@ def _build_profile(
             r"\s*[|\-–—]\s*(" + "|".join(re.escape(s) for s in suffixes) + r")\s*$", re.IGNORECASE
         ),
         time_zone=time_zone,
+        credit_re=_credit_re([*bp["credit_labels"], *bp["non_author_credit_labels"]]),
+        author_credit_keys=tuple(fold_key(c) for c in bp["credit_labels"]),
+        other_credit_keys=tuple(fold_key(c) for c in bp["non_author_credit_labels"]),
+        byline_suffix_re=_joined(bp["byline_suffixes"], path, "boilerplate.byline_suffixes")
+        if bp["byline_suffixes"]
+        else re.compile(r"(?!)"),
+        furniture_re=_joined(bp["furniture_patterns"], path, "boilerplate.furniture_patterns")
+        if bp["furniture_patterns"]
+        else re.compile(r"(?!)"),
+        social_hosts=tuple(h.lower() for h in bp["social_hosts"]),
+        category_label_keys=tuple(fold_key(c) for c in bp["category_labels"]),
+        note_boxes=", ".join(bp["note_boxes"]),
+        not_picture_parts=tuple(x.lower() for x in bp["not_pictures"]),
+        body_signature_re=re.compile(
+            r"^(?:" + "|".join(re.escape(p) for p in bp["body_signatures"]) + r")\b",
+            re.IGNORECASE,
+        )
+        if bp["body_signatures"]
+        else re.compile(r"(?!)"),
+        house_ad_keys=tuple(fold_key(c) for c in bp["house_ad_phrases"]),
+        kinds=tuple(_kind_rule(k, merged["kinds"][k], path) for k in PAGE_KINDS),
+        name_key=fold_key(name),
     )
+
+
+def _credit_re(labels: list[str]) -> re.Pattern[str]:
+    if not labels:
+        return re.compile(r"(?!)")
+    alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+    return re.compile(rf"(?:^|(?<=[\s;|,.–—-]))(?P<label>{alternatives})\s*[:：]\s*", re.IGNORECASE)
 
 
 def _unique(values: list[str]) -> list[str]:

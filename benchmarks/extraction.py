@@ -6,8 +6,10 @@ Every gold set of ``tests/parsing/gold.py`` (``GOLD_SETS``: the bundled site, th
 independent and unseen sets, the per-site sets), reported separately, each page parsed as
 the tests parse it (with its set's site). trafilatura is a benchmark-only dependency
 (``bench`` group).
-Fields trafilatura does not produce (sapo, category as shown, images, source) are
-scored for ours only; its ``date`` is a day, so dates are compared by day for both.
+trafilatura's ``description`` is scored as its sapo; the fields it does not produce
+(images with captions, source, page_kind, a publication time finer than a day) are
+scored for ours only; its ``date`` is a day, so ``day`` compares both by day and
+``published_at`` is ours to the second.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def trafilatura_extract(html: str, url: str) -> dict[str, Any]:
         ),
         "tags": [t for t in (data.get("tags") or []) if t],
         "category": (data.get("categories") or [None])[0],
+        "sapo": normalize_text(data.get("description")) or None,
     }
 
 
@@ -111,9 +114,10 @@ def score(
 def report(gold_set: GoldSet) -> None:
     pages = corpus(gold_set)
     site = load_site(gold_set.site)
-    common = ["title", "author", "day", "tags", "category"]
+    common = ["title", "author", "day", "tags", "category", "sapo"]
     ours_out, ours_ms = timed(ours_on(site), pages)
-    rows = {"baolaocai": score(ours_out, pages, [*common, "sapo", "images", "source"], site)}
+    ours_fields = [*common, "published_at", "images", "source", "page_kind"]
+    rows = {"baolaocai": score(ours_out, pages, ours_fields, site)}
     rows["baolaocai"]["ms/page"] = ours_ms
     try:
         traf_out, traf_ms = timed(trafilatura_extract, pages)
@@ -127,11 +131,13 @@ def report(gold_set: GoldSet) -> None:
         "title",
         "author",
         "day",
+        "published_at",
         "category",
         "tags",
         "sapo",
         "images",
         "source",
+        "page_kind",
         "body P",
         "body R",
         "body F1",

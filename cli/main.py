@@ -341,7 +341,7 @@ def reparse(
     out.print(
         f"Reparsed {result['pages']} stored pages in {result['elapsed_s']:.1f} s: "
         f"{result['changed']} changed (new versions), {result['unchanged']} unchanged, "
-        f"{result['failed']} failed, {result['fallback']} read by the fallback extractor."
+        f"{result['failed']} failed, {result['fallback']} of unknown kind (read by the fallback extractor)."
     )
 
 
@@ -447,7 +447,7 @@ def parse(
 ) -> None:
     """Parse saved pages; print one JSON object per page, one per line.
 
-    Keys: url, article_id, title, sapo, body, author, published_at, category, tags, images, source (and, added later, modified_at, extraction_method, missing_fields).
+    Keys: url, article_id, title, sapo, body, author, published_at, category, tags, images, source, page_kind (the kind of page: article, live, e-magazine, gallery, video, podcast, interview, infographic, print, amp or unknown), and the quality keys modified_at, extraction_method (which reader of the fallback cascade gave the body), missing_fields, field_conflicts (sources of one field that disagreed), images_dropped.
 
     A bad file costs only itself: one error line on stderr, the others are still parsed, and the exit code is 2. Only regular files up to 20 MiB are read (a FIFO, device or folder is refused without being opened); a page nested more than 500 elements deep is refused.
     """

@@ -146,6 +146,7 @@ _SHOWN = (
     "category",
     "tags",
     "source",
+    "page_kind",
     "extraction_method",
 )
 

@@ -59,7 +59,13 @@ def test_bundled_sites_load_and_baolaocai_is_the_default() -> None:
 def test_a_sister_paper_is_one_short_file(sister: Path) -> None:
     site = load_site(sister)
     assert site.name == "Báo Sông Đà"
-    assert site.hosts == {"songda.example.vn", "www.songda.example.vn", "m.songda.example.vn"}
+    # m. and amp. serve the copies of articles (family [urls] copy_hosts)
+    assert site.hosts == {
+        "songda.example.vn",
+        "www.songda.example.vn",
+        "m.songda.example.vn",
+        "amp.songda.example.vn",
+    }
     # What it does not say comes from the family: selectors, furniture, the time zone.
     assert site.profile.select("body") == default_site().profile.select("body")
     assert site.time_zone == "Asia/Ho_Chi_Minh"
@@ -179,6 +185,22 @@ def test_settings_follow_the_site(sister: Path) -> None:
             "append.boilerplate.phrases",
             "empty string",
         ),
+        (("[names]", '[kinds]\nlive = ["live-blog"]\n[names]'), "kinds.live[0]", "SIGNAL:VALUE"),
+        (("[names]", '[kinds]\nlive = ["colour:red"]\n[names]'), "kinds.live[0]", "SIGNAL:VALUE"),
+        (("[names]", '[kinds]\nvideo = ["max-words:many"]\n[names]'), "kinds.video[0]", "number"),
+        (("[names]", '[kinds]\nlive = ["css:div[x"]\n[names]'), "kinds.live[0]", "CSS selector"),
+        (("[names]", '[kinds]\nlive = ["url:(truc"]\n[names]'), "kinds.live", "bad regular"),
+        (("[names]", '[kinds]\nsport = ["css:.x"]\n[names]'), "kinds.sport", "unknown key"),
+        (
+            ("[urls]", '[urls]\ncopies = ["^/amp/(.+)$ -> /\\\\1"]'),
+            "urls.copies[0]",
+            "PATTERN => REPLACEMENT",
+        ),
+        (
+            ("[urls]", '[urls]\ncopies = ["^/amp/(.+)$ => /\\\\2"]'),
+            "urls.copies[0]",
+            "bad rule",
+        ),
     ],
 )
 def test_a_wrong_site_file_is_refused_in_one_line(
@@ -219,3 +241,31 @@ def test_ids_past_bigint_are_no_article_id() -> None:
     assert article_id("https://baolaocai.vn/x-post9223372036854775807.html", site) == 2**63 - 1
     assert article_id("https://baolaocai.vn/x-post9223372036854775808.html", site) is None
     assert article_id("https://baolaocai.vn/x-post0.html", site) is None
+
+
+def test_copies_of_an_article_are_the_article(sister: Path) -> None:
+    """AMP and print copies (family ``[urls] copies`` and ``copy_hosts``) canonicalise to
+    the article they copy: one article, one URL, one row."""
+    site = load_site(sister)
+    article = "https://songda.example.vn/ban-lang-don-tet-a4521.html"
+    for copy in (
+        "https://m.songda.example.vn/ban-lang-don-tet-a4521.amp",
+        "https://amp.songda.example.vn/ban-lang-don-tet-a4521.html",
+        "https://songda.example.vn/amp/ban-lang-don-tet-a4521.html",
+        "https://songda.example.vn/print/ban-lang-don-tet-a4521.html",
+        "https://songda.example.vn/ban-lang-don-tet-a4521.html?print=1&utm_source=x",
+    ):
+        assert canonical_article_url(copy, site) == article, copy
+        assert article_id(canonicalize(copy, site) or "", site) == 4521
+    # a copy rule needs a copied path: the AMP home page copies no article
+    assert canonicalize("https://songda.example.vn/amp/", site) == "https://songda.example.vn/amp/"
+
+
+def test_a_site_file_tells_its_own_kinds(tmp_path: Path) -> None:
+    """``[kinds]`` in a site file replaces the family's signals of that kind only."""
+    path = write(tmp_path, SISTER + '\n[kinds]\nlive = ["url:^/dien-bien/"]\n')
+    site = load_site(path)
+    rules = {rule.kind: rule for rule in site.profile.kinds}
+    assert [p.pattern for p in rules["live"].url_res] == ["^/dien-bien/"]
+    assert not rules["live"].css  # the family's live signals are replaced
+    assert rules["e-magazine"].css  # … the other kinds' are kept

@@ -64,6 +64,11 @@ BLOCK_TAGS = frozenset(
     ]
 )
 HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
+IMAGE_TAGS = ("img", "amp-img")
+"""Elements that are one picture: ``<img>``, and AMP's ``<amp-img>``."""
+_CELL_TAGS = ("td", "th")
+_MAX_CELL_CHARS = 300
+_LAYOUT_IN_CELL = ("table", "div", "h1", "h2", "h3", "ul", "ol", "blockquote", "section")
 _SKIP_STRINGS = (Comment, Doctype, ProcessingInstruction)
 _LAZY_ATTRS = ("data-src", "data-original", "data-lazy-src", "data-lazy", "data-url")
 _MAX_CAPTION_CONTAINER_TEXT = 400
@@ -141,20 +146,20 @@ class Linearizer:
 
     # -- images ---------------------------------------------------------------------------
     def _is_picture_container(self, el: Tag) -> bool:
-        if el.name in ("img", "p", "a", "span"):
+        if el.name in ("p", "a", "span") or el.name in IMAGE_TAGS:
             return False
         if not (
             _matches_any(el, self.profile.select("picture"))
             or _PICTURE_CLASS_RE.search(_classes(el))
         ):
             return False
-        if el.find("img") is None:
+        if el.find(IMAGE_TAGS) is None:
             return False
         return len(el.get_text(" ", strip=True)) <= _MAX_CAPTION_CONTAINER_TEXT
 
     def _emit_image(self, img: Tag, caption: str | None) -> None:
         src = image_src(img, self.page_url)
-        if src is None or src in self._seen_src:
+        if src is None or src in self._seen_src or not self.profile.is_article_picture(src):
             return
         self._seen_src.add(src)
         self.blocks.append(Block("image", caption or "", "img", src=src, element=img))
@@ -164,7 +169,7 @@ class Linearizer:
         for credit in container.find_all(True):
             if not is_removed(credit) and _matches_any(credit, self.profile.select("photo_credit")):
                 credit.decompose()
-        imgs = container.find_all("img")
+        imgs = container.find_all(IMAGE_TAGS)
         caption_els = [
             c for c in container.find_all(True) if _matches_any(c, self.profile.select("caption"))
         ]
@@ -234,12 +239,23 @@ class Linearizer:
             )
         )
 
+    def _emit_table(self, table: Tag) -> None:
+        """A data table: one text block per row, the cells' texts joined by `` | ``."""
+        for row in table.find_all("tr"):  # a data table nests no table (is_data_table)
+            cells = [normalize_text(c.get_text(" ")) for c in row.find_all(_CELL_TAGS)]
+            cells = [c for c in cells if c]
+            if cells:
+                self.blocks.append(Block("text", " | ".join(cells), "tr", element=row))
+
     def walk(self, el: Tag) -> None:
         if self._is_picture_container(el):
             self._emit_picture(el)
             return
-        if el.name == "img":
+        if el.name in IMAGE_TAGS:
             self._emit_image(el, None)
+            return
+        if el.name == "table" and is_data_table(el):
+            self._emit_table(el)
             return
         parts: list[str] = []
         bold_chars = 0
@@ -280,13 +296,18 @@ class Linearizer:
                 else:
                     parts.append(" ")
                 continue
-            if child.name in BLOCK_TAGS or self._is_picture_container(child):
+            if (
+                child.name in BLOCK_TAGS
+                or self._is_picture_container(child)
+                or _is_custom_block(child)
+            ):
                 flush()
                 self.walk(child)
                 continue
-            if child.name == "img" or child.find("img") is not None:
+            if child.name in IMAGE_TAGS or child.find(IMAGE_TAGS) is not None:
                 flush()
-                for img in [child] if child.name == "img" else child.find_all("img"):
+                imgs = [child] if child.name in IMAGE_TAGS else child.find_all(IMAGE_TAGS)
+                for img in imgs:
                     self._emit_image(img, None)
                 continue
             text = child.get_text(" ")
@@ -301,6 +322,30 @@ class Linearizer:
             parts.append(text)
             prev_inline = True
         flush()
+
+
+def _is_custom_block(el: Tag) -> bool:
+    """A custom element holding blocks (``<amp-carousel>``, ``<amp-story-page>``): read
+    as a block container, not as inline text."""
+    return "-" in (el.name or "") and el.name not in IMAGE_TAGS
+
+
+def is_data_table(table: Tag) -> bool:
+    """A table of data (rows of short cells, two or more columns), not a layout table
+    holding page regions or an article (older pages, print copies) nor a picture."""
+    rows = table.find_all("tr")
+    if not rows or table.find(IMAGE_TAGS) is not None:
+        return False
+    widest = 0
+    for row in rows:
+        cells = row.find_all(_CELL_TAGS, recursive=False)
+        widest = max(widest, len(cells))
+        for cell in cells:
+            if cell.find(_LAYOUT_IN_CELL) is not None or len(cell.find_all("p")) > 1:
+                return False
+            if len(cell.get_text(" ", strip=True)) > _MAX_CELL_CHARS:
+                return False
+    return widest >= 2
 
 
 def _is_bold_context(el: Tag) -> bool:

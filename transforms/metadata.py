@@ -24,6 +24,7 @@ ARTICLE_TYPES = frozenset(
         "AnalysisNewsArticle",
         "OpinionNewsArticle",
         "VideoObject",
+        "LiveBlogPosting",
     }
 )
 
@@ -35,6 +36,8 @@ class PageMeta:
     meta: dict[str, str] = field(default_factory=dict)
     canonical: str | None = None
     html_title: str | None = None
+    types: frozenset[str] = frozenset()
+    """Every JSON-LD ``@type`` on the page (``LiveBlogPosting``, ``VideoObject`` …)."""
 
     def get(self, *keys: str) -> str | None:
         """First non-empty ``<meta property|name>`` value among ``keys``."""
@@ -85,6 +88,7 @@ def _own_article(articles: list[dict[str, Any]], page_url: str | None) -> dict[s
 def read_metadata(soup: BeautifulSoup) -> PageMeta:
     articles: list[dict[str, Any]] = []
     crumbs: list[str] = []
+    all_types: set[str] = set()
     for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
         raw = script.string or script.get_text()
         try:
@@ -93,6 +97,7 @@ def read_metadata(soup: BeautifulSoup) -> PageMeta:
             continue
         for node in _walk_jsonld(data):
             types = _types(node)
+            all_types |= types
             if types & ARTICLE_TYPES:
                 articles.append(node)
             elif "BreadcrumbList" in types and not crumbs:
@@ -118,7 +123,7 @@ def read_metadata(soup: BeautifulSoup) -> PageMeta:
     title_tag = soup.find("title")
     html_title = normalize_or_none(title_tag.get_text()) if isinstance(title_tag, Tag) else None
     article = _own_article(articles, canonical or meta.get("og:url"))
-    return PageMeta(article, tuple(crumbs), meta, canonical, html_title)
+    return PageMeta(article, tuple(crumbs), meta, canonical, html_title, frozenset(all_types))
 
 
 def jsonld_text(node: dict[str, Any], key: str) -> str | None:

@@ -30,9 +30,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
-from bs4.element import Comment, NavigableString
+from bs4.element import Comment
 
 from baolaocai.dates import looks_like_dateline, parse_vietnamese_datetime
 from baolaocai.errors import ParseError
@@ -42,10 +43,12 @@ from baolaocai.models import Article, Image
 from baolaocai.profile import SiteProfile
 from baolaocai.site import Site, default_site
 from baolaocai.text import fold_key, normalize_or_none, normalize_text
-from transforms.blocks import Block, linearize
+from transforms.blocks import IMAGE_TAGS, Block, image_src, linearize
+from transforms.credits import join_authors, looks_like_name, read_credits, split_names
+from transforms.kinds import markup_signals, tell_kind
 from transforms.metadata import PageMeta, jsonld_people, jsonld_text, read_metadata
 from transforms.prune import strip_inert
-from transforms.select import index_of, is_removed, select, select_first
+from transforms.select import index_of, is_removed, matches_any, select, select_first
 from transforms.sources import outside_article, read_modified, read_published
 
 LAYOUT_EPI = "epi"
@@ -103,24 +106,48 @@ def parse_article(
     except RecursionError:  # json.loads recurses on the nesting of JSON-LD data
         raise ParseError("JSON-LD data nested too deeply", url=url) from None
     page_url = _page_url(url, meta, fallback_url, site)
+    # The kind's markup signals are read from the page as served: players and embeds
+    # are removed below.
+    signals = markup_signals(
+        soup,
+        meta,
+        (url, meta.canonical, meta.get("og:url"), fallback_url, page_url),
+        _first(soup, profile.select("title")),
+        profile,
+    )
     legacy = _looks_legacy(soup, profile, html)
     for el in select(soup, profile.remove):
         el.decompose()
 
+    title_el = _first(soup, profile.select("title"))
+    bodies = _body_containers(soup, title_el, profile)
     # Dates are read before any reader removes page parts, from the article's own
     # sources only (see transforms/sources.py for the order).
-    title_el = _first(soup, profile.select("title"))
-    published = read_published(soup, meta, title_el, profile)
+    published = read_published(soup, meta, title_el, profile, bodies)
     modified = read_modified(meta)
-    body_el = _first(soup, profile.select("body"))
     base = page_url or site.url("/")
-    if body_el is not None:
-        parts = _parse_epi(soup, body_el, meta, profile, base, published.value)
+    live = "live" in signals
+    conflicts: list[str] = []
+    if bodies:
+        left_out = _text_left_out(soup, bodies, title_el, profile)
+        inside = sum(len(b.get_text(" ", strip=True)) for b in bodies)
+        if left_out > max(_MIN_LEFT_OUT_CHARS, inside * _LEFT_OUT_SHARE):
+            # The site's body container holds only part of the article's text (blocks of
+            # a long-form, pages of a paged article): the next reader of the cascade,
+            # over the region holding all of it.
+            conflicts.append(
+                f"body: the body container holds {inside} characters, {left_out} more of "
+                "the article's text lie outside it: read by text region"
+            )
+            bodies = []
+    if bodies:
+        parts = _parse_epi(soup, bodies, meta, profile, base, published.value, live)
     elif legacy:
-        parts = _parse_legacy(soup, meta, profile, base, published.value)
+        parts = _parse_legacy(soup, meta, profile, base, published.value, live)
     else:
-        parts = _parse_density(soup, meta, profile, base, published.value)
+        parts = _parse_density(soup, meta, profile, base, published.value, live)
     parts.modified_at = modified
+    parts.conflicts[:0] = conflicts
     parts.conflicts.extend(published.conflicts)
     if not parts.title and not parts.paragraphs:
         raise ParseError("no article title or text found", url=url)
@@ -128,6 +155,13 @@ def parse_article(
     author_key = fold_key(parts.author or "")
     if author_key and any(fold_key(p) == author_key for p in parts.paragraphs):
         parts.conflicts.append(f"author: {parts.author!r} is also a body paragraph")
+    kind = tell_kind(
+        signals,
+        parts.paragraphs,
+        len(parts.images),
+        profile,
+        known_layout=parts.method != LAYOUT_DENSITY or bool(signals),
+    )
     return Article(
         url=page_url,
         article_id=url_article_id(page_url, site) if page_url else None,
@@ -142,9 +176,59 @@ def parse_article(
         images_dropped=max(0, len(parts.images) - MAX_IMAGES),
         source=parts.source,
         modified_at=parts.modified_at,
+        page_kind=kind,
         extraction_method=parts.method,
         field_conflicts=tuple(parts.conflicts),
     )
+
+
+_MIN_LEFT_OUT_CHARS = 300
+_LEFT_OUT_SHARE = 0.3
+_MIN_REAL_PARAGRAPH = 80
+_PARAGRAPH_TAGS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd")
+
+
+def _body_containers(soup: Tag, title_el: Tag | None, profile: SiteProfile) -> list[Tag]:
+    """The article's text containers: every element of the first body selector that
+    matches one inside the article (a long-form may hold its text in several), outermost
+    only, in page order."""
+    for selector in profile.select("body"):
+        found = [el for el in select(soup, selector) if not outside_article(el, title_el, profile)]
+        if found:
+            index = index_of(soup)
+            return [
+                el for el in found if not any(o is not el and index.within(el, o) for o in found)
+            ]
+    return []
+
+
+def _link_chars(el: Tag) -> int:
+    return sum(len(a.get_text(" ", strip=True)) for a in el.find_all("a"))
+
+
+def _text_left_out(
+    soup: Tag, bodies: Sequence[Tag], title_el: Tag | None, profile: SiteProfile
+) -> int:
+    """Characters of real paragraphs of the article outside its body containers: long,
+    not links, not page furniture nor a list of other articles."""
+    index = index_of(soup)
+    total = 0
+    for el in soup.find_all("p"):
+        text = el.get_text(" ", strip=True)
+        if len(text) < _MIN_REAL_PARAGRAPH or _link_chars(el) * 3 > len(text):
+            continue
+        if any(index.within(el, b) for b in bodies):
+            continue
+        if title_el is not None and index.within(el, title_el):
+            continue
+        if matches_any(el, profile.select("sapo")) or any(
+            matches_any(a, profile.select("sapo")) for a in el.parents if isinstance(a, Tag)
+        ):
+            continue
+        if outside_article(el, title_el, profile):
+            continue
+        total += len(text)
+    return total
 
 
 class _Parts:
@@ -163,6 +247,8 @@ class _Parts:
         self.images: list[Image] = []
         self.source: str | None = None
         self.conflicts: list[str] = []
+        self.live = False
+        """A live report: the time stamps of its updates are body text."""
 
 
 def _finish_sapo(parts: _Parts, profile: SiteProfile) -> None:
@@ -216,9 +302,30 @@ def _title(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
     return (
         _text_of(soup, profile.select("title"))
         or jsonld_text(meta.jsonld, "headline")
-        or _strip_site_suffix(meta.get("og:title"), profile)
-        or _strip_site_suffix(meta.html_title, profile)
+        or _head_title(soup, meta.get("og:title"), profile)
+        or _head_title(soup, meta.html_title, profile)
     )
+
+
+_TITLE_SEPARATOR_RE = re.compile(r"\s+[|\-–—:»]{1,2}\s+")
+
+
+def _head_title(soup: Tag, head: str | None, profile: SiteProfile) -> str | None:
+    """A head title (``og:title``, ``<title>``) without what names the site: the part the
+    page also shows as a block of its own (an old page's ``td.title``), else the head
+    title without a known suffix, or without a last part that holds the site's name."""
+    if not head:
+        return None
+    parts = _TITLE_SEPARATOR_RE.split(head)
+    if len(parts) > 1:
+        candidates = [normalize_text(head[: m.start()]) for m in _TITLE_SEPARATOR_RE.finditer(head)]
+        shown = {fold_key(t) for t in (normalize_text(x) for x in soup.stripped_strings) if t}
+        for candidate in reversed(candidates):  # the longest first
+            if fold_key(candidate) in shown:
+                return candidate
+        if profile.name_key and profile.name_key in fold_key(parts[-1]):
+            return normalize_or_none(candidates[-1])
+    return _strip_site_suffix(head, profile)
 
 
 def _category(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
@@ -232,9 +339,59 @@ def _category(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
     ]
     crumbs = [c for c in crumbs if c and fold_key(c) not in {fold_key("Trang chủ"), "home"}]
     if crumbs:
-        return crumbs[-1] if len(crumbs) == 1 else crumbs[0]
+        return crumbs[-1]  # the deepest section: "Pháp luật › Hỏi - đáp pháp luật"
     names = [n for n in meta.breadcrumb_names if fold_key(n) not in {fold_key("Trang chủ"), "home"}]
-    return normalize_or_none(names[0]) if names else None
+    if names:
+        return normalize_or_none(names[0])
+    return _category_line(soup, profile)
+
+
+_MAX_CATEGORY_WORDS = 5
+_CATEGORY_LABEL_RE = re.compile(r"^([^:：]{2,20})[:：]\s*(.+)$")
+
+
+def _category_line(soup: Tag, profile: SiteProfile) -> str | None:
+    """A category printed as plain text (a print copy): a line ``Chuyên mục: Kinh tế``
+    (profile ``category_labels``), else a short line of its own right above the title."""
+    title_el = _first(soup, profile.select("title"))
+    before: list[str] = []
+    for el in soup.find_all(string=True):
+        text = normalize_text(str(el))
+        if not text or isinstance(el, Comment):
+            continue
+        parent = el.parent
+        if parent is not None and outside_article(parent, title_el, profile):
+            continue
+        match = _CATEGORY_LABEL_RE.match(text)
+        if match and fold_key(match.group(1)) in profile.category_label_keys:
+            value = normalize_text(match.group(2))
+            if value and len(value.split()) <= _MAX_CATEGORY_WORDS:
+                return value
+        if (
+            title_el is not None
+            and parent is not None
+            and (parent is title_el or title_el in parent.parents)
+        ):
+            for line in reversed(before):  # nearest first, over the date line
+                if looks_like_dateline(line) or _is_modified(line, profile):
+                    continue
+                return line if _looks_like_category(line, profile) else None
+            return None
+        before = [*before[-2:], text]
+    return None
+
+
+def _looks_like_category(text: str, profile: SiteProfile) -> bool:
+    words = text.split()
+    return (
+        0 < len(words) <= _MAX_CATEGORY_WORDS
+        and not any(ch.isdigit() for ch in text)
+        and not text.endswith(_TERMINAL_PUNCT)
+        and words[0][:1].isupper()
+        and not profile.is_phrase(text)
+        and fold_key(text) not in profile.organisation_keys
+        and not looks_like_dateline(text)
+    )
 
 
 def _tag_text(a: Tag) -> str:
@@ -267,9 +424,25 @@ def _clean_byline(text: str | None, profile: SiteProfile) -> str | None:
     if not text:
         return None
     text = profile.byline_prefix_re.sub("", normalize_text(text)).strip(" -–—,;")
+    text = profile.byline_suffix_re.sub("", text).strip(" -–—,;")
     if not text or fold_key(text) in profile.organisation_keys:
         return None
     return text
+
+
+def _byline_people(names: list[str], profile: SiteProfile) -> list[str]:
+    """The people of a byline's names: a credit line (``Thực hiện: A - B``) gives its
+    authors (never its designers), any other name is cleaned of prefixes."""
+    people: list[str] = []
+    for name in names:
+        credits = read_credits(name, profile)
+        if credits is not None:
+            people.extend(credits.authors)
+            continue
+        cleaned = _clean_byline(name, profile)
+        if cleaned:
+            people.append(cleaned)
+    return people
 
 
 def _byline_names(el: Tag, profile: SiteProfile) -> list[str]:
@@ -312,12 +485,12 @@ def _author(soup: Tag, meta: PageMeta, profile: SiteProfile) -> tuple[str | None
     people = [p for p in (_clean_byline(n, profile) for n in jsonld_people(meta.jsonld)) if p]
     if people:
         return ", ".join(people), source
-    cleaned = [_clean_byline(n, profile) for n in names]
-    byline = ", ".join(c for c in cleaned if c)
+    cleaned = _byline_people(names, profile)
+    byline = ", ".join(cleaned)
     if (
         byline
         and not looks_like_dateline(byline)
-        and all(len(c or "") <= _MAX_AUTHOR_CHARS for c in cleaned)
+        and all(len(c) <= _MAX_AUTHOR_CHARS for c in cleaned)
     ):
         return byline, source
     meta_author = _clean_byline(meta.get("author", "article:author"), profile)
@@ -339,8 +512,26 @@ def _source_of(text: str, profile: SiteProfile) -> str | None:
     return None
 
 
+_SIGNATURE_RE = re.compile(r"^(?P<name>[^()]{2,60}?)\s*\((?P<where>[^()]{2,120})\)$")
+
+
+def _signature_name(text: str) -> str | None:
+    """``Lò Thị Mai (thôn Làng Mới, xã Xuân Quang)``: a reader's signature, the name
+    before the address."""
+    match = _SIGNATURE_RE.match(text)
+    if match and looks_like_name(match.group("name")):
+        return match.group("name")
+    return None
+
+
 def _is_author_line(block: Block, profile: SiteProfile) -> bool:
     text = block.text
+    if profile.body_signature_re.match(text):
+        return False  # "BAN LỄ TANG": a body's signature, no person
+    if (block.right_aligned or block.emphasis) and _signature_name(text):
+        return True
+    if profile.source_exclude_re.match(text.strip("() ")) or _source_of(text, profile):
+        return False  # "(Còn nữa)", "(baolaocai.vn)": a note or a source, no name
     if len(text) > _MAX_AUTHOR_CHARS or len(text.split()) > 10 or looks_like_dateline(text):
         return False
     if text.endswith((".", "!", "?", ":", ";", "…")):
@@ -365,7 +556,7 @@ def _split_trailer(
             blocks.pop()
             continue
         if author is None and _is_author_line(last, profile):
-            author = _clean_byline(last.text, profile)
+            author = _signature_name(last.text) or _clean_byline(last.text, profile)
             blocks.pop()
             continue
         break
@@ -375,9 +566,99 @@ def _split_trailer(
 def _is_noise(block: Block, profile: SiteProfile) -> bool:
     return (
         profile.is_phrase(block.text)
+        or profile.is_furniture_form(block.text)
         or profile.is_footer(block.text)
         or _is_related_link_line(block, profile)
     )
+
+
+def _is_date_line(text: str, profile: SiteProfile) -> bool:
+    """The article's own date or modification line printed in its text block."""
+    if looks_like_dateline(text):
+        return True
+    key = fold_key(text)
+    return (
+        len(text) <= 60
+        and any(key.startswith(p) for p in profile.modified_prefix_keys)
+        and (parse_vietnamese_datetime(text) is not None)
+    )
+
+
+_MIN_REPEAT_CHARS = 30
+
+
+def _drop_repeats(blocks: list[Block]) -> list[Block]:
+    """A block whose text another block also holds (a pull quote repeating a sentence
+    of the body) is said once, where the body says it."""
+    keys = [fold_key(b.text) for b in blocks]
+    out = []
+    for i, block in enumerate(blocks):
+        key = keys[i]
+        if len(key) >= _MIN_REPEAT_CHARS and any(
+            j != i and len(other) > len(key) and key in other for j, other in enumerate(keys)
+        ):
+            continue
+        out.append(block)
+    return out
+
+
+_NAV_LINK_SHARE = 0.6
+_NAV_ITEM_LINK_SHARE = 0.8
+_NAV_OTHER_TEXT = 100
+_BOX_TAGS = ("div", "section", "aside", "nav", "ul", "ol")
+
+
+def _is_navigation(el: Tag) -> bool:
+    """A box of links to other pages (a series' parts, "read next"), whatever its class:
+    most of its text is link text, or most of its list items are links."""
+    text = len(el.get_text(" ", strip=True))
+    links = el.find_all("a", href=True)
+    if not text or not links:
+        return False
+    if len(links) >= 2 and _link_chars(el) >= _NAV_LINK_SHARE * text:
+        return True
+    items = el.find_all("li")
+    if len(items) < 2:
+        return False
+    item_text = [len(li.get_text(" ", strip=True)) for li in items]
+    linked = sum(
+        1
+        for li, n in zip(items, item_text, strict=True)
+        if n and _link_chars(li) >= _NAV_ITEM_LINK_SHARE * n
+    )
+    return linked * 2 >= len(items) and text - sum(item_text) < _NAV_OTHER_TEXT
+
+
+def _drop_navigation(root: Tag, profile: SiteProfile) -> None:
+    """Boxes of links inside the article's text are navigation, never body; so is a note
+    box that links to another page, and one holding a house ad (profile ``note_boxes``,
+    ``house_ad_phrases``). Any other note box is text (a warning, a reader's question)."""
+    if profile.note_boxes:
+        for el in select(root, profile.note_boxes):
+            if is_removed(el):
+                continue
+            key = fold_key(el.get_text(" "))
+            linked = any(str(a["href"]).strip("# ") for a in el.find_all("a", href=True))
+            if linked or any(phrase in key for phrase in profile.house_ad_keys):
+                el.decompose()
+    for el in list(root.find_all(_BOX_TAGS)):
+        if not is_removed(el) and _is_navigation(el):
+            el.decompose()
+
+
+def _drop_embeds(root: Tag, profile: SiteProfile) -> None:
+    """Embedded social posts without a known class: a quote or figure that links to a
+    social network (profile ``social_hosts``) is someone else's post, never body text."""
+    if not profile.social_hosts:
+        return
+    for el in list(root.find_all(["blockquote", "figure"])):
+        if is_removed(el):
+            continue
+        for a in el.find_all("a", href=True):
+            host = urlsplit(str(a["href"])).netloc.lower().split(":")[0]
+            if any(host == h or host.endswith("." + h) for h in profile.social_hosts):
+                el.decompose()
+                break
 
 
 _MARKER_PREFIX_RE = re.compile(r"^([^:：]{2,30})[:：]\s*(.+)$")
@@ -423,8 +704,11 @@ def _drop_other_articles(root: Tag, title_el: Tag | None, profile: SiteProfile) 
 
 
 def _collect(blocks: list[Block], parts: _Parts, profile: SiteProfile) -> None:
-    """Split blocks into paragraphs and images, then peel the trailer off."""
+    """Split blocks into paragraphs and images, then peel the trailer off. Credit lines
+    (``Thực hiện: …``) give authors, date lines are the article's (not its text) unless
+    it is a live report, and a block repeating another (a pull quote) goes."""
     text_blocks: list[Block] = []
+    credited: list[str] = []
     for block in blocks:
         if block.kind == "image":
             assert block.src is not None
@@ -434,15 +718,44 @@ def _collect(blocks: list[Block], parts: _Parts, profile: SiteProfile) -> None:
             if parts.images and parts.images[-1].caption is None:
                 last = parts.images[-1]
                 parts.images[-1] = Image(last.src, block.text)
-        elif not _is_noise(block, profile):
+        elif _is_noise(block, profile) or (not parts.live and _is_date_line(block.text, profile)):
+            continue
+        else:
+            credits = read_credits(block.text, profile)
+            if credits is not None and not block.heading:
+                credited.extend(credits.authors)
+                continue
+            signed = _signature_name(block.text) if block.right_aligned else None
+            if (
+                block.right_aligned
+                and not block.heading
+                and (signed or _is_person(block.text, profile))
+            ):
+                # The byline of one item of a round-up, a reader's signature.
+                credited.append(signed or block.text)
+                continue
             text_blocks.append(block)
+    text_blocks = _drop_repeats(text_blocks)
     text_blocks, trailing_author, source = _split_trailer(text_blocks, profile)
     parts.paragraphs = _dedupe_adjacent([b.text for b in text_blocks])
     parts.source = source or parts.source
-    if parts.author is None:
-        parts.author = trailing_author
-    elif trailing_author and fold_key(trailing_author) != fold_key(parts.author):
-        parts.conflicts.append(f"author: byline {parts.author} vs body end {trailing_author}")
+    # Every person credited, in page order: the byline, names and credits in the text,
+    # the name that ends it (a poem's commentator after its poet).
+    parts.author = join_authors(
+        split_names(parts.author or ""), credited, [trailing_author] if trailing_author else []
+    )
+
+
+def _is_person(text: str, profile: SiteProfile) -> bool:
+    """A person's name as a byline prints it: capitalised words, no parentheses, not a
+    body's signature (``BAN LỄ TANG``), not a source (``Theo TTXVN``) nor a note (``(Còn nữa)``)."""
+    return (
+        looks_like_name(text)
+        and "(" not in text
+        and not profile.body_signature_re.match(text)
+        and _source_of(text, profile) is None
+        and not profile.byline_agency_re.match(text)
+    )
 
 
 def _dedupe_adjacent(paragraphs: list[str]) -> list[str]:
@@ -458,28 +771,49 @@ def _dedupe_adjacent(paragraphs: list[str]) -> list[str]:
 
 def _parse_epi(
     soup: BeautifulSoup,
-    body_el: Tag,
+    bodies: list[Tag],
     meta: PageMeta,
     profile: SiteProfile,
     url: str,
     published: datetime | None,
+    live: bool,
 ) -> _Parts:
     parts = _Parts(LAYOUT_EPI)
+    parts.live = live
     parts.title = _title(soup, meta, profile)
-    parts.sapo = _text_of(soup, profile.select("sapo")) or _described_sapo(meta, body_el, profile)
+    parts.sapo = _sapo_of(soup, profile) or _described_sapo(meta, bodies[0], profile)
     parts.published_at = published
     parts.category = _category(soup, meta, profile)
     parts.tags = _tags(soup, meta, profile)
     parts.author, parts.source = _author(soup, meta, profile)
-    for el in select(body_el, f"{profile.remove_in_body}, {profile.other_articles}"):
-        el.decompose()
-    _drop_marked_sections(body_el, profile)
-    blocks = linearize(body_el, profile, url)
+    blocks: list[Block] = []
+    for body_el in bodies:
+        if is_removed(body_el):
+            continue
+        for el in select(body_el, f"{profile.remove_in_body}, {profile.other_articles}"):
+            el.decompose()
+        _drop_marked_sections(body_el, profile)
+        _drop_embeds(body_el, profile)
+        _drop_navigation(body_el, profile)
+        _drop_pull_quotes(body_el)
+        blocks.extend(linearize(body_el, profile, url))
     if parts.sapo:
         sapo_key = fold_key(parts.sapo)
         blocks = [b for b in blocks if not (b.kind == "text" and fold_key(b.text) == sapo_key)]
     _collect(blocks, parts, profile)
     return parts
+
+
+def _sapo_of(soup: Tag, profile: SiteProfile) -> str | None:
+    """The first sapo element of the article (never one of a list of other articles)."""
+    title_el = _first(soup, profile.select("title"))
+    for selector in profile.select("sapo"):
+        for el in select(soup, selector):
+            if not outside_article(el, title_el, profile):
+                text = normalize_or_none(el.get_text(" "))
+                if text:
+                    return text
+    return None
 
 
 def _looks_legacy(soup: BeautifulSoup, profile: SiteProfile, html: str) -> bool:
@@ -493,46 +827,105 @@ def _looks_legacy(soup: BeautifulSoup, profile: SiteProfile, html: str) -> bool:
     return any(profile.is_legacy_phrase(t) for t in texts if len(t) < 40)
 
 
-def _densest(root: Tag) -> Tag:
-    """The element whose own paragraphs hold the most text (links discounted)."""
-    best, best_score = root, 0
-    for el in root.find_all(["div", "section", "article", "main", "td"]):
-        score = 0
-        for child in el.children:
-            if isinstance(child, Tag) and child.name in ("p", "h2", "h3", "blockquote", "ul", "ol"):
-                text = len(child.get_text(" ", strip=True))
-                links = sum(len(a.get_text(" ", strip=True)) for a in child.find_all("a"))
-                score += max(0, text - 2 * links)
-            elif isinstance(child, NavigableString) and not isinstance(child, Comment):
-                score += len(child.strip())
-        if score > best_score:
-            best, best_score = el, score
-    return best if best_score >= _MIN_DENSE_CHARS else root
+_REGION_SHARE = 0.85
+_MIN_SCORED_CHARS = 20
+_OWN_TEXT_TAGS = ("div", "td", "section", "article", "main", "center", "font", "span")
+
+
+def _main_region(root: Tag) -> Tag:
+    """The smallest element holding nearly all (85 %) of the page's paragraph text, links
+    discounted: the article's text however many blocks it is split into (a long-form's
+    sections between pictures, the pages of a paged article). The page's furniture and
+    lists of other articles must be gone already."""
+    totals: dict[int, int] = {}
+    grand = 0
+
+    def credit(el: Tag, score: int) -> None:
+        nonlocal grand
+        grand += score
+        node: Tag | None = el
+        while node is not None:
+            totals[id(node)] = totals.get(id(node), 0) + score
+            if node is root:
+                break
+            node = node.parent
+
+    for el in root.find_all(_PARAGRAPH_TAGS):
+        if el.find(_PARAGRAPH_TAGS) is not None:
+            continue  # counted through its own paragraphs
+        text = len(el.get_text(" ", strip=True))
+        score = text - 2 * _link_chars(el)
+        if score >= _MIN_SCORED_CHARS:
+            credit(el, score)
+    for el in root.find_all(_OWN_TEXT_TAGS):
+        own = sum(
+            len(t.strip())
+            for t in el.find_all(string=True, recursive=False)
+            if not isinstance(t, Comment)
+        )
+        if own >= _MIN_SCORED_CHARS:
+            credit(el, own)
+    node = root
+    while grand:
+        children = [c for c in node.children if isinstance(c, Tag)]
+        best = max(children, key=lambda c: totals.get(id(c), 0), default=None)
+        if best is None or totals.get(id(best), 0) < grand * _REGION_SHARE:
+            break
+        node = best
+    return node
 
 
 def _parse_density(
-    soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url: str, published: datetime | None
+    soup: BeautifulSoup,
+    meta: PageMeta,
+    profile: SiteProfile,
+    url: str,
+    published: datetime | None,
+    live: bool,
 ) -> _Parts:
-    """Fallback for an unknown layout: the densest text container, read block by block."""
+    """The last reader of the cascade, for a layout no other reader knows (or whose body
+    container holds only part of the text): the region holding the page's text, read
+    block by block."""
     parts = _Parts(LAYOUT_DENSITY)
+    parts.live = live
     parts.title = _title(soup, meta, profile)
-    parts.sapo = _text_of(soup, profile.select("sapo"))
-    parts.published_at = published
+    parts.sapo = _sapo_of(soup, profile)
     parts.category = _category(soup, meta, profile)
     parts.tags = _tags(soup, meta, profile)
     parts.author, parts.source = _author(soup, meta, profile)
     root = soup.body or soup
+    title_el = _first(root, profile.select("title"))
     for el in select(root, profile.page_furniture):
+        if not is_removed(el) and not (
+            title_el is not None and (el is title_el or title_el in el.descendants)
+        ):
+            el.decompose()
+    _drop_other_articles(root, title_el, profile)
+    for el in select(root, profile.remove_in_body):
         if not is_removed(el):
             el.decompose()
-    container = _densest(root)
-    for el in select(container, f"{profile.remove_in_body}, {profile.other_articles}"):
-        el.decompose()
-    _drop_marked_sections(container, profile)
-    blocks: list[Block] = []
+    _drop_embeds(root, profile)
+    container = _main_region(root)
+    _drop_navigation(container, profile)
+    _drop_pull_quotes(container)
+    blocks: list[Block] = _cover_pictures(container, title_el, profile, url)
     title_key = fold_key(parts.title or "")
     sapo_key = fold_key(parts.sapo or "")
-    for block in linearize(container, profile, url):
+    dateline: datetime | None = None
+    read = linearize(container, profile, url)
+    # The region may hold page parts above the headline (a print copy's logo row, its
+    # category and date): its text starts after the title.
+    title_at = next(
+        (
+            i
+            for i, b in enumerate(read)
+            if b.kind == "text" and (b.tag == "h1" or (title_key and fold_key(b.text) == title_key))
+        ),
+        None,
+    )
+    if title_at is not None:
+        read = [b for b in read[:title_at] if b.kind == "image"] + read[title_at:]
+    for block in read:
         if block.kind == "text":
             key = fold_key(block.text)
             if profile.is_section_marker(block.text) or profile.is_footer(block.text):
@@ -541,12 +934,147 @@ def _parse_density(
                 continue
             if key in (title_key, sapo_key) or block.tag == "h1":
                 continue
-            if parts.published_at is None and looks_like_dateline(block.text):
-                parts.published_at = parse_vietnamese_datetime(block.text)
+            if (
+                dateline is None
+                and not any(b.kind == "text" for b in blocks)
+                and (looks_like_dateline(block.text))
+            ):
+                if not _is_modified(block.text, profile):
+                    dateline = parse_vietnamese_datetime(block.text)
                 continue
         blocks.append(block)
+    parts.published_at = published or dateline or _dateline_near_title(soup, profile)
+    if parts.sapo is None and title_el is not None:
+        parts.sapo = _lead_before(container, title_el, profile, url)
+    if parts.sapo is None:
+        first_text = next((i for i, b in enumerate(blocks) if b.kind == "text"), None)
+        if first_text is not None and _is_bold_lead(
+            blocks[first_text], blocks[first_text + 1 :], profile
+        ):
+            parts.sapo = blocks[first_text].text
+            blocks = blocks[:first_text] + blocks[first_text + 1 :]
+    if parts.sapo is None:
+        parts.sapo = _described_sapo(meta, container, profile)
+        if parts.sapo:
+            key = fold_key(parts.sapo)
+            blocks = [b for b in blocks if not (b.kind == "text" and fold_key(b.text) == key)]
     _collect(blocks, parts, profile)
     return parts
+
+
+def _cover_pictures(
+    container: Tag, title_el: Tag | None, profile: SiteProfile, url: str
+) -> list[Block]:
+    """Pictures of the article above its text region (a long-form's cover beside its
+    title): those within the smallest element holding both title and text, before the
+    text. Logos and icons are never pictures of the article."""
+    if title_el is None or is_removed(title_el):
+        return []
+    index = index_of(container)
+    if index.within(title_el, container):
+        return []
+    ancestor = container.parent
+    while ancestor is not None and not index.within(title_el, ancestor):
+        ancestor = ancestor.parent
+    if ancestor is None or ancestor.name in ("body", "html", "[document]"):
+        return []
+    start = index.pos.get(id(container), 0)
+    out: list[Block] = []
+    for img in ancestor.find_all(IMAGE_TAGS):
+        if index.pos.get(id(img), start) >= start:
+            break
+        if img.find_parent(["a"]) is not None:
+            continue  # a thumbnail linking elsewhere
+        src = image_src(img, url)
+        if src and profile.is_article_picture(src):
+            out.append(Block("image", "", "img", src=src, element=img))
+    return out
+
+
+_MIN_QUOTE_KEY = 20
+_QUOTE_TAGS = ("blockquote", "aside", "figure", "div", "section")
+
+
+def _drop_pull_quotes(root: Tag) -> None:
+    """A quote set apart that repeats a sentence of the text (a pull quote) goes whole,
+    with its quote marks and the name under it: the text says it once, where it is."""
+    whole = fold_key(root.get_text(" "))
+    for el in list(root.find_all(_QUOTE_TAGS)):
+        if is_removed(el):
+            continue
+        if el.name in ("div", "section") and "quote" not in " ".join(el.get("class") or ()):
+            continue
+        lines = [fold_key(p.get_text(" ")) for p in el.find_all("p")] or [
+            fold_key(el.get_text(" "))
+        ]
+        main = max(lines, key=len)
+        if len(main) >= _MIN_QUOTE_KEY and whole.count(main) >= 2:
+            el.decompose()
+            whole = fold_key(root.get_text(" "))
+
+
+def _lead_before(container: Tag, title_el: Tag, profile: SiteProfile, url: str) -> str | None:
+    """A wholly bold lead printed between the title and the text region (a print copy's
+    table row of its own), read as the sapo."""
+    if is_removed(title_el):
+        return None
+    index = index_of(container)
+    ancestor = container.parent
+    while ancestor is not None and not index.within(title_el, ancestor):
+        ancestor = ancestor.parent
+    if ancestor is None:
+        return None
+    started = False
+    for block in linearize(ancestor, profile, url):
+        element = block.element
+        if element is not None and (element is title_el or index.within(element, title_el)):
+            started = True
+            continue
+        if element is not None and (element is container or index.within(element, container)):
+            break
+        if (
+            started
+            and block.kind == "text"
+            and block.emphasis
+            and not block.heading
+            and len(block.text) >= _MIN_LEAD_CHARS
+            and not looks_like_dateline(block.text)
+        ):
+            return block.text
+    return None
+
+
+def _dateline_near_title(soup: Tag, profile: SiteProfile) -> datetime | None:
+    """A date line printed as plain text within a few lines of the title (a print copy)."""
+    title_el = _first(soup, profile.select("title"))
+    if title_el is None or is_removed(title_el):
+        return None
+    before: list[str] = []
+    lines: list[str] = []
+    seen_title = False
+    for el in (soup.body or soup).find_all(string=True):
+        text = normalize_text(str(el))
+        if not text or isinstance(el, Comment):
+            continue
+        inside = el.parent is not None and (el.parent is title_el or title_el in el.parent.parents)
+        if inside:
+            seen_title = True
+            continue
+        if not seen_title:
+            before = [*before[-3:], text]
+            continue
+        lines.append(text)
+        if len(lines) >= 4:
+            break
+    for text in [*lines, *reversed(before)]:
+        if looks_like_dateline(text) and not _is_modified(text, profile):
+            return parse_vietnamese_datetime(text)
+    return None
+
+
+def _is_modified(text: str, profile: SiteProfile) -> bool:
+    key = fold_key(text)
+    return any(key.startswith(p) for p in profile.modified_prefix_keys)
 
 
 def _described_sapo(meta: PageMeta, body_el: Tag, profile: SiteProfile) -> str | None:
@@ -557,14 +1085,22 @@ def _described_sapo(meta: PageMeta, body_el: Tag, profile: SiteProfile) -> str |
     )
     if not description or profile.generic_description_re.search(description):
         return None
+    if profile.credit_re.search(description):
+        return None  # "Thơ Lò Ngọc Ánh - Lời bình: Trần Văn Hải": credits, not a lead
     body_start = fold_key(normalize_text(body_el.get_text(" "))[: len(description) + 20])
     return None if body_start.startswith(fold_key(description)[:60]) else description
 
 
 def _parse_legacy(
-    soup: BeautifulSoup, meta: PageMeta, profile: SiteProfile, url: str, published: datetime | None
+    soup: BeautifulSoup,
+    meta: PageMeta,
+    profile: SiteProfile,
+    url: str,
+    published: datetime | None,
+    live: bool,
 ) -> _Parts:
     parts = _Parts(LAYOUT_LEGACY)
+    parts.live = live
     root = soup.body or soup
     title_el = _first(root, profile.select("title"))
     # Page regions (menus, sidebars, footer) go, unless one of them holds the headline.
@@ -584,6 +1120,9 @@ def _parse_legacy(
     for el in select(root, profile.remove_in_body):
         el.decompose()
     _drop_other_articles(root, title_el, profile)
+    _drop_embeds(root, profile)
+    _drop_navigation(root, profile)
+    _drop_pull_quotes(root)
     blocks = linearize(root, profile, url)
     seq = read_block_sequence(blocks, profile, title_hint=_title(soup, meta, profile))
     parts.title = seq.title or _title(soup, meta, profile)
@@ -597,7 +1136,9 @@ def _parse_legacy(
     if parts.sapo is None:
         first_text = next((i for i, b in enumerate(blocks) if b.kind == "text"), None)
         # Older pages set the lead in bold above the body instead of in a sapo element.
-        if first_text is not None and _is_bold_lead(blocks[first_text], blocks[first_text + 1 :]):
+        if first_text is not None and _is_bold_lead(
+            blocks[first_text], blocks[first_text + 1 :], profile
+        ):
             parts.sapo = blocks[first_text].text
             blocks = blocks[:first_text] + blocks[first_text + 1 :]
     _collect(blocks, parts, profile)
@@ -607,8 +1148,16 @@ def _parse_legacy(
 _MIN_LEAD_CHARS = 60
 
 
-def _is_bold_lead(block: Block, rest: list[Block]) -> bool:
-    """A wholly bold first paragraph followed by ordinary paragraphs is the lead."""
+def _is_bold_lead(block: Block, rest: list[Block], profile: SiteProfile | None = None) -> bool:
+    """A wholly bold first paragraph followed by ordinary paragraphs is the lead; so is a
+    first paragraph opened by the paper's dateline (``LCĐT - ``)."""
+    if (
+        profile is not None
+        and not block.heading
+        and profile.dateline_prefix_re.match(block.text)
+        and len(block.text) >= _MIN_LEAD_CHARS
+    ):
+        return True
     return (
         block.emphasis
         and not block.heading
@@ -645,6 +1194,11 @@ def read_block_sequence(
     if title_idx is None:
         return seq
     seq.title = blocks[title_idx].text
+    # A cover picture right above the title (a long-form's) is the article's first.
+    cover = title_idx
+    while cover > 0 and blocks[cover - 1].kind == "image" and blocks[cover - 1].src:
+        cover -= 1
+    seq.blocks.extend(blocks[cover:title_idx])
     for block in blocks[max(0, title_idx - 3) : title_idx + 4]:
         if block.kind == "text" and looks_like_dateline(block.text):
             seq.published_at = parse_vietnamese_datetime(block.text)

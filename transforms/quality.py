@@ -1,7 +1,9 @@
 """Quality signals of parsed records, and the layout-drift alarm. Pure functions.
 
 The site will change its markup one day without telling us. When it does, records start
-coming out of the fallback extractor, or without a date, a title or a real body. A run
+coming out of pages of unknown kind (no reader knew the markup and no ``[kinds]`` signal
+told the page: the fallback extractor read them), or without a date, a title or a real
+body. A long-form read by the fallback reader is no sign of drift: its kind is known. A run
 counts those; above a threshold (default 20 % of the run's records) it ends in a
 *warning* state with example URLs instead of silently loading degraded records.
 """
@@ -11,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from baolaocai.models import Article
+from baolaocai.models import UNKNOWN_KIND, Article
 
-FALLBACK_METHODS = frozenset({"density"})
 SHORT_BODY_CHARS = 200
 DEFAULT_DRIFT_THRESHOLD = 0.2
 DRIFT_MIN_RECORDS = 5
@@ -24,6 +25,7 @@ MAX_EXAMPLES = 5
 class QualityReport:
     records: int = 0
     fallback: int = 0
+    """Records of a page of unknown kind (read by the fallback extractor)."""
     missing_date: int = 0
     missing_title: int = 0
     short_body: int = 0
@@ -55,9 +57,9 @@ def assess(articles: Iterable[Article]) -> QualityReport:
     for article in articles:
         report.records += 1
         problems = []
-        if article.extraction_method in FALLBACK_METHODS:
+        if article.page_kind == UNKNOWN_KIND:
             report.fallback += 1
-            problems.append("fallback extractor")
+            problems.append("page of unknown kind (fallback extractor)")
         if article.published_at is None:
             report.missing_date += 1
             problems.append("no date")
@@ -87,8 +89,8 @@ def drift_warning(report: QualityReport, threshold: float = DEFAULT_DRIFT_THRESH
         return None
     return (
         f"the site's layout seems to have changed: {report.degraded} of {report.records} "
-        f"records ({report.degraded_share:.0%}) were degraded ({report.fallback} by the "
-        f"fallback extractor, {report.missing_date} without a date, {report.missing_title} "
+        f"records ({report.degraded_share:.0%}) were degraded ({report.fallback} of unknown "
+        f"kind, read by the fallback extractor, {report.missing_date} without a date, {report.missing_title} "
         f"without a title, {report.short_body} with a short body, {report.conflicts} with "
         f"conflicting sources)"
     )

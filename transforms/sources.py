@@ -13,7 +13,8 @@ Source order per field (the parser follows it; tests pin it):
     1. ``json-ld``  — ``datePublished`` of the page's own ``NewsArticle`` (never an
        ``ItemList`` of other articles)
     2. ``meta``     — ``article:published_time`` / ``datePublished`` / ``pubdate``
-    3. ``time``     — ``time[datetime]`` inside the article (not in a list of others)
+    3. ``time``     — ``time[datetime]`` inside the article (not in a list of others,
+       nor in the article's text: the time stamps of a live report's updates are content)
     4. ``visible``  — the date line near the title: the profile's ``time`` selectors
        (``time.time``, ``.article__meta time``, ``[class*=date]`` …), article-scoped,
        the one in the article's meta block first, then the one nearest the title;
@@ -53,6 +54,7 @@ another article (a link whose text is several words long).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -120,8 +122,15 @@ def _same(a: datetime, b: datetime, has_time: bool) -> bool:
     return a.replace(second=0, microsecond=0) == b.replace(second=0, microsecond=0)
 
 
+def _in_text(el: Tag, texts: Sequence[Tag]) -> bool:
+    if not texts:
+        return False
+    index = index_of(el)
+    return any(index.within(el, t) for t in texts)
+
+
 def _visible_candidates(
-    root: Tag, title_el: Tag | None, profile: SiteProfile
+    root: Tag, title_el: Tag | None, profile: SiteProfile, texts: Sequence[Tag] = ()
 ) -> list[tuple[datetime, bool, Tag]]:
     """Dates printed in the article (not in lists of others), best first: those in the
     article's meta block, then by distance from the title in document order."""
@@ -150,16 +159,21 @@ def _visible_candidates(
     ranked = sorted(found.values(), key=lambda x: x[:2])
     # Scope checks are the costly part: only as many as needed, best candidate first.
     for _, _, value, has_time, el in ranked:
-        if not outside_article(el, title_el, profile):
+        if not _in_text(el, texts) and not outside_article(el, title_el, profile):
             return [(value, has_time, el)]
     return []
 
 
 def published_sources(
-    root: Tag, meta: PageMeta, title_el: Tag | None, profile: SiteProfile
+    root: Tag,
+    meta: PageMeta,
+    title_el: Tag | None,
+    profile: SiteProfile,
+    texts: Sequence[Tag] = (),
 ) -> list[tuple[str, datetime, bool]]:
     """Every source of the publication time, in the documented order:
-    ``(name, value, has_time)``."""
+    ``(name, value, has_time)``. ``texts`` are the article's text containers: a date
+    inside them is content (a live report's update), never the publication time."""
     out: list[tuple[str, datetime, bool]] = []
     jsonld = parse_iso(jsonld_text(meta.jsonld, "datePublished"))
     if jsonld:
@@ -170,10 +184,10 @@ def published_sources(
     for el in select(root, "time[datetime]"):
         raw = str(el["datetime"])
         value = parse_iso(raw) or parse_vietnamese_datetime(raw)
-        if value and not outside_article(el, title_el, profile):
+        if value and not _in_text(el, texts) and not outside_article(el, title_el, profile):
             out.append(("time", value, True))
             break
-    visible = _visible_candidates(root, title_el, profile)
+    visible = _visible_candidates(root, title_el, profile, texts)
     if visible:
         value, has_time, _ = visible[0]
         out.append(("visible", value, has_time))
@@ -181,11 +195,15 @@ def published_sources(
 
 
 def read_published(
-    root: Tag, meta: PageMeta, title_el: Tag | None, profile: SiteProfile
+    root: Tag,
+    meta: PageMeta,
+    title_el: Tag | None,
+    profile: SiteProfile,
+    texts: Sequence[Tag] = (),
 ) -> Reading:
     """The publication time from the first source that has one; disagreements noted."""
     reading = Reading()
-    for name, value, has_time in published_sources(root, meta, title_el, profile):
+    for name, value, has_time in published_sources(root, meta, title_el, profile, texts):
         if reading.value is None:
             reading.value, reading.source = value, name
             continue

@@ -35,6 +35,7 @@ def content_hash(article: Article) -> str:
     for volatile in (
         "url",
         "extraction_method",
+        "page_kind",
         "missing_fields",
         "field_conflicts",
         "images_dropped",

@@ -43,6 +43,7 @@ ARTICLE_COLUMNS: Final = MappingProxyType(
         "listed_lastmod": "TIMESTAMPTZ",
         "removed_at": "TIMESTAMPTZ",
         "field_conflicts": "VARCHAR[]",
+        "page_kind": "VARCHAR",
     }
 )
 """``articles``, in table order: name -> DuckDB type."""

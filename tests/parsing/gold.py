@@ -109,6 +109,22 @@ GOLD_SETS: tuple[GoldSet, ...] = (
         44,
         "written from SITE.md only, three eras",
     ),
+    GoldSet(
+        "kinds-a",
+        HERE / "kinds-a" / "pages",
+        HERE / "kinds-a" / "expected",
+        DEFAULT_SITE,
+        20,
+        "the page kinds of issue 19: e-magazine, paged, AMP, live, print, video, interview …",
+    ),
+    GoldSet(
+        "kinds-b",
+        HERE / "kinds-b" / "pages",
+        HERE / "kinds-b" / "expected",
+        DEFAULT_SITE,
+        18,
+        "kinds beyond news: radio, infographic, opinion, Q&A, series, tables, poem, obituary",
+    ),
     site_set("nuimay", 4, "the sister paper Báo Núi Mây, its bundled copy"),
 )
 """Every gold set. The one table: tests, scores and the benchmark read it."""
