@@ -94,6 +94,8 @@ class SiteProfile:
     """Hosts of social networks: a quote or box that links to one is an embedded post."""
     category_label_keys: tuple[str, ...] = ()
     """Folded labels of a plain-text category line (``Chuyên mục: Kinh tế``)."""
+    tag_page_res: tuple[re.Pattern[str], ...] = ()
+    """The site's tag-page addresses (``[urls] tag_page``): a link to one is a tag."""
     not_picture_parts: tuple[str, ...] = ()
     """Parts of a picture's address that make it no article picture (``logo``)."""
     note_boxes: str = ""

@@ -17,6 +17,7 @@ Bundled sites are found by name (``baolaocai/sites/<key>.toml``); any other file
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 import unicodedata
@@ -417,8 +418,11 @@ def _load(path: Path) -> Site:
         table, key_name = k.split(".")
         for i, sel in enumerate(merged[table][key_name]):
             _check_selector(sel, path, f"{k}[{i}]")
-    profile = _build_profile(
-        path, key, name, host, time_zone, merged, regexes("boilerplate", "source_patterns")
+    profile = dataclasses.replace(
+        _build_profile(
+            path, key, name, host, time_zone, merged, regexes("boilerplate", "source_patterns")
+        ),
+        tag_page_res=tag_page_res,
     )
     return Site(
         key=key,

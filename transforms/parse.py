@@ -30,7 +30,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 from bs4.element import Comment
@@ -125,7 +125,7 @@ def parse_article(
     # sources only (see transforms/sources.py for the order).
     published = read_published(soup, meta, title_el, profile, bodies)
     modified = read_modified(meta)
-    base = page_url or site.url("/")
+    base = _base_url(soup, page_url or site.url("/"))
     live = "live" in signals
     conflicts: list[str] = []
     if bodies:
@@ -180,6 +180,17 @@ def parse_article(
         extraction_method=parts.method,
         field_conflicts=tuple(parts.conflicts),
     )
+
+
+def _base_url(soup: Tag, page_url: str) -> str:
+    """What relative addresses of the page resolve against: its ``<base href>`` (a copy
+    on a portal keeps the portal's pictures), else its URL."""
+    base = soup.find("base", href=True)
+    if isinstance(base, Tag):
+        href = urljoin(page_url, str(base["href"]).strip())
+        if urlsplit(href).scheme in ("http", "https"):
+            return href
+    return page_url
 
 
 _MIN_LEFT_OUT_CHARS = 300
@@ -401,11 +412,13 @@ def _tag_text(a: Tag) -> str:
 
 def _tags(soup: Tag, meta: PageMeta, profile: SiteProfile) -> list[str]:
     """Tags, from (1) the profile's tag selectors in order, then (2) a block labelled
-    ``Từ khóa:`` / ``Tags:`` (profile ``tag_labels``) holding links. Lists of other
-    articles never give tags."""
+    ``Từ khóa:`` / ``Tags:`` (profile ``tag_labels``) holding links, then (3) links of the
+    article to the site's tag pages (its ``[urls] tag_page`` addresses). Lists of other
+    articles and page furniture (a header's "hot tags") never give tags."""
+    title_el = _first(soup, profile.select("title"))
     for selector in profile.select("tags"):
-        found = [_tag_text(a) for a in select(soup, selector)]
-        found = [t for t in found if t and not profile.is_phrase(t)]
+        links = [a for a in select(soup, selector) if not outside_article(a, title_el, profile)]
+        found = [t for t in (_tag_text(a) for a in links) if t and not profile.is_phrase(t)]
         if found:
             return list(dict.fromkeys(found))
     for block in soup.find_all(["div", "p", "ul", "section", "span"]):
@@ -416,6 +429,16 @@ def _tags(soup: Tag, meta: PageMeta, profile: SiteProfile) -> list[str]:
         found = [t for t in found if t and not profile.is_phrase(t)]
         if found:
             block.decompose()  # a tag block is a field, never body text
+            return list(dict.fromkeys(found))
+    if profile.tag_page_res:
+        links = [
+            a
+            for a in soup.find_all("a", href=True)
+            if any(p.search(urlsplit(str(a["href"])).path) for p in profile.tag_page_res)
+            and not outside_article(a, title_el, profile)
+        ]
+        found = [t for t in (_tag_text(a) for a in links) if t and not profile.is_phrase(t)]
+        if found:
             return list(dict.fromkeys(found))
     return []
 
