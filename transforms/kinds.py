@@ -26,7 +26,7 @@ from baolaocai.models import UNKNOWN_KIND
 from baolaocai.profile import KindRule, SiteProfile
 from baolaocai.text import fold_key
 from transforms.metadata import PageMeta
-from transforms.select import select_first
+from transforms.select import exists
 from transforms.sources import outside_article
 
 _MAX_TEXT_SIGNAL_CHARS = 60
@@ -58,7 +58,7 @@ def markup_signals(
         if (
             rule.jsonld_types & meta.types
             or any(p.search(w) for p in rule.url_res for w in wheres)
-            or (rule.css and select_first(soup, (rule.css,)) is not None)
+            or (rule.css and exists(soup, rule.css))
         ):
             found.add(rule.kind)
         elif rule.text_keys:

@@ -185,11 +185,11 @@ def parse_article(
 def _base_url(soup: Tag, page_url: str) -> str:
     """What relative addresses of the page resolve against: its ``<base href>`` (a copy
     on a portal keeps the portal's pictures), else its URL."""
-    base = soup.find("base", href=True)
-    if isinstance(base, Tag):
-        href = urljoin(page_url, str(base["href"]).strip())
-        if urlsplit(href).scheme in ("http", "https"):
-            return href
+    for base in index_of(soup).by_tag.get("base", ()):
+        if base.get("href"):
+            href = urljoin(page_url, str(base["href"]).strip())
+            if urlsplit(href).scheme in ("http", "https"):
+                return href
     return page_url
 
 
@@ -224,11 +224,11 @@ def _text_left_out(
     not links, not page furniture nor a list of other articles."""
     index = index_of(soup)
     total = 0
-    for el in soup.find_all("p"):
+    for el in index.by_tag.get("p", ()):
+        if is_removed(el) or any(index.within(el, b) for b in bodies):
+            continue
         text = el.get_text(" ", strip=True)
         if len(text) < _MIN_REAL_PARAGRAPH or _link_chars(el) * 3 > len(text):
-            continue
-        if any(index.within(el, b) for b in bodies):
             continue
         if title_el is not None and index.within(el, title_el):
             continue
@@ -664,7 +664,16 @@ def _drop_navigation(root: Tag, profile: SiteProfile) -> None:
             linked = any(str(a["href"]).strip("# ") for a in el.find_all("a", href=True))
             if linked or any(phrase in key for phrase in profile.house_ad_keys):
                 el.decompose()
-    for el in list(root.find_all(_BOX_TAGS)):
+    # Only a box holding a link can be navigation: its candidates are the links' ancestors.
+    boxes: dict[int, Tag] = {}
+    for a in root.find_all("a", href=True):
+        node = a.parent
+        while node is not None and node is not root:
+            if node.name in _BOX_TAGS:
+                boxes.setdefault(id(node), node)
+            node = node.parent
+    index = index_of(root)
+    for el in sorted(boxes.values(), key=lambda b: index.pos.get(id(b), 0)):
         if not is_removed(el) and _is_navigation(el):
             el.decompose()
 

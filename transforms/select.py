@@ -162,6 +162,10 @@ class DocIndex:
         self.by_id: dict[str, list[Tag]] = {}
         self.depth = 0
         """How deeply elements nest below ``root`` (its children are at depth 1)."""
+        self._class_parts: dict[str, list[Tag]] = {}
+        self.memo: dict[tuple[str, int], bool] = {}
+        """Per-document answers of questions asked of one element many times (is it a
+        boundary of the article?), keyed by the question and the element's id."""
         self._walk(root)
 
     def _walk(self, root: Tag) -> None:
@@ -207,7 +211,12 @@ class DocIndex:
         for name, op, value in compound.attrs:
             if name == "class" and op == "*=" and value:
                 # `[class*=date]`: the postings of every class name containing "date".
-                return [el for cls, els in self.by_class.items() if value in cls for el in els]
+                found = self._class_parts.get(value)
+                if found is None:
+                    found = self._class_parts[value] = [
+                        el for cls, els in self.by_class.items() if value in cls for el in els
+                    ]
+                return found
         return self.elements
 
     def within(self, el: Tag, root: Tag) -> bool:
@@ -293,3 +302,17 @@ def select_first(root: Tag, selectors: Iterable[str]) -> Tag | None:
         if hits:
             return hits[0]
     return None
+
+
+def exists(root: Tag, selector: str) -> bool:
+    """Whether any descendant of ``root`` matches ``selector``: the first hit answers
+    (no list built, no sort)."""
+    chains = compile_selector(selector)
+    if chains is None:
+        return root.select_one(selector) is not None
+    index = index_of(root)
+    for chain in chains:
+        for el in _chain_candidates(index, chain):
+            if not is_removed(el) and index.within(el, root) and _chain_matches(el, chain):
+                return True
+    return False

@@ -82,15 +82,22 @@ class Reading:
 def outside_article(el: Tag, title_el: Tag | None, profile: SiteProfile) -> bool:
     """True when ``el`` belongs to page furniture or to a list of other articles."""
     index = index_of(el)
+    memo = index.memo
     node: Tag | None = el
     while node is not None and node.name not in ("body", "html", "[document]"):
         if title_el is not None and (node is title_el or index.within(title_el, node)):
             return False  # reached the article's own container
-        if matches(node, profile.other_articles) or matches(node, profile.page_furniture):
+        key = (profile.name, id(node))
+        boundary = memo.get(key)
+        if boundary is None:
+            boundary = memo[key] = bool(
+                matches(node, profile.other_articles)
+                or matches(node, profile.page_furniture)
+                or (node.name in ("li", "article") and _links_elsewhere(node))
+            )
+        if boundary:
             return True
         if node is not el and _opens_with_list_heading(node, profile):
-            return True
-        if node.name in ("li", "article") and _links_elsewhere(node):
             return True
         node = node.parent
     return False
