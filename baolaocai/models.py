@@ -67,6 +67,9 @@ class Article:
     images: tuple[Image, ...] = ()
     source: str | None = None
     modified_at: datetime | None = None
+    category_source: str | None = None
+    """Where ``category`` came from: ``page`` (the page names it), ``listing`` (the
+    section listing that linked the article, when the page names none), ``None``."""
     page_kind: str = "unknown"
     """What kind of page it was read from (:data:`PAGE_KINDS`): ``article``, ``live``,
     ``e-magazine`` …, ``amp``/``print`` for such copies of an article, ``unknown`` when
@@ -118,6 +121,7 @@ class Article:
             "missing_fields": list(self.missing_fields),
             "field_conflicts": list(self.field_conflicts),
             "images_dropped": self.images_dropped,
+            "category_source": self.category_source,
         }
 
     def replace(self, **changes: Any) -> Article:

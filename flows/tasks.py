@@ -48,6 +48,7 @@ TASK_STEPS = replace(
     fetch_batch=as_task(plain.fetch_batch, "fetch-batch", retries=2, retry_delay_seconds=[10, 60]),
     load_pages=as_task(plain.load_pages, "load-batch"),
     store_failures=as_task(plain.store_failures, "store-failures"),
+    record_listed_categories=as_task(plain.record_listed_categories, "record-listed-categories"),
     remember_sitemaps=as_task(plain.remember_sitemaps, "remember-sitemaps"),
     refresh_search=as_task(plain.refresh_search, "refresh-search-index"),
     list_months=as_task(plain.list_months, "list-months"),

@@ -103,8 +103,12 @@ def crawl_into(
             run.state.known_ids | tried,
             options,
             found.sections,
+            found.section_names,
         )
+        run.listed_sections.update(listed.listed_sections)
         run.count_fetches(stats)
+        # Articles fetched before their listing was read (round 1) get its section now.
+        steps.record_listed_categories(settings, run.warehouse, listed.listed_sections)
         if listed.errors:
             steps.store_failures(settings, run.warehouse, run.run_id, listed.errors)
         s.notes.extend(listed.capped)

@@ -114,6 +114,9 @@ class Run:
     pacer: RequestPacer = field(init=False)
     state: CrawlState = field(default_factory=CrawlState)
     memos: dict[str, SitemapMemo] = field(default_factory=dict)
+    listed_sections: dict[int, str] = field(default_factory=dict)
+    """Article id -> the section whose listing linked it (this run's discovery): the
+    category of an article whose page names none."""
     settled: set[int] = field(default_factory=set)
     """Article ids this run tried and could not store (a sitemap memo may still be kept)."""
     robots: RobotsRules | None = None
@@ -236,7 +239,13 @@ class Run:
         )
         self.count_fetches(stats)
         result = self.steps.load_pages(
-            self.settings, self.warehouse, self.parse_pool, self.run_id, pages, lastmods
+            self.settings,
+            self.warehouse,
+            self.parse_pool,
+            self.run_id,
+            pages,
+            lastmods,
+            listed_sections=self.listed_sections,
         )
         self.count_batch(pages, result)
         return result

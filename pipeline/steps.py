@@ -22,7 +22,14 @@ import httpx
 
 from baolaocai.errors import BaoLaoCaiError
 from baolaocai.identity import article_id
-from baolaocai.models import CrawlState, Failure, FetchedPage, SitemapMemo, SitemapRead
+from baolaocai.models import (
+    CrawlState,
+    Failure,
+    FetchedPage,
+    SitemapMemo,
+    SitemapRead,
+    StagedArticle,
+)
 from baolaocai.settings import Settings
 from scrapers.archive import MonthSitemap, month_articles, month_sitemaps
 from scrapers.discovery import Discovery, DiscoveryOptions, DiscoveryOutcome, discover_site
@@ -44,6 +51,7 @@ from warehouse.state import (
     mark_interrupted_runs,
     read_crawl_state,
     relisted,
+    set_listed_categories,
     stored_validators,
 )
 
@@ -186,10 +194,18 @@ def load_pages(
     lastmods: Mapping[int, datetime] | None = None,
     *,
     touch_unchanged: bool = True,
+    listed_sections: Mapping[int, str] | None = None,
 ) -> BatchResult:
     """Parse, clean and validate the pages, archive them (WARC, fsynced), then store
-    them in one transaction and bring the search index up to date with the batch."""
+    them in one transaction and bring the search index up to date with the batch.
+
+    An article whose page names no category takes the name of the section whose listing
+    linked it (``listed_sections``, this run's discovery), else the one stored from an
+    earlier run's listing, recorded as such (``category_source = 'listing'``)."""
     staged, failures = pool.process(pages, settings.site)
+    staged = with_listed_categories(
+        staged, listed_sections or {}, lambda ids: wh.listed_categories(settings.site, ids)
+    )
     wh.breathe()
     captures = wh.archive(pages, settings.site)
     with wh.writing() as con:
@@ -229,6 +245,55 @@ def load_pages(
         changed,
         [f.url for f in failures],
     )
+
+
+def with_listed_categories(
+    staged: list[StagedArticle],
+    listed: Mapping[int, str],
+    stored: Callable[[list[int]], Mapping[int, str]],
+) -> list[StagedArticle]:
+    """Articles without a category of their own, given the listing's (this run's, else
+    the one an earlier run stored). Pure but for ``stored``, asked once per batch for the
+    ids this run's listings did not name."""
+    missing = [
+        s.article.article_id
+        for s in staged
+        if s.article.category is None and s.article.article_id is not None
+    ]
+    if not missing:
+        return staged
+    names = dict(stored([aid for aid in missing if aid not in listed]))
+    names.update({aid: listed[aid] for aid in missing if aid in listed})
+    out = []
+    for s in staged:
+        name = names.get(s.article.article_id or 0) if s.article.category is None else None
+        if name:
+            # An annotation of the page, not its content: the hash stays the page's, so a
+            # page fetched again unchanged is unchanged whichever way it was found.
+            s = StagedArticle(
+                s.article.replace(category=name, category_source="listing"), s.content_hash
+            )
+        out.append(s)
+    return out
+
+
+def record_listed_categories(
+    settings: Settings, wh: WarehouseSession, listed: Mapping[int, str]
+) -> int:
+    """Stored articles whose pages name no category take the section whose listing
+    linked them (found after they were fetched), in the warehouse and its search index;
+    returns how many did."""
+    if not listed:
+        return 0
+    with wh.writing() as con:
+        ids = set_listed_categories(con, settings.site, listed)
+        touched = wh.due_for_index({(settings.site.key, aid) for aid in ids})
+        if touched:
+            try:
+                update_search_index(con, search_index_dir(wh.db_path), touched)
+            except BaoLaoCaiError as exc:  # the close of the run catches up (watermark)
+                log.warning("search index not updated after listing categories: %s", exc.message)
+    return len(ids)
 
 
 def store_failures(
@@ -319,11 +384,12 @@ def discover_listings(
     known: frozenset[int],
     options: DiscoveryOptions,
     sections: list[str],
+    names: Mapping[str, str] | None = None,
 ) -> tuple[Discovery, FetchStats]:
     async def go(client: httpx.AsyncClient) -> tuple[Discovery, FetchStats]:
         fetcher = Fetcher(client, settings, pacer, robots)
         found = await scrapers_discover_listings(
-            fetcher, options, sections, known=known.__contains__
+            fetcher, options, sections, known=known.__contains__, names=names
         )
         return found, fetcher.stats
 
@@ -438,6 +504,7 @@ class DiscoverListings(Protocol):
         known: frozenset[int],
         options: DiscoveryOptions,
         sections: list[str],
+        names: Mapping[str, str] | None = None,
     ) -> tuple[Discovery, FetchStats]: ...
 
 
@@ -471,7 +538,14 @@ class LoadPages(Protocol):
         lastmods: Mapping[int, datetime] | None = None,
         *,
         touch_unchanged: bool = True,
+        listed_sections: Mapping[int, str] | None = None,
     ) -> BatchResult: ...
+
+
+class RecordListedCategories(Protocol):
+    def __call__(
+        self, settings: Settings, wh: WarehouseSession, listed: Mapping[int, str]
+    ) -> int: ...
 
 
 class StoreFailures(Protocol):
@@ -553,6 +627,7 @@ class Steps:
     fetch_batch: FetchBatch = fetch_batch
     load_pages: LoadPages = load_pages
     store_failures: StoreFailures = store_failures
+    record_listed_categories: RecordListedCategories = record_listed_categories
     remember_sitemaps: RememberSitemaps = remember_sitemaps
     refresh_search: RefreshSearch = refresh_search
     list_months: ListMonths = list_months

@@ -44,6 +44,7 @@ from baolaocai.errors import CrawlError
 from baolaocai.identity import article_id, canonical_article_url, canonicalize, is_tag_page
 from baolaocai.models import Failure, FetchedPage, SitemapMemo, SitemapRead
 from baolaocai.site import Site
+from baolaocai.text import normalize_text
 from scrapers.fetch import TOO_LARGE, Fetcher
 from scrapers.politeness import RobotsRules
 from scrapers.robots import read_robots
@@ -58,12 +59,15 @@ FEED_LINKS = (
     ' link[rel~=alternate][type="application/atom+xml"][href]'
 )
 MAX_FEEDS = 5
+MAX_SECTION_NAME = 60
 
 
 @dataclass
 class ListingLinks:
     articles: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
+    section_names: dict[str, str] = field(default_factory=dict)
+    """Section URL -> the menu's text for it (``Kinh tế``)."""
     next_pages: list[str] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)
     dates: dict[str, datetime] = field(default_factory=dict)
@@ -127,6 +131,11 @@ class Discovery:
     capped: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     """Section URLs (from the home page's menus) left for :func:`discover_listings`."""
+    section_names: dict[str, str] = field(default_factory=dict)
+    """Section URL -> its name in the home page's menus."""
+    listed_sections: dict[int, str] = field(default_factory=dict)
+    """Article id -> the name of the first section whose listing linked it: the category
+    of an article whose page names none (recorded as taken from the listing)."""
     links_seen: int = 0
     """Links to the site's own pages and sitemap/feed entries read (articles or not)."""
     article_links: int = 0
@@ -213,6 +222,9 @@ def extract_links(
         ):
             section_paths.add(key)
             out.sections.append(url)
+            name = normalize_text(a.get_text(" "))
+            if name and len(name) <= MAX_SECTION_NAME:
+                out.section_names[url] = name
     current = canonicalize(page_url, site, page_url, base_url)
     candidates = list(soup.select("a[rel~=next][href]"))
     candidates += soup.select(site.pagination_links)
@@ -574,6 +586,7 @@ async def discover(
             if not _older(links.dates.get(url), options.since):
                 result.add(url, "home")
         sections, feeds = links.sections, links.feeds
+        result.section_names = dict(links.section_names)
     # Feeds the site file names, besides those the home page links.
     feeds += [u for u in (site.url(p) for p in site.feed_paths) if u not in feeds]
 
@@ -593,7 +606,9 @@ async def discover(
                 result.add(article, "feed", lastmod)
 
     if options.listings:
-        answered += await _walk_sections(walk, options, sections, known, result)
+        answered += await _walk_sections(
+            walk, options, sections, known, result, result.section_names
+        )
     else:
         result.sections = list(sections)
 
@@ -620,12 +635,14 @@ async def discover_listings(
     sections: list[str],
     *,
     known: Callable[[int], bool] = lambda _id: False,
+    names: Mapping[str, str] | None = None,
 ) -> Discovery:
     """The second phase of discovery: the sections' listing pages, with the same caps
-    and a deadline of its own. Never raises: a listing that fails is recorded."""
+    and a deadline of its own. Never raises: a listing that fails is recorded.
+    ``names`` (section URL -> menu text) name the sections whose listings link articles."""
     result = Discovery(fetcher.settings.site)
     walk = _Walk(fetcher, options)
-    await _walk_sections(walk, options, sections, known, result)
+    await _walk_sections(walk, options, sections, known, result, names or {})
     result.links_seen, result.article_links = walk.links_seen, walk.article_links
     if walk.expired:
         result.capped.append(walk.deadline_note(len(result.articles)))
@@ -639,8 +656,10 @@ async def _walk_sections(
     sections: list[str],
     known: Callable[[int], bool],
     result: Discovery,
+    names: Mapping[str, str],
 ) -> int:
-    """Each section's listing pages, within the caps; returns how many pages answered."""
+    """Each section's listing pages, within the caps; returns how many pages answered.
+    Every article a named section's listing links is noted with that name."""
     answered = 0
     if len(sections) > walk.max_sections:
         result.capped.append(
@@ -673,7 +692,10 @@ async def _walk_sections(
                 break
             answered += 1
             links = walk.links_of(page)
+            name = names.get(section)
             for url in links.articles:
+                if name and (aid := article_id(url, result.site)) is not None:
+                    result.listed_sections.setdefault(aid, name)
                 if not _older(links.dates.get(url), options.since):
                     result.add(url, "listing")
             ids = [article_id(u, result.site) for u in links.articles]

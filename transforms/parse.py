@@ -171,6 +171,7 @@ def parse_article(
         author=parts.author,
         published_at=parts.published_at,
         category=parts.category,
+        category_source="page" if parts.category else None,
         tags=tuple(parts.tags),
         images=tuple(parts.images[:MAX_IMAGES]),
         images_dropped=max(0, len(parts.images) - MAX_IMAGES),
@@ -774,7 +775,7 @@ def _collect(blocks: list[Block], parts: _Parts, profile: SiteProfile) -> None:
     # Every person credited, in page order: the byline, names and credits in the text,
     # the name that ends it (a poem's commentator after its poet).
     parts.author = join_authors(
-        split_names(parts.author or ""), credited, [trailing_author] if trailing_author else []
+        split_names(parts.author or ""), credited, split_names(trailing_author or "")
     )
 
 

@@ -36,6 +36,7 @@ def content_hash(article: Article) -> str:
         "url",
         "extraction_method",
         "page_kind",
+        "category_source",
         "missing_fields",
         "field_conflicts",
         "images_dropped",

@@ -135,6 +135,7 @@ def _article_row(
         "source": a.source,
         "extraction_method": a.extraction_method,
         "page_kind": a.page_kind,
+        "category_source": a.category_source,
         "body_chars": len(a.body),
         "paragraph_count": len(a.paragraphs),
         "missing_fields": list(a.missing_fields),
@@ -416,7 +417,7 @@ def _merge_articles(
         "  body = s.body, author = s.author, published_at = s.published_at,"
         "  modified_at = s.modified_at, category = s.category, tags = s.tags,"
         "  source = s.source, extraction_method = s.extraction_method,"
-        "  page_kind = s.page_kind,"
+        "  page_kind = s.page_kind, category_source = s.category_source,"
         "  body_chars = s.body_chars, paragraph_count = s.paragraph_count,"
         "  missing_fields = s.missing_fields, field_conflicts = s.field_conflicts,"
         "  word_count = s.word_count, image_count = s.image_count,"

@@ -44,6 +44,7 @@ ARTICLE_COLUMNS: Final = MappingProxyType(
         "removed_at": "TIMESTAMPTZ",
         "field_conflicts": "VARCHAR[]",
         "page_kind": "VARCHAR",
+        "category_source": "VARCHAR",
     }
 )
 """``articles``, in table order: name -> DuckDB type."""

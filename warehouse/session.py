@@ -60,6 +60,7 @@ from warehouse.db import (
     write_connection,
 )
 from warehouse.load import CAPTURE_TYPES, bulk_insert, capture_row
+from warehouse.state import listed_categories
 from warehouse.warc import CaptureRef, Exchange, WarcWriter
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,14 @@ class WarehouseSession:
             yield con
         finally:
             con.close()
+
+    def listed_categories(self, site: Site, ids: Sequence[int]) -> dict[int, str]:
+        """Stored categories taken from listings for ``ids`` (see
+        :func:`warehouse.state.listed_categories`); none before the warehouse exists."""
+        if not ids or not Path(self.db_path).exists():
+            return {}
+        with self.reading() as con:
+            return listed_categories(con, site, ids)
 
     # -- the search index -------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ nothing new costs a few requests and no article request.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -227,3 +227,38 @@ def mark_interrupted_runs(
                 [now, dead],
             )
     return len(dead)
+
+
+def listed_categories(
+    con: duckdb.DuckDBPyConnection, site: Site, ids: Sequence[int]
+) -> dict[int, str]:
+    """``article_id -> category`` of the stored articles among ``ids`` whose category
+    was taken from a section listing (their pages name none): kept when a later fetch
+    comes by another way (a sitemap) and its page still names none."""
+    if not ids:
+        return {}
+    rows = con.execute(
+        "SELECT article_id, category FROM articles WHERE site = ? AND category_source ="
+        " 'listing' AND category IS NOT NULL AND article_id IN (SELECT unnest(?::BIGINT[]))",
+        [site.key, list(ids)],
+    ).fetchall()
+    return {int(aid): str(category) for aid, category in rows}
+
+
+def set_listed_categories(
+    con: duckdb.DuckDBPyConnection, site: Site, listed: Mapping[int, str]
+) -> list[int]:
+    """``category`` of the stored articles among ``listed`` that have none, from the
+    section listing that linked them, marked ``category_source = 'listing'``; in one
+    transaction. Returns the ids of the rows that took one."""
+    ids = list(listed)
+    names = [listed[i] for i in ids]
+    with transaction(con):
+        rows = con.execute(
+            "UPDATE articles SET category = l.name, category_source = 'listing'"
+            " FROM (SELECT unnest(?::BIGINT[]) AS article_id, unnest(?::VARCHAR[]) AS name) l"
+            " WHERE articles.site = ? AND articles.article_id = l.article_id"
+            " AND articles.category IS NULL RETURNING articles.article_id",
+            [ids, names, site.key],
+        ).fetchall()
+    return [int(r[0]) for r in rows]

@@ -134,6 +134,14 @@ GOLD_SETS: tuple[GoldSet, ...] = (
         "every kind, held out: scored once the parser was done with the other sets",
     ),
     site_set("nuimay", 4, "the sister paper Báo Núi Mây, its bundled copy"),
+    GoldSet(
+        "nuimay-kinds",
+        SITES_ROOT / "nuimay" / "kinds" / "pages",
+        SITES_ROOT / "nuimay" / "kinds" / "expected",
+        "nuimay",
+        12,
+        "every kind on the sister paper: the family file's kinds, for free",
+    ),
 )
 """Every gold set. The one table: tests, scores and the benchmark read it."""
 

@@ -277,3 +277,38 @@ def test_a_backfill_has_no_run_deadline(bundled: SiteServer, db_path: str) -> No
         date(2026, 12, 31),
     )
     assert run.summary.status == "completed" and run.summary.articles_new == N_BUNDLED
+
+
+def test_a_page_without_a_category_takes_its_listings_section_recorded_as_such(
+    bundled: SiteServer, db_path: str
+) -> None:
+    """The 2023 layout names no category; the section listing that linked the article
+    does. Fetched before the listings were walked or after, the article gets the
+    section's name, marked 'listing'; a second crawl neither loses it nor makes a new
+    version of the article for it."""
+    crawl_site(settings_for(bundled, db_path))
+    by_source = dict(
+        rows(
+            db_path,
+            "SELECT coalesce(category_source, 'none'), count(*) FROM articles GROUP BY ALL",
+        )
+    )
+    assert by_source == {"page": N_BUNDLED - 6, "listing": 6}
+    listed = rows(
+        db_path,
+        "SELECT article_id, category FROM articles WHERE category_source = 'listing'"
+        " ORDER BY article_id",
+    )
+    assert all(category for _, category in listed)
+    # Every stored article is fetched again (all "fresh"), this time found by the sitemap.
+    again = crawl_site(settings_for(bundled, db_path, recheck_days=100000, recheck_interval_h=0))
+    assert again.summary.status == "completed" and again.summary.rechecked > 0
+    assert again.summary.articles_updated == 0
+    assert (
+        rows(
+            db_path,
+            "SELECT article_id, category FROM articles WHERE category_source = 'listing'"
+            " ORDER BY article_id",
+        )
+        == listed
+    )

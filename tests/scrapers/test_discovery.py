@@ -21,6 +21,10 @@ def test_home_page_links_are_canonical_and_deduplicated() -> None:
     )
     assert {"https://baolaocai.vn/thoi-su/", "https://baolaocai.vn/kinh-te/"} <= set(links.sections)
     assert not any("lien-he" in s or "video" in s for s in links.sections)
+    # The menus name the sections: an article of a listing with no category of its own
+    # takes the name (see tests/pipeline/test_run.py).
+    assert links.section_names["https://baolaocai.vn/kinh-te/"] == "Kinh tế"
+    assert set(links.section_names) <= set(links.sections)
 
 
 def test_category_page_has_a_next_page() -> None:

@@ -212,7 +212,7 @@ def _dump(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> lis
     return con.execute(f"SELECT {names} FROM {table} ORDER BY ALL").fetchall()
 
 
-ADDED_AFTER_6 = {"articles": ["page_kind"]}  # 007_page_kind
+ADDED_AFTER_6 = {"articles": ["page_kind", "category_source"]}  # 007_page_kind
 
 
 def test_a_version_5_warehouse_keeps_every_row_filed_under_baolaocai(tmp_path: Path) -> None:
