@@ -111,7 +111,23 @@ def score(
     return result
 
 
-def report(gold_set: GoldSet) -> None:
+SUMMARY_FIELDS = [
+    "title",
+    "sapo",
+    "author",
+    "day",
+    "published_at",
+    "category",
+    "tags",
+    "images",
+    "source",
+    "page_kind",
+    "body F1",
+    "leaks",
+]
+
+
+def report(gold_set: GoldSet) -> dict[str, dict[str, Any]]:
     pages = corpus(gold_set)
     site = load_site(gold_set.site)
     common = ["title", "author", "day", "tags", "category", "sapo"]
@@ -153,11 +169,25 @@ def report(gold_set: GoldSet) -> None:
             v = r.get(m)
             cells.append("–" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)))
         print(f"| {m} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def main() -> None:
-    for gold_set in GOLD_SETS:
-        report(gold_set)
+    results = {gold_set.name: (gold_set, report(gold_set)) for gold_set in GOLD_SETS}
+    print("\nEvery set, ours / trafilatura (– : trafilatura gives no such field):\n")
+    print("| set (pages) | " + " | ".join(SUMMARY_FIELDS) + " |")
+    print("|---" * (len(SUMMARY_FIELDS) + 1) + "|")
+    for name, (gold_set, rows) in results.items():
+        ours, theirs = rows["baolaocai"], rows.get("trafilatura", {})
+        cells = [f"{_cell(ours.get(f))} / {_cell(theirs.get(f))}" for f in SUMMARY_FIELDS]
+        size = len(gold_set.cases())
+        print(f"| {name} ({size}) | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

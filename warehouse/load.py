@@ -426,6 +426,17 @@ def _merge_articles(
         "  run_id = s.run_id"
         " WHEN NOT MATCHED THEN INSERT BY NAME"
     )
+    # An unchanged page read by a newer parser: its reading of the page (kind, reader,
+    # conflicts) is refreshed without a new version (none of it is content).
+    con.execute(
+        "UPDATE articles SET page_kind = s.page_kind, extraction_method = s.extraction_method,"
+        " field_conflicts = s.field_conflicts"
+        " FROM stage_articles s JOIN stage_kind k USING (site, article_id)"
+        " WHERE articles.site = s.site AND articles.article_id = s.article_id"
+        "  AND k.kind = 'unchanged' AND (articles.page_kind IS DISTINCT FROM s.page_kind"
+        "  OR articles.extraction_method IS DISTINCT FROM s.extraction_method"
+        "  OR articles.field_conflicts IS DISTINCT FROM s.field_conflicts)"
+    )
     if touch_unchanged:
         con.execute(
             "UPDATE articles SET last_seen_at = ? FROM stage_kind k"

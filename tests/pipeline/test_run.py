@@ -312,3 +312,18 @@ def test_a_page_without_a_category_takes_its_listings_section_recorded_as_such(
         )
         == listed
     )
+
+
+def test_a_reparse_tells_the_kind_of_rows_stored_before_it_was_recorded(
+    bundled: SiteServer, db_path: str
+) -> None:
+    """Rows of a warehouse migrated to 007 have no page_kind; a reparse reads it (and the
+    reader) without making a new version of any unchanged article."""
+    crawl_site(settings_for(bundled, db_path))
+    with duckdb.connect(db_path) as con:
+        con.execute("UPDATE articles SET page_kind = NULL, extraction_method = NULL")
+    again = reparse_archive(Settings(db_path=db_path))
+    assert again.summary.articles_updated == 0
+    assert rows(db_path, "SELECT count(*) FROM articles WHERE page_kind IS NULL") == [(0,)]
+    assert rows(db_path, "SELECT DISTINCT page_kind FROM articles") == [("article",)]
+    assert rows(db_path, "SELECT max(version) FROM articles") == [(1,)]
