@@ -102,7 +102,7 @@ def looks_like_dateline(text: str) -> bool:
     text = _numeric_date(normalize_text(text))
     if len(text) <= 40 and parse_iso(text) is not None:
         return True
-    if len(text) > 60 or not _DMY_RE.search(text):
+    if len(text) > 90 or not _DMY_RE.search(text):
         return False
     leftover = _DMY_RE.sub(" ", text)
     leftover = _TIME_RE.sub(" ", leftover)

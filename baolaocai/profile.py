@@ -96,6 +96,8 @@ class SiteProfile:
     """Folded labels of a plain-text category line (``Chuyên mục: Kinh tế``)."""
     tag_page_res: tuple[re.Pattern[str], ...] = ()
     """The site's tag-page addresses (``[urls] tag_page``): a link to one is a tag."""
+    honorific_re: re.Pattern[str] = re.compile(r"(?!)")
+    """A name after an honorific (``Ông …``): someone quoted or portrayed, no author."""
     not_picture_parts: tuple[str, ...] = ()
     """Parts of a picture's address that make it no article picture (``logo``)."""
     note_boxes: str = ""

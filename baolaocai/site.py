@@ -143,6 +143,7 @@ _BOILERPLATE_KEYS: dict[str, tuple[bool, bool]] = {
     "note_boxes": (False, True),
     "not_pictures": (False, True),
     "body_signatures": (False, True),
+    "honorifics": (False, True),
     "house_ad_phrases": (False, True),
 }
 _KIND_KEYS: dict[str, tuple[bool, bool]] = {kind: (False, True) for kind in PAGE_KINDS}
@@ -609,6 +610,11 @@ def _build_profile(
         category_label_keys=tuple(fold_key(c) for c in bp["category_labels"]),
         note_boxes=", ".join(bp["note_boxes"]),
         not_picture_parts=tuple(x.lower() for x in bp["not_pictures"]),
+        honorific_re=re.compile(
+            r"^(?:" + "|".join(re.escape(h) for h in bp["honorifics"]) + r")\s+\S"
+        )
+        if bp["honorifics"]
+        else re.compile(r"(?!)"),
         body_signature_re=re.compile(
             r"^(?:" + "|".join(re.escape(p) for p in bp["body_signatures"]) + r")\b",
             re.IGNORECASE,

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from bs4 import Tag
 from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction
@@ -98,17 +98,33 @@ class Block:
 
 
 def image_src(img: Tag, page_url: str) -> str | None:
-    """Absolute URL of an ``<img>``: lazy-load attributes, then ``srcset``, then ``src``."""
-    candidates: list[str] = [str(img.get(a) or "") for a in _LAZY_ATTRS]
+    """Absolute URL of an ``<img>``: the largest of its ``srcset`` (lazy or not: the best
+    copy the page offers), then lazy-load attributes, then ``src``."""
+    candidates: list[str] = []
     srcset = str(img.get("data-srcset") or img.get("srcset") or "")
     if srcset:
         candidates.append(_largest_from_srcset(srcset))
+    candidates += [str(img.get(a) or "") for a in _LAZY_ATTRS]
     candidates.append(str(img.get("src") or ""))
     for raw in candidates:
         raw = raw.strip()
         if raw and not raw.startswith(("data:", "about:", "javascript:")):
             return urljoin(page_url, raw)
     return None
+
+
+_SIZE_SEGMENT_RE = re.compile(
+    r"^(?:[wh]\d{2,4}|\d{2,4}x\d{0,4}|\d{0,4}x\d{2,4}|thumb\w*|resize\w*)$", re.I
+)
+_SIZE_SUFFIX_RE = re.compile(r"[-_]\d{2,4}x\d{2,4}(?=\.\w+$)")
+
+
+def picture_key(src: str) -> str:
+    """One picture whatever copy of it a page shows: its address without size segments
+    (``/w840/``, ``/600x315/``), size suffixes (``-300x200.jpg``) or a query."""
+    parts = urlsplit(src)
+    path = "/".join(seg for seg in parts.path.split("/") if not _SIZE_SEGMENT_RE.match(seg))
+    return parts.netloc.lower() + _SIZE_SUFFIX_RE.sub("", path)
 
 
 def _largest_from_srcset(srcset: str) -> str:
@@ -151,6 +167,7 @@ class Linearizer:
         if not (
             _matches_any(el, self.profile.select("picture"))
             or _PICTURE_CLASS_RE.search(_classes(el))
+            or (el.name == "table" and el.find(["p", "table", "h2", "h3"]) is None)
         ):
             return False
         if el.find(IMAGE_TAGS) is None:
@@ -159,9 +176,12 @@ class Linearizer:
 
     def _emit_image(self, img: Tag, caption: str | None) -> None:
         src = image_src(img, self.page_url)
-        if src is None or src in self._seen_src or not self.profile.is_article_picture(src):
+        if src is None or not self.profile.is_article_picture(src):
             return
-        self._seen_src.add(src)
+        key = picture_key(src)
+        if key in self._seen_src:
+            return  # the same picture again (a thumbnail strip, a smaller copy)
+        self._seen_src.add(key)
         self.blocks.append(Block("image", caption or "", "img", src=src, element=img))
 
     def _emit_picture(self, container: Tag) -> None:

@@ -119,26 +119,30 @@ def parse_article(
     for el in select(soup, profile.remove):
         el.decompose()
 
+    _keep_fact_boxes(soup)
     title_el = _first(soup, profile.select("title"))
     bodies = _body_containers(soup, title_el, profile)
     # Dates are read before any reader removes page parts, from the article's own
     # sources only (see transforms/sources.py for the order).
-    published = read_published(soup, meta, title_el, profile, bodies)
+    published = read_published(soup, meta, title_el, profile, bodies, live="live" in signals)
     modified = read_modified(meta)
     base = _base_url(soup, page_url or site.url("/"))
     live = "live" in signals
-    conflicts: list[str] = []
+    cascaded: list[str] = []
     if bodies:
         left_out = _text_left_out(soup, bodies, title_el, profile)
         inside = sum(len(b.get_text(" ", strip=True)) for b in bodies)
         if left_out > max(_MIN_LEFT_OUT_CHARS, inside * _LEFT_OUT_SHARE):
             # The site's body container holds only part of the article's text (blocks of
             # a long-form, pages of a paged article): the next reader of the cascade,
-            # over the region holding all of it.
-            conflicts.append(
-                f"body: the body container holds {inside} characters, {left_out} more of "
-                "the article's text lie outside it: read by text region"
-            )
+            # over the region holding all of it. What the container held must be in
+            # what that reader gives, else the two readers disagree (a field conflict).
+            cascaded = [
+                key
+                for b in bodies
+                for para in b.find_all(_PARAGRAPH_TAGS)
+                if len(key := fold_key(para.get_text(" "))) >= _MIN_REPEAT_CHARS
+            ]
             bodies = []
     if bodies:
         parts = _parse_epi(soup, bodies, meta, profile, base, published.value, live)
@@ -147,7 +151,15 @@ def parse_article(
     else:
         parts = _parse_density(soup, meta, profile, base, published.value, live)
     parts.modified_at = modified
-    parts.conflicts[:0] = conflicts
+    if cascaded:
+        captions = [i.caption or "" for i in parts.images]
+        read = fold_key("".join([*parts.paragraphs, *captions, parts.sapo or ""]))
+        lost = sum(1 for key in cascaded if key not in read)
+        if lost:
+            parts.conflicts.append(
+                f"body: the text region misses {lost} of the {len(cascaded)} paragraphs of"
+                " the body container it was read instead of"
+            )
     parts.conflicts.extend(published.conflicts)
     if not parts.title and not parts.paragraphs:
         raise ParseError("no article title or text found", url=url)
@@ -160,7 +172,7 @@ def parse_article(
         parts.paragraphs,
         len(parts.images),
         profile,
-        known_layout=parts.method != LAYOUT_DENSITY or bool(signals),
+        known_layout=parts.method != LAYOUT_DENSITY or bool(signals) or bool(cascaded),
     )
     return Article(
         url=page_url,
@@ -198,6 +210,21 @@ _MIN_LEFT_OUT_CHARS = 300
 _LEFT_OUT_SHARE = 0.3
 _MIN_REAL_PARAGRAPH = 80
 _PARAGRAPH_TAGS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd")
+
+
+def _keep_fact_boxes(soup: Tag) -> None:
+    """An ``<aside>`` amid the article's paragraphs that links nowhere is a fact box of
+    the article (its text is body), not a sidebar: it is read as a section."""
+    for aside in index_of(soup).by_tag.get("aside", ()):
+        if is_removed(aside) or aside.find("a", href=True) is not None:
+            continue
+        parent = aside.parent
+        if parent is None:
+            continue
+        own = {id(p) for p in aside.find_all("p")}
+        beside = (p for p in parent.find_all("p") if id(p) not in own)
+        if any(len(p.get_text(" ", strip=True)) >= _MIN_REAL_PARAGRAPH for p in beside):
+            aside.name = "section"
 
 
 def _body_containers(soup: Tag, title_el: Tag | None, profile: SiteProfile) -> list[Tag]:
@@ -367,6 +394,8 @@ def _category_line(soup: Tag, profile: SiteProfile) -> str | None:
     (profile ``category_labels``), else a short line of its own right above the title."""
     title_el = _first(soup, profile.select("title"))
     before: list[str] = []
+    above: str | None = None
+    seen_title = False
     for el in soup.find_all(string=True):
         text = normalize_text(str(el))
         if not text or isinstance(el, Comment):
@@ -375,22 +404,27 @@ def _category_line(soup: Tag, profile: SiteProfile) -> str | None:
         if parent is not None and outside_article(parent, title_el, profile):
             continue
         match = _CATEGORY_LABEL_RE.match(text)
+        if match is None and parent is not None and text.endswith((":", "：")):
+            match = _CATEGORY_LABEL_RE.match(normalize_text(parent.get_text(" ")))
         if match and fold_key(match.group(1)) in profile.category_label_keys:
             value = normalize_text(match.group(2))
             if value and len(value.split()) <= _MAX_CATEGORY_WORDS:
                 return value
         if (
-            title_el is not None
+            not seen_title
+            and title_el is not None
             and parent is not None
             and (parent is title_el or title_el in parent.parents)
         ):
+            seen_title = True
             for line in reversed(before):  # nearest first, over the date line
                 if looks_like_dateline(line) or _is_modified(line, profile):
                     continue
-                return line if _looks_like_category(line, profile) else None
-            return None
-        before = [*before[-2:], text]
-    return None
+                above = line if _looks_like_category(line, profile) else None
+                break
+        if not seen_title:
+            before = [*before[-2:], text]
+    return above  # no labelled line anywhere: the line above the title, if any
 
 
 def _looks_like_category(text: str, profile: SiteProfile) -> bool:
@@ -481,6 +515,13 @@ def _byline_names(el: Tag, profile: SiteProfile) -> list[str]:
     return [text] if text else []
 
 
+def _in_quote(el: Tag) -> bool:
+    for node in (el, *el.parents):
+        if node.name == "blockquote" or "quote" in " ".join(node.get("class") or ()).lower():
+            return True
+    return False
+
+
 def _byline(soup: Tag, profile: SiteProfile) -> tuple[list[str], str | None, Tag | None]:
     """Names and agency of the article's own byline (never one of another article):
     the first byline selector with an element inside the article. ``Theo TTXVN`` in a
@@ -488,9 +529,9 @@ def _byline(soup: Tag, profile: SiteProfile) -> tuple[list[str], str | None, Tag
     title_el = _first(soup, profile.select("title"))
     for selector in profile.select("byline"):
         for el in select(soup, selector):
-            if outside_article(el, title_el, profile):
-                continue
-            names = _byline_names(el, profile)
+            if outside_article(el, title_el, profile) or _in_quote(el):
+                continue  # a quote's "author" is the one quoted, not the article's
+            names = [n for n in _byline_names(el, profile) if not profile.honorific_re.match(n)]
             if not names:
                 continue
             if len(names) == 1 and profile.byline_agency_re.match(names[0]):
@@ -550,8 +591,8 @@ def _signature_name(text: str) -> str | None:
 
 def _is_author_line(block: Block, profile: SiteProfile) -> bool:
     text = block.text
-    if profile.body_signature_re.match(text):
-        return False  # "BAN LỄ TANG": a body's signature, no person
+    if profile.body_signature_re.match(text) or profile.honorific_re.match(text):
+        return False  # "BAN LỄ TANG", "Ông Giàng A Páo": a body or someone quoted
     if (block.right_aligned or block.emphasis) and _signature_name(text):
         return True
     if profile.source_exclude_re.match(text.strip("() ")) or _source_of(text, profile):
@@ -786,6 +827,7 @@ def _is_person(text: str, profile: SiteProfile) -> bool:
         looks_like_name(text)
         and "(" not in text
         and not profile.body_signature_re.match(text)
+        and not profile.honorific_re.match(text)
         and _source_of(text, profile) is None
         and not profile.byline_agency_re.match(text)
     )
@@ -969,8 +1011,9 @@ def _parse_density(
                 continue
             if (
                 dateline is None
+                and not live
                 and not any(b.kind == "text" for b in blocks)
-                and (looks_like_dateline(block.text))
+                and looks_like_dateline(block.text)
             ):
                 if not _is_modified(block.text, profile):
                     dateline = parse_vietnamese_datetime(block.text)
@@ -1026,22 +1069,30 @@ def _cover_pictures(
 
 _MIN_QUOTE_KEY = 20
 _QUOTE_TAGS = ("blockquote", "aside", "figure", "div", "section")
+_MAX_QUOTE_LINES = 4
+_MAX_QUOTE_CHARS = 400
 
 
 def _drop_pull_quotes(root: Tag) -> None:
-    """A quote set apart that repeats a sentence of the text (a pull quote) goes whole,
-    with its quote marks and the name under it: the text says it once, where it is."""
+    """A quote set apart that repeats a sentence of the text (a pull quote, a highlight)
+    goes whole, with its quote marks and the name under it: the text says it once,
+    where it is. A box is small (a few short lines); its longest line is the quote."""
     whole = fold_key(root.get_text(" "))
     for el in list(root.find_all(_QUOTE_TAGS)):
-        if is_removed(el):
+        if is_removed(el) or el is root:
             continue
-        if el.name in ("div", "section") and "quote" not in " ".join(el.get("class") or ()):
+        lines = [fold_key(t) for t in el.stripped_strings]
+        if not lines or len(lines) > _MAX_QUOTE_LINES:
             continue
-        lines = [fold_key(p.get_text(" ")) for p in el.find_all("p")] or [
-            fold_key(el.get_text(" "))
-        ]
+        classes = " ".join(el.get("class") or ()).lower()
+        if len(lines) < 2 and el.name != "blockquote" and "quote" not in classes:
+            continue  # one line of its own (a box's heading) is no quote set apart
         main = max(lines, key=len)
-        if len(main) >= _MIN_QUOTE_KEY and whole.count(main) >= 2:
+        if (
+            len(main) >= _MIN_QUOTE_KEY
+            and sum(len(x) for x in lines) <= _MAX_QUOTE_CHARS
+            and whole.count(main) >= 2
+        ):
             el.decompose()
             whole = fold_key(root.get_text(" "))
 

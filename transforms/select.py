@@ -206,18 +206,20 @@ class DocIndex:
             return self.by_id.get(compound.ids[0], [])
         if compound.classes:
             return min((self.by_class.get(c, []) for c in compound.classes), key=len)
-        if compound.tag is not None:
-            return self.by_tag.get(compound.tag, [])
+        by_part: list[Tag] | None = None
         for name, op, value in compound.attrs:
             if name == "class" and op == "*=" and value:
                 # `[class*=date]`: the postings of every class name containing "date".
-                found = self._class_parts.get(value)
-                if found is None:
-                    found = self._class_parts[value] = [
+                by_part = self._class_parts.get(value)
+                if by_part is None:
+                    by_part = self._class_parts[value] = [
                         el for cls, els in self.by_class.items() if value in cls for el in els
                     ]
-                return found
-        return self.elements
+                break
+        if compound.tag is not None:
+            by_tag = self.by_tag.get(compound.tag, [])
+            return by_tag if by_part is None or len(by_tag) <= len(by_part) else by_part
+        return self.elements if by_part is None else by_part
 
     def within(self, el: Tag, root: Tag) -> bool:
         start, stop = self.pos.get(id(root)), self.end.get(id(root))
@@ -229,14 +231,19 @@ _INDEX_ATTR = "_baolaocai_index"
 
 
 def index_of(root: Tag) -> DocIndex:
-    """The index of the document ``root`` belongs to (built on first use)."""
+    """The index of the document ``root`` belongs to (built on first use; every element
+    then knows it, so asking costs one lookup, not a walk to the top)."""
+    known = root.__dict__.get(_INDEX_ATTR)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
     top = root
     while top.parent is not None:
         top = top.parent
     index = top.__dict__.get(_INDEX_ATTR)
     if index is None:
         index = DocIndex(top)
-        top.__dict__[_INDEX_ATTR] = index
+        for el in index.elements:
+            el.__dict__[_INDEX_ATTR] = index
     return index
 
 

@@ -97,8 +97,13 @@ def outside_article(el: Tag, title_el: Tag | None, profile: SiteProfile) -> bool
             )
         if boundary:
             return True
-        if node is not el and _opens_with_list_heading(node, profile):
-            return True
+        if node is not el:
+            heading_key = ("list-heading:" + profile.name, id(node))
+            heads = memo.get(heading_key)
+            if heads is None:
+                heads = memo[heading_key] = _opens_with_list_heading(node, profile)
+            if heads:
+                return True
         node = node.parent
     return False
 
@@ -121,6 +126,33 @@ def _links_elsewhere(node: Tag) -> bool:
 def _is_modified_line(text: str, profile: SiteProfile) -> bool:
     key = fold_key(text)
     return any(key.startswith(p) for p in profile.modified_prefix_keys)
+
+
+_LABEL_DEPTH = 2
+_MAX_LABEL = 25
+
+
+def _labelled_modified(el: Tag, profile: SiteProfile) -> bool:
+    """A date element that says it is the modification time: its class or a near
+    parent's (``span.updated``, ``.live-updated``), or the label its line opens with
+    (``Cập nhật: <time>…</time>``)."""
+    own = normalize_text(el.get_text(" "))
+    node: Tag | None = el
+    for _ in range(_LABEL_DEPTH + 1):
+        if node is None or node.name in ("body", "html"):
+            break
+        classes = " ".join(node.get("class") or ()).lower()
+        if any(part in classes for part in profile.modified_class_parts):
+            return True
+        if node is not el:
+            # The wrapper holds the element and a label only ("Cập nhật: " + the date).
+            label = normalize_text(node.get_text(" ")).replace(own, "", 1).strip()
+            if len(label) > _MAX_LABEL:
+                return False
+            if label and _is_modified_line(label, profile):
+                return True
+        node = node.parent
+    return False
 
 
 def _same(a: datetime, b: datetime, has_time: bool) -> bool:
@@ -152,9 +184,8 @@ def _visible_candidates(
             text = normalize_text(el.get_text(" "))
             if not text or len(text) > _MAX_DATE_TEXT or _is_modified_line(text, profile):
                 continue
-            classes = " ".join(el.get("class") or ()).lower()
-            if any(part in classes for part in profile.modified_class_parts):
-                continue  # span.updated: the modification time, even without its label
+            if _labelled_modified(el, profile):
+                continue  # span.updated, "Cập nhật: <time>": the modification time
             value = parse_vietnamese_datetime(text)
             if value is None:
                 continue
@@ -191,7 +222,12 @@ def published_sources(
     for el in select(root, "time[datetime]"):
         raw = str(el["datetime"])
         value = parse_iso(raw) or parse_vietnamese_datetime(raw)
-        if value and not _in_text(el, texts) and not outside_article(el, title_el, profile):
+        if (
+            value
+            and not _in_text(el, texts)
+            and not _labelled_modified(el, profile)
+            and not outside_article(el, title_el, profile)
+        ):
             out.append(("time", value, True))
             break
     visible = _visible_candidates(root, title_el, profile, texts)
@@ -207,10 +243,17 @@ def read_published(
     title_el: Tag | None,
     profile: SiteProfile,
     texts: Sequence[Tag] = (),
+    *,
+    live: bool = False,
 ) -> Reading:
-    """The publication time from the first source that has one; disagreements noted."""
+    """The publication time from the first source that has one; disagreements noted.
+
+    A live report's page prints its updates' times, not its start: when its metadata
+    dates it, the times on the page are neither read nor a disagreement."""
     reading = Reading()
     for name, value, has_time in published_sources(root, meta, title_el, profile, texts):
+        if live and reading.value is not None and name in ("time", "visible"):
+            continue
         if reading.value is None:
             reading.value, reading.source = value, name
             continue

@@ -133,6 +133,14 @@ GOLD_SETS: tuple[GoldSet, ...] = (
         18,
         "every kind, held out: scored once the parser was done with the other sets",
     ),
+    GoldSet(
+        "kinds-holdout2",
+        HERE / "kinds-holdout2" / "pages",
+        HERE / "kinds-holdout2" / "expected",
+        DEFAULT_SITE,
+        18,
+        "every kind again, a second held-out set with rarer layouts",
+    ),
     site_set("nuimay", 4, "the sister paper Báo Núi Mây, its bundled copy"),
     GoldSet(
         "nuimay-kinds",

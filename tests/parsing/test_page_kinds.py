@@ -210,7 +210,27 @@ def test_text_outside_the_body_container_moves_the_cascade() -> None:
     article = parse(page(article_html))
     assert article.paragraphs == P
     assert article.extraction_method == "density"
-    assert any(c.startswith("body: the body container") for c in article.field_conflicts)
+    # The text region holds all the container held, and more: no disagreement, and the
+    # layout was known (the EPI container was there): an article, no drift.
+    assert article.field_conflicts == ()
+    assert article.page_kind == "article"
+
+
+def test_readers_that_disagree_on_the_body_are_a_field_conflict() -> None:
+    """When the text region leaves out what the body container held, the two readers
+    disagree: the record says so (and counts for the drift alarm)."""
+    longer = [p + " " + p for p in P[1:]]
+    article_html = f"""<div class="wrap"><h1 class="article__title">Bản làng vào mùa</h1>
+      <div class="side"><div class="article__body">{paras(P[:1])}</div></div>
+      <div class="main"><div class="more-text">{paras(longer)}</div>
+      <div class="more-text">{paras(longer)}</div></div></div>"""
+    article = parse(page(article_html))
+    assert article.extraction_method == "density"
+    assert article.field_conflicts == (
+        "body: the text region misses 1 of the 1 paragraphs of the body container it was"
+        " read instead of",
+    )
+    assert assess([article]).conflicts == 1
 
 
 # -- live reports -----------------------------------------------------------------------------
