@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import islice
 from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -391,39 +392,44 @@ _CATEGORY_LABEL_RE = re.compile(r"^([^:：]{2,20})[:：]\s*(.+)$")
 
 def _category_line(soup: Tag, profile: SiteProfile) -> str | None:
     """A category printed as plain text (a print copy): a line ``Chuyên mục: Kinh tế``
-    (profile ``category_labels``), else a short line of its own right above the title."""
+    (profile ``category_labels``) anywhere in the article, else a short line of its own
+    right above the title. Lines outside the article never count (checked only for the
+    few candidates, not for every line of the page)."""
     title_el = _first(soup, profile.select("title"))
-    before: list[str] = []
+    before: list[tuple[str, Tag]] = []
     above: str | None = None
     seen_title = False
     for el in soup.find_all(string=True):
-        text = normalize_text(str(el))
-        if not text or isinstance(el, Comment):
+        if isinstance(el, Comment):
             continue
+        text = normalize_text(str(el))
         parent = el.parent
-        if parent is not None and outside_article(parent, title_el, profile):
+        if not text or parent is None:
             continue
         match = _CATEGORY_LABEL_RE.match(text)
-        if match is None and parent is not None and text.endswith((":", "：")):
+        if match is None and text.endswith((":", "：")):
             match = _CATEGORY_LABEL_RE.match(normalize_text(parent.get_text(" ")))
-        if match and fold_key(match.group(1)) in profile.category_label_keys:
+        if (
+            match
+            and fold_key(match.group(1)) in profile.category_label_keys
+            and not outside_article(parent, title_el, profile)
+        ):
             value = normalize_text(match.group(2))
             if value and len(value.split()) <= _MAX_CATEGORY_WORDS:
                 return value
-        if (
-            not seen_title
-            and title_el is not None
-            and parent is not None
-            and (parent is title_el or title_el in parent.parents)
-        ):
+        if seen_title:
+            continue
+        if title_el is not None and (parent is title_el or title_el in parent.parents):
             seen_title = True
-            for line in reversed(before):  # nearest first, over the date line
+            for line, holder in reversed(before):  # nearest first, over the date line
+                if outside_article(holder, title_el, profile):
+                    continue
                 if looks_like_dateline(line) or _is_modified(line, profile):
                     continue
                 above = line if _looks_like_category(line, profile) else None
                 break
-        if not seen_title:
-            before = [*before[-2:], text]
+            continue
+        before = [*before[-2:], (text, parent)]
     return above  # no labelled line anywhere: the line above the title, if any
 
 
@@ -1081,9 +1087,10 @@ def _drop_pull_quotes(root: Tag) -> None:
     for el in list(root.find_all(_QUOTE_TAGS)):
         if is_removed(el) or el is root:
             continue
-        lines = [fold_key(t) for t in el.stripped_strings]
-        if not lines or len(lines) > _MAX_QUOTE_LINES:
-            continue
+        strings = list(islice(el.stripped_strings, _MAX_QUOTE_LINES + 1))
+        if not strings or len(strings) > _MAX_QUOTE_LINES:
+            continue  # (stops reading a big element at its fifth line)
+        lines = [fold_key(t) for t in strings]
         classes = " ".join(el.get("class") or ()).lower()
         if len(lines) < 2 and el.name != "blockquote" and "quote" not in classes:
             continue  # one line of its own (a box's heading) is no quote set apart

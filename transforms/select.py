@@ -163,6 +163,8 @@ class DocIndex:
         self.depth = 0
         """How deeply elements nest below ``root`` (its children are at depth 1)."""
         self._class_parts: dict[str, list[Tag]] = {}
+        self.matched: dict[str, frozenset[int]] = {}
+        """Per-document: the ids of the elements a selector matches (:meth:`matching`)."""
         self.memo: dict[tuple[str, int], bool] = {}
         """Per-document answers of questions asked of one element many times (is it a
         boundary of the article?), keyed by the question and the element's id."""
@@ -220,6 +222,16 @@ class DocIndex:
             by_tag = self.by_tag.get(compound.tag, [])
             return by_tag if by_part is None or len(by_tag) <= len(by_part) else by_part
         return self.elements if by_part is None else by_part
+
+    def matching(self, selector: str) -> frozenset[int]:
+        """Ids of the document's elements matching ``selector``, found once per document
+        through the postings (asking "does this element match?" of many elements costs
+        one lookup each instead of a match of every compound)."""
+        found = self.matched.get(selector)
+        if found is None:
+            top = self.elements[0]
+            found = self.matched[selector] = frozenset(id(el) for el in select(top, selector))
+        return found
 
     def within(self, el: Tag, root: Tag) -> bool:
         start, stop = self.pos.get(id(root)), self.end.get(id(root))

@@ -64,7 +64,7 @@ from baolaocai.dates import parse_iso, parse_vietnamese_datetime
 from baolaocai.profile import SiteProfile
 from baolaocai.text import fold_key, normalize_text
 from transforms.metadata import PageMeta, jsonld_text
-from transforms.select import index_of, matches, select
+from transforms.select import index_of, select
 
 _MIN_TITLE_LINK_WORDS = 5
 _MAX_DATE_TEXT = 80
@@ -91,8 +91,8 @@ def outside_article(el: Tag, title_el: Tag | None, profile: SiteProfile) -> bool
         boundary = memo.get(key)
         if boundary is None:
             boundary = memo[key] = bool(
-                matches(node, profile.other_articles)
-                or matches(node, profile.page_furniture)
+                id(node) in index.matching(profile.other_articles)
+                or id(node) in index.matching(profile.page_furniture)
                 or (node.name in ("li", "article") and _links_elsewhere(node))
             )
         if boundary:
@@ -130,6 +130,7 @@ def _is_modified_line(text: str, profile: SiteProfile) -> bool:
 
 _LABEL_DEPTH = 2
 _MAX_LABEL = 25
+_MAX_LABEL_PARTS = 4
 
 
 def _labelled_modified(el: Tag, profile: SiteProfile) -> bool:
@@ -146,6 +147,8 @@ def _labelled_modified(el: Tag, profile: SiteProfile) -> bool:
             return True
         if node is not el:
             # The wrapper holds the element and a label only ("Cập nhật: " + the date).
+            if len(node.contents) > _MAX_LABEL_PARTS:
+                return False
             label = normalize_text(node.get_text(" ")).replace(own, "", 1).strip()
             if len(label) > _MAX_LABEL:
                 return False
