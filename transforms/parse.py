@@ -213,17 +213,22 @@ _MIN_REAL_PARAGRAPH = 80
 _PARAGRAPH_TAGS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd")
 
 
+_FACT_BOX_LOOK = 50
+_MAX_FACT_BOXES = 20
+
+
 def _keep_fact_boxes(soup: Tag) -> None:
     """An ``<aside>`` amid the article's paragraphs that links nowhere is a fact box of
-    the article (its text is body), not a sidebar: it is read as a section."""
-    for aside in index_of(soup).by_tag.get("aside", ()):
+    the article (its text is body), not a sidebar: it is read as a section. (A page
+    has a few; the first :data:`_MAX_FACT_BOXES` asides are looked at.)"""
+    for aside in index_of(soup).by_tag.get("aside", ())[:_MAX_FACT_BOXES]:
         if is_removed(aside) or aside.find("a", href=True) is not None:
             continue
         parent = aside.parent
         if parent is None:
             continue
-        own = {id(p) for p in aside.find_all("p")}
-        beside = (p for p in parent.find_all("p") if id(p) not in own)
+        own = {id(p) for p in aside.find_all("p", limit=_FACT_BOX_LOOK)}
+        beside = (p for p in parent.find_all("p", limit=_FACT_BOX_LOOK) if id(p) not in own)
         if any(len(p.get_text(" ", strip=True)) >= _MIN_REAL_PARAGRAPH for p in beside):
             aside.name = "section"
 
@@ -658,19 +663,44 @@ def _is_date_line(text: str, profile: SiteProfile) -> bool:
 _MIN_REPEAT_CHARS = 30
 
 
+_MAX_REPEAT_CANDIDATES = 100
+_QUOTE_CLASS_PARTS = ("quote", "pull", "highlight", "trich")
+
+
+def _set_apart(block: Block) -> bool:
+    """A block set apart from the text: all bold or italic, or in a quote's markup."""
+    if block.emphasis or block.tag == "blockquote":
+        return True
+    node = block.element
+    for _ in range(3):
+        if node is None:
+            return False
+        classes = " ".join(node.get("class") or ()).lower()
+        if node.name == "blockquote" or any(part in classes for part in _QUOTE_CLASS_PARTS):
+            return True
+        node = node.parent
+    return False
+
+
 def _drop_repeats(blocks: list[Block]) -> list[Block]:
-    """A block whose text another block also holds (a pull quote repeating a sentence
-    of the body) is said once, where the body says it."""
+    """A block set apart (bold, italic, a quote's markup) whose text another block also
+    holds (a pull quote repeating a sentence of the body) is said once, where the body
+    says it. At most :data:`_MAX_REPEAT_CANDIDATES` are looked up, each in one pass over
+    the text: the cost stays linear in the page."""
     keys = [fold_key(b.text) for b in blocks]
-    out = []
+    joined = "\n".join(keys)
+    dropped: set[int] = set()
+    looked = 0
     for i, block in enumerate(blocks):
         key = keys[i]
-        if len(key) >= _MIN_REPEAT_CHARS and any(
-            j != i and len(other) > len(key) and key in other for j, other in enumerate(keys)
-        ):
+        if len(key) < _MIN_REPEAT_CHARS or not _set_apart(block):
             continue
-        out.append(block)
-    return out
+        looked += 1
+        if looked > _MAX_REPEAT_CANDIDATES:
+            break
+        if joined.count(key) >= 2 and any(len(k) > len(key) and key in k for k in keys):
+            dropped.add(i)
+    return [b for i, b in enumerate(blocks) if i not in dropped]
 
 
 _NAV_LINK_SHARE = 0.6
@@ -1084,6 +1114,7 @@ def _drop_pull_quotes(root: Tag) -> None:
     goes whole, with its quote marks and the name under it: the text says it once,
     where it is. A box is small (a few short lines); its longest line is the quote."""
     whole = fold_key(root.get_text(" "))
+    looked = 0
     for el in list(root.find_all(_QUOTE_TAGS)):
         if is_removed(el) or el is root:
             continue
@@ -1095,6 +1126,11 @@ def _drop_pull_quotes(root: Tag) -> None:
         if len(lines) < 2 and el.name != "blockquote" and "quote" not in classes:
             continue  # one line of its own (a box's heading) is no quote set apart
         main = max(lines, key=len)
+        if len(main) < _MIN_QUOTE_KEY:
+            continue
+        looked += 1
+        if looked > _MAX_REPEAT_CANDIDATES:
+            break  # each look is one pass over the text: a page has a few quotes
         if (
             len(main) >= _MIN_QUOTE_KEY
             and sum(len(x) for x in lines) <= _MAX_QUOTE_CHARS
