@@ -656,8 +656,12 @@ def _is_date_line(text: str, profile: SiteProfile) -> bool:
     return (
         len(text) <= 60
         and any(key.startswith(p) for p in profile.modified_prefix_keys)
-        and (parse_vietnamese_datetime(text) is not None)
+        and (parse_vietnamese_datetime(text) is not None or _CLOCK_RE.search(text) is not None)
     )
+
+
+_CLOCK_RE = re.compile(r"(?<!\d)\d{1,2}\s*[:hH]\s*\d{2}(?!\d)")
+"""A clock time: ``Cập nhật lúc 10:20`` is a modification line even without a day."""
 
 
 _MIN_REPEAT_CHARS = 30

@@ -367,3 +367,23 @@ def test_an_unknown_layout_is_an_unknown_kind_and_counts_for_drift() -> None:
     article = parse(html)
     assert article.page_kind == "unknown"
     assert assess([article]).fallback == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Cập nhật: 12/10/2025 09:40",
+        "Cập nhật lúc 10:20",
+        "Đăng ngày: 14-05-2021 10:25:00 | Cập nhật: 15-05-2021 16:02:00",
+        "Thứ Hai, 12/10/2025 - 07:30",
+        "Ngày 12 tháng 10 năm 2025",
+    ],
+)
+def test_the_articles_own_date_lines_are_never_body(line: str) -> None:
+    article = parse(page(epi(f"<p>{line}</p>" + paras(P))))
+    assert article.paragraphs == P
+
+
+def test_a_sentence_with_a_date_is_body() -> None:
+    sentence = "Cập nhật đến 15 giờ ngày 12/10/2025, toàn tỉnh đã có hơn 200 hộ dân được di dời."
+    assert parse(page(epi(paras(P) + f"<p>{sentence}</p>"))).paragraphs == [*P, sentence]
