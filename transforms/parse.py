@@ -50,7 +50,7 @@ from transforms.kinds import markup_signals, tell_kind
 from transforms.metadata import PageMeta, jsonld_people, jsonld_text, read_metadata
 from transforms.prune import strip_inert
 from transforms.select import index_of, is_removed, matches_any, select, select_first
-from transforms.sources import outside_article, read_modified, read_published
+from transforms.sources import is_modified_line, outside_article, read_modified, read_published
 
 LAYOUT_EPI = "epi"
 LAYOUT_LEGACY = "legacy"
@@ -429,7 +429,7 @@ def _category_line(soup: Tag, profile: SiteProfile) -> str | None:
             for line, holder in reversed(before):  # nearest first, over the date line
                 if outside_article(holder, title_el, profile):
                     continue
-                if looks_like_dateline(line) or _is_modified(line, profile):
+                if looks_like_dateline(line) or is_modified_line(line, profile):
                     continue
                 above = line if _looks_like_category(line, profile) else None
                 break
@@ -1055,7 +1055,7 @@ def _parse_density(
                 and not any(b.kind == "text" for b in blocks)
                 and looks_like_dateline(block.text)
             ):
-                if not _is_modified(block.text, profile):
+                if not is_modified_line(block.text, profile):
                     dateline = parse_vietnamese_datetime(block.text)
                 continue
         blocks.append(block)
@@ -1078,6 +1078,15 @@ def _parse_density(
     return parts
 
 
+def _holding_both(container: Tag, title_el: Tag) -> Tag | None:
+    """The smallest element above ``container`` that also holds the title."""
+    index = index_of(container)
+    ancestor = container.parent
+    while ancestor is not None and not index.within(title_el, ancestor):
+        ancestor = ancestor.parent
+    return ancestor
+
+
 def _cover_pictures(
     container: Tag, title_el: Tag | None, profile: SiteProfile, url: str
 ) -> list[Block]:
@@ -1089,9 +1098,7 @@ def _cover_pictures(
     index = index_of(container)
     if index.within(title_el, container):
         return []
-    ancestor = container.parent
-    while ancestor is not None and not index.within(title_el, ancestor):
-        ancestor = ancestor.parent
+    ancestor = _holding_both(container, title_el)
     if ancestor is None or ancestor.name in ("body", "html", "[document]"):
         return []
     start = index.pos.get(id(container), 0)
@@ -1150,9 +1157,7 @@ def _lead_before(container: Tag, title_el: Tag, profile: SiteProfile, url: str) 
     if is_removed(title_el):
         return None
     index = index_of(container)
-    ancestor = container.parent
-    while ancestor is not None and not index.within(title_el, ancestor):
-        ancestor = ancestor.parent
+    ancestor = _holding_both(container, title_el)
     if ancestor is None:
         return None
     started = False
@@ -1198,14 +1203,9 @@ def _dateline_near_title(soup: Tag, profile: SiteProfile) -> datetime | None:
         if len(lines) >= 4:
             break
     for text in [*lines, *reversed(before)]:
-        if looks_like_dateline(text) and not _is_modified(text, profile):
+        if looks_like_dateline(text) and not is_modified_line(text, profile):
             return parse_vietnamese_datetime(text)
     return None
-
-
-def _is_modified(text: str, profile: SiteProfile) -> bool:
-    key = fold_key(text)
-    return any(key.startswith(p) for p in profile.modified_prefix_keys)
 
 
 def _described_sapo(meta: PageMeta, body_el: Tag, profile: SiteProfile) -> str | None:

@@ -123,7 +123,8 @@ def _links_elsewhere(node: Tag) -> bool:
     return False
 
 
-def _is_modified_line(text: str, profile: SiteProfile) -> bool:
+def is_modified_line(text: str, profile: SiteProfile) -> bool:
+    """A line that opens with a modification label (``Cập nhật``, ``Ngày in``)."""
     key = fold_key(text)
     return any(key.startswith(p) for p in profile.modified_prefix_keys)
 
@@ -152,7 +153,7 @@ def _labelled_modified(el: Tag, profile: SiteProfile) -> bool:
             label = normalize_text(node.get_text(" ")).replace(own, "", 1).strip()
             if len(label) > _MAX_LABEL:
                 return False
-            if label and _is_modified_line(label, profile):
+            if label and is_modified_line(label, profile):
                 return True
         node = node.parent
     return False
@@ -185,7 +186,7 @@ def _visible_candidates(
             if id(el) in found:
                 continue
             text = normalize_text(el.get_text(" "))
-            if not text or len(text) > _MAX_DATE_TEXT or _is_modified_line(text, profile):
+            if not text or len(text) > _MAX_DATE_TEXT or is_modified_line(text, profile):
                 continue
             if _labelled_modified(el, profile):
                 continue  # span.updated, "Cập nhật: <time>": the modification time
