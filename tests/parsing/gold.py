@@ -150,6 +150,14 @@ GOLD_SETS: tuple[GoldSet, ...] = (
         12,
         "every kind on the sister paper: the family file's kinds, for free",
     ),
+    GoldSet(
+        "nuimay-kinds2",
+        SITES_ROOT / "nuimay" / "kinds2" / "pages",
+        SITES_ROOT / "nuimay" / "kinds2" / "expected",
+        "nuimay",
+        12,
+        "the sister paper again, held out: live election night, long-form, radio, print …",
+    ),
 )
 """Every gold set. The one table: tests, scores and the benchmark read it."""
 
