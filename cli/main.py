@@ -341,7 +341,7 @@ def reparse(
     out.print(
         f"Reparsed {result['pages']} stored pages in {result['elapsed_s']:.1f} s: "
         f"{result['changed']} changed (new versions), {result['unchanged']} unchanged, "
-        f"{result['failed']} failed, {result['fallback']} of unknown kind (read by the fallback extractor)."
+        f"{result['failed']} failed, {result['fallback']} of unknown layout (read by the fallback extractor)."
     )
 
 

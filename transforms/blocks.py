@@ -67,6 +67,7 @@ HEADING_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 IMAGE_TAGS = ("img", "amp-img")
 """Elements that are one picture: ``<img>``, and AMP's ``<amp-img>``."""
 _CELL_TAGS = ("td", "th")
+_PICTURE_BOX_TAGS = ("figure", "div", "li", "section")
 _MAX_CELL_CHARS = 300
 _LAYOUT_IN_CELL = ("table", "div", "h1", "h2", "h3", "ul", "ol", "blockquote", "section")
 _SKIP_STRINGS = (Comment, Doctype, ProcessingInstruction)
@@ -172,7 +173,30 @@ class Linearizer:
             return False
         if el.find(IMAGE_TAGS) is None:
             return False
-        return len(el.get_text(" ", strip=True)) <= _MAX_CAPTION_CONTAINER_TEXT
+        if len(el.get_text(" ", strip=True)) > _MAX_CAPTION_CONTAINER_TEXT:
+            return False
+        # A grid or list of pictures, each in a box of its own, is several pictures.
+        return not self._holds_pictures(el)
+
+    def _holds_pictures(self, el: Tag) -> bool:
+        """``el`` is a list of pictures, not one: it holds two or more pictures each in a
+        box of its own *with its own caption* (pictures in boxes without words share the
+        caption of ``el``: one picture group)."""
+        boxes: set[int] = set()
+        for img in el.find_all(IMAGE_TAGS):
+            node = img.parent
+            while node is not None and node is not el:
+                if (
+                    node.name in _PICTURE_BOX_TAGS
+                    and (node.name == "figure" or _PICTURE_CLASS_RE.search(_classes(node)))
+                    and node.get_text(strip=True)
+                ):
+                    boxes.add(id(node))  # the nearest box with words: its own caption
+                    break
+                node = node.parent
+            if len(boxes) >= 2:
+                return True
+        return False
 
     def _emit_image(self, img: Tag, caption: str | None) -> None:
         src = image_src(img, self.page_url)
@@ -368,8 +392,20 @@ def is_data_table(table: Tag) -> bool:
     return widest >= 2
 
 
+_BOLD_CLASS_RE = re.compile(
+    r"(?:^|\s)(?:font-(?:bold|semibold|extrabold|black)|fw-(?:bold|semibold|[6-9]00)|bold|"
+    r"text-bold)(?:\s|$)",
+    re.IGNORECASE,
+)
+"""Bold by a CSS framework's class (Tailwind's ``font-semibold``, Bootstrap's ``fw-bold``)."""
+
+
 def _is_bold_context(el: Tag) -> bool:
-    return el.name in ("strong", "b") or bool(_BOLD_STYLE_RE.search(str(el.get("style") or "")))
+    return (
+        el.name in ("strong", "b")
+        or bool(_BOLD_STYLE_RE.search(str(el.get("style") or "")))
+        or bool(_BOLD_CLASS_RE.search(_classes(el)))
+    )
 
 
 def _all_in(el: Tag, tags: tuple[str, ...]) -> bool:

@@ -66,15 +66,19 @@ def read_credits(text: str, profile: SiteProfile) -> Credits | None:
         return None
     authors: list[str] = []
     others = False
+    named = 0
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         names = split_names(text[match.end() : end])
-        if not names or not all(looks_like_name(n) for n in names):
+        if not all(looks_like_name(n) for n in names):
             return None
+        named += len(names)  # a label left empty by the page ("Bài: - Ảnh: …") names no one
         if profile.credit_label(match.group("label")):
             authors.extend(n for n in names if fold_key(n) not in profile.organisation_keys)
-        else:
+        elif names:
             others = True
+    if not named:
+        return None
     return Credits(tuple(dict.fromkeys(authors)), others)
 
 

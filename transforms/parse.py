@@ -55,6 +55,9 @@ from transforms.sources import is_modified_line, outside_article, read_modified,
 LAYOUT_EPI = "epi"
 LAYOUT_LEGACY = "legacy"
 LAYOUT_DENSITY = "density"
+LAYOUT_CASCADED = "epi+density"
+"""The EPI body container was there but held only part of the text: the text region was
+read instead (the cascade's choice, recorded as such)."""
 _MIN_DENSE_CHARS = 200
 _TERMINAL_PUNCT = tuple(".!?…:;\"”'")
 _MAX_AUTHOR_CHARS = 70
@@ -117,6 +120,7 @@ def parse_article(
         profile,
     )
     legacy = _looks_legacy(soup, profile, html)
+    _drop_widgets(soup)
     for el in select(soup, profile.remove):
         el.decompose()
 
@@ -153,6 +157,7 @@ def parse_article(
         parts = _parse_density(soup, meta, profile, base, published.value, live)
     parts.modified_at = modified
     if cascaded:
+        parts.method = LAYOUT_CASCADED
         captions = [i.caption or "" for i in parts.images]
         read = fold_key("".join([*parts.paragraphs, *captions, parts.sapo or ""]))
         lost = sum(1 for key in cascaded if key not in read)
@@ -173,7 +178,12 @@ def parse_article(
         parts.paragraphs,
         len(parts.images),
         profile,
-        known_layout=parts.method != LAYOUT_DENSITY or bool(signals) or bool(cascaded),
+        known_layout=(
+            parts.method != LAYOUT_DENSITY
+            or bool(signals)
+            or bool(cascaded)
+            or _reads_as_article(parts)
+        ),
     )
     return Article(
         url=page_url,
@@ -196,6 +206,18 @@ def parse_article(
     )
 
 
+_MIN_ARTICLE_PARAGRAPHS = 3
+
+
+def _reads_as_article(parts: _Parts) -> bool:
+    """A page no reader knew whose reading still has what an article has (a title, a
+    date, several paragraphs): an article in a template we do not know, not a page of
+    unknown kind (those are the ones the drift alarm counts)."""
+    return bool(
+        parts.title and parts.published_at and len(parts.paragraphs) >= _MIN_ARTICLE_PARAGRAPHS
+    )
+
+
 def _base_url(soup: Tag, page_url: str) -> str:
     """What relative addresses of the page resolve against: its ``<base href>`` (a copy
     on a portal keeps the portal's pictures), else its URL."""
@@ -215,6 +237,40 @@ _PARAGRAPH_TAGS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
 
 _FACT_BOX_LOOK = 50
 _MAX_FACT_BOXES = 20
+
+
+_WIDGET_CONTROLS = ("form", "input", "button", "select", "textarea")
+_MAX_WIDGET_TEXT = 300
+_MAX_WIDGETS = 50
+
+
+def _drop_widgets(soup: Tag) -> None:
+    """A small box holding a form control (a newsletter sign-up, a question form, a poll)
+    is a widget: its words ("Đăng ký nhận bản tin …") are no text of the article. The
+    nearest box around the control goes whole, unless it holds the title or is too big
+    to be a widget (a page built inside one form)."""
+    index = index_of(soup)
+    seen = 0
+    for name in _WIDGET_CONTROLS:
+        for control in index.by_tag.get(name, ()):
+            if is_removed(control):
+                continue
+            seen += 1
+            if seen > _MAX_WIDGETS:
+                return
+            box = control.parent
+            while box is not None and box.name not in ("div", "section", "aside", "form"):
+                box = box.parent
+            while box is not None and box.name == "form":
+                box = box.parent  # the box around the form: its title and its words
+            if (
+                box is None
+                or box.name in ("body", "html", "main", "article", "[document]")
+                or box.find("h1") is not None
+                or len(box.get_text(" ", strip=True)) > _MAX_WIDGET_TEXT
+            ):
+                continue
+            box.decompose()
 
 
 def _keep_fact_boxes(soup: Tag) -> None:
@@ -551,13 +607,33 @@ def _byline(soup: Tag, profile: SiteProfile) -> tuple[list[str], str | None, Tag
     return [], None, None
 
 
+def _author_box(el: Tag) -> Tag:
+    """The box a byline sits in with the author's picture, title or bio (all of it a
+    field, none of it body): the outermost small ancestor whose class names an author."""
+    box = el
+    node = el.parent
+    plain = 0  # class-less wrappers passed on the way up
+    while node is not None and node.name not in ("body", "html", "article", "main"):
+        if len(node.get_text(" ", strip=True)) > _MAX_BYLINE_BLOCK_CHARS:
+            break
+        classes = " ".join(node.get("class") or ()).lower()
+        if any(part in classes for part in ("author", "byline", "tac-gia")):
+            box, plain = node, 0
+        elif classes or plain >= 2:
+            break
+        else:
+            plain += 1
+        node = node.parent
+    return box
+
+
 def _author(soup: Tag, meta: PageMeta, profile: SiteProfile) -> tuple[str | None, str | None]:
     """``(author, source)``. Author sources in order: JSON-LD people, the article's
     byline / author block, ``<meta name=author>``; the body's trailing author line comes
     last (see :func:`_collect`). The byline gives the source when it names an agency."""
     names, source, el = _byline(soup, profile)
     if el is not None and len(el.get_text(" ", strip=True)) <= _MAX_BYLINE_BLOCK_CHARS:
-        el.decompose()  # the byline is a field, never a body paragraph
+        _author_box(el).decompose()  # the byline is a field, never a body paragraph
     people = [p for p in (_clean_byline(n, profile) for n in jsonld_people(meta.jsonld)) if p]
     if people:
         return ", ".join(people), source
@@ -662,6 +738,27 @@ def _is_date_line(text: str, profile: SiteProfile) -> bool:
 
 _CLOCK_RE = re.compile(r"(?<!\d)\d{1,2}\s*[:hH]\s*\d{2}(?!\d)")
 """A clock time: ``Cập nhật lúc 10:20`` is a modification line even without a day."""
+
+
+_VIEWS_RE = re.compile(r"[\d.,]+\s*lượt\s*(?:xem|đọc|nghe|thích|chia sẻ)", re.IGNORECASE)
+_META_REST_RE = re.compile(r"^[\s·•|/\-–—,:]*$")
+_MAX_META_CHARS = 120
+_DMY_ANY_RE = re.compile(r"(?<!\d)\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}(?!\d)")
+
+
+def _meta_line(text: str, profile: SiteProfile) -> list[str] | None:
+    """A meta line of the article printed in its text: a date or time with credits, a
+    view counter or separators only (``Bài và ảnh: Đỗ Hoài 03/11/2021 07:00``,
+    ``09/03/2026 16:45 1.204 lượt xem``, ``· 16/03/2026 14:20``). Returns the authors it
+    credits (maybe none), or ``None`` for any other line."""
+    if len(text) > _MAX_META_CHARS or not (_DMY_ANY_RE.search(text) or _CLOCK_RE.search(text)):
+        return None
+    rest = _CLOCK_RE.sub(" ", _DMY_ANY_RE.sub(" ", text))
+    rest = normalize_text(_VIEWS_RE.sub(" ", rest))
+    if _META_REST_RE.match(rest):
+        return []
+    credits = read_credits(rest.strip(" ·•|-–—,"), profile)
+    return list(credits.authors) if credits is not None else None
 
 
 _MIN_REPEAT_CHARS = 30
@@ -834,6 +931,9 @@ def _collect(blocks: list[Block], parts: _Parts, profile: SiteProfile) -> None:
                 parts.images[-1] = Image(last.src, block.text)
         elif _is_noise(block, profile) or (not parts.live and _is_date_line(block.text, profile)):
             continue
+        elif not parts.live and (meta := _meta_line(block.text, profile)) is not None:
+            credited.extend(meta)  # "26/01/2025 08:00 Ảnh: Vũ Linh": date and credits
+            continue
         else:
             credits = read_credits(block.text, profile)
             if credits is not None and not block.heading:
@@ -926,9 +1026,13 @@ def _sapo_of(soup: Tag, profile: SiteProfile) -> str | None:
         for el in select(soup, selector):
             if not outside_article(el, title_el, profile):
                 text = normalize_or_none(el.get_text(" "))
-                if text:
+                if text and len(text.split()) >= _MIN_SAPO_WORDS and not profile.is_phrase(text):
                     return text
     return None
+
+
+_MIN_SAPO_WORDS = 4
+"""A lead is a sentence: a word or two under a lead's class is a label ("Quảng cáo")."""
 
 
 def _looks_legacy(soup: BeautifulSoup, profile: SiteProfile, html: str) -> bool:
@@ -1234,6 +1338,10 @@ def _parse_legacy(
     parts.live = live
     root = soup.body or soup
     title_el = _first(root, profile.select("title"))
+    # Fields first, from the whole page (each scoped to the article): the article's own
+    # <footer> may hold its tags.
+    parts.category = _category(soup, meta, profile)
+    parts.tags = _tags(soup, meta, profile)
     # Page regions (menus, sidebars, footer) go, unless one of them holds the headline.
     for el in select(root, profile.page_furniture):
         if is_removed(el) or (
@@ -1241,8 +1349,6 @@ def _parse_legacy(
         ):
             continue
         el.decompose()
-    parts.category = _category(soup, meta, profile)
-    parts.tags = _tags(soup, meta, profile)
     sapo_el = _first(root, profile.select("sapo"))
     if sapo_el is not None:
         parts.sapo = normalize_or_none(sapo_el.get_text(" "))
@@ -1258,7 +1364,9 @@ def _parse_legacy(
     seq = read_block_sequence(blocks, profile, title_hint=_title(soup, meta, profile))
     parts.title = seq.title or _title(soup, meta, profile)
     parts.published_at = published or seq.published_at
-    if published and seq.published_at and published.date() != seq.published_at.date():
+    # A later date line is a header's "today" or an update, no contradiction of the
+    # page's own date; an earlier one is.
+    if published and seq.published_at and published.date() > seq.published_at.date():
         parts.conflicts.append(
             f"published_at: page {published.isoformat()} vs date line "
             f"{seq.published_at.date().isoformat()}"

@@ -1,9 +1,10 @@
 """Quality signals of parsed records, and the layout-drift alarm. Pure functions.
 
 The site will change its markup one day without telling us. When it does, records start
-coming out of pages of unknown kind (no reader knew the markup and no ``[kinds]`` signal
-told the page: the fallback extractor read them), or without a date, a title or a real
-body. A long-form read by the fallback reader is no sign of drift: its kind is known. A run
+coming out of pages of unknown layout (no reader knew the markup and no ``[kinds]``
+signal told the page: the fallback extractor read them, whether or not their reading
+looks whole), or without a date, a title or a real body. A long-form or a print copy
+read by the fallback reader is no sign of drift: the site file knows its kind. A run
 counts those; above a threshold (default 20 % of the run's records) it ends in a
 *warning* state with example URLs instead of silently loading degraded records.
 """
@@ -25,7 +26,7 @@ MAX_EXAMPLES = 5
 class QualityReport:
     records: int = 0
     fallback: int = 0
-    """Records of a page of unknown kind (read by the fallback extractor)."""
+    """Records of a page of unknown layout (read by the fallback extractor, no kind told)."""
     missing_date: int = 0
     missing_title: int = 0
     short_body: int = 0
@@ -57,9 +58,13 @@ def assess(articles: Iterable[Article]) -> QualityReport:
     for article in articles:
         report.records += 1
         problems = []
-        if article.page_kind == UNKNOWN_KIND:
+        if article.page_kind == UNKNOWN_KIND or (
+            article.extraction_method == "density" and article.page_kind == "article"
+        ):
+            # No reader knew the markup and no [kinds] signal told the page: even when the
+            # fallback read it whole, the site's layout has moved from its site file.
             report.fallback += 1
-            problems.append("page of unknown kind (fallback extractor)")
+            problems.append("unknown layout (fallback extractor)")
         if article.published_at is None:
             report.missing_date += 1
             problems.append("no date")
@@ -90,7 +95,7 @@ def drift_warning(report: QualityReport, threshold: float = DEFAULT_DRIFT_THRESH
     return (
         f"the site's layout seems to have changed: {report.degraded} of {report.records} "
         f"records ({report.degraded_share:.0%}) were degraded ({report.fallback} of unknown "
-        f"kind, read by the fallback extractor, {report.missing_date} without a date, {report.missing_title} "
+        f"layout, read by the fallback extractor, {report.missing_date} without a date, {report.missing_title} "
         f"without a title, {report.short_body} with a short body, {report.conflicts} with "
         f"conflicting sources)"
     )

@@ -92,7 +92,7 @@ def outside_article(el: Tag, title_el: Tag | None, profile: SiteProfile) -> bool
         if boundary is None:
             boundary = memo[key] = bool(
                 id(node) in index.matching(profile.other_articles)
-                or id(node) in index.matching(profile.page_furniture)
+                or (id(node) in index.matching(profile.page_furniture) and not _own_part(node))
                 or (node.name in ("li", "article") and _links_elsewhere(node))
             )
         if boundary:
@@ -106,6 +106,12 @@ def outside_article(el: Tag, title_el: Tag | None, profile: SiteProfile) -> bool
                 return True
         node = node.parent
     return False
+
+
+def _own_part(node: Tag) -> bool:
+    """An article's own ``<header>``/``<footer>`` (HTML5: inside its ``<article>``),
+    holding its tags, byline or date: part of the article, not of the page."""
+    return node.name in ("header", "footer") and node.find_parent(["article", "main"]) is not None
 
 
 def _opens_with_list_heading(node: Tag, profile: SiteProfile) -> bool:

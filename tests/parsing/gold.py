@@ -141,6 +141,14 @@ GOLD_SETS: tuple[GoldSet, ...] = (
         18,
         "every kind again, a second held-out set with rarer layouts",
     ),
+    GoldSet(
+        "kinds-holdout3",
+        HERE / "kinds-holdout3" / "pages",
+        HERE / "kinds-holdout3" / "expected",
+        DEFAULT_SITE,
+        18,
+        "every kind in markup of a redesign: no EPI class names at all",
+    ),
     site_set("nuimay", 4, "the sister paper Báo Núi Mây, its bundled copy"),
     GoldSet(
         "nuimay-kinds",

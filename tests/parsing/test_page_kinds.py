@@ -209,7 +209,7 @@ def test_text_outside_the_body_container_moves_the_cascade() -> None:
       <div class="more-text">{paras(P[1:])}</div></div>"""
     article = parse(page(article_html))
     assert article.paragraphs == P
-    assert article.extraction_method == "density"
+    assert article.extraction_method == "epi+density"  # the cascade's choice, recorded
     # The text region holds all the container held, and more: no disagreement, and the
     # layout was known (the EPI container was there): an article, no drift.
     assert article.field_conflicts == ()
@@ -225,7 +225,7 @@ def test_readers_that_disagree_on_the_body_are_a_field_conflict() -> None:
       <div class="main"><div class="more-text">{paras(longer)}</div>
       <div class="more-text">{paras(longer)}</div></div></div>"""
     article = parse(page(article_html))
-    assert article.extraction_method == "density"
+    assert article.extraction_method == "epi+density"
     assert article.field_conflicts == (
         "body: the text region misses 1 of the 1 paragraphs of the body container it was"
         " read instead of",
@@ -362,11 +362,23 @@ def test_a_menu_link_tells_no_kind() -> None:
     assert parse(page(epi(paras(P)))).page_kind == "article"
 
 
-def test_an_unknown_layout_is_an_unknown_kind_and_counts_for_drift() -> None:
+def test_an_unknown_layout_counts_for_drift_whatever_its_kind() -> None:
+    """A page no reader knew: an 'article' when its reading has what an article has
+    (title, date, paragraphs), else 'unknown'; either way the layout moved from the site
+    file, and the drift alarm counts it."""
     html = f"<html><body><div class='x'><h1>Bản làng vào mùa</h1>{paras(P)}</div></body></html>"
     article = parse(html)
-    assert article.page_kind == "unknown"
+    assert (article.page_kind, article.extraction_method) == ("unknown", "density")
     assert assess([article]).fallback == 1
+    dated = html.replace("<h1>", "<p class='date'>12/10/2025 07:30</p><h1>")
+    dated = dated.replace(
+        "<html>",
+        "<html><head><meta property='article:published_time'"
+        " content='2025-10-12T07:30:00+07:00'></head>",
+    )
+    whole = parse(dated)
+    assert (whole.page_kind, whole.extraction_method) == ("article", "density")
+    assert assess([whole]).fallback == 1
 
 
 @pytest.mark.parametrize(
