@@ -72,11 +72,13 @@ class Article:
     section listing that linked the article, when the page names none), ``None``."""
     page_kind: str = "unknown"
     """What kind of page it was read from (:data:`PAGE_KINDS`): ``article``, ``live``,
-    ``e-magazine`` …, ``amp``/``print`` for such copies of an article, ``unknown`` when
-    the markup matched nothing the site file knows (counted by the drift alarm)."""
+    ``e-magazine`` …, ``amp``/``print`` for such copies of an article; ``unknown`` when
+    no reader knew the markup, no signal of the site file told the kind and the reading
+    lacks what an article has (counted by the drift alarm)."""
     extraction_method: str = "unknown"
-    """Which reader of the fallback cascade gave the body: ``epi``, ``legacy``, ``blocks``
-    (several text blocks) or ``density`` (the densest container)."""
+    """Which reader of the cascade gave the body: ``epi`` (the EPI body containers),
+    ``legacy`` (the 2023 layout), ``density`` (the text region of any other template) or
+    ``epi+density`` (an EPI container held only part of the text: the region was read)."""
     images_dropped: int = 0
     """Quality signal: pictures past the parser's cap (``transforms.parse.MAX_IMAGES``) in
     a page that has more; ``images`` holds the first ones."""
