@@ -49,7 +49,7 @@ from transforms.credits import join_authors, looks_like_name, read_credits, spli
 from transforms.kinds import markup_signals, tell_kind
 from transforms.metadata import PageMeta, jsonld_people, jsonld_text, read_metadata
 from transforms.prune import strip_inert
-from transforms.select import index_of, is_removed, matches_any, select, select_first
+from transforms.select import index_of, is_removed, matches, matches_any, select, select_first
 from transforms.sources import is_modified_line, outside_article, read_modified, read_published
 
 LAYOUT_EPI = "epi"
@@ -126,6 +126,7 @@ def parse_article(
 
     _keep_fact_boxes(soup)
     title_el = _first(soup, profile.select("title"))
+    credited_on_page = _page_credits(soup, title_el, profile)
     bodies = _body_containers(soup, title_el, profile)
     # Dates are read before any reader removes page parts, from the article's own
     # sources only (see transforms/sources.py for the order).
@@ -156,6 +157,8 @@ def parse_article(
     else:
         parts = _parse_density(soup, meta, profile, base, published.value, live)
     parts.modified_at = modified
+    if credited_on_page:
+        parts.author = join_authors(split_names(parts.author or ""), credited_on_page)
     if cascaded:
         parts.method = LAYOUT_CASCADED
         captions = [i.caption or "" for i in parts.images]
@@ -271,6 +274,53 @@ def _drop_widgets(soup: Tag) -> None:
             ):
                 continue
             box.decompose()
+
+
+_MAX_CREDIT_LINES = 20
+
+
+def _page_credits(soup: Tag, title_el: Tag | None, profile: SiteProfile) -> list[str]:
+    """Authors credited in a line of their own anywhere in the article (a long-form's
+    credits beside its cover: ``<p><b>Thực hiện:</b> A, B và C</p>``), never in a
+    picture's caption (a photographer's credit) nor outside the article."""
+    found: list[str] = []
+    seen: set[int] = set()
+    for string in soup.find_all(string=True):
+        text = str(string).strip()
+        if not text or len(text) > _MAX_CREDIT_CHARS or not profile.credit_re.match(text):
+            continue
+        line = string.parent
+        while line is not None and (
+            line.name not in _LINE_TAGS or line.get_text(strip=True) == text
+        ):
+            line = line.parent  # up to the line that holds the label and its names
+        if line is None or id(line) in seen:
+            continue
+        seen.add(id(line))
+        if len(seen) > _MAX_CREDIT_LINES:
+            break
+        credits = read_credits(line.get_text(" "), profile)
+        if credits is None or not credits.authors or _in_picture(line, profile):
+            continue
+        if outside_article(line, title_el, profile):
+            continue
+        found.extend(credits.authors)
+    return found
+
+
+_MAX_CREDIT_CHARS = 200
+_LINE_TAGS = ("p", "div", "li", "td", "span", "h4", "h5", "h6", "section")
+
+
+def _in_picture(el: Tag, profile: SiteProfile) -> bool:
+    """Inside a picture's container or caption (its credit is the photographer's)."""
+    selector = ", ".join((*profile.select("picture"), *profile.select("caption")))
+    node: Tag | None = el
+    while node is not None and node.name not in ("body", "html"):
+        if node.name in ("figure", "figcaption") or matches(node, selector):
+            return True
+        node = node.parent
+    return False
 
 
 def _keep_fact_boxes(soup: Tag) -> None:
@@ -512,6 +562,10 @@ def _tag_text(a: Tag) -> str:
     return normalize_text(normalize_text(a.get_text(" ")).lstrip("#＃"))
 
 
+_TAG_SPLIT_RE = re.compile(r"\s*[,;|]\s*")
+_MAX_TAG_WORDS = 8
+
+
 def _tags(soup: Tag, meta: PageMeta, profile: SiteProfile) -> list[str]:
     """Tags, from (1) the profile's tag selectors in order, then (2) a block labelled
     ``Từ khóa:`` / ``Tags:`` (profile ``tag_labels``) holding links, then (3) links of the
@@ -525,11 +579,15 @@ def _tags(soup: Tag, meta: PageMeta, profile: SiteProfile) -> list[str]:
             return list(dict.fromkeys(found))
     for block in soup.find_all(["div", "p", "ul", "section", "span"]):
         first = next(iter(block.stripped_strings), None)
-        if not first or not profile.is_tag_label(first):
+        if not first or not profile.is_tag_label(first.rstrip(":： ")):
             continue
         found = [_tag_text(a) for a in block.find_all("a")]
+        if not found:  # "Từ khóa: Sa Pa, du lịch": tags as plain text after the label
+            text = normalize_text(block.get_text(" "))
+            rest = text[len(normalize_text(first)) :].lstrip(":： ")
+            found = [normalize_text(t) for t in _TAG_SPLIT_RE.split(rest)] if rest else []
         found = [t for t in found if t and not profile.is_phrase(t)]
-        if found:
+        if found and all(len(t.split()) <= _MAX_TAG_WORDS for t in found):
             block.decompose()  # a tag block is a field, never body text
             return list(dict.fromkeys(found))
     if profile.tag_page_res:
@@ -1207,13 +1265,22 @@ def _cover_pictures(
         return []
     start = index.pos.get(id(container), 0)
     out: list[Block] = []
+    figures: set[int] = set()
     for img in ancestor.find_all(IMAGE_TAGS):
         if index.pos.get(id(img), start) >= start:
             break
         if img.find_parent(["a"]) is not None:
             continue  # a thumbnail linking elsewhere
         src = image_src(img, url)
-        if src and profile.is_article_picture(src):
+        if not src or not profile.is_article_picture(src):
+            continue
+        figure = img.find_parent("figure")
+        if figure is not None and index.within(figure, ancestor):
+            # The picture with its caption, read as the text's pictures are (once).
+            if id(figure) not in figures:
+                figures.add(id(figure))
+                out.extend(b for b in linearize(figure, profile, url) if b.kind == "image")
+        else:
             out.append(Block("image", "", "img", src=src, element=img))
     return out
 

@@ -212,6 +212,11 @@ def _visible_candidates(
     return []
 
 
+def _has_clock(raw: str | None) -> bool:
+    """An ISO value with a time of day (``2025-10-20T17:00``), not a day only."""
+    return bool(raw) and len(raw.strip()) > 10  # type: ignore[union-attr]
+
+
 def published_sources(
     root: Tag,
     meta: PageMeta,
@@ -223,12 +228,14 @@ def published_sources(
     ``(name, value, has_time)``. ``texts`` are the article's text containers: a date
     inside them is content (a live report's update), never the publication time."""
     out: list[tuple[str, datetime, bool]] = []
-    jsonld = parse_iso(jsonld_text(meta.jsonld, "datePublished"))
+    raw_jsonld = jsonld_text(meta.jsonld, "datePublished")
+    jsonld = parse_iso(raw_jsonld)
     if jsonld:
-        out.append(("json-ld", jsonld, True))
-    meta_value = parse_iso(meta.get("article:published_time", "datepublished", "pubdate"))
+        out.append(("json-ld", jsonld, _has_clock(raw_jsonld)))
+    raw_meta = meta.get("article:published_time", "datepublished", "pubdate")
+    meta_value = parse_iso(raw_meta)
     if meta_value:
-        out.append(("meta", meta_value, True))
+        out.append(("meta", meta_value, _has_clock(raw_meta)))
     for el in select(root, "time[datetime]"):
         raw = str(el["datetime"])
         value = parse_iso(raw) or parse_vietnamese_datetime(raw)
@@ -261,11 +268,17 @@ def read_published(
     A live report's page prints its updates' times, not its start: when its metadata
     dates it, the times on the page are neither read nor a disagreement."""
     reading = Reading()
+    day_only = False
     for name, value, has_time in published_sources(root, meta, title_el, profile, texts):
         if live and reading.value is not None and name in ("time", "visible"):
             continue
         if reading.value is None:
-            reading.value, reading.source = value, name
+            reading.value, reading.source, day_only = value, name, not has_time
+            continue
+        if day_only and has_time and value.date() == reading.value.date():
+            # A source that gives only the day, and a later one the time of that day:
+            # the same date, told more precisely.
+            reading.value, reading.source, day_only = value, name, False
             continue
         if not _same(reading.value, value, has_time):
             shown = value.isoformat() if has_time else value.date().isoformat()

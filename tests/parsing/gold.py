@@ -149,6 +149,14 @@ GOLD_SETS: tuple[GoldSet, ...] = (
         18,
         "every kind in markup of a redesign: no EPI class names at all",
     ),
+    GoldSet(
+        "kinds-holdout4",
+        HERE / "kinds-holdout4" / "pages",
+        HERE / "kinds-holdout4" / "expected",
+        DEFAULT_SITE,
+        18,
+        "every kind with the field traps an archive meets: dates, authors, sources, tags",
+    ),
     site_set("nuimay", 4, "the sister paper Báo Núi Mây, its bundled copy"),
     GoldSet(
         "nuimay-kinds",

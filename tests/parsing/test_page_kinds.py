@@ -399,3 +399,36 @@ def test_the_articles_own_date_lines_are_never_body(line: str) -> None:
 def test_a_sentence_with_a_date_is_body() -> None:
     sentence = "Cập nhật đến 15 giờ ngày 12/10/2025, toàn tỉnh đã có hơn 200 hộ dân được di dời."
     assert parse(page(epi(paras(P) + f"<p>{sentence}</p>"))).paragraphs == [*P, sentence]
+
+
+def test_credits_beside_the_cover_are_authors_a_photo_credit_is_not() -> None:
+    article_html = f"""<main class="emag"><div class="emag-head">
+      <h1 class="emag-title">Bản làng vào mùa</h1>
+      <div class="emag-credit"><p><strong>Thực hiện:</strong> Hà Linh, Quang Huy và Thu Trang</p>
+      <p><span>Trình bày:</span> <b>Ngọc Mai</b></p></div></div>
+      <figure><img src="https://cdn.baolaocai.vn/images/ab/1.jpg"><figcaption>Lúa chín
+      <span class="credit">Ảnh: Đức Toàn</span></figcaption></figure>
+      <div class="emag-body">{paras(P)}</div></main>"""
+    article = parse(page(article_html, body_class="emagazine"))
+    assert article.author == "Hà Linh, Quang Huy, Thu Trang"
+    assert article.images[0].caption == "Lúa chín"
+
+
+def test_tags_as_plain_text_after_their_label() -> None:
+    tags = '<div class="kw"><strong>Từ khóa:</strong> Sa Pa, du lịch; Covid-19</div>'
+    article = parse(page(epi(paras(P)) + tags))
+    assert article.tags == ("Sa Pa", "du lịch", "Covid-19")
+    assert article.paragraphs == P
+
+
+def test_a_day_only_date_is_made_precise_by_the_same_days_time() -> None:
+    head = '<script type="application/ld+json">{"@type": "NewsArticle", ' + (
+        '"datePublished": "2025-10-12"}</script>'
+    )
+    html = page(epi(paras(P)), head=head).replace(
+        '<meta property="article:published_time" content="2025-10-12T07:30:00+07:00">', ""
+    )
+    article = parse(html)
+    assert article.published_at is not None
+    assert article.published_at.isoformat() == "2025-10-12T07:30:00+07:00"
+    assert article.field_conflicts == ()
