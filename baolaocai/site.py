@@ -113,6 +113,8 @@ _SELECTOR_KEYS: dict[str, tuple[bool, bool]] = {
         "photo_credit",
         "caption",
         "legacy_markers",
+        "cover",
+        "category_link",
         "section_links",
         "pagination_links",
     )

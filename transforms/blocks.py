@@ -223,7 +223,7 @@ class Linearizer:
         captions = [c for c in captions if c]
         if not captions:
             own = normalize_text(container.get_text(" "))
-            captions = [own] if own else []
+            captions = [own] if own and not self.profile.is_furniture_form(own) else []
         for i, img in enumerate(imgs):
             caption: str | None
             if len(captions) == len(imgs):
@@ -246,12 +246,20 @@ class Linearizer:
             or str(el.get("align") or "").lower() == "center"
         )
 
-    def _attach_caption(self, text: str) -> bool:
-        """A caption element right after a bare image belongs to that image."""
-        if self.blocks and self.blocks[-1].kind == "image" and not self.blocks[-1].text:
-            self.blocks[-1].text = text
-            return True
-        return False
+    def _attach_caption(self, text: str, el: Tag | None = None) -> bool:
+        """A caption element right after a bare image belongs to that image, and to the
+        bare images just before it in the same box (pictures sharing one caption)."""
+        if not (self.blocks and self.blocks[-1].kind == "image" and not self.blocks[-1].text):
+            return False
+        self.blocks[-1].text = text
+        box = el.parent if el is not None else None
+        for block in reversed(self.blocks[:-1]):
+            if block.kind != "image" or block.text or box is None:
+                break
+            if block.element is None or block.element.parent is not box:
+                break
+            block.text = text
+        return True
 
     # -- text -----------------------------------------------------------------------------
     def _emit_text(self, parts: list[str], el: Tag, emphasis: bool) -> None:
@@ -268,8 +276,13 @@ class Linearizer:
         after_bare_picture = bool(
             self.blocks and self.blocks[-1].kind == "image" and not self.blocks[-1].text
         )
-        if after_bare_picture and (in_caption or self._looks_like_loose_caption(el, text)):
-            self._attach_caption(text)
+        if (
+            after_bare_picture
+            and not right
+            and not self.profile.is_furniture_form(text)  # a slide counter "6/6"
+            and (in_caption or self._looks_like_loose_caption(el, text))
+        ):
+            self._attach_caption(text, el)
             return
         self.blocks.append(
             Block(

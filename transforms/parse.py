@@ -44,7 +44,7 @@ from baolaocai.models import Article, Image
 from baolaocai.profile import SiteProfile
 from baolaocai.site import Site, default_site
 from baolaocai.text import fold_key, normalize_or_none, normalize_text
-from transforms.blocks import IMAGE_TAGS, Block, image_src, linearize
+from transforms.blocks import IMAGE_TAGS, Block, image_src, linearize, picture_key
 from transforms.credits import join_authors, looks_like_name, read_credits, split_names
 from transforms.kinds import markup_signals, tell_kind
 from transforms.metadata import PageMeta, jsonld_people, jsonld_text, read_metadata
@@ -157,6 +157,8 @@ def parse_article(
     else:
         parts = _parse_density(soup, meta, profile, base, published.value, live)
     parts.modified_at = modified
+    if "e-magazine" in signals:
+        parts.images[:0] = _covers(soup, title_el, profile, base, parts.images)
     if credited_on_page:
         parts.author = join_authors(split_names(parts.author or ""), credited_on_page)
     if cascaded:
@@ -321,6 +323,24 @@ def _in_picture(el: Tag, profile: SiteProfile) -> bool:
             return True
         node = node.parent
     return False
+
+
+def _covers(
+    soup: Tag, title_el: Tag | None, profile: SiteProfile, url: str, have: list[Image]
+) -> list[Image]:
+    """A long-form's cover pictures (profile ``cover`` selectors, in the article), first
+    of its pictures; one already read is not read again."""
+    known = {picture_key(i.src) for i in have}
+    out: list[Image] = []
+    for selector in profile.select("cover"):
+        for img in select(soup, selector):
+            if is_removed(img) or outside_article(img, title_el, profile):
+                continue
+            src = image_src(img, url)
+            if src and profile.is_article_picture(src) and picture_key(src) not in known:
+                known.add(picture_key(src))
+                out.append(Image(src, None))
+    return out
 
 
 def _keep_fact_boxes(soup: Tag) -> None:
@@ -494,7 +514,25 @@ def _category(soup: Tag, meta: PageMeta, profile: SiteProfile) -> str | None:
     names = [n for n in meta.breadcrumb_names if fold_key(n) not in {fold_key("Trang chủ"), "home"}]
     if names:
         return normalize_or_none(names[0])
-    return _category_line(soup, profile)
+    return _category_line(soup, profile) or _category_link(soup, profile)
+
+
+def _category_link(soup: Tag, profile: SiteProfile) -> str | None:
+    """A link the page marks as the article's section (profile ``category_link``: an
+    old long-form's ``a.emg-cat`` in its own header), never one of a menu or of a list of
+    other articles."""
+    for selector in profile.select("category_link"):
+        for a in select(soup, selector):
+            if a.find_parent(["nav", "ul", "li"]) is not None or matches_any(
+                a, (profile.other_articles,)
+            ):
+                continue
+            if any(matches(p, profile.other_articles) for p in a.parents if isinstance(p, Tag)):
+                continue
+            text = normalize_text(a.get_text(" "))
+            if text and _looks_like_category(text, profile):
+                return text
+    return None
 
 
 _MAX_CATEGORY_WORDS = 5
@@ -579,6 +617,8 @@ def _tags(soup: Tag, meta: PageMeta, profile: SiteProfile) -> list[str]:
             return list(dict.fromkeys(found))
     for block in soup.find_all(["div", "p", "ul", "section", "span"]):
         first = next(iter(block.stripped_strings), None)
+        if first and not profile.is_tag_label(first.rstrip(":： ")):
+            first = first.split(":", 1)[0] + ":" if ":" in first else None  # "Từ khóa: a, b"
         if not first or not profile.is_tag_label(first.rstrip(":： ")):
             continue
         found = [_tag_text(a) for a in block.find_all("a")]
@@ -798,6 +838,9 @@ _CLOCK_RE = re.compile(r"(?<!\d)\d{1,2}\s*[:hH]\s*\d{2}(?!\d)")
 """A clock time: ``Cập nhật lúc 10:20`` is a modification line even without a day."""
 
 
+_STAMP_RE = re.compile(
+    r"^(\d{1,2}\s*[hH:]\s*\d{2}(?:\s+\d{1,2}/\d{1,2}(?:/\d{4})?)?)\s*[:\-–—]\s+(\S.*)$"
+)
 _VIEWS_RE = re.compile(r"[\d.,]+\s*lượt\s*(?:xem|đọc|nghe|thích|chia sẻ)", re.IGNORECASE)
 _META_REST_RE = re.compile(r"^[\s·•|/\-–—,:]*$")
 _MAX_META_CHARS = 120
@@ -992,6 +1035,14 @@ def _collect(blocks: list[Block], parts: _Parts, profile: SiteProfile) -> None:
         elif not parts.live and (meta := _meta_line(block.text, profile)) is not None:
             credited.extend(meta)  # "26/01/2025 08:00 Ảnh: Vũ Linh": date and credits
             continue
+        elif parts.live and (stamped := _STAMP_RE.match(block.text)) and block.element is not None:
+            # "<b>7h30:</b> text" in a live report: the time stamp is a paragraph of its own
+            bold = block.element.find(["b", "strong"])
+            if bold is not None and stamped.group(1) in normalize_text(bold.get_text(" ")):
+                text_blocks.append(Block("text", stamped.group(1), "p", element=block.element))
+                text_blocks.append(Block("text", stamped.group(2), "p", element=block.element))
+            else:
+                text_blocks.append(block)
         else:
             credits = read_credits(block.text, profile)
             if credits is not None and not block.heading:
@@ -1313,13 +1364,38 @@ def _drop_pull_quotes(root: Tag) -> None:
         looked += 1
         if looked > _MAX_REPEAT_CANDIDATES:
             break  # each look is one pass over the text: a page has a few quotes
-        if (
-            len(main) >= _MIN_QUOTE_KEY
-            and sum(len(x) for x in lines) <= _MAX_QUOTE_CHARS
-            and whole.count(main) >= 2
-        ):
+        if sum(len(x) for x in lines) > _MAX_QUOTE_CHARS:
+            continue
+        repeats = whole.count(main) >= 2
+        if not repeats and (el.name == "blockquote" or "quote" in classes):
+            repeats = _paraphrases(el, root)
+        if repeats:
             el.decompose()
             whole = fold_key(root.get_text(" "))
+
+
+_PARAPHRASE_SHARE = 0.85
+_WORD_RE = re.compile(r"\w+")
+
+
+def _paraphrases(quote: Tag, root: Tag) -> bool:
+    """A quote set apart whose words are nearly all in one paragraph of the text (a pull
+    quote that shortens its sentence: "Độ che phủ rừng … trên 80%")."""
+    words = [w for w in _WORD_RE.findall(quote.get_text(" ").casefold()) if w]
+    if len(words) < _MIN_QUOTE_WORDS:
+        return False
+    wanted = set(words)
+    for para in root.find_all("p", limit=_MAX_PARAPHRASE_LOOK):
+        if para in quote.descendants or para is quote:
+            continue
+        have = set(_WORD_RE.findall(para.get_text(" ").casefold()))
+        if len(wanted & have) >= _PARAPHRASE_SHARE * len(wanted):
+            return True
+    return False
+
+
+_MIN_QUOTE_WORDS = 6
+_MAX_PARAPHRASE_LOOK = 300
 
 
 def _lead_before(container: Tag, title_el: Tag, profile: SiteProfile, url: str) -> str | None:

@@ -157,6 +157,14 @@ GOLD_SETS: tuple[GoldSet, ...] = (
         18,
         "every kind with the field traps an archive meets: dates, authors, sources, tags",
     ),
+    GoldSet(
+        "kinds-holdout5",
+        HERE / "kinds-holdout5" / "pages",
+        HERE / "kinds-holdout5" / "expected",
+        DEFAULT_SITE,
+        18,
+        "the hardest kinds in depth: live, e-magazine, paged, AMP and print copies of them",
+    ),
     site_set("nuimay", 4, "the sister paper Báo Núi Mây, its bundled copy"),
     GoldSet(
         "nuimay-kinds",
