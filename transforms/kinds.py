@@ -26,7 +26,7 @@ from baolaocai.models import UNKNOWN_KIND
 from baolaocai.profile import KindRule, SiteProfile
 from baolaocai.text import fold_key
 from transforms.metadata import PageMeta
-from transforms.select import exists
+from transforms.select import exists, text_nodes
 from transforms.sources import outside_article
 
 _MAX_TEXT_SIGNAL_CHARS = 60
@@ -72,10 +72,11 @@ def markup_signals(
 def _article_texts(soup: BeautifulSoup, title_el: Tag | None, profile: SiteProfile) -> set[str]:
     """The folded texts of the article (not of its page) that some text signal names."""
     wanted: frozenset[str] = frozenset().union(*(rule.text_keys for rule in profile.kinds))
+    longest = min(_MAX_TEXT_SIGNAL_CHARS, 2 * max((len(k) for k in wanted), default=0) + 8)
     out: set[str] = set()
-    for string in soup.find_all(string=True):
+    for string in text_nodes(soup):
         text = str(string).strip()
-        if not text or len(text) > _MAX_TEXT_SIGNAL_CHARS:
+        if not text or len(text) > longest:
             continue
         key = fold_key(text)
         parent = string.parent

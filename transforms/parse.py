@@ -49,7 +49,15 @@ from transforms.credits import join_authors, looks_like_name, read_credits, spli
 from transforms.kinds import markup_signals, tell_kind
 from transforms.metadata import PageMeta, jsonld_people, jsonld_text, read_metadata
 from transforms.prune import strip_inert
-from transforms.select import index_of, is_removed, matches, matches_any, select, select_first
+from transforms.select import (
+    index_of,
+    is_removed,
+    matches,
+    matches_any,
+    select,
+    select_first,
+    text_nodes,
+)
 from transforms.sources import is_modified_line, outside_article, read_modified, read_published
 
 LAYOUT_EPI = "epi"
@@ -287,7 +295,7 @@ def _page_credits(soup: Tag, title_el: Tag | None, profile: SiteProfile) -> list
     picture's caption (a photographer's credit) nor outside the article."""
     found: list[str] = []
     seen: set[int] = set()
-    for string in soup.find_all(string=True):
+    for string in text_nodes(soup):
         text = str(string).strip()
         if not text or len(text) > _MAX_CREDIT_CHARS or not profile.credit_re.match(text):
             continue
@@ -548,7 +556,7 @@ def _category_line(soup: Tag, profile: SiteProfile) -> str | None:
     before: list[tuple[str, Tag]] = []
     above: str | None = None
     seen_title = False
-    for el in soup.find_all(string=True):
+    for el in text_nodes(soup):
         if isinstance(el, Comment):
             continue
         text = normalize_text(str(el))
@@ -1435,7 +1443,7 @@ def _dateline_near_title(soup: Tag, profile: SiteProfile) -> datetime | None:
     before: list[str] = []
     lines: list[str] = []
     seen_title = False
-    for el in (soup.body or soup).find_all(string=True):
+    for el in text_nodes(soup.body or soup):
         text = normalize_text(str(el))
         if not text or isinstance(el, Comment):
             continue

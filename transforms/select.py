@@ -10,11 +10,12 @@ may still use any CSS.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
 from bs4 import Tag
+from bs4.element import NavigableString
 
 _COMPOUND_RE = re.compile(
     r"""^(?P<tag>[a-zA-Z][\w-]*|\*)?(?P<rest>(?:[.#][\w-]+|\[[\w-]+(?:[~*^$|]?=(?:"[^"]*"|'[^']*'|[^\]]*))?\])*)$"""
@@ -160,6 +161,9 @@ class DocIndex:
         self.by_tag: dict[str, list[Tag]] = {}
         self.by_class: dict[str, list[Tag]] = {}
         self.by_id: dict[str, list[Tag]] = {}
+        self.by_attr: dict[str, list[Tag]] = {}
+        """Elements by the names of their attributes (``[onclick*=…]`` looks only at
+        the elements that have an ``onclick``)."""
         self.depth = 0
         """How deeply elements nest below ``root`` (its children are at depth 1)."""
         self._class_parts: dict[str, list[Tag]] = {}
@@ -177,7 +181,7 @@ class DocIndex:
         deep must not exhaust Python's recursion limit.
         """
         elements, pos, end = self.elements, self.pos, self.end
-        by_tag, by_class, by_id = self.by_tag, self.by_class, self.by_id
+        by_tag, by_class, by_id, by_attr = self.by_tag, self.by_class, self.by_id, self.by_attr
         stack: list[tuple[Tag, int]] = [(root, 0)]
         while stack:
             el, depth = stack.pop()
@@ -195,6 +199,8 @@ class DocIndex:
             ident = el.attrs.get("id")
             if isinstance(ident, str):
                 by_id.setdefault(ident, []).append(el)
+            for name in el.attrs:
+                by_attr.setdefault(name, []).append(el)
             children = [child for child in el.contents if isinstance(child, Tag)]
             if children:
                 stack.append((el, -1))
@@ -218,6 +224,11 @@ class DocIndex:
                         el for cls, els in self.by_class.items() if value in cls for el in els
                     ]
                 break
+        if by_part is None:
+            for name, _op, _value in compound.attrs:
+                if name != "class":
+                    by_part = self.by_attr.get(name, [])  # only elements that have it
+                    break
         if compound.tag is not None:
             by_tag = self.by_tag.get(compound.tag, [])
             return by_tag if by_part is None or len(by_tag) <= len(by_part) else by_part
@@ -335,3 +346,11 @@ def exists(root: Tag, selector: str) -> bool:
             if not is_removed(el) and index.within(el, root) and _chain_matches(el, chain):
                 return True
     return False
+
+
+def text_nodes(root: Tag) -> Iterator[NavigableString]:
+    """Every text node below ``root`` in document order (no comments, doctypes or the
+    like): one walk, without BeautifulSoup's per-node filter machinery."""
+    for node in root.descendants:
+        if type(node) is NavigableString:
+            yield node
