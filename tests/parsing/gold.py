@@ -182,6 +182,14 @@ GOLD_SETS: tuple[GoldSet, ...] = (
         12,
         "the sister paper again, held out: live election night, long-form, radio, print …",
     ),
+    GoldSet(
+        "nuimay-kinds3",
+        SITES_ROOT / "nuimay" / "kinds3" / "pages",
+        SITES_ROOT / "nuimay" / "kinds3" / "expected",
+        "nuimay",
+        12,
+        "the sister paper a third time, held out, its templates by another agency",
+    ),
 )
 """Every gold set. The one table: tests, scores and the benchmark read it."""
 
