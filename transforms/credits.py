@@ -33,6 +33,8 @@ class Credits:
 
     authors: tuple[str, ...]
     others: bool
+    other_names: tuple[str, ...] = ()
+    """The names of the makers who are no authors (``Đồ họa: Quang Huy``)."""
 
 
 def looks_like_name(text: str) -> bool:
@@ -66,6 +68,7 @@ def read_credits(text: str, profile: SiteProfile) -> Credits | None:
         return None
     authors: list[str] = []
     others = False
+    other_names: list[str] = []
     named = 0
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
@@ -77,18 +80,22 @@ def read_credits(text: str, profile: SiteProfile) -> Credits | None:
             authors.extend(n for n in names if fold_key(n) not in profile.organisation_keys)
         elif names:
             others = True
+            other_names.extend(names)
     if not named:
         return None
-    return Credits(tuple(dict.fromkeys(authors)), others)
+    return Credits(tuple(dict.fromkeys(authors)), others, tuple(other_names))
 
 
-def join_authors(*groups: list[str] | tuple[str, ...]) -> str | None:
+def join_authors(
+    *groups: list[str] | tuple[str, ...], never: frozenset[str] = frozenset()
+) -> str | None:
     """Names of several sources in order, each once (compared case- and accent-exactly
-    after folding punctuation), joined with ``", "``."""
+    after folding punctuation), joined with ``", "``. ``never`` (folded names) are the
+    page's credited designers and editors: no source makes them authors."""
     seen: dict[str, str] = {}
     for group in groups:
         for name in group:
             key = fold_key(name)
-            if key and key not in seen:
+            if key and key not in seen and key not in never:
                 seen[key] = name
     return ", ".join(seen.values()) or None

@@ -134,7 +134,7 @@ def parse_article(
 
     _keep_fact_boxes(soup)
     title_el = _first(soup, profile.select("title"))
-    credited_on_page = _page_credits(soup, title_el, profile)
+    credited_on_page, not_authors = _page_credits(soup, title_el, profile)
     bodies = _body_containers(soup, title_el, profile)
     # Dates are read before any reader removes page parts, from the article's own
     # sources only (see transforms/sources.py for the order).
@@ -167,8 +167,10 @@ def parse_article(
     parts.modified_at = modified
     if "e-magazine" in signals:
         parts.images[:0] = _covers(soup, title_el, profile, base, parts.images)
-    if credited_on_page:
-        parts.author = join_authors(split_names(parts.author or ""), credited_on_page)
+    if credited_on_page or not_authors:
+        parts.author = join_authors(
+            split_names(parts.author or ""), credited_on_page, never=not_authors
+        )
     if cascaded:
         parts.method = LAYOUT_CASCADED
         captions = [i.caption or "" for i in parts.images]
@@ -289,19 +291,24 @@ def _drop_widgets(soup: Tag) -> None:
 _MAX_CREDIT_LINES = 20
 
 
-def _page_credits(soup: Tag, title_el: Tag | None, profile: SiteProfile) -> list[str]:
+def _page_credits(
+    soup: Tag, title_el: Tag | None, profile: SiteProfile
+) -> tuple[list[str], frozenset[str]]:
     """Authors credited in a line of their own anywhere in the article (a long-form's
     credits beside its cover: ``<p><b>Thực hiện:</b> A, B và C</p>``), never in a
-    picture's caption (a photographer's credit) nor outside the article."""
+    picture's caption (a photographer's credit) nor outside the article. Also the
+    (folded) names credited as designers or editors, who no source makes authors."""
     found: list[str] = []
+    not_authors: set[str] = set()
     seen: set[int] = set()
     for string in text_nodes(soup):
         text = str(string).strip()
         if not text or len(text) > _MAX_CREDIT_CHARS or not profile.credit_re.match(text):
             continue
+        label_only = bool(profile.credit_re.fullmatch(text))
         line = string.parent
         while line is not None and (
-            line.name not in _LINE_TAGS or line.get_text(strip=True) == text
+            line.name not in _LINE_TAGS or (label_only and line.get_text(strip=True) == text)
         ):
             line = line.parent  # up to the line that holds the label and its names
         if line is None or id(line) in seen:
@@ -310,12 +317,13 @@ def _page_credits(soup: Tag, title_el: Tag | None, profile: SiteProfile) -> list
         if len(seen) > _MAX_CREDIT_LINES:
             break
         credits = read_credits(line.get_text(" "), profile)
-        if credits is None or not credits.authors or _in_picture(line, profile):
+        if credits is None or _in_picture(line, profile):
             continue
         if outside_article(line, title_el, profile):
             continue
         found.extend(credits.authors)
-    return found
+        not_authors.update(fold_key(n) for n in credits.other_names)
+    return found, frozenset(not_authors)
 
 
 _MAX_CREDIT_CHARS = 200
@@ -822,6 +830,8 @@ def _split_trailer(
 
 
 def _is_noise(block: Block, profile: SiteProfile) -> bool:
+    if not any(ch.isalnum() for ch in block.text):
+        return True  # an end mark "■", a divider "* * *": no words
     return (
         profile.is_phrase(block.text)
         or profile.is_furniture_form(block.text)

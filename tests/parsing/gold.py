@@ -165,6 +165,14 @@ GOLD_SETS: tuple[GoldSet, ...] = (
         18,
         "the hardest kinds in depth: live, e-magazine, paged, AMP and print copies of them",
     ),
+    GoldSet(
+        "kinds-holdout6",
+        HERE / "kinds-holdout6" / "pages",
+        HERE / "kinds-holdout6" / "expected",
+        DEFAULT_SITE,
+        16,
+        "every kind as a journalist of the paper would expect it, held out",
+    ),
     site_set("nuimay", 4, "the sister paper Báo Núi Mây, its bundled copy"),
     GoldSet(
         "nuimay-kinds",
