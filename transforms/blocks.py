@@ -256,8 +256,8 @@ class Linearizer:
         for block in reversed(self.blocks[:-1]):
             if block.kind != "image" or block.text or box is None:
                 break
-            if block.element is None or block.element.parent is not box:
-                break
+            if block.element is None or box not in block.element.parents:
+                break  # only pictures of the caption's own box share it
             block.text = text
         return True
 

@@ -165,6 +165,10 @@ def parse_article(
     else:
         parts = _parse_density(soup, meta, profile, base, published.value, live)
     parts.modified_at = modified
+    if parts.published_at is None:
+        # No source dated the page: a plain-text date line beside the title (a print
+        # copy's "Ngày đăng: 14/05/2024 09:05 | Cập nhật: …").
+        parts.published_at = _dateline_near_title(soup, profile)
     if "e-magazine" in signals:
         parts.images[:0] = _covers(soup, title_el, profile, base, parts.images)
     if credited_on_page or not_authors:
@@ -852,14 +856,18 @@ def _is_date_line(text: str, profile: SiteProfile) -> bool:
     )
 
 
-_CLOCK_RE = re.compile(r"(?<!\d)\d{1,2}\s*[:hH]\s*\d{2}(?!\d)")
+_CLOCK_RE = re.compile(r"(?<!\d)\d{1,2}\s*[:hH]\s*\d{2}(?:\s*:\s*\d{2})?(?!\d)")
 """A clock time: ``Cập nhật lúc 10:20`` is a modification line even without a day."""
 
 
 _STAMP_RE = re.compile(
     r"^(\d{1,2}\s*[hH:]\s*\d{2}(?:\s+\d{1,2}/\d{1,2}(?:/\d{4})?)?)\s*[:\-–—]\s+(\S.*)$"
 )
-_VIEWS_RE = re.compile(r"[\d.,]+\s*lượt\s*(?:xem|đọc|nghe|thích|chia sẻ)", re.IGNORECASE)
+_VIEWS_RE = re.compile(
+    r"[\d.,]+\s*lượt\s*(?:xem|đọc|nghe|thích|chia sẻ)"
+    r"|lượt\s*(?:xem|đọc|nghe)\s*[:：]?\s*[\d.,]+",
+    re.IGNORECASE,
+)
 _META_REST_RE = re.compile(r"^[\s·•|/\-–—,:]*$")
 _MAX_META_CHARS = 120
 _DMY_ANY_RE = re.compile(r"(?<!\d)\d{1,2}\s*[/.-]\s*\d{1,2}\s*[/.-]\s*\d{4}(?!\d)")
@@ -1294,7 +1302,7 @@ def _parse_density(
     if parts.sapo is None and title_el is not None:
         parts.sapo = _lead_before(container, title_el, profile, url)
     if parts.sapo is None:
-        first_text = next((i for i, b in enumerate(blocks) if b.kind == "text"), None)
+        first_text = _first_text(blocks, profile)
         if first_text is not None and _is_bold_lead(
             blocks[first_text], blocks[first_text + 1 :], profile
         ):
@@ -1534,7 +1542,7 @@ def _parse_legacy(
         )
     blocks = seq.blocks
     if parts.sapo is None:
-        first_text = next((i for i, b in enumerate(blocks) if b.kind == "text"), None)
+        first_text = _first_text(blocks, profile)
         # Older pages set the lead in bold above the body instead of in a sapo element.
         if first_text is not None and _is_bold_lead(
             blocks[first_text], blocks[first_text + 1 :], profile
@@ -1546,6 +1554,18 @@ def _parse_legacy(
 
 
 _MIN_LEAD_CHARS = 60
+
+
+def _first_text(blocks: list[Block], profile: SiteProfile) -> int | None:
+    """The first text block that is text: the article's date or meta line above its lead
+    ("20-02-2017 12:53:00 Lượt xem: 1.532") is not."""
+    for i, block in enumerate(blocks):
+        if block.kind != "text":
+            continue
+        if _is_date_line(block.text, profile) or _meta_line(block.text, profile) is not None:
+            continue
+        return i
+    return None
 
 
 def _is_bold_lead(block: Block, rest: list[Block], profile: SiteProfile | None = None) -> bool:

@@ -173,6 +173,14 @@ GOLD_SETS: tuple[GoldSet, ...] = (
         16,
         "every kind as a journalist of the paper would expect it, held out",
     ),
+    GoldSet(
+        "kinds-holdout7",
+        HERE / "kinds-holdout7" / "pages",
+        HERE / "kinds-holdout7" / "expected",
+        DEFAULT_SITE,
+        14,
+        "every kind in its less common, still realistic, variants, held out",
+    ),
     site_set("nuimay", 4, "the sister paper Báo Núi Mây, its bundled copy"),
     GoldSet(
         "nuimay-kinds",
