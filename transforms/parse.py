@@ -52,8 +52,6 @@ from transforms.prune import strip_inert
 from transforms.select import (
     index_of,
     is_removed,
-    matches,
-    matches_any,
     select,
     select_first,
     text_nodes,
@@ -120,28 +118,28 @@ def parse_article(
     page_url = _page_url(url, meta, fallback_url, site)
     # The kind's markup signals are read from the page as served: players and embeds
     # are removed below.
+    title_el = _first(soup, profile.select("title"))
     signals = markup_signals(
         soup,
         meta,
         (url, meta.canonical, meta.get("og:url"), fallback_url, page_url),
-        _first(soup, profile.select("title")),
+        title_el,
         profile,
     )
+    live = "live" in signals
     legacy = _looks_legacy(soup, profile, html)
     _drop_widgets(soup)
     for el in select(soup, profile.remove):
         el.decompose()
 
     _keep_fact_boxes(soup)
-    title_el = _first(soup, profile.select("title"))
     credited_on_page, not_authors = _page_credits(soup, title_el, profile)
     bodies = _body_containers(soup, title_el, profile)
     # Dates are read before any reader removes page parts, from the article's own
     # sources only (see transforms/sources.py for the order).
-    published = read_published(soup, meta, title_el, profile, bodies, live="live" in signals)
+    published = read_published(soup, meta, title_el, profile, bodies, live=live)
     modified = read_modified(meta)
     base = _base_url(soup, page_url or site.url("/"))
-    live = "live" in signals
     cascaded: list[str] = []
     if bodies:
         left_out = _text_left_out(soup, bodies, title_el, profile)
@@ -336,13 +334,15 @@ _LINE_TAGS = ("p", "div", "li", "td", "span", "h4", "h5", "h6", "section")
 
 def _in_picture(el: Tag, profile: SiteProfile) -> bool:
     """Inside a picture's container or caption (its credit is the photographer's)."""
-    selector = ", ".join((*profile.select("picture"), *profile.select("caption")))
-    node: Tag | None = el
-    while node is not None and node.name not in ("body", "html"):
-        if node.name in ("figure", "figcaption") or matches(node, selector):
-            return True
-        node = node.parent
-    return False
+    selector = ", ".join(
+        ("figure", "figcaption", *profile.select("picture"), *profile.select("caption"))
+    )
+    return _in_any(el, index_of(el).matching(selector))
+
+
+def _in_any(el: Tag, ids: frozenset[int]) -> bool:
+    """``el`` or one of its ancestors is among ``ids`` (a per-document selector set)."""
+    return id(el) in ids or any(id(node) in ids for node in el.parents)
 
 
 def _covers(
@@ -412,9 +412,7 @@ def _text_left_out(
             continue
         if title_el is not None and index.within(el, title_el):
             continue
-        if matches_any(el, profile.select("sapo")) or any(
-            matches_any(a, profile.select("sapo")) for a in el.parents if isinstance(a, Tag)
-        ):
+        if _in_any(el, index.matching(", ".join(profile.select("sapo")))):
             continue
         if outside_article(el, title_el, profile):
             continue
@@ -542,12 +540,9 @@ def _category_link(soup: Tag, profile: SiteProfile) -> str | None:
     old long-form's ``a.emg-cat`` in its own header), never one of a menu or of a list of
     other articles."""
     for selector in profile.select("category_link"):
+        others = index_of(soup).matching(profile.other_articles)
         for a in select(soup, selector):
-            if a.find_parent(["nav", "ul", "li"]) is not None or matches_any(
-                a, (profile.other_articles,)
-            ):
-                continue
-            if any(matches(p, profile.other_articles) for p in a.parents if isinstance(p, Tag)):
+            if a.find_parent(["nav", "ul", "li"]) is not None or _in_any(a, others):
                 continue
             text = normalize_text(a.get_text(" "))
             if text and _looks_like_category(text, profile):
@@ -569,8 +564,6 @@ def _category_line(soup: Tag, profile: SiteProfile) -> str | None:
     above: str | None = None
     seen_title = False
     for el in text_nodes(soup):
-        if isinstance(el, Comment):
-            continue
         text = normalize_text(str(el))
         parent = el.parent
         if not text or parent is None:
@@ -1015,6 +1008,15 @@ def _is_related_link_line(block: Block, profile: SiteProfile) -> bool:
     return link_text >= 0.8 * len(match.group(2))
 
 
+def _drop_furniture(root: Tag, title_el: Tag | None, profile: SiteProfile) -> None:
+    """Page regions (menus, sidebars, footer) go, unless one of them holds the headline."""
+    for el in select(root, profile.page_furniture):
+        if not is_removed(el) and not (
+            title_el is not None and (el is title_el or title_el in el.descendants)
+        ):
+            el.decompose()
+
+
 def _drop_marked_sections(root: Tag, profile: SiteProfile) -> None:
     """Drop containers that open with a list heading ("Tin liên quan" …) inside a body."""
     for el in list(root.find_all(["div", "section", "aside", "table", "ul", "nav"])):
@@ -1249,11 +1251,7 @@ def _parse_density(
     parts.author, parts.source = _author(soup, meta, profile)
     root = soup.body or soup
     title_el = _first(root, profile.select("title"))
-    for el in select(root, profile.page_furniture):
-        if not is_removed(el) and not (
-            title_el is not None and (el is title_el or title_el in el.descendants)
-        ):
-            el.decompose()
+    _drop_furniture(root, title_el, profile)
     _drop_other_articles(root, title_el, profile)
     for el in select(root, profile.remove_in_body):
         if not is_removed(el):
@@ -1302,12 +1300,7 @@ def _parse_density(
     if parts.sapo is None and title_el is not None:
         parts.sapo = _lead_before(container, title_el, profile, url)
     if parts.sapo is None:
-        first_text = _first_text(blocks, profile)
-        if first_text is not None and _is_bold_lead(
-            blocks[first_text], blocks[first_text + 1 :], profile
-        ):
-            parts.sapo = blocks[first_text].text
-            blocks = blocks[:first_text] + blocks[first_text + 1 :]
+        parts.sapo, blocks = _take_lead(blocks, profile)
     if parts.sapo is None:
         parts.sapo = _described_sapo(meta, container, profile)
         if parts.sapo:
@@ -1463,7 +1456,7 @@ def _dateline_near_title(soup: Tag, profile: SiteProfile) -> datetime | None:
     seen_title = False
     for el in text_nodes(soup.body or soup):
         text = normalize_text(str(el))
-        if not text or isinstance(el, Comment):
+        if not text:
             continue
         inside = el.parent is not None and (el.parent is title_el or title_el in el.parent.parents)
         if inside:
@@ -1511,13 +1504,7 @@ def _parse_legacy(
     # <footer> may hold its tags.
     parts.category = _category(soup, meta, profile)
     parts.tags = _tags(soup, meta, profile)
-    # Page regions (menus, sidebars, footer) go, unless one of them holds the headline.
-    for el in select(root, profile.page_furniture):
-        if is_removed(el) or (
-            title_el is not None and (el is title_el or title_el in el.descendants)
-        ):
-            continue
-        el.decompose()
+    _drop_furniture(root, title_el, profile)
     sapo_el = _first(root, profile.select("sapo"))
     if sapo_el is not None:
         parts.sapo = normalize_or_none(sapo_el.get_text(" "))
@@ -1542,18 +1529,22 @@ def _parse_legacy(
         )
     blocks = seq.blocks
     if parts.sapo is None:
-        first_text = _first_text(blocks, profile)
         # Older pages set the lead in bold above the body instead of in a sapo element.
-        if first_text is not None and _is_bold_lead(
-            blocks[first_text], blocks[first_text + 1 :], profile
-        ):
-            parts.sapo = blocks[first_text].text
-            blocks = blocks[:first_text] + blocks[first_text + 1 :]
+        parts.sapo, blocks = _take_lead(blocks, profile)
     _collect(blocks, parts, profile)
     return parts
 
 
 _MIN_LEAD_CHARS = 60
+
+
+def _take_lead(blocks: list[Block], profile: SiteProfile) -> tuple[str | None, list[Block]]:
+    """The lead set as the first paragraph (wholly bold, or opened by the dateline) and
+    the blocks without it; ``(None, blocks)`` when the first paragraph is no lead."""
+    first = _first_text(blocks, profile)
+    if first is None or not _is_bold_lead(blocks[first], blocks[first + 1 :], profile):
+        return None, blocks
+    return blocks[first].text, blocks[:first] + blocks[first + 1 :]
 
 
 def _first_text(blocks: list[Block], profile: SiteProfile) -> int | None:
@@ -1568,12 +1559,11 @@ def _first_text(blocks: list[Block], profile: SiteProfile) -> int | None:
     return None
 
 
-def _is_bold_lead(block: Block, rest: list[Block], profile: SiteProfile | None = None) -> bool:
+def _is_bold_lead(block: Block, rest: list[Block], profile: SiteProfile) -> bool:
     """A wholly bold first paragraph followed by ordinary paragraphs is the lead; so is a
     first paragraph opened by the paper's dateline (``LCĐT - ``)."""
     if (
-        profile is not None
-        and not block.heading
+        not block.heading
         and profile.dateline_prefix_re.match(block.text)
         and len(block.text) >= _MIN_LEAD_CHARS
     ):
