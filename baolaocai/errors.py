@@ -10,7 +10,8 @@
     │   └── TerminalFetchError          not worth retrying: 404, 410, off-site redirect
     ├── ParseError                      a page is not an article we can read; has .url
     ├── WarehouseError                  the DuckDB file cannot be opened or written
-    │   └── WarehouseLockedError        another process holds the write lock
+    │   ├── WarehouseLockedError        another process holds the write lock
+    │   └── WarehouseBusyError          another run is writing the warehouse
     └── CrawlError                      a whole run failed (e.g. the site is unreachable)
 
 Each error says whether it is *transient* (retrying may help) or *terminal*. Exactly one
@@ -92,6 +93,17 @@ class WarehouseLockedError(WarehouseError):
     """Another process holds the DuckDB file for writing."""
 
     transient = True
+
+
+class WarehouseBusyError(WarehouseError):
+    """Another run holds the warehouse's writer lock (:mod:`warehouse.writer`); ``holder``
+    says which (its pid, run id, kind)."""
+
+    transient = True
+
+    def __init__(self, message: str, *, holder: object = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class CrawlError(BaoLaoCaiError):

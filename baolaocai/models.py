@@ -230,6 +230,8 @@ class CrawlSummary:
     articles_updated: int = 0
     articles_unchanged: int = 0
     articles_failed: int = 0
+    """Article pages that did not become an article (fetch, parse or validate failed),
+    listed in ``fetch_errors``; a takedown of a stored article is not one (``removed``)."""
     requests: int = 0
     retries: int = 0
     responses_429: int = 0
@@ -238,6 +240,8 @@ class CrawlSummary:
     rechecked: int = 0
     retried_failures: int = 0
     gone: int = 0
+    """Article fetches answered 404/410: pages never stored (also ``articles_failed``,
+    and parked) and takedowns of stored articles (also ``removed`` when newly gone)."""
     records_fallback: int = 0
     records_missing_date: int = 0
     records_missing_title: int = 0
@@ -251,7 +255,8 @@ class CrawlSummary:
     unlisted: int = 0
     """Stored articles rechecked because a changed sitemap no longer lists them."""
     removed: int = 0
-    """Stored articles the site now answers 404/410 for (kept, with ``removed_at``)."""
+    """Stored articles the site now answers 404/410 for (kept, with ``removed_at``): a
+    takedown counts here, never in ``articles_failed`` nor ``failures``."""
     held_back: int = 0
     """429/503 answers that held back every request to the site (``Retry-After``)."""
     held_back_s: int = 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,43 @@ def _finite_at_least(low: float) -> Check:
 
 def _between(low: float, high: float) -> Check:
     return lambda value: math.isfinite(value) and low <= value <= high
+
+
+QUERY_TIMEOUT_DEFAULT = 60.0
+"""Seconds a ``sql`` or ``search`` query may run (``--timeout``)."""
+QUERY_TIMEOUT_MAX = 24 * 3600.0
+QUERY_MEMORY_DEFAULT = "1GB"
+"""DuckDB memory a sandboxed ``sql`` query may use (``--memory-limit``)."""
+QUERY_MEMORY_MIN = 16 * 1000**2
+QUERY_MEMORY_MAX = 1000**4
+_MEMORY_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+_MEMORY_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b)\s*", re.IGNORECASE)
+
+
+def memory_bytes(value: object) -> int | None:
+    """``"1GB"`` -> 1000000000 (DuckDB's units: ``KB``/``MB``/``GB``/``TB`` are powers of
+    1000, ``KiB``/``MiB``/``GiB``/``TiB`` of 1024, case ignored); ``None`` for anything
+    else (no unit, ``nan``, a negative amount)."""
+    match = _MEMORY_RE.fullmatch(value) if isinstance(value, str) else None
+    unit = _MEMORY_UNITS.get(match.group(2).lower()) if match else None
+    if match is None or unit is None:
+        return None
+    return int(float(match.group(1)) * unit)
+
+
+def _query_memory(value: object) -> bool:
+    amount = memory_bytes(value)
+    return amount is not None and QUERY_MEMORY_MIN <= amount <= QUERY_MEMORY_MAX
 
 
 def _header_safe(value: str) -> bool:
@@ -266,6 +304,32 @@ class Settings:
     )
     """Below the flows' own 6 h timeout, so the stop is ours: recorded with its reason,
     the next run goes on."""
+    writer_wait: float = _setting(
+        3600.0,
+        "seconds a run waits for another run writing the same warehouse (`--no-wait`: 0)",
+        check=_between(0, 7 * 24 * 3600),
+        rule="0 (refuse at once) to 604800 seconds",
+        flag="--wait/--no-wait",
+        shown="3600 (`serve`'s scheduled runs: 0)",
+    )
+    """A second writer waits, saying for whom, or is refused in one line before it reads
+    anything from the network (:mod:`warehouse.writer`)."""
+    query_timeout: float = _setting(
+        QUERY_TIMEOUT_DEFAULT,
+        "seconds a `sql` or `search` query may run before it is stopped",
+        check=lambda v: math.isfinite(v) and 0 < v <= QUERY_TIMEOUT_MAX,
+        rule="a positive number of seconds, at most 86400 (a day)",
+        flag="--timeout",
+    )
+    query_memory: str = _setting(
+        QUERY_MEMORY_DEFAULT,
+        "memory a `sql` query may use (DuckDB's `memory_limit`; it never spills to disk)",
+        check=_query_memory,
+        rule="an amount of memory such as 512MB or 2GB, from 16MB to 1TB",
+        flag="--memory-limit",
+    )
+    """Both bound what one read-only query can cost the machine: it is stopped with one
+    line saying which limit it hit (``--write`` queries get the timeout only)."""
 
     def __post_init__(self) -> None:
         given: object = self.site

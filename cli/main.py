@@ -6,7 +6,6 @@ Errors are one line on stderr, never a traceback.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -19,7 +18,13 @@ import typer
 from rich.table import Table
 
 from baolaocai import __version__
-from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError, internal_error
+from baolaocai.errors import (
+    BaoLaoCaiError,
+    ConfigError,
+    InputError,
+    WarehouseBusyError,
+    internal_error,
+)
 from baolaocai.settings import Settings
 from baolaocai.site import DEFAULT_SITE
 from cli.progress import watching
@@ -37,9 +42,12 @@ from cli.support import (
     print_rows,
     print_summary,
     print_warning,
+    query_settings,
     settings_from,
     sigterm_as_interrupt,
 )
+from cli.warehouse_commands import MemoryLimitOption, TimeoutOption
+from cli.writers import WaitOption, claim_warehouse
 
 app = typer.Typer(
     name="baolaocai",
@@ -102,9 +110,12 @@ def run_crawl_flow(
                 recheck_days=settings.recheck_days,
                 since=since,
                 retry_failed=retry_failed,
+                writer_wait=settings.writer_wait,
                 return_state=True,
             )
         data = state.result(raise_on_failure=False)
+    if isinstance(data, dict) and data.get("status") == "busy":
+        raise WarehouseBusyError(str(data.get("error")))
     if not isinstance(data, dict):
         raise BaoLaoCaiError(f"the crawl flow ended in state {state.name}: {state.message}")
     return data
@@ -160,6 +171,7 @@ def crawl(
             " it would take; fetch no article, store nothing.",
         ),
     ] = False,
+    wait: WaitOption = True,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display or progress lines.")
     ] = False,
@@ -174,7 +186,7 @@ def crawl(
     the site asks for (Retry-After, Crawl-delay); without a terminal, one plain line per
     phase and batch on stderr.
 
-    The warehouse is opened (created or migrated) before the flow starts: a file that is not a DuckDB warehouse, a folder, an unwritable file, or a warehouse written by a newer baolaocai is one error line (exit 1) and nothing is fetched.
+    The warehouse is opened (created or migrated) before the flow starts: a file that is not a DuckDB warehouse, a folder, an unwritable file, or a warehouse written by a newer baolaocai is one error line (exit 1) and nothing is fetched. Another run writing it is waited for (--wait) or refused (--no-wait, exit 75) first.
     """
     from warehouse.db import check_warehouse
 
@@ -193,6 +205,7 @@ def crawl(
         print_plan(settings, since=since_day, retry_failed=retry_failed, quiet=quiet)
         return
     check_warehouse(settings.db_path)
+    settings = claim_warehouse(settings, wait)
     summary = run_crawl_flow(
         settings, verbose=verbose, since=since_day, retry_failed=retry_failed, quiet=quiet
     )
@@ -259,6 +272,7 @@ def demo(
         typer.Option(help="Which bundled copy to serve: a bundled site's key ('baolaocai sites')."),
     ] = DEFAULT_SITE,
     db: Annotated[str, typer.Option(help="Warehouse file for the demo.")] = DEMO_DB,
+    wait: WaitOption = True,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
     ] = False,
@@ -282,6 +296,7 @@ def demo(
     except LookupError as exc:
         raise InputError(str(exc).strip("'\"")) from None
     check_warehouse(db)
+    patience = claim_warehouse(settings_from(site=chosen, db_path=db), wait).writer_wait
     with serve_site(root) as server:
         out.print(f"Serving the bundled copy of {chosen.name} ({chosen.host}) at {server.url}")
         settings = settings_from(
@@ -290,6 +305,7 @@ def demo(
             db_path=db,
             rate=DEMO_RATE,
             concurrency=DEMO_CONCURRENCY,
+            writer_wait=patience,
         )
         summary = run_crawl_flow(settings, verbose=verbose)
     print_summary(summary, settings.db_path)
@@ -315,6 +331,7 @@ def demo(
 def reparse(
     site: Annotated[str | None, typer.Option(help=SITE_HELP)] = None,
     db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
+    wait: WaitOption = True,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display or progress lines.")
     ] = False,
@@ -331,13 +348,20 @@ def reparse(
 
     connect(settings.db_path, read_only=True).close()  # a clear error if there is no warehouse
     check_warehouse(settings.db_path)  # writable, and a schema this version knows
+    settings = claim_warehouse(settings, wait)
     from flows.prefect_server import prefect_api_for_cli
 
     with sigterm_as_interrupt(), prefect_api_for_cli(settings.db_path, verbose=verbose):
         from flows.reparse import reparse as reparse_flow
 
         with watching(err, quiet=quiet):
-            result = reparse_flow(db_path=settings.db_path, site=settings.site.path)
+            result = reparse_flow(
+                db_path=settings.db_path,
+                site=settings.site.path,
+                writer_wait=settings.writer_wait,
+            )
+    if result.get("status") == "busy":
+        raise WarehouseBusyError(str(result.get("error")))
     out.print(
         f"Reparsed {result['pages']} stored pages in {result['elapsed_s']:.1f} s: "
         f"{result['changed']} changed (new versions), {result['unchanged']} unchanged, "
@@ -508,6 +532,8 @@ def sql(
     lock_timeout: Annotated[
         float, typer.Option(help="Seconds to wait while a crawl is writing.")
     ] = 30.0,
+    timeout: TimeoutOption = None,
+    memory_limit: MemoryLimitOption = None,
 ) -> None:
     """Run a SQL query against the warehouse (read-only unless --write) and print the result.
 
@@ -516,28 +542,32 @@ def sql(
     A warehouse written by a newer baolaocai can be read, but not written (--write is refused).
 
     While a crawl writes a batch the file is locked; the query waits up to --lock-timeout seconds for it, then gives up with a clear message.
-    """
-    import duckdb
 
-    from warehouse.db import connect, transaction
+    Limits: a query is stopped after --timeout seconds (default 60; Ctrl-C stops it at once), and a sandboxed query may use --memory-limit of memory (default 1GB; it never spills to disk, and the rows it returns count too). Either is one error line (exit 1) saying which limit it hit.
+    """
+    from cli.warehouse_commands import run_sql
+    from warehouse.db import connect
 
     if format not in ("table", "csv", "json"):
         raise ConfigError(f"--format must be table, csv or json, not {format!r}")
-    settings = settings_from(site=site, db_path=db)
+    settings = query_settings(
+        site=site, db_path=db, query_timeout=timeout, query_memory=memory_limit
+    )
+    if write and memory_limit is not None:
+        raise ConfigError("--memory-limit is for sandboxed queries; --write has no limit")
     if write and not Path(settings.db_path).exists():
         raise InputError(f"no warehouse at {settings.db_path}")
+    limit = None if write else settings.query_memory
     con = connect(
-        settings.db_path, read_only=not write, lock_timeout=lock_timeout, sandbox=not write
+        settings.db_path,
+        read_only=not write,
+        lock_timeout=lock_timeout,
+        sandbox=not write,
+        memory_limit=limit,
     )
-    try:
-        with transaction(con) if write else contextlib.nullcontext():
-            cursor = con.execute(query)
-            columns = [d[0] for d in cursor.description or []]
-            rows = cursor.fetchall() if columns else []
-    except duckdb.Error as exc:
-        raise BaoLaoCaiError(f"query failed: {str(exc).strip().splitlines()[0]}") from None
-    finally:
-        con.close()
+    columns, rows = run_sql(
+        con, query, write=write, timeout=settings.query_timeout, memory_limit=limit
+    )
     print_rows(columns, rows, format)
 
 

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from baolaocai.dates import VIETNAM_TIME_ZONE
-from baolaocai.errors import BaoLaoCaiError, ConfigError
+from baolaocai.errors import BaoLaoCaiError, ConfigError, WarehouseBusyError
 from cli.progress import watching
 from cli.support import (
     EXIT_FAILED,
@@ -30,6 +30,7 @@ from cli.support import (
     settings_from,
     sigterm_as_interrupt,
 )
+from cli.writers import WaitOption, claim_warehouse
 
 DEFAULT_CRON = "0 * * * *"
 DEFAULT_TIMEZONE = VIETNAM_TIME_ZONE
@@ -68,6 +69,7 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
         rate: Annotated[float | None, typer.Option(help="Requests per second (default 1).")] = None,
         concurrency: Annotated[int | None, typer.Option(help="Requests in flight (2).")] = None,
+        wait: WaitOption = True,
         quiet: Annotated[
             bool, typer.Option("--quiet", "-q", help="No progress display or progress lines.")
         ] = False,
@@ -86,6 +88,7 @@ def register(app: typer.Typer) -> None:
         from warehouse.db import check_warehouse
 
         check_warehouse(settings.db_path)
+        settings = claim_warehouse(settings, wait)
         from flows.prefect_server import prefect_api_for_cli
 
         with sigterm_as_interrupt(), prefect_api_for_cli(settings.db_path, verbose=verbose):
@@ -100,9 +103,12 @@ def register(app: typer.Typer) -> None:
                     db_path=settings.db_path,
                     rate=settings.rate,
                     concurrency=settings.concurrency,
+                    writer_wait=settings.writer_wait,
                     return_state=True,
                 )
             data: object = state.result(raise_on_failure=False)
+        if isinstance(data, dict) and data.get("status") == "busy":
+            raise WarehouseBusyError(str(data.get("error")))
         if not isinstance(data, dict):
             raise BaoLaoCaiError(f"the backfill ended in state {state.name}: {state.message}")
         print_summary(data, settings.db_path)
@@ -149,11 +155,18 @@ def register(app: typer.Typer) -> None:
         # module), and keeps them: the whole environment -- the API URL of the server we
         # are about to start, PREFECT_HOME, logging -- must be set before that. The local
         # server's port is chosen now, so its URL is known before it runs.
+        from flows.prefect_server import LocalPrefectServer, claim_exclusive
+        from warehouse.db import check_companions
+
+        db_path = Path(settings.db_path).resolve()
+        check_companions(db_path)
+        # One serve per warehouse, and one per local Prefect home (its folder); the
+        # locks go with this process, however it ends.
+        claims = [claim_exclusive(db_path.with_name(f".{db_path.name}.serve"), str(db_path))]
         server = None
         if not os.environ.get("PREFECT_API_URL"):
-            from flows.prefect_server import LocalPrefectServer
-
-            home = Path(settings.db_path).resolve().parent / ".prefect-server"
+            home = db_path.parent / ".prefect-server"
+            claims.append(claim_exclusive(home / "serve.lock", f"the folder {db_path.parent}"))
             server = LocalPrefectServer(home, port)
             os.environ["PREFECT_API_URL"] = server.api_url
             os.environ.setdefault("PREFECT_HOME", str(home))
@@ -211,3 +224,5 @@ def register(app: typer.Typer) -> None:
             if server is not None:
                 server.stop()
                 out.print("Prefect server stopped.")
+            for fd in claims:
+                os.close(fd)

@@ -1,6 +1,7 @@
 """What every ``baolaocai`` command shares: consoles, exit codes, one-line errors, days.
 
-Exit codes: 0 success, 1 a run or query failed, 2 bad input (files, flags, settings).
+Exit codes: 0 success, 1 a run or query failed, 2 bad input (files, flags, settings),
+75 another run is writing the warehouse (refused, or waited for in vain).
 Errors are one line on stderr, never a traceback: expected errors say what went wrong,
 anything unexpected is ``error: internal error: <Type>: <message>`` with exit code 1.
 """
@@ -17,6 +18,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any, TypeVar
@@ -28,7 +30,13 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError, internal_error
+from baolaocai.errors import (
+    BaoLaoCaiError,
+    ConfigError,
+    InputError,
+    WarehouseBusyError,
+    internal_error,
+)
 from baolaocai.settings import Settings, load_settings
 
 out = Console(highlight=False, soft_wrap=True)
@@ -36,6 +44,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_BUSY = 75
+"""Another run is writing the warehouse (``--no-wait``, or waited in vain): try again
+later (``EX_TEMPFAIL`` of sysexits.h, what cron wrappers and systemd understand)."""
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 _terminated = threading.Event()
@@ -45,6 +56,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def exit_code(exc: BaoLaoCaiError) -> int:
+    if isinstance(exc, WarehouseBusyError):
+        return EXIT_BUSY
     return EXIT_BAD_INPUT if isinstance(exc, ConfigError | InputError) else EXIT_FAILED
 
 
@@ -227,3 +240,103 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> Non
 def _csv_cell(value: Any) -> Any:
     value = _jsonable(value)
     return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+
+
+# -- queries: a timeout, Ctrl-C, one line ---------------------------------------------------------
+
+T = TypeVar("T")
+
+_QUERY_FLAGS = (("query_timeout", "--timeout"), ("query_memory", "--memory-limit"))
+STOP_GRACE_S = 10.0
+"""Seconds a stopped query has to end (DuckDB sees an interrupt within milliseconds)."""
+_POLL_S = 0.25
+
+
+def query_settings(**flags: Any) -> Settings:
+    """:func:`settings_from` for ``sql`` and ``search``: a bad ``--timeout`` or
+    ``--memory-limit`` is one line naming the flag (exit 2)."""
+    try:
+        return settings_from(**flags)
+    except ConfigError as exc:
+        for name, flag in _QUERY_FLAGS:
+            if flags.get(name) is not None and exc.message.startswith(f"{name} must "):
+                raise ConfigError(flag + exc.message[len(name) :]) from None
+        raise
+
+
+def run_stoppable(
+    work: Callable[[threading.Event], T],
+    *,
+    timeout: float,
+    interrupt: Callable[[], object] | None = None,
+    what: str = "the query",
+    grace: float = STOP_GRACE_S,
+) -> T:
+    """``work(stopping)`` on a worker thread, stopped after ``timeout`` seconds or at Ctrl-C.
+
+    DuckDB does not look at SIGINT while it runs a statement, and Python runs a signal
+    handler only in the main thread, between two bytecodes: a query run by the main
+    thread kept Ctrl-C waiting until it ended. So the main thread only waits (a wait that
+    Ctrl-C ends at once) and a worker runs the query. To stop it, ``stopping`` is set (for
+    ``work`` to look at between steps) and ``interrupt`` (``con.interrupt``) is called
+    again and again until the worker has ended, for at most ``grace`` seconds.
+
+    Returns what ``work`` returned, or raises what it raised. After ``timeout`` seconds:
+    ``<what> ran longer than N s (--timeout); stopped`` (:class:`BaoLaoCaiError`, exit 1);
+    at Ctrl-C the :class:`KeyboardInterrupt` goes on (:func:`friendly_errors`: exit 130).
+    """
+    done = threading.Event()
+    stopping = threading.Event()
+    outcome: list[tuple[bool, Any]] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, work(stopping)))
+        except BaseException as exc:  # handed to the main thread
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=target, name="baolaocai-query", daemon=True)
+    deadline = time.monotonic() + timeout
+    worker.start()
+    try:
+        finished = _wait(done, deadline)
+    except BaseException:  # Ctrl-C while waiting
+        _stop(stopping, done, interrupt, grace)
+        raise
+    if not finished:
+        _stop(stopping, done, interrupt, grace)
+        raise BaoLaoCaiError(f"{what} ran longer than {timeout:g} s (--timeout); stopped")
+    ok, value = outcome[0]
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value
+
+
+def _wait(done: threading.Event, deadline: float) -> bool:
+    """Whether ``done`` was set before ``deadline`` (short waits: Ctrl-C is seen at once)."""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return done.is_set()
+        if done.wait(min(left, _POLL_S)):
+            return True
+
+
+def _stop(
+    stopping: threading.Event,
+    done: threading.Event,
+    interrupt: Callable[[], object] | None,
+    grace: float,
+) -> None:
+    """Ask the worker to stop until it has (an interrupt that came before the statement
+    started would be forgotten by DuckDB, hence again and again), at most ``grace`` s."""
+    stopping.set()
+    until = time.monotonic() + grace
+    while not done.is_set():
+        if interrupt is not None:
+            with contextlib.suppress(Exception):  # e.g. the worker closed the connection
+                interrupt()
+        if time.monotonic() >= until or done.wait(0.1):
+            return

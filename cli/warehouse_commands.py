@@ -1,4 +1,5 @@
-"""Warehouse commands: ``search``, ``reindex``, ``export`` and ``status``.
+"""Warehouse commands: ``search``, ``reindex``, ``export`` and ``status``; how ``sql``
+runs its query (:func:`run_sql`).
 
 Plain typer command functions, attached to the main app by :func:`register`::
 
@@ -17,6 +18,7 @@ import datetime as dt
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,9 +28,9 @@ import typer
 from rich.table import Table
 
 from baolaocai.dates import VIETNAM_TIME_ZONE
-from baolaocai.errors import ConfigError, WarehouseError
-from baolaocai.settings import load_settings
-from cli.support import friendly_errors, out, parse_day
+from baolaocai.errors import BaoLaoCaiError, ConfigError, WarehouseError
+from baolaocai.settings import load_settings, memory_bytes
+from cli.support import friendly_errors, out, parse_day, query_settings, run_stoppable
 
 SITE_TZ = ZoneInfo(VIETNAM_TIME_ZONE)
 
@@ -39,6 +41,27 @@ SiteOption = Annotated[
         "--site",
         help="The newspaper (a bundled site's key or a site file's path; env BAOLAOCAI_SITE):"
         " its warehouse (warehouse/<site>.duckdb) unless --db is given.",
+    ),
+]
+
+
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        help="Stop the query after this many seconds (env BAOLAOCAI_QUERY_TIMEOUT;"
+        " default 60, at most 86400).",
+        show_default=False,
+    ),
+]
+MemoryLimitOption = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        help="Memory the query may use, e.g. 512MB or 4GB (env BAOLAOCAI_QUERY_MEMORY;"
+        " default 1GB): DuckDB's memory_limit, with no spilling to disk, and the rows it"
+        " returns count too. Not for --write.",
+        show_default=False,
     ),
 ]
 
@@ -94,27 +117,38 @@ def search_command(
     db: DbOption = None,
     site: SiteOption = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    timeout: TimeoutOption = None,
 ) -> None:
-    """Full-text search (BM25, accent-insensitive) over titles, sapos and bodies."""
+    """Full-text search (BM25, accent-insensitive) over titles, sapos and bodies.
+
+    A search that runs longer than --timeout seconds (default 60) is stopped with one line.
+    """
     from warehouse.search import search, search_index_dir
 
     _choice(format, ("table", "json"), "--format")
     since_day = parse_day(since, "--since")
+    settings = query_settings(site=site, db_path=db, query_timeout=timeout)
     # Only the index folder next to the warehouse is read: the warehouse itself is never
     # opened, so a search does not wait for a crawl holding its write lock.
-    path = Path(_db_path(db, site))
+    path = Path(settings.db_path)
+    only_site = _site_filter(site)
     try:
-        hits = search(
-            search_index_dir(path),
-            text,
-            limit=limit,
-            since=since_day,
-            category=category,
-            site=_site_filter(site),
+        hits = run_stoppable(
+            lambda _stopping: search(
+                search_index_dir(path),
+                text,
+                limit=limit,
+                since=since_day,
+                category=category,
+                site=only_site,
+            ),
+            timeout=settings.query_timeout,
+            what="the search",
+            grace=0.0,  # a tantivy search cannot be interrupted; the command just ends
         )
     except WarehouseError as exc:
         if exc.message.startswith("no search index yet"):
-            _check_warehouse_readable(path)  # a missing or broken warehouse says so instead
+            raise _why_no_index(path) from None
         raise
     if format == "json":
         _print_json([h.to_dict() for h in hits])
@@ -139,19 +173,33 @@ def search_command(
     out.print(f"({len(hits)} result{'s' if len(hits) != 1 else ''})")
 
 
-def _check_warehouse_readable(path: Path) -> None:
-    """Raise the warehouse's own error when it is missing or cannot be opened (only used
-    when there is no search index, to say why)."""
+NO_INDEX_LOCK_TIMEOUT = 2.0
+"""Seconds a search without an index waits for the warehouse to say why there is none."""
+
+
+def _why_no_index(path: Path) -> WarehouseError:
+    """Why there is no search index, in one line: no warehouse, a broken one (its own
+    error), a run that builds the index now or will (a first crawl indexes its articles
+    after its first 500 or 30 s), or none (then: run 'baolaocai reindex')."""
     from baolaocai.errors import WarehouseLockedError
     from warehouse.db import connect
+    from warehouse.search import index_being_built, missing_index, running_runs, search_index_dir
 
     if not path.exists():
-        raise WarehouseError(
+        return WarehouseError(
             f"no warehouse at {path}: run 'baolaocai crawl' or 'baolaocai demo' first"
         )
-    # Locked by a crawl: the warehouse is fine, the index is what is missing.
-    with contextlib.suppress(WarehouseLockedError):
-        connect(path, read_only=True, lock_timeout=1.0).close()
+    index_dir = search_index_dir(path)
+    building = index_being_built(index_dir)
+    try:
+        con = connect(path, read_only=True, lock_timeout=NO_INDEX_LOCK_TIMEOUT)
+    except WarehouseLockedError:  # a writer holds it: most likely the crawl that indexes
+        return missing_index(index_dir, None, building=building)
+    try:
+        runs = running_runs(con)
+    finally:
+        con.close()
+    return missing_index(index_dir, runs, building=building)
 
 
 def _escape(text: str) -> str:
@@ -192,6 +240,88 @@ def reindex_command(
         f" ({index_dir})",
         markup=False,
     )
+
+
+# -- sql: how the query runs -------------------------------------------------------------------
+
+SQL_FETCH_ROWS = 2048
+"""Rows taken from DuckDB at a time (between two, a stopped query is seen)."""
+
+
+def run_sql(
+    con: Any, query: str, *, write: bool, timeout: float, memory_limit: str | None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run ``query`` on ``con`` (one transaction when ``write``) and close ``con``; returns
+    the column names and the rows.
+
+    Stopped after ``timeout`` seconds (``the query ran longer than N s (--timeout);
+    stopped``) or at Ctrl-C (exit 130), see :func:`cli.support.run_stoppable`. With a
+    ``memory_limit`` (the sandbox's, :func:`warehouse.db.lock_down`), a query DuckDB
+    cannot run in that memory, or whose rows would take more than that in this process,
+    is stopped with ``the query needs more than <limit> of memory (--memory-limit)``.
+    Any other DuckDB error is ``query failed: <its first line>``. All :class:`BaoLaoCaiError`.
+    """
+    import duckdb
+
+    from warehouse.db import transaction
+
+    budget = memory_bytes(memory_limit) if memory_limit is not None else None
+
+    def work(stopping: threading.Event) -> tuple[list[str], list[tuple[Any, ...]]]:
+        try:  # the worker owns the connection: the main thread may have gone on
+            with transaction(con) if write else contextlib.nullcontext():
+                cursor = con.execute(query)
+                columns = [d[0] for d in cursor.description or []]
+                rows: list[tuple[Any, ...]] = []
+                held = 0
+                while columns and (chunk := cursor.fetchmany(SQL_FETCH_ROWS)):
+                    if stopping.is_set():
+                        raise _Stopped
+                    rows.extend(chunk)
+                    if budget is not None:
+                        held += _rows_size(chunk)
+                        if held > budget:
+                            raise _TooBig
+                return columns, rows
+        finally:
+            con.close()
+
+    try:
+        return run_stoppable(work, timeout=timeout, interrupt=con.interrupt)
+    except (duckdb.OutOfMemoryException, _TooBig):
+        if memory_limit is None:
+            raise BaoLaoCaiError("query failed: out of memory") from None
+        raise BaoLaoCaiError(
+            f"the query needs more than {memory_limit.strip()} of memory (--memory-limit);"
+            " stopped: give it more with --memory-limit, or ask for fewer rows or columns"
+        ) from None
+    except duckdb.Error as exc:
+        raise BaoLaoCaiError(f"query failed: {str(exc).strip().splitlines()[0]}") from None
+
+
+class _Stopped(Exception):
+    """The main thread stopped the query while its rows were being fetched."""
+
+
+class _TooBig(Exception):
+    """The rows fetched so far take more memory than the query may use."""
+
+
+def _rows_size(rows: list[tuple[Any, ...]]) -> int:
+    """About the bytes ``rows`` take as Python objects (about 32 of them measured)."""
+    step = max(1, len(rows) // 32)
+    sample = rows[::step]
+    measured = sum(sys.getsizeof(row) + sum(map(_value_size, row)) for row in sample)
+    return measured * len(rows) // max(1, len(sample)) + 8 * len(rows)
+
+
+def _value_size(value: Any) -> int:
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        size += sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        size += sum(sys.getsizeof(v) for v in value)
+    return size
 
 
 # -- export ---------------------------------------------------------------------------------------

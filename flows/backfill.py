@@ -11,8 +11,9 @@ from typing import Any
 from prefect import flow
 from prefect.client.schemas.objects import State
 
+from baolaocai.errors import WarehouseBusyError
 from baolaocai.settings import load_settings
-from flows.crawl import current_flow_run_id, final_state, publish_report
+from flows.crawl import busy_state, current_flow_run_id, final_state, publish_report
 from flows.tasks import TASK_STEPS
 from pipeline.crawl import backfill_archive
 from pipeline.steps import MonthResult
@@ -41,18 +42,27 @@ def backfill(
     db_path: str | None = None,
     rate: float | None = None,
     concurrency: int | None = None,
+    writer_wait: float | None = None,
 ) -> State[Any]:
     """Fill the archive with the articles published from ``date_from`` to ``date_to``."""
     settings = load_settings().override(
-        site=site, base_url=base_url, db_path=db_path, rate=rate, concurrency=concurrency
+        site=site,
+        base_url=base_url,
+        db_path=db_path,
+        rate=rate,
+        concurrency=concurrency,
+        writer_wait=writer_wait,
     )
-    run = backfill_archive(
-        settings,
-        date_from,
-        date_to,
-        steps=replace(TASK_STEPS, month=backfill_month),
-        flow_run_id=current_flow_run_id(),
-    )
+    try:
+        run = backfill_archive(
+            settings,
+            date_from,
+            date_to,
+            steps=replace(TASK_STEPS, month=backfill_month),
+            flow_run_id=current_flow_run_id(),
+        )
+    except WarehouseBusyError as exc:
+        return busy_state(exc)
     publish_report(run)
     extra: dict[str, Any] = {
         k: run.extra[k] for k in ("months", "months_skipped", "fallback") if k in run.extra

@@ -15,8 +15,9 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
-from prefect.states import Completed, Failed
+from prefect.states import Cancelled, Completed, Failed
 
+from baolaocai.errors import WarehouseBusyError
 from baolaocai.settings import load_settings
 from flows.tasks import TASK_STEPS
 from pipeline.crawl import crawl_site
@@ -53,6 +54,14 @@ def final_state(run: Run, data: dict[str, Any] | None = None) -> State[Any]:
     return Completed(message=f"{run.kind} completed", data=data)
 
 
+def busy_state(exc: WarehouseBusyError) -> State[Any]:
+    """Another run writes the warehouse and this one was not to wait (``serve``'s
+    scheduled runs, ``--no-wait``) or waited in vain: the run never started, nothing was
+    fetched or recorded. Cancelled, like a run of a deployment that would overlap its
+    previous one, with the reason (who writes) as its message."""
+    return Cancelled(message=exc.message, data={"status": "busy", "error": exc.message})
+
+
 def current_flow_run_id() -> str | None:
     return str(flow_run.id) if flow_run.id else None
 
@@ -71,14 +80,17 @@ def crawl(
     recheck_days: float | None = None,
     recheck_interval_h: float | None = None,
     revisit_days: float | None = None,
+    writer_wait: float | None = None,
 ) -> State[Any]:
     """Crawl the site once: new articles in, edits and takedowns caught, nothing lost.
 
     Every parameter defaults to the settings (``BAOLAOCAI_*`` env vars, then defaults).
     ``site`` is a bundled site's key or a site file's path (default ``baolaocai``).
     ``since`` bounds discovery; ``retry_failed`` fetches again every URL with an open
-    fetch error. Returns a Completed state holding the run summary as a dict (named
-    ``Warning`` on a layout-drift alarm), or a Failed state with the reason.
+    fetch error; ``writer_wait``: seconds to wait for another run writing the warehouse.
+    Returns a Completed state holding the run summary as a dict (named ``Warning`` on a
+    layout-drift alarm), a Failed state with the reason, or a Cancelled one when another
+    run writes the warehouse (:func:`busy_state`).
     """
     settings = load_settings().override(
         site=site,
@@ -91,13 +103,17 @@ def crawl(
         recheck_days=recheck_days,
         recheck_interval_h=recheck_interval_h,
         revisit_days=revisit_days,
+        writer_wait=writer_wait,
     )
-    run = crawl_site(
-        settings,
-        since=since,
-        retry_failed=retry_failed,
-        steps=TASK_STEPS,
-        flow_run_id=current_flow_run_id(),
-    )
+    try:
+        run = crawl_site(
+            settings,
+            since=since,
+            retry_failed=retry_failed,
+            steps=TASK_STEPS,
+            flow_run_id=current_flow_run_id(),
+        )
+    except WarehouseBusyError as exc:
+        return busy_state(exc)
     publish_report(run)
     return final_state(run)

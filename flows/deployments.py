@@ -56,6 +56,9 @@ def build_deployments(
     }
     crawl_params = {k: v for k, v in parameters.items() if v is not None}
     crawl_params["site"] = site.path
+    # A run that meets another one writing the warehouse (a manual crawl, a backfill) is
+    # cancelled at once, like a run that would overlap the deployment's previous one.
+    crawl_params.setdefault("writer_wait", 0.0)
     made = [
         crawl.to_deployment(
             deployment_name(CRAWL_DEPLOYMENT, site.key),
@@ -67,14 +70,18 @@ def build_deployments(
         backfill.to_deployment(
             deployment_name(MANUAL_DEPLOYMENT, site.key),
             parameters={
-                k: v for k, v in crawl_params.items() if k in ("site", "base_url", "db_path")
+                k: v
+                for k, v in crawl_params.items()
+                if k in ("site", "base_url", "db_path", "writer_wait")
             },
             description="Fill the archive back to date_from (run it with parameters).",
             **common,
         ),
         reparse.to_deployment(
             deployment_name(MANUAL_DEPLOYMENT, site.key),
-            parameters={k: v for k, v in crawl_params.items() if k in ("site", "db_path")},
+            parameters={
+                k: v for k, v in crawl_params.items() if k in ("site", "db_path", "writer_wait")
+            },
             description="Parse the stored raw pages again, offline.",
             **common,
         ),

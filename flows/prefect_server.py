@@ -15,6 +15,8 @@ anything imports Prefect (see :mod:`flows.prefect_env`). This module never impor
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import signal
 import socket
@@ -27,7 +29,8 @@ from pathlib import Path
 
 import httpx
 
-from baolaocai.errors import BaoLaoCaiError
+from baolaocai.errors import BaoLaoCaiError, WarehouseBusyError
+from baolaocai.processes import process_alive
 
 HEALTH_TIMEOUT = 120.0
 
@@ -51,12 +54,16 @@ def stop_leftover(pid_file: Path) -> None:
 def prefect_api_for_cli(db_path: str, *, verbose: bool = False) -> Iterator[None]:
     """A Prefect API for one command's run (``crawl``, ``demo``, ``backfill``, ``reparse``).
 
-    Without ``PREFECT_API_URL``, a local API-only server (no scheduler, no UI) in its own
-    session, with ``PREFECT_HOME`` in ``.prefect/`` beside the warehouse, stopped when the
-    block ends, however it ends. Not Prefect's temporary server: that one runs in our
-    process group, so Ctrl-C (SIGINT to the group) killed it first and the run then hung
-    some 75 s reporting to an API that was gone, and SIGTERM left it running as an
-    orphan. Must run before anything imports Prefect (see :mod:`flows.prefect_env`).
+    Without ``PREFECT_API_URL``, the local API-only server (no scheduler, no UI) of the
+    warehouse's folder, with ``PREFECT_HOME`` in ``.prefect/`` beside the warehouse,
+    **shared** by every command running there (:func:`shared_local_server`): the first
+    starts it, the others use it, the last one out stops it. So a second command never
+    stops the server a first one still reports to (it did: the first run then hung for
+    minutes printing ``ConnectError`` tracebacks), and only the first pays its start-up.
+    Not Prefect's temporary server: that one runs in our process group, so Ctrl-C
+    (SIGINT to the group) killed it first and the run then hung some 75 s reporting to
+    an API that was gone, and SIGTERM left it running as an orphan. Must run before
+    anything imports Prefect (see :mod:`flows.prefect_env`).
     """
     from flows.prefect_env import prepare_prefect_env
 
@@ -65,19 +72,151 @@ def prefect_api_for_cli(db_path: str, *, verbose: bool = False) -> Iterator[None
         yield
         return
     home = Path(db_path).resolve().parent / ".prefect"
-    server = LocalPrefectServer(home, services=False)
-    os.environ["PREFECT_API_URL"] = server.api_url
     os.environ.setdefault("PREFECT_HOME", str(home))
-    # The server lives as long as the command: logs shipped to it at exit would only
+    # The server may outlive this command's logs: logs shipped to it at exit would only
     # fail ("Error logging to API") once it is stopped. Run records still reach it.
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
-    prepare_prefect_env(db_path, verbose=verbose)
+    with shared_local_server(home) as api_url:
+        os.environ["PREFECT_API_URL"] = api_url
+        prepare_prefect_env(db_path, verbose=verbose)
+        try:
+            yield
+        finally:
+            del os.environ["PREFECT_API_URL"]
+
+
+SHARED_STATE = "server.json"
+CLIENTS = "clients"
+
+
+@contextmanager
+def _home_lock(home: Path) -> Iterator[None]:
+    """Exclusive use of ``home``'s shared-server bookkeeping (a ``flock``: the kernel lets
+    it go with the process, however it ends)."""
+    fd = os.open(home / "server.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        server.start()
+        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        server.stop()
-        del os.environ["PREFECT_API_URL"]
+        os.close(fd)
+
+
+def _live_clients(home: Path) -> list[int]:
+    """Processes using the shared server of ``home``; the marks of dead ones are removed
+    (a command killed with ``kill -9`` leaves its mark, not its claim)."""
+    folder = home / CLIENTS
+    alive = []
+    for mark in folder.glob("*"):
+        pid = int(mark.name) if mark.name.isdigit() else 0
+        if pid and process_alive(pid):
+            alive.append(pid)
+        else:
+            mark.unlink(missing_ok=True)
+    return alive
+
+
+def _is_prefect_server(pid: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return False
+    return b"prefect" in cmdline and b"server" in cmdline and process_alive(pid)
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        return httpx.get(f"{api_url}/health", timeout=3).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def stop_pid(pid: int, timeout: float = 20.0) -> None:
+    """Stop the server process group ``pid`` (SIGTERM, then SIGKILL) and wait until it is
+    gone: reaped if it is this process's child (a zombie left to an init that does not
+    reap would look alive for ever), ended otherwise."""
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    if _gone(pid, timeout):
+        return
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    _gone(pid, 5.0)
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            reaped, _status = os.waitpid(pid, os.WNOHANG)
+            if reaped:
+                return True
+        except ChildProcessError:  # not our child: another command started it
+            if not _is_prefect_server(pid):
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+@contextmanager
+def shared_local_server(home: Path) -> Iterator[str]:
+    """The API URL of the API-only Prefect server of ``home``, started if none runs there,
+    for the ``with`` block; stopped at its end unless another live process still uses it.
+
+    Bookkeeping under ``home`` (all changes under :func:`_home_lock`): ``server.json``
+    (the server's pid and port), ``clients/<pid>`` (one mark per command using it)."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        (home / CLIENTS).mkdir(exist_ok=True)
+    except OSError as exc:
+        raise BaoLaoCaiError(f"cannot use the Prefect home {home}: {exc.strerror or exc}") from None
+    mark = home / CLIENTS / str(os.getpid())
+    with _home_lock(home):
+        api_url = _running_server(home)
+        if api_url is None:
+            server = LocalPrefectServer(home, services=False)
+            server.start()  # stops a server left behind in server.pid first
+            assert server.process is not None
+            _write_state(home, server.process.pid, server.port)
+            api_url = server.api_url
+        mark.write_text(f"{os.getpid()}\n")
+    try:
+        yield api_url
+    finally:
+        with _home_lock(home):
+            mark.unlink(missing_ok=True)
+            if not _live_clients(home):
+                _stop_shared(home)
+
+
+def _running_server(home: Path) -> str | None:
+    """The API URL of the shared server of ``home`` if it runs and answers."""
+    try:
+        state = json.loads((home / SHARED_STATE).read_text())
+        pid, port = int(state["pid"]), int(state["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    api_url = f"http://127.0.0.1:{port}/api"
+    if _is_prefect_server(pid) and _healthy(api_url):
+        return api_url
+    return None
+
+
+def _write_state(home: Path, pid: int, port: int) -> None:
+    tmp = home / f".{SHARED_STATE}.{os.getpid()}"
+    tmp.write_text(json.dumps({"pid": pid, "port": port}))
+    os.replace(tmp, home / SHARED_STATE)
+
+
+def _stop_shared(home: Path) -> None:
+    try:
+        pid = int(json.loads((home / SHARED_STATE).read_text())["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pid = 0
+    if pid and _is_prefect_server(pid):
+        stop_pid(pid)
+    (home / SHARED_STATE).unlink(missing_ok=True)
+    (home / "server.pid").unlink(missing_ok=True)
 
 
 def free_port() -> int:
@@ -178,3 +317,32 @@ class LocalPrefectServer:
         except ProcessLookupError:
             pass
         self.pid_file.unlink(missing_ok=True)
+
+
+def claim_exclusive(path: Path, what: str) -> int:
+    """An exclusive ``flock`` on ``path`` for this process's life (the returned descriptor;
+    closing it lets go), naming this process in the file; one line
+    (:class:`~baolaocai.errors.WarehouseBusyError`) naming the holder if another has it.
+    ``serve`` takes one per warehouse and one per Prefect home: two ``serve`` on one
+    warehouse would both run its schedule, and in one folder the second one's start
+    stopped the first one's Prefect server."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise BaoLaoCaiError(f"cannot lock {path}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        finally:
+            os.close(fd)
+        raise WarehouseBusyError(
+            f"{what} is already served by another 'baolaocai serve' (pid {holder});"
+            f" stop that one first (Ctrl-C, or kill {holder})"
+        ) from None
+    with suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd

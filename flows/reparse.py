@@ -11,6 +11,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from baolaocai.errors import WarehouseBusyError
 from baolaocai.settings import load_settings
 from flows.crawl import current_flow_run_id, publish_report
 from flows.tasks import TASK_STEPS
@@ -19,14 +20,22 @@ from pipeline.crawl import reparse_archive
 
 @flow(name="reparse", log_prints=False)
 def reparse(
-    db_path: str | None = None, batch_size: int = 200, site: str | None = None
+    db_path: str | None = None,
+    batch_size: int = 200,
+    site: str | None = None,
+    writer_wait: float | None = None,
 ) -> dict[str, Any]:
     """Re-run parse and clean over every stored raw article page of ``site`` (a bundled
-    site's key or a site file's path; default ``baolaocai``); report what changed."""
-    settings = load_settings().override(site=site, db_path=db_path)
-    run = reparse_archive(
-        settings, batch_size=batch_size, steps=TASK_STEPS, flow_run_id=current_flow_run_id()
-    )
+    site's key or a site file's path; default ``baolaocai``); report what changed.
+    Another run writing the warehouse: ``{"status": "busy", "error": …}`` (after
+    ``writer_wait`` seconds of waiting for it)."""
+    settings = load_settings().override(site=site, db_path=db_path, writer_wait=writer_wait)
+    try:
+        run = reparse_archive(
+            settings, batch_size=batch_size, steps=TASK_STEPS, flow_run_id=current_flow_run_id()
+        )
+    except WarehouseBusyError as exc:
+        return {"status": "busy", "error": exc.message}
     publish_report(run)
     s = run.summary
     get_run_logger().info("reparsed %d pages: %d changed", run.extra["pages"], s.articles_updated)

@@ -11,7 +11,10 @@ A run, whatever its kind:
    **counting** each into the run's :class:`~baolaocai.models.CrawlSummary` and its
    quality report. A batch where at least ``ABORT_FAILURE_SHARE`` of at least
    ``ABORT_MIN_ATTEMPTS`` fetches failed transiently **stops** the run (failed), so a
-   site in trouble is not hammered; so does passing ``settings.run_deadline``;
+   site in trouble is not hammered; so do the run's last ``ABORT_WINDOW`` fetches of
+   articles it did not hold when ``ABORT_WINDOW_SHARE`` of them failed, whatever the
+   kind, and none was stored (listings that point at pages the site does not serve:
+   :func:`failure_stop`); and so does passing ``settings.run_deadline``;
 4. **decides** its status: ``failed`` (an error), ``interrupted`` (Ctrl-C/SIGTERM),
    ``warning`` (the layout-drift alarm: too many degraded records) or ``completed``;
 5. **closes**: the search index is refreshed if articles changed, the sitemaps read are
@@ -24,11 +27,14 @@ wrapping the same plain functions, and tests drive a run with the plain ones.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -39,6 +45,7 @@ from baolaocai import progress
 from baolaocai.errors import BaoLaoCaiError, CrawlError
 from baolaocai.identity import article_id
 from baolaocai.models import CrawlState, CrawlSummary, FetchedPage, SitemapMemo, SitemapRead
+from baolaocai.processes import process_alive
 from baolaocai.settings import Settings
 from baolaocai.site import Site
 from pipeline.steps import PLAIN_STEPS, BatchResult, Changed, RunRecord, Steps
@@ -51,33 +58,111 @@ from transforms.parse import MAX_IMAGES
 from transforms.quality import QualityReport, drift_warning
 from warehouse.session import WarehouseSession
 from warehouse.state import GONE_STATUSES, NO_RECHECKS, RecheckPolicy
+from warehouse.writer import Holder
+
+log = logging.getLogger(__name__)
 
 ABORT_FAILURE_SHARE = 0.8
 ABORT_MIN_ATTEMPTS = 10
+ABORT_WINDOW = 50
+"""How many of the run's latest fetches of articles it did not hold the second stop rule
+of :func:`failure_stop` looks back over, across batches."""
+ABORT_WINDOW_SHARE = 0.9
+GONE_LABELS = frozenset(str(s) for s in GONE_STATUSES)
 MAX_FAILURES_SHOWN = 5
 RUN_KINDS = ("crawl", "backfill", "reparse")
 
 
-def process_alive(pid: int) -> bool:
-    """Whether a process of this machine still runs (signal 0 only asks)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One fetch of an article the warehouse did not hold when the run began (a new one,
+    or a retry of one never stored), as :func:`failure_stop` weighs it."""
+
+    failure: str | None = None
+    """Why the fetch failed, as the stop's reason names it (``404``, ``503``,
+    ``connection error`` …); ``None``: the site served the page."""
+    transient: bool = False
+    stored: bool = False
+    """The page became an article (a served page may still be unreadable)."""
 
 
-def failure_stop(pages: list[FetchedPage]) -> str | None:
-    """The reason to stop a run after this batch, or ``None`` to go on."""
-    transient = sum(1 for p in pages if p.transient)
-    if len(pages) >= ABORT_MIN_ATTEMPTS and transient >= ABORT_FAILURE_SHARE * len(pages):
+def failure_label(page: FetchedPage) -> str:
+    """What a failed fetch is called in a stop's reason: its HTTP status, or for an
+    answer without a failing status the kind of error, without its particulars
+    (``connection error``, ``timeout``, ``disallowed by robots.txt``)."""
+    if page.status and not 200 <= page.status < 300:
+        return str(page.status)
+    error = page.error or "no page"
+    return re.split(r"[:(;]| to https?://", error, maxsplit=1)[0].strip()[:60] or error[:60]
+
+
+def attempts_of(
+    pages: Sequence[FetchedPage], unstored: Set[str], known: Set[int], site: Site
+) -> list[Attempt]:
+    """The batch's fetches of articles not held when the run began (``known``), in
+    order; ``unstored``: the URLs of pages that did not become an article
+    (``BatchResult.failed_urls``).
+
+    Rechecks of stored articles are left out: their 404/410 is a takedown, and a mass
+    takedown is data to record (``removed_at``), not a reason to stop; their other
+    failures are the transient rule's. Pages read back from the archive (a reparse)
+    were not fetched."""
+    out = []
+    for p in pages:
+        aid = article_id(p.url, site)
+        if p.archived or (aid is not None and aid in known):
+            continue
+        if p.ok or p.status == 304:
+            out.append(Attempt(stored=p.ok and p.url not in unstored))
+        else:
+            out.append(Attempt(failure_label(p), transient=p.transient))
+    return out
+
+
+def failure_stop(pages: list[FetchedPage], recent: Sequence[Attempt] = ()) -> str | None:
+    """The reason to stop a run after this batch, or ``None`` to go on.
+
+    1. *The site is in trouble*: at least ``ABORT_FAILURE_SHARE`` of the batch's
+       fetches (``ABORT_MIN_ATTEMPTS`` or more) failed transiently (timeouts, resets,
+       429, 5xx): going on would hammer it.
+    2. *The listings point nowhere*: of the run's last ``ABORT_WINDOW`` fetches of
+       articles it did not hold (``recent``, across batches), at least
+       ``ABORT_WINDOW_SHARE`` failed, whatever the kind (404/410 included: a sitemap of
+       50,000 dead links would otherwise cost 14 hours at the polite rate for nothing),
+       and none became an article. What failed is parked or recorded, so the next run
+       goes on with what this one did not try.
+
+    The reason is one line: how many of how many failed, with which statuses."""
+    transient = [p for p in pages if p.transient]
+    if len(pages) >= ABORT_MIN_ATTEMPTS and len(transient) >= ABORT_FAILURE_SHARE * len(pages):
         return (
-            f"{transient} of the last {len(pages)} article fetches failed; "
-            "stopped early so as not to hammer the site"
+            f"{len(transient)} of the last {len(pages)} article fetches failed"
+            f" ({_tally(failure_label(p) for p in transient)});"
+            " stopped early so as not to hammer the site"
         )
-    return None
+    window = list(recent)[-ABORT_WINDOW:]
+    failed = [a for a in window if a.failure is not None]
+    if (
+        len(window) < ABORT_WINDOW
+        or len(failed) < ABORT_WINDOW_SHARE * len(window)
+        or any(a.stored for a in window)
+    ):
+        return None
+    if all(a.failure in GONE_LABELS for a in failed):
+        why = "the site's listings point at pages it does not serve"
+    elif all(a.transient for a in failed):
+        why = "the site is failing, going on would hammer it"
+    else:
+        why = "the site does not serve the pages its listings point at"
+    return (
+        f"{len(failed)} of the last {len(window)} article fetches failed"
+        f" ({_tally(a.failure or '' for a in failed)}); stopped early: {why}"
+    )
+
+
+def _tally(labels: Iterable[str]) -> str:
+    """``404 ×46, 503 ×2``: most frequent first."""
+    return ", ".join(f"{label} ×{n}" for label, n in Counter(labels).most_common())
 
 
 def decide_status(
@@ -119,6 +204,8 @@ class Run:
     category of an article whose page names none."""
     settled: set[int] = field(default_factory=set)
     """Article ids this run tried and could not store (a sitemap memo may still be kept)."""
+    attempts: deque[Attempt] = field(default_factory=lambda: deque(maxlen=ABORT_WINDOW))
+    """The run's latest fetches of articles it did not hold (:func:`failure_stop`)."""
     robots: RobotsRules | None = None
     sitemaps_read: list[SitemapRead] = field(default_factory=list)
     search_warning: str | None = None
@@ -152,7 +239,14 @@ class Run:
         index's pending articles), made on first use; ``open_run`` begins it, ``close_run``
         closes it, and :meth:`close` makes sure of it."""
         if self._warehouse is None:
-            self._warehouse = WarehouseSession(self.settings.db_path, self.settings.site)
+            self._warehouse = WarehouseSession(
+                self.settings.db_path,
+                self.settings.site,
+                run_id=self.run_id,
+                kind=self.kind,
+                wait_s=self.settings.writer_wait,
+                on_wait=_say_waiting(self.settings.db_path),
+            )
         return self._warehouse
 
     @property
@@ -210,7 +304,10 @@ class Run:
         self.quality.add(result.quality)
         self.changed.extend(result.changed)
         self.settled.update(_failed_ids(pages, result, self.settings.site))
-        reason = failure_stop(pages) or self.deadline_passed()
+        self.attempts.extend(
+            attempts_of(pages, set(result.failed_urls), self.state.known_ids, self.settings.site)
+        )
+        reason = failure_stop(pages, self.attempts) or self.deadline_passed()
         if reason:
             raise CrawlError(reason)
 
@@ -274,12 +371,26 @@ class Run:
         return self
 
     def close(self, *, error: str | None = None, interrupted: bool = False) -> CrawlSummary:
+        """Decide, record and let everything go. A failure to record (a full disk, a
+        warehouse that went away) fails the run with that reason instead of raising:
+        what the run stored before stays stored."""
         progress.current().phase("closing")
         try:
             self._release_workers()  # nothing more is fetched or parsed
             return self._close(error, interrupted)
+        except BaoLaoCaiError as exc:
+            s = self.summary
+            if s.status != "interrupted":
+                s.status = "failed"
+            s.error = f"{error}; then {exc.message}" if error else exc.message
+            return s
         finally:
-            self._release()
+            try:
+                self._release()
+            except BaoLaoCaiError as exc:
+                if self.summary.error is None or exc.message not in self.summary.error:
+                    self.summary.status = "failed"
+                    self.summary.error = exc.message
 
     def _release_workers(self) -> None:
         """Close the run's HTTP client and stop its parsing workers."""
@@ -341,6 +452,13 @@ class Run:
 def _failed_ids(pages: list[FetchedPage], result: BatchResult, site: Site) -> set[int]:
     failed_urls = set(result.failed_urls) | {p.url for p in pages if not p.ok and p.status != 304}
     return {i for u in failed_urls if (i := article_id(u, site)) is not None}
+
+
+def _say_waiting(db_path: str) -> Callable[[Holder], None]:
+    def say(holder: Holder) -> None:
+        log.warning("waiting for %s to finish writing %s", holder.describe(), db_path)
+
+    return say
 
 
 def start_of(day: date | None) -> datetime | None:

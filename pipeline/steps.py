@@ -40,7 +40,14 @@ from scrapers.politeness import RequestPacer, RobotsRules
 from transforms.parallel import ParsePool
 from transforms.quality import QualityReport, assess
 from warehouse.backfill import done_months, record_month
-from warehouse.load import LoadCounts, finish_run, load_batch, record_failures, start_run
+from warehouse.load import (
+    LoadCounts,
+    finish_run,
+    kept_captures,
+    load_batch,
+    record_failures,
+    start_run,
+)
 from warehouse.raw import read_raw_article_pages
 from warehouse.search import reconcile_search_index, search_index_dir, update_search_index
 from warehouse.session import WarehouseSession
@@ -54,6 +61,7 @@ from warehouse.state import (
     set_listed_categories,
     stored_validators,
 )
+from warehouse.warc import CaptureRef
 
 log = logging.getLogger(__name__)
 
@@ -201,13 +209,21 @@ def load_pages(
 
     An article whose page names no category takes the name of the section whose listing
     linked it (``listed_sections``, this run's discovery), else the one stored from an
-    earlier run's listing, recorded as such (``category_source = 'listing'``)."""
+    earlier run's listing, recorded as such (``category_source = 'listing'``).
+
+    A page whose answer is the one its stored capture holds (same status, content type
+    and payload, whatever its ``ETag``) is not archived again: it adds no WARC record and
+    no ``captures`` row, and only its new validators are stored (``load_batch``'s
+    ``kept``)."""
     staged, failures = pool.process(pages, settings.site)
     staged = with_listed_categories(
         staged, listed_sections or {}, lambda ids: wh.listed_categories(settings.site, ids)
     )
-    wh.breathe()
-    captures = wh.archive(pages, settings.site)
+    kept: dict[str, CaptureRef] = {}  # fetched again with the very answer archived
+    if any(p.html is not None and not p.archived for p in pages):  # not a reparse's
+        with wh.reading() as con:
+            kept = kept_captures(con, settings.site, pages)
+    captures = wh.archive([p for p in pages if p.url not in kept], settings.site)
     with wh.writing() as con:
         counts = load_batch(
             con,
@@ -220,30 +236,26 @@ def load_pages(
             touch_unchanged=touch_unchanged,
             lastmods=lastmods,
             captures=captures,
+            kept=kept,
         )
-        key = settings.site.key
-        touched = {(key, aid) for aid, _kind in counts.changed}
-        if counts.removed:
-            touched |= {
-                (key, i) for p in pages if (i := article_id(p.url, settings.site)) is not None
-            }
-        touched = wh.due_for_index(touched)
-        if touched:
-            try:
-                update_search_index(con, search_index_dir(wh.db_path), touched)
-            except BaoLaoCaiError as exc:  # the close of the run catches up (watermark)
-                log.warning("search index not updated after a batch: %s", exc.message)
+    key = settings.site.key
+    touched = {(key, aid) for aid, _kind in counts.changed}
+    if counts.removed:
+        touched |= {(key, i) for p in pages if (i := article_id(p.url, settings.site)) is not None}
+    update_index(wh, touched, "after a batch")
     by_id = {s.article.article_id: s.article for s in staged}
     changed = [
         (kind, by_id[aid].title or "", by_id[aid].category, by_id[aid].url or "")
         for aid, kind in counts.changed
     ]
+    taken_down = set(counts.taken_down)  # counted as removed, not as failures
+    failed = [f for f in failures if f.url not in taken_down]
     return BatchResult(
         counts,
-        [f"{f.url}: {f.error}" for f in failures],
+        [f"{f.url}: {f.error}" for f in failed],
         assess(s.article for s in staged),
         changed,
-        [f.url for f in failures],
+        [f.url for f in failed],
     )
 
 
@@ -287,13 +299,22 @@ def record_listed_categories(
         return 0
     with wh.writing() as con:
         ids = set_listed_categories(con, settings.site, listed)
-        touched = wh.due_for_index({(settings.site.key, aid) for aid in ids})
-        if touched:
-            try:
-                update_search_index(con, search_index_dir(wh.db_path), touched)
-            except BaoLaoCaiError as exc:  # the close of the run catches up (watermark)
-                log.warning("search index not updated after listing categories: %s", exc.message)
+    update_index(wh, {(settings.site.key, aid) for aid in ids}, "after listing categories")
     return len(ids)
+
+
+def update_index(wh: WarehouseSession, changed: Set[tuple[str, int]], when: str) -> None:
+    """Hand the run's changed articles to the search index when enough wait (see
+    :meth:`~warehouse.session.WarehouseSession.due_for_index`), reading them through a
+    read-only connection: the index's work never keeps readers out of the warehouse."""
+    touched = wh.due_for_index(changed)
+    if not touched:
+        return
+    try:
+        with wh.reading() as con:
+            update_search_index(con, search_index_dir(wh.db_path), touched)
+    except BaoLaoCaiError as exc:  # the close of the run catches up (watermark)
+        log.warning("search index not updated %s: %s", when, exc.message)
 
 
 def store_failures(
@@ -310,7 +331,7 @@ def refresh_search(settings: Settings, wh: WarehouseSession) -> str | None:
     its watermark; a full build when there is none); returns a warning instead of failing
     the run."""
     try:
-        with wh.writing() as con:
+        with wh.reading() as con:
             reconcile_search_index(con, search_index_dir(wh.db_path))
     except BaoLaoCaiError as exc:
         return f"search index not refreshed: {exc.message}"
@@ -318,7 +339,7 @@ def refresh_search(settings: Settings, wh: WarehouseSession) -> str | None:
 
 
 def read_done_months(settings: Settings, wh: WarehouseSession) -> set[date]:
-    with wh.writing() as con:  # creates/migrates a new warehouse
+    with wh.reading() as con:  # the run's open made (or migrated) the warehouse
         return done_months(con, settings.site)
 
 
@@ -405,7 +426,6 @@ def fetch_batch(
     urls: list[str],
     validators: Mapping[str, tuple[str | None, str | None]],
 ) -> tuple[list[FetchedPage], FetchStats]:
-    wh.breathe(expected_wait_s=len(urls) / settings.rate)
 
     async def go(client: httpx.AsyncClient) -> tuple[list[FetchedPage], FetchStats]:
         fetcher = Fetcher(client, settings, pacer, robots)

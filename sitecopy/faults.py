@@ -1,13 +1,16 @@
 """Faults on purpose: a :class:`SiteServer` override that misbehaves like a real server.
 
 Scripted faults answer the first requests of a path with a given sequence (``503`` then
-``200``, a ``429`` with ``Retry-After``, a reset, a slow answer); random faults hit a
+``200``, a ``429`` with ``Retry-After``, a reset, a slow answer, the page under validators
+that change at every request); random faults hit a
 share of article requests, each path at most ``max_per_path`` times so every page is
 reachable in the end. Deterministic for a seed. Used by tests and benchmarks alike.
 """
 
 from __future__ import annotations
 
+import email.utils
+import itertools
 import random
 import re
 import socket
@@ -21,7 +24,7 @@ from typing import Literal
 
 from sitecopy.server import SiteServer, send
 
-FaultKind = Literal["status", "slow", "reset", "hang"]
+FaultKind = Literal["status", "slow", "reset", "hang", "churn"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,13 @@ def hang(seconds: float) -> Fault:
     return Fault("hang", seconds=seconds)
 
 
+def churn() -> Fault:
+    """Answer with the page as it is, but under a new ``ETag`` and ``Last-Modified`` each
+    time (a CMS that stamps its render, a cluster whose nodes tag alike pages unalike): a
+    conditional request never gets a 304, and the body never changes."""
+    return Fault("churn", status=200)
+
+
 RESET = Fault("reset")
 
 
@@ -72,6 +82,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._seen: dict[str, int] = defaultdict(int)
         self._faulted: dict[str, int] = defaultdict(int)
+        self._churned = itertools.count(1)
         self.served: list[tuple[str, FaultKind, int]] = []
 
     def _pick(self, path: str) -> Fault | None:
@@ -108,6 +119,15 @@ class FaultPlan:
             return True
         if fault.kind == "reset":
             _reset(handler)
+            return True
+        if fault.kind == "churn":
+            with self._lock:
+                n = next(self._churned)
+            validators = {
+                "ETag": f'"churn-{n}"',
+                "Last-Modified": email.utils.formatdate(time.time() + n, usegmt=True),
+            }
+            server.send_file(handler, server.resolve(handler.path), validators)
             return True
         send(handler, fault.status, fault.body, "text/html; charset=utf-8", fault.headers)
         return True

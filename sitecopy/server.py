@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -74,6 +74,8 @@ class RequestRecord:
     status: int
     user_agent: str
     headers: dict[str, str]
+    response_headers: dict[str, str] = field(default_factory=dict)
+    """The headers the server answered with (``ETag``, ``Last-Modified`` …), as sent."""
 
 
 Override = Callable[[BaseHTTPRequestHandler, "SiteServer"], bool]
@@ -156,6 +158,8 @@ class SiteServer:
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
         status = 500
+        # A kept-alive connection's handler answers many requests: forget the last one's.
+        handler._headers_sent = {}  # type: ignore[attr-defined]
         try:
             if self.override is not None and self.override(handler, self):
                 status = getattr(handler, "_status_sent", 200)
@@ -173,18 +177,33 @@ class SiteServer:
                         status,
                         handler.headers.get("User-Agent", ""),
                         dict(handler.headers.items()),
+                        dict(getattr(handler, "_headers_sent", {})),
                     )
                 )
 
-    def send_file(self, handler: BaseHTTPRequestHandler, file: Path | None) -> int:
+    def send_file(
+        self,
+        handler: BaseHTTPRequestHandler,
+        file: Path | None,
+        validators: dict[str, str] | None = None,
+    ) -> int:
+        """Answer with ``file`` (404 when ``None``), honouring a conditional request.
+
+        Its validators are an ``ETag`` from the content and the file's mtime as
+        ``Last-Modified``, unless ``validators`` (both keys) are given: a fault may serve
+        the same body under validators of its own (see :func:`sitecopy.faults.churn`)."""
         if file is None:
             body = b"<html><body><h1>404</h1></body></html>"
             send(handler, 404, body, "text/html; charset=utf-8")
             return 404
         body = file.read_bytes()
-        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-        mtime = email.utils.formatdate(file.stat().st_mtime, usegmt=True)
-        validators = {"ETag": etag, "Last-Modified": mtime}
+        if validators is None:
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            mtime = email.utils.formatdate(file.stat().st_mtime, usegmt=True)
+            validators = {"ETag": etag, "Last-Modified": mtime}
+        else:
+            validators = dict(validators)
+            etag, mtime = validators["ETag"], validators["Last-Modified"]
         if handler.headers.get("If-None-Match") == etag or (
             "If-None-Match" not in handler.headers
             and handler.headers.get("If-Modified-Since") == mtime
@@ -220,6 +239,7 @@ def send(
     if handler.command != "HEAD" and status != 304:
         handler.wfile.write(body)
     handler._status_sent = status  # type: ignore[attr-defined]
+    handler._headers_sent = dict(headers or {})  # type: ignore[attr-defined]
 
 
 @contextmanager

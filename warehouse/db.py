@@ -36,6 +36,7 @@ from pathlib import Path
 import duckdb
 
 from baolaocai.errors import WarehouseError, WarehouseLockedError
+from baolaocai.settings import QUERY_MEMORY_DEFAULT, memory_bytes
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +66,12 @@ HELD_CATALOG = "warehouse"
 
 
 def open_held(
-    path: str | Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    path: str | Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, migrate: bool = True
 ) -> duckdb.DuckDBPyConnection:
-    """The warehouse opened for a run's writes (created or migrated), attached with small
-    row groups (see the module docstring); the caller keeps it and closes it."""
-    return connect(path, lock_timeout=lock_timeout, _attach=True)
+    """The warehouse opened for a run's writes (created or migrated, unless ``migrate`` is
+    False: the run did it at its first write and holds the writer lock since), attached
+    with small row groups (see the module docstring); the caller closes it."""
+    return connect(path, lock_timeout=lock_timeout, _attach=True, _migrate=migrate)
 
 
 def held_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -85,8 +87,23 @@ def held_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return cursor
 
 
+def checkpoint(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
+    """Write the log of a connection from :func:`open_held` into the file (at the end of a
+    run; its closes do not)."""
+    try:
+        con.execute(f"CHECKPOINT {HELD_CATALOG}")
+    except duckdb.Error as exc:
+        text = str(exc)
+        reason = text.rsplit(": ", 1)[-1].strip() if "Original error" in text else None
+        raise WarehouseError(
+            f"cannot write the warehouse {path} in full: {reason or _first_line(exc)};"
+            f" every committed write is kept in its log ({Path(path).name}.wal) and goes"
+            " into the file at the next run with room"
+        ) from None
+
+
 def close_held(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
-    """Close a connection from :func:`open_held` (DuckDB checkpoints it)."""
+    """Close a connection from :func:`open_held` (no checkpoint: see :func:`checkpoint`)."""
     try:
         con.close()
     except duckdb.Error as exc:
@@ -104,8 +121,10 @@ def connect(
     read_only: bool = False,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     sandbox: bool = False,
+    memory_limit: str | None = None,
     extensions: tuple[str, ...] = (),
     _attach: bool = False,
+    _migrate: bool = True,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting up to ``lock_timeout`` s for another writer to finish.
 
@@ -120,11 +139,15 @@ def connect(
     The ICU extension (time zones) is always loaded, then ``extensions`` (e.g. ``fts``),
     all from their pip packages. ``sandbox=True`` (read-only connections only) then locks
     the connection down with :func:`lock_down`: no files, no network, no other
-    databases, no extension installs, and no ``SET`` that could undo it.
+    databases, no extension installs, and no ``SET`` that could undo it; DuckDB may use
+    ``memory_limit`` of memory (an amount such as ``"1GB"``, default
+    :data:`~baolaocai.settings.QUERY_MEMORY_DEFAULT`) and no disk for the queries.
     """
     path = Path(path)
     if sandbox and not read_only:
         raise ValueError("only a read-only connection can be sandboxed")
+    if memory_limit is not None and not sandbox:
+        raise ValueError("only a sandboxed connection takes a memory_limit")
     try:
         if read_only and not path.exists():
             raise WarehouseError(
@@ -133,6 +156,8 @@ def connect(
         if path.exists() and not path.is_file():
             kind = "a folder" if path.is_dir() else "not a regular file"
             raise WarehouseError(f"cannot open the warehouse {path}: it is {kind}")
+        if not read_only and _migrate:
+            check_companions(path)
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -155,11 +180,11 @@ def connect(
         for name in extensions:
             load_bundled_extension(con, name)
         con.execute(f"SET TimeZone = '{SITE_TIME_ZONE}'")
-        if not read_only:
+        if not read_only and _migrate:
             check_schema(con, path)
             migrate(con)
         if sandbox:
-            lock_down(con)
+            lock_down(con, memory_limit=memory_limit or QUERY_MEMORY_DEFAULT)
     except BaseException as exc:
         con.close()
         if isinstance(exc, duckdb.Error | OSError):
@@ -283,10 +308,61 @@ def _attached(path: Path) -> duckdb.DuckDBPyConnection:
         con.execute(f"ATTACH '{literal}' AS {HELD_CATALOG} (ROW_GROUP_SIZE {WRITE_ROW_GROUP_SIZE})")
         con.execute(f"USE {HELD_CATALOG}")
         con.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
+        # A run opens the file for each write and closes it at once (readers get in
+        # between: :mod:`warehouse.session`). A checkpoint at every close took longer
+        # than the write itself; the write-ahead log keeps the writes instead (DuckDB
+        # checkpoints it itself past 16 MB, read-only connections replay it) and the
+        # run checkpoints once when it ends (:func:`checkpoint`).
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")
     except BaseException:
         con.close()
         raise
     return con
+
+
+COMPANION_FOLDERS = ("{stem}.warc", "{stem}.search", ".prefect", ".prefect-server")
+"""Folders a warehouse ``<dir>/<stem>.duckdb`` keeps beside it: its web archive, its search
+index, the Prefect homes of its commands and of ``serve``."""
+COMPANION_FILES = ("{name}.wal", ".{name}.writer")
+"""Files beside it: DuckDB's write-ahead log, the writer lock (:mod:`warehouse.writer`)."""
+
+
+def check_companions(path: str | Path) -> None:
+    """One :class:`WarehouseError` line when the warehouse's path collides with the names
+    of what it keeps beside it: ``--db x.warc`` (its own archive folder would be the
+    file itself), ``--db warehouse/.prefect``, or a file where a folder is needed."""
+    path = Path(path)
+    names = {"stem": path.stem, "name": path.name}
+    for pattern in COMPANION_FOLDERS:
+        companion = path.with_name(pattern.format(**names))
+        if companion == path:
+            raise WarehouseError(
+                f"cannot use {path} as a warehouse: that name is kept for its"
+                f" {_companion_role(pattern)}; choose another name (e.g. {path.stem}.duckdb)"
+            )
+        if companion.exists() and not companion.is_dir():
+            raise WarehouseError(
+                f"cannot use the warehouse {path}: {companion} must be a folder (its"
+                f" {_companion_role(pattern)}) but is a file; move that file away"
+            )
+    for pattern in COMPANION_FILES:
+        companion = path.with_name(pattern.format(**names))
+        if companion.is_dir():
+            raise WarehouseError(
+                f"cannot use the warehouse {path}: {companion} is a folder where its"
+                f" {_companion_role(pattern)} must be a file; move that folder away"
+            )
+
+
+def _companion_role(pattern: str) -> str:
+    return {
+        "{stem}.warc": "web archive folder",
+        "{stem}.search": "search index folder",
+        ".prefect": "Prefect home folder",
+        ".prefect-server": "'serve' Prefect home folder",
+        "{name}.wal": "DuckDB write-ahead log",
+        ".{name}.writer": "writer lock",
+    }[pattern]
 
 
 def check_warehouse(path: str | Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
@@ -305,6 +381,12 @@ the same config; a config of its own keeps a sandboxed connection from locking d
 (or being opened onto) the instance that other connections of this process use."""
 
 LOCK_DOWN = (
+    # A read-only connection still spills what does not fit in memory_limit to a temp
+    # folder next to the warehouse (``<file>.tmp``), up to max_temp_directory_size:
+    # by default 90 % of the free disk. A sandboxed query gets no temp folder at all, so
+    # memory_limit is the whole of what it can take, and it writes nothing anywhere
+    # (DuckDB refuses to change temp_directory once external access is off: first).
+    "SET temp_directory = ''",
     "SET enable_external_access = false",
     "SET autoinstall_known_extensions = false",
     "SET autoload_known_extensions = false",
@@ -314,8 +396,13 @@ LOCK_DOWN = (
 """DuckDB settings of a sandboxed connection, in this order (the last one freezes them)."""
 
 
-def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+def lock_down(con: duckdb.DuckDBPyConnection, *, memory_limit: str = QUERY_MEMORY_DEFAULT) -> None:
     """Make a read-only connection safe for arbitrary SQL.
+
+    DuckDB may use ``memory_limit`` (``"1GB"``, ``"512MiB"``: see
+    :func:`~baolaocai.settings.memory_bytes`) for a query, and no temp folder: a query
+    that needs more fails with :class:`duckdb.OutOfMemoryException` instead of filling
+    the memory or the disk.
 
     ``enable_external_access = false`` forbids reading or writing any file but the
     warehouse (``read_text``, ``glob``, ``read_csv``, ``COPY … TO``, ``EXPORT DATABASE``),
@@ -326,6 +413,10 @@ def lock_down(con: duckdb.DuckDBPyConnection) -> None:
     instance: they last until its last connection is closed, which is why
     :func:`connect` gives a sandboxed connection an instance of its own (:data:`SANDBOX`).
     """
+    amount = memory_bytes(memory_limit)
+    if amount is None:
+        raise ValueError(f"not an amount of memory: {memory_limit!r}")
+    con.execute(f"SET memory_limit = '{amount}B'")
     for statement in LOCK_DOWN:
         con.execute(statement)
 

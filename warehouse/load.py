@@ -6,7 +6,9 @@ Write modes, declared per table:
 table                  mode      key and rule
 =====================  ========  =======================================================
 raw_pages              merge     ``(site, url)``; the latest fetch with a body replaces the last
-                                 (validators, and where its capture is in the WARC files)
+                                 (validators, and where its capture is in the WARC files);
+                                 one whose answer is the capture's own (status, content
+                                 type, payload digest) only renews the validators
 captures               append    one row per capture archived in the WARC files
 articles               merge     ``(site, article_id)``; a new ``content_hash`` bumps ``version``;
                                  the same hash only moves ``last_seen_at``
@@ -46,7 +48,8 @@ from warehouse.schema import (
     LOADED_ARTICLE_COLUMNS,
     RAW_PAGE_COLUMNS,
 )
-from warehouse.warc import CaptureRef
+from warehouse.state import GONE_STATUSES
+from warehouse.warc import CaptureRef, payload_digest
 
 
 @dataclass
@@ -55,10 +58,16 @@ class LoadCounts:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
+    """Pages that did not become an article, takedowns excepted (see ``taken_down``)."""
     removed: int = 0
     """Stored articles the site answered 404/410 for in this batch (newly removed)."""
     changed: list[tuple[int, str]] = field(default_factory=list)
     """``(article_id, 'new' | 'updated')`` of the articles this batch stored."""
+    taken_down: list[str] = field(default_factory=list)
+    """URLs of *stored* articles the site answered 404/410 for (removed now or before): a
+    takedown is data, not a failure, so none of them counts in ``failed``. Their
+    ``fetch_errors`` row is still written: it parks the URL and lets ``--retry-failed``
+    ask again (a later 200 clears ``removed_at``)."""
 
     def add(self, other: LoadCounts) -> None:
         self.new += other.new
@@ -164,6 +173,7 @@ def load_batch(
     touch_unchanged: bool = True,
     lastmods: Mapping[int, datetime] | None = None,
     captures: Mapping[str, CaptureRef] | None = None,
+    kept: Mapping[str, CaptureRef] | None = None,
 ) -> LoadCounts:
     """Store one batch of ``site`` (raw pages, articles, images, revisions, errors)
     atomically; other sites' rows are neither read nor changed.
@@ -172,9 +182,16 @@ def load_batch(
     flushed before this call): each becomes a ``captures`` row and the ``raw_pages`` row
     of its URL points at it. A page with a body and no capture keeps its HTML in
     ``raw_pages.html`` (callers without an archive); pages read back from the archive
-    (``FetchedPage.archived``, a reparse) are not stored again.
+    (``FetchedPage.archived``, a reparse) are not stored again. ``kept`` are pages
+    fetched again with the very answer their stored capture holds (URL -> that capture,
+    see :func:`kept_captures`): not archived again, no ``captures`` row; their
+    ``raw_pages`` row keeps pointing at the capture and takes their new ``ETag`` and
+    ``Last-Modified``, so the next conditional request sends what the site sends now.
 
     ``touch_unchanged=False`` (a reparse, which sees no site) leaves ``last_seen_at``.
+
+    ``counts.failed`` counts the ``failures`` but those of stored articles answered
+    404/410 (``counts.taken_down``): a takedown counts once, as ``removed``.
 
     Pages answered ``304 Not Modified`` count as unchanged: their article's
     ``last_seen_at`` moves on. Loading a page resolves its earlier fetch errors.
@@ -182,12 +199,14 @@ def load_batch(
     ``listed_lastmod`` of the articles this batch saw. A stored article answered 404/410
     keeps its row and versions and gets ``removed_at``; one seen again loses it.
     """
-    counts = LoadCounts(failed=len(failures))
+    counts = LoadCounts()
     # The last record wins when the same article appears twice in one batch.
     unique = list({s.article.article_id: s for s in articles}.values())
     not_modified = [p.url for p in pages if p.status == 304]
     with transaction(con):
-        _store_raw(con, site, run_id, [p for p in pages if not p.archived], captures or {})
+        _store_raw(
+            con, site, run_id, [p for p in pages if not p.archived], captures or {}, kept or {}
+        )
         if unique:
             counts.changed = _merge_articles(
                 con, site, run_id, seen_at, unique, touch_unchanged=touch_unchanged
@@ -204,7 +223,9 @@ def load_batch(
             counts.unchanged += len(not_modified)
         _record_failures(con, site, run_id, seen_at, failures)
         loaded = [url for s in unique if (url := s.article.url)] + not_modified
-        counts.removed = _mark_removed(con, site, seen_at, pages, loaded)
+        counts.removed, counts.taken_down = _mark_removed(con, site, seen_at, pages, loaded)
+        taken_down = set(counts.taken_down)
+        counts.failed = sum(1 for f in failures if f.url not in taken_down)
         if loaded and lastmods:
             loaded_ids = _ids(site, loaded)
             seen = [(aid, lastmods[aid]) for aid in sorted(loaded_ids) if lastmods.get(aid)]
@@ -236,23 +257,29 @@ def _mark_removed(
     seen_at: datetime,
     pages: Sequence[FetchedPage],
     loaded: Sequence[str],
-) -> int:
-    """Set ``removed_at`` of stored articles answered 404/410; clear it for those seen."""
+) -> tuple[int, list[str]]:
+    """Set ``removed_at`` of stored articles answered 404/410; clear it for those seen.
+    Returns how many were newly removed, and the URLs of every stored article answered
+    404/410 (the takedowns, whether removed now or in an earlier run)."""
     if loaded:
         con.execute(
             "UPDATE articles SET removed_at = NULL"
             " WHERE site = ? AND removed_at IS NOT NULL AND list_contains(?, url)",
             [site.key, list(loaded)],
         )
-    gone = [p.url for p in pages if p.status in (404, 410)]
+    gone = [p.url for p in pages if p.status in GONE_STATUSES]
     if not gone:
-        return 0
+        return 0, []
+    stored = con.execute(
+        "SELECT url FROM articles WHERE site = ? AND list_contains(?, url) ORDER BY url",
+        [site.key, gone],
+    ).fetchall()
     rows = con.execute(
         "UPDATE articles SET removed_at = ?"
         " WHERE site = ? AND removed_at IS NULL AND list_contains(?, url) RETURNING article_id",
         [seen_at, site.key, gone],
     ).fetchall()
-    return len(rows)
+    return len(rows), [str(r[0]) for r in stored]
 
 
 def record_failures(
@@ -293,11 +320,16 @@ def _store_raw(
     run_id: str,
     pages: Sequence[FetchedPage],
     captures: Mapping[str, CaptureRef],
+    kept: Mapping[str, CaptureRef],
 ) -> None:
     rows = []
     index = []
+    renewed: dict[str, tuple[str | None, str | None]] = {}
     for p in pages:
         if p.html is None:
+            continue
+        if p.url in kept:
+            renewed[p.url] = (p.headers.get("etag"), p.headers.get("last-modified"))
             continue
         ref = captures.get(p.url)
         aid = article_id_of(p.url, site)
@@ -328,6 +360,62 @@ def _store_raw(
             )
     bulk_insert(con, "INSERT OR REPLACE INTO raw_pages", RAW_TYPES, rows)
     bulk_insert(con, "INSERT INTO captures", CAPTURE_TYPES, index)
+    if renewed:
+        urls = sorted(renewed)
+        con.execute(
+            "UPDATE raw_pages r SET etag = v.etag, last_modified = v.last_modified"
+            " FROM (SELECT unnest(?::VARCHAR[]) AS url, unnest(?::VARCHAR[]) AS etag,"
+            "  unnest(?::VARCHAR[]) AS last_modified) v"
+            " WHERE r.site = ? AND r.url = v.url",
+            [urls, [renewed[u][0] for u in urls], [renewed[u][1] for u in urls], site.key],
+        )
+
+
+def archived_payload(page: FetchedPage) -> bytes:
+    """The body the web archive stores for ``page``: as received, else (a page known only
+    as text) its text as UTF-8, as :func:`warehouse.session.exchange_of` archives it."""
+    if page.body is not None:
+        return page.body
+    return (page.html or "").encode("utf-8")
+
+
+def same_answer(
+    page: FetchedPage, status: int, content_type: str | None, digest: str | None
+) -> bool:
+    """Whether ``page`` is the very answer a capture holds (its ``status``,
+    ``content_type`` and payload ``digest``): then archiving it again adds a copy, not a
+    capture. Validators are left out on purpose: a site whose ``ETag`` or
+    ``Last-Modified`` changes at every request (a render stamp, one per cluster node)
+    would otherwise add a WARC record and a ``captures`` row at every recheck."""
+    return (
+        digest is not None
+        and page.status == status
+        and page.headers.get("content-type") == content_type
+        and payload_digest(archived_payload(page)) == digest
+    )
+
+
+def kept_captures(
+    con: duckdb.DuckDBPyConnection, site: Site, pages: Sequence[FetchedPage]
+) -> dict[str, CaptureRef]:
+    """URL -> the stored capture of each page of ``site`` fetched again with the very
+    answer that capture holds (:func:`same_answer`), for :func:`load_batch`'s ``kept``.
+    Pages read back from the archive, without a body, or whose URL has no capture in the
+    web archive (none yet, or one kept in ``raw_pages.html``) are never kept."""
+    fetched = {p.url: p for p in pages if p.html is not None and not p.archived}
+    if not fetched:
+        return {}
+    rows = con.execute(
+        "SELECT url, status, content_type, digest, warc_file, warc_offset, warc_length,"
+        " record_id FROM raw_pages WHERE site = ? AND html IS NULL AND warc_file IS NOT NULL"
+        " AND list_contains(?, url)",
+        [site.key, sorted(fetched)],
+    ).fetchall()
+    return {
+        str(url): CaptureRef(str(file), int(offset), int(length), str(digest), str(record_id))
+        for url, status, content_type, digest, file, offset, length, record_id in rows
+        if same_answer(fetched[str(url)], status, content_type, digest)
+    }
 
 
 def capture_row(

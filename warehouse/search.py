@@ -45,6 +45,12 @@ between the warehouse commit and the index commit is repaired the next time.
 :func:`rebuild_search_index` (``baolaocai reindex``) builds a fresh index from the whole
 warehouse in a new folder and swaps it in atomically.
 
+During a crawl, searches read what the crawl's index writer last committed (it commits
+every 500 articles or 30 s, and at the end). A first crawl has no index until its first
+commit: a search then finds no ``CURRENT`` and says why in one line
+(:func:`missing_index`: the running run that builds it, :func:`running_runs`, or a build
+in progress, :func:`index_being_built`) rather than asking for ``baolaocai reindex``.
+
 Layout of the folder: ``CURRENT`` (JSON: format, version, the generation in use, replaced
 atomically) and one ``gen-*`` folder per build (the tantivy files and ``state.json``:
 built and updated times, the watermark). An index whose ``CURRENT`` is not ours is
@@ -62,6 +68,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import time as _time
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -75,6 +82,7 @@ import duckdb
 import tantivy
 
 from baolaocai.errors import InputError, WarehouseError
+from baolaocai.processes import process_alive
 from warehouse.db import SITE_TIME_ZONE
 from warehouse.schema import INDEXED_ARTICLE_COLUMNS
 
@@ -257,6 +265,107 @@ def _no_index(index_dir: Path) -> WarehouseError:
     return WarehouseError(
         f"no search index yet: run 'baolaocai reindex' (or a crawl) to build {index_dir}"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RunningRun:
+    """A run the warehouse records as running (``crawl_runs``), whose process is alive."""
+
+    run_id: str
+    kind: str
+    pid: int | None
+    stored: int
+    """Articles this run stored (new or changed) so far."""
+
+    def describe(self) -> str:
+        pid = f", pid {self.pid}" if self.pid else ""
+        return f"the running {self.kind} (run {self.run_id}{pid})"
+
+
+RUN_ALIVE_WITHOUT_PID = timedelta(hours=24)
+"""A 'running' run of another machine is taken for alive this long after it started (as
+:data:`warehouse.state.FOREIGN_RUN_STALE` does)."""
+
+
+def running_runs(con: duckdb.DuckDBPyConnection) -> list[RunningRun]:
+    """The runs the warehouse ``con`` records as running and that still are (a run of
+    this machine whose process is gone is not; one of another machine is taken for alive
+    for a day), newest first. Empty for a warehouse too old to record them."""
+    try:
+        rows = con.execute(
+            "SELECT r.run_id, coalesce(r.kind, 'crawl'), r.pid, r.host, r.started_at,"
+            " (SELECT count(*) FROM articles a WHERE a.run_id = r.run_id)"
+            " FROM crawl_runs r WHERE r.status = 'running' ORDER BY r.started_at DESC"
+        ).fetchall()
+    except duckdb.Error:  # a warehouse from before runs recorded their process
+        return []
+    host = socket.gethostname()
+    now = datetime.now(UTC)
+    found = []
+    for run_id, kind, pid, run_host, started, stored in rows:
+        if run_host == host and pid is not None:
+            if not process_alive(int(pid)):
+                continue
+        elif started is None or started < now - RUN_ALIVE_WITHOUT_PID:
+            continue
+        found.append(RunningRun(str(run_id), str(kind), pid and int(pid), int(stored)))
+    return found
+
+
+def index_being_built(index_dir: str | Path) -> bool:
+    """Whether a build of the index (:func:`rebuild_search_index`: a first crawl's first
+    update, or ``reindex``) holds the folder's build lock now."""
+    try:
+        fd = os.open(Path(index_dir) / BUILD_LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing the file drops a lock this took
+    return False
+
+
+def missing_index(
+    index_dir: str | Path, runs: Sequence[RunningRun] | None, *, building: bool = False
+) -> WarehouseError:
+    """The one line for a search that finds no index in ``index_dir``.
+
+    ``runs``: the running runs of the warehouse (:func:`running_runs`), or ``None`` when it
+    could not be read because a writer holds it; ``building``: :func:`index_being_built`.
+    With no run and no build, the plain :func:`_no_index` line (run 'baolaocai reindex').
+    A first crawl indexes its articles only after its first 500 or 30 s (then at every
+    500 or 30 s, and at its end): until then, this says so.
+    """
+    folder = Path(index_dir)
+    run = runs[0] if runs else None
+    who = run.describe() if run is not None else None
+    stored = (
+        f", {run.stored} article{'s' if run.stored != 1 else ''} stored so far"
+        if run is not None
+        else ""
+    )
+    if building:
+        by = f" by {who}" if who else ""
+        return WarehouseError(
+            f"the search index is being built{by}{stored}: try again in a minute ({folder})"
+        )
+    if run is not None:
+        return WarehouseError(
+            f"no search index yet: {who} builds it as it goes{stored}; try again in a"
+            f" minute ({folder})"
+        )
+    if runs is None:
+        return WarehouseError(
+            "no search index yet: another process is writing the warehouse (a crawl"
+            " builds the index as it goes); try again in a minute, or run 'baolaocai"
+            f" reindex' when it has finished ({folder})"
+        )
+    return _no_index(folder)
 
 
 def _os_error(what: str, exc: OSError) -> WarehouseError:

@@ -1,23 +1,26 @@
-"""What one run writes to: the warehouse file, held open, and the web archive beside it.
+"""What one run writes to: the warehouse file, opened for each write and let go at once,
+and the web archive beside it.
 
 A :class:`WarehouseSession` belongs to one run (the run makes it when it opens and closes
 it when it closes, like its HTTP client) and is handed to every step that touches the
-warehouse. It :meth:`~WarehouseSession.begin`\\ s (the warehouse is held open by this
-process: :func:`warehouse.db.open_held`) and :meth:`~WarehouseSession.close`\\ s (the
-archive is flushed and closed, the warehouse closed and so checkpointed once). In
-between, every step writes through cursors of the same connection
-(:meth:`~WarehouseSession.writing`), and every page fetched is archived first
-(:meth:`~WarehouseSession.archive`: WARC records appended and fsynced) and indexed in the
-same transaction as the articles parsed from it.
+warehouse. :meth:`~WarehouseSession.begin` takes the warehouse's **writer lock**
+(:mod:`warehouse.writer`: one run writes a warehouse at a time, for its whole life;
+a second one waits for it or is refused in one line, before it reads anything from
+the network) and :meth:`~WarehouseSession.close` lets it go after the archive is
+flushed and closed.
 
-Readers are let in, since DuckDB allows no reader beside a writing process:
-:meth:`~WarehouseSession.breathe`, called at batch boundaries, closes the warehouse when a
-reader of ours waits for it (``baolaocai sql``, ``status``, … leave a mark next to the file
-while they wait: :func:`warehouse.db.readers_waiting`), before a step that will wait on the
-network for :data:`RELEASE_BEFORE_WAIT_S` or more (a polite crawl: 25 pages at one a
-second), and, for other programs, once the run has held it :data:`MAX_HOLD_S` (then for
-:data:`READER_WINDOW_S`, longer than the 1 s a waiting reader sleeps between attempts).
-So a reader of ours waits about one batch. The next step opens it again.
+**Readers are never locked out.** DuckDB lets no other process read a file while one
+holds it open for writing (its lock is per process and lasts as long as the
+connection). So the run holds the file only while it writes: every
+:meth:`~WarehouseSession.writing` block opens it (:func:`warehouse.db.open_held`: row
+groups of 2,048 rows, so the checkpoint at each close rewrites little however large
+the archive grows) and the outermost block closes it again. Opening costs about 15 ms,
+a batch's write a few tens: the file is free more than 99 % of a polite crawl's time,
+and a plain ``duckdb.connect(db, read_only=True)`` from pandas, the DuckDB CLI or
+``baolaocai sql`` gets in at once (``benchmarks/reader_poll.py`` measures it). The
+run's own reads between writes (:meth:`~WarehouseSession.reading`: planning, the
+stored pages of a reparse, the search index's updates) use read-only connections,
+which share the file with everyone else's.
 
 :meth:`~WarehouseSession.begin` also moves the pages an older warehouse kept in
 ``raw_pages.html`` into the archive, :data:`MOVE_BATCH` at a time, each batch archived and
@@ -39,7 +42,7 @@ import atexit
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -47,27 +50,27 @@ from typing import Any
 
 import duckdb
 
+from baolaocai.errors import WarehouseError
 from baolaocai.models import FetchedPage
 from baolaocai.site import Site
 from warehouse.db import (
     DEFAULT_LOCK_TIMEOUT,
+    check_companions,
+    checkpoint,
     close_held,
     connect,
     held_cursor,
     open_held,
-    readers_waiting,
     transaction,
     write_connection,
 )
 from warehouse.load import CAPTURE_TYPES, bulk_insert, capture_row
 from warehouse.state import listed_categories
 from warehouse.warc import CaptureRef, Exchange, WarcWriter
+from warehouse.writer import Holder, WriterLock
 
 log = logging.getLogger(__name__)
 
-RELEASE_BEFORE_WAIT_S = 5.0
-MAX_HOLD_S = 60.0
-READER_WINDOW_S = 1.2
 MOVE_BATCH = 500
 WARC_MAX_FILE_BYTES = 1 << 30
 INDEX_EVERY_ARTICLES = 500
@@ -82,30 +85,44 @@ def warc_dir(db_path: str | Path) -> Path:
 
 class WarehouseSession:
     """The warehouse and web archive of one run of ``site`` on ``db_path`` (see the module
-    docstring): the held connection and its timing, the archive writers, the articles
-    waiting for the search index.
+    docstring): the writer lock, the connection of the write under way, the archive
+    writers, the articles waiting for the search index.
 
-    Made without touching the disk; :meth:`begin` holds the warehouse, :meth:`close` lets
-    it go (and is safe to call twice). A session never begun serves reads with a
-    connection of their own (:meth:`reading`: what ``crawl --plan`` needs) and writes
-    likewise (:meth:`writing`)."""
+    Made without touching the disk; :meth:`begin` takes the writer lock (waiting up to
+    ``wait_s`` for another run, ``on_wait`` told once for whom), :meth:`close` lets it go
+    (and is safe to call twice). A session never begun serves reads with a connection of
+    their own (:meth:`reading`: what ``crawl --plan`` needs) and writes likewise
+    (:meth:`writing`)."""
 
     def __init__(
-        self, db_path: str | Path, site: Site, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+        self,
+        db_path: str | Path,
+        site: Site,
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        run_id: str = "",
+        kind: str = "",
+        wait_s: float = 0.0,
+        on_wait: Callable[[Holder], None] | None = None,
     ) -> None:
         self.db_path = Path(db_path)
         self.site = site
         self.lock_timeout = lock_timeout
+        self.wait_s = wait_s
+        self.on_wait = on_wait
+        self.writer_lock = WriterLock(db_path, run_id=run_id, kind=kind)
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._held_since = 0.0
+        self._writes = 0
+        """Write blocks under way (threads of an orchestrator may overlap them)."""
+        self._migrated = False
         self._running = False
-        """Between :meth:`begin` and :meth:`close`: steps write through the held connection."""
+        """Between :meth:`begin` and :meth:`close`: writes are the run's (writer lock held)."""
         self._writers: dict[str, WarcWriter] = {}
         """Site key -> the open archive writer of that site."""
         self._pending_index: set[tuple[str, int]] = set()
         self._indexed_at: float | None = None
         self._lock = threading.RLock()
-        """Steps may run on an orchestrator's worker threads."""
+        """Steps may run on an orchestrator's worker threads: one block at a time."""
         self._closes_at_exit = False
 
     @property
@@ -118,26 +135,29 @@ class WarehouseSession:
 
     @property
     def held(self) -> bool:
-        """Whether the warehouse is open now (not let go by :meth:`breathe`)."""
+        """Whether the warehouse is open for writing now (only inside :meth:`writing`)."""
         return self._con is not None
 
-    # -- hold and let go --------------------------------------------------------------------
+    # -- the writer lock --------------------------------------------------------------------
 
     def begin(self) -> int:
-        """Hold the warehouse for the run and move the session site's legacy raw pages into
-        the archive; returns how many pages were moved."""
+        """Take the writer lock for the run (see :mod:`warehouse.writer`), create or migrate
+        the warehouse and move the session site's legacy raw pages into the archive;
+        returns how many pages were moved."""
+        check_companions(self.db_path)
+        self.writer_lock.acquire(self.wait_s, self.on_wait)
         with self._lock:
             self._running = True
+            self._close_at_exit()
         try:
-            self._hold()
             return self.move_legacy_raw_pages(self.site)
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
-        """Flush and close the archive (every site's writer), then close the warehouse (one
-        checkpoint). Nothing to do the second time."""
+        """Flush and close the archive (every site's writer), close the warehouse if a write
+        is open, then let the writer lock go. Nothing to do the second time."""
         with self._lock:
             writers = list(self._writers.values())
             self._writers.clear()
@@ -151,85 +171,93 @@ class WarehouseSession:
             for writer in writers:
                 writer.close()
         finally:
-            self._let_go()
+            try:
+                self._let_go(final=self.writer_lock.held and self._migrated)
+            finally:
+                self.writer_lock.release()
 
     def _hold(self) -> duckdb.DuckDBPyConnection:
         with self._lock:
             if self._con is None:
-                self._con = open_held(self.db_path, lock_timeout=self.lock_timeout)
-                self._held_since = time.monotonic()
-                self._close_at_exit()
+                self._con = open_held(
+                    self.db_path, lock_timeout=self.lock_timeout, migrate=not self._migrated
+                )
+                if not self._migrated:
+                    # DuckDB (1.5) cannot replay a log holding schema changes into an
+                    # attached file ("no default database set"): none stays in the log.
+                    checkpoint(self._con, self.db_path)
+                self._migrated = True
             return self._con
 
     def _close_at_exit(self) -> None:
         """A process that exits without closing the session (a bug, ``sys.exit`` in a
-        step) still flushes the archive and checkpoints the warehouse."""
+        step) still flushes the archive and lets the warehouse go."""
         if not self._closes_at_exit:
             atexit.register(self.close)
             self._closes_at_exit = True
 
-    def _let_go(self) -> None:
+    def _let_go(self, *, final: bool = False) -> None:
+        """Close the write connection; ``final`` (the run ends): checkpoint first, opening
+        it for that if need be, so the run leaves no write-ahead log behind."""
         with self._lock:
             con, self._con = self._con, None
-        if con is not None:
+            if final and con is None:
+                con = open_held(self.db_path, lock_timeout=self.lock_timeout, migrate=False)
+        if con is None:
+            return
+        try:
+            if final:
+                checkpoint(con, self.db_path)
+        finally:
             close_held(con, self.db_path)
-
-    def breathe(self, expected_wait_s: float = 0.0) -> None:
-        """Let readers in if one is waiting, if the run is about to wait long enough, or if
-        it has held the warehouse too long (see the module docstring). The next write opens
-        the warehouse again (waiting, if need be, for the readers to finish)."""
-        with self._lock:
-            if self._con is None:
-                return
-            waiting = readers_waiting(self.db_path)
-            held_s = time.monotonic() - self._held_since
-            if not waiting and expected_wait_s < RELEASE_BEFORE_WAIT_S and held_s < MAX_HOLD_S:
-                return
-            self._let_go()
-        if expected_wait_s >= RELEASE_BEFORE_WAIT_S:
-            return  # the readers have the whole wait
-        deadline = time.monotonic() + READER_WINDOW_S
-        while time.monotonic() < deadline:  # until the waiting readers are in
-            time.sleep(0.05)
-            if waiting and not readers_waiting(self.db_path):
-                return
-
-    def resume(self) -> None:
-        """Hold the warehouse again (after :meth:`breathe`) if the run is on."""
-        with self._lock:
-            if self._running:
-                self._hold()
 
     @contextmanager
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to write with: during the run a cursor of the held connection
-        (held again first if :meth:`breathe` let it go), otherwise one of its own."""
-        with self._lock:
-            cursor = held_cursor(self._hold()) if self._running else None
-        if cursor is None:
+        """A connection to write with: during the run a cursor of the warehouse opened for
+        this block (the outermost block closes it again: DuckDB checkpoints, and every
+        reader can get in), otherwise a connection of its own."""
+        if not self._running:
             with write_connection(self.db_path, lock_timeout=self.lock_timeout) as con:
                 yield con
             return
-        try:
-            yield cursor
-        finally:
-            cursor.close()
+        with self._lock:
+            self._writes += 1
+            try:
+                cursor = held_cursor(self._hold())
+            except BaseException:
+                self._writes -= 1
+                if not self._writes:
+                    self._let_go()
+                raise
+            try:
+                yield cursor
+            except duckdb.Error as exc:
+                if is_disk_error(exc):  # the disk refused, not a bug
+                    raise storage_error(self.db_path, exc) from None
+                raise
+            finally:
+                try:
+                    cursor.close()
+                finally:
+                    self._writes -= 1
+                    if not self._writes:
+                        self._let_go()
 
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to read with: during the run a cursor of the held connection,
-        otherwise a read-only one of its own (the warehouse must exist)."""
+        """A connection to read with: inside a write block a cursor of its connection,
+        otherwise a read-only one of its own, which shares the file with every other
+        reader (the warehouse must exist)."""
         with self._lock:
-            cursor = held_cursor(self._hold()) if self._running else None
-        con = (
-            cursor
-            if cursor is not None
-            else connect(self.db_path, read_only=True, lock_timeout=self.lock_timeout)
-        )
-        try:
-            yield con
-        finally:
-            con.close()
+            con = (
+                held_cursor(self._con)
+                if self._con is not None
+                else connect(self.db_path, read_only=True, lock_timeout=self.lock_timeout)
+            )
+            try:
+                yield con
+            finally:
+                con.close()
 
     def listed_categories(self, site: Site, ids: Sequence[int]) -> dict[int, str]:
         """Stored categories taken from listings for ``ids`` (see
@@ -251,8 +279,8 @@ class WarehouseSession:
         with self._lock:
             self._pending_index.update(changed)
             now = time.monotonic()
-            if self._indexed_at is None:
-                self._indexed_at = now
+            if self._indexed_at is None:  # the run's first changes: at once, so that a
+                self._indexed_at = now - INDEX_EVERY_S  # first crawl is searchable early
             pending = self._pending_index
             if not pending or (
                 len(pending) < INDEX_EVERY_ARTICLES and now - self._indexed_at < INDEX_EVERY_S
@@ -294,7 +322,10 @@ class WarehouseSession:
         todo = [p for p in pages if p.html is not None and not p.archived]
         if not todo:
             return {}
-        refs = self.writer(site).append_many(exchange_of(p) for p in todo)
+        try:
+            refs = self.writer(site).append_many(exchange_of(p) for p in todo)
+        except OSError as exc:
+            raise storage_error(self.warc_dir, exc) from None
         return {p.url: ref for p, ref in zip(todo, refs, strict=True)}
 
     def move_legacy_raw_pages(self, site: Site, batch: int = MOVE_BATCH) -> int:
@@ -316,6 +347,30 @@ class WarehouseSession:
                 _index_moved(con, site.key, rows, refs)
             moved += len(rows)
             log.info("moved %d stored pages into the web archive", moved)
+
+
+DISK_ERRORS = ("No space left on device", "Disk quota exceeded", "Read-only file system")
+
+
+def is_disk_error(exc: BaseException) -> bool:
+    """DuckDB could not read or write its files (an I/O error, an instance invalidated by
+    one, or a commit whose log could not be written for want of room)."""
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.IOException | duckdb.FatalException) or any(
+        k.lower() in text for k in DISK_ERRORS
+    )
+
+
+def storage_error(where: Path, exc: BaseException) -> WarehouseError:
+    """A write that the disk refused (full, a quota, read-only, a file too large) as one
+    line saying where, instead of a traceback: the run stops with it, what was committed
+    before stays (DuckDB's log, the fsynced WARC records)."""
+    text = str(exc).strip()
+    reason = next((k for k in DISK_ERRORS if k.lower() in text.lower()), None)
+    if reason is None:
+        strerror = getattr(exc, "strerror", None)
+        reason = strerror or (text.splitlines()[0] if text else type(exc).__name__)
+    return WarehouseError(f"cannot write {where}: {reason}")
 
 
 def exchange_of(page: FetchedPage) -> Exchange:

@@ -15,8 +15,10 @@ A crawl fetches, in this order:
      later than the one it listed when we last fetched it (``articles.listed_lastmod``),
      or, never listed with one, later than the page's own modified/published time
      (:func:`relisted`);
-   - *unlisted*: a sitemap that changed since we last read it (newer ``<lastmod>`` in its
-     index, or a new ``ETag``) no longer lists the article (a takedown, usually);
+   - *unlisted*: a sitemap that changed since we last read it (its ``<lastmod>`` in the
+     index moved, *back* included: taking down a month's newest article does that; or,
+     listed without one, it answered a conditional request with a new ``ETag``) no
+     longer lists the article (a takedown, usually);
    - *fresh*: published within ``recheck_days`` of the **site's own newest date** (the
      newest ``published_at`` stored, never later than now: a copy of the site can be
      older than the wall clock), and last seen more than ``recheck_interval_h`` ago;

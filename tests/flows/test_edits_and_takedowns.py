@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,7 @@ def test_new_edited_unchanged_and_taken_down(site: tuple[Path, SiteServer], tmp_
     server.requests.clear()
     fourth = run(server, db)
     assert fourth["unlisted"] == len(TAKEN_DOWN) and fourth["removed"] == len(TAKEN_DOWN)
+    assert fourth["articles_failed"] == 0 and fourth["failures"] == []  # counted once
     removed = query(db, "SELECT article_id, url FROM removed_articles ORDER BY article_id")
     assert removed == [(a.article_id, a.url) for a in TAKEN_DOWN]
     kept = query(
@@ -147,3 +149,111 @@ def test_new_edited_unchanged_and_taken_down(site: tuple[Path, SiteServer], tmp_
     server.requests.clear()
     run(server, db)
     assert not {r.path for r in article_requests(server)} & {a.path for a in TAKEN_DOWN}
+
+
+# -- takedowns seen only through a changed monthly sitemap ------------------------------------
+
+MONTHLY = make_articles(24, seed=23, start=date(2025, 1, 1), end=date(2025, 6, 30))
+
+
+def newest_of_its_month(articles: list[GeneratedArticle], month: str) -> GeneratedArticle:
+    of_month = [a for a in articles if f"{a.published_at:%Y-%m}" == month]
+    return max(of_month, key=lambda a: a.published_at)
+
+
+def index_lastmods(root: Path) -> dict[str, str]:
+    """Monthly sitemap path -> its <lastmod> in the index."""
+    text = (root / "sitemap.xml").read_text(encoding="utf-8")
+    found = re.findall(r"<loc>[^<]*(/sitemaps/[\d-]+\.xml)</loc>\s*<lastmod>([^<]+)<", text)
+    return dict(found)
+
+
+def strip_index_lastmods(root: Path) -> None:
+    """An index that lists its children without <lastmod> (the protocol makes it optional)."""
+    index = root / "sitemap.xml"
+    text = index.read_text(encoding="utf-8")
+    index.write_text(re.sub(r"\s*<lastmod>[^<]*</lastmod>", "", text), encoding="utf-8")
+
+
+def take_down(root: Path, remaining: list[GeneratedArticle], gone: GeneratedArticle) -> None:
+    """The site as it is after ``gone`` was taken down: its page answers 404, and it has
+    left the listings, the feed and its monthly sitemap."""
+    write_site(root, remaining, per_page=6)
+    (root / gone.path.lstrip("/")).unlink()
+
+
+@pytest.fixture
+def monthly(tmp_path: Path) -> Iterator[tuple[Path, SiteServer]]:
+    root = tmp_path / "monthly"
+    write_site(root, MONTHLY, per_page=6)
+    with serve_site(root) as server:
+        yield root, server
+
+
+@pytest.mark.slow
+def test_the_takedown_of_a_months_newest_article_is_seen_on_the_next_run(
+    monthly: tuple[Path, SiteServer], tmp_path: Path
+) -> None:
+    """Taking the newest article of a month down moves that month's <lastmod> in the
+    index *back*: the child is read again, and the article it no longer lists is
+    rechecked, removed and counted once."""
+    root, server = monthly
+    db = str(tmp_path / "w.duckdb")
+    assert run(server, db)["articles_new"] == len(MONTHLY)
+
+    gone = newest_of_its_month(MONTHLY, "2025-02")  # far from the site's fresh window
+    child = "/sitemaps/2025-02.xml"
+    before = index_lastmods(root)
+    take_down(root, [a for a in MONTHLY if a is not gone], gone)
+    after = index_lastmods(root)
+    assert after[child] < before[child]  # moved back
+    assert {k: v for k, v in after.items() if k != child} == {
+        k: v for k, v in before.items() if k != child
+    }
+
+    server.requests.clear()
+    summary = run(server, db)
+    counted = {k: summary[k] for k in ("unlisted", "rechecked", "removed", "gone")}
+    assert counted == {"unlisted": 1, "rechecked": 1, "removed": 1, "gone": 1}
+    assert summary["articles_failed"] == 0 and summary["failures"] == []
+    assert [r.path for r in server.requests if r.path.startswith("/sitemaps/")] == [child]
+    (request,) = article_requests(server)
+    assert request.path == gone.path and "If-None-Match" in request.headers
+    removed = query(db, "SELECT article_id FROM articles WHERE removed_at IS NOT NULL")
+    assert removed == [(gone.article_id,)]
+
+
+@pytest.mark.slow
+def test_children_listed_without_lastmod_are_asked_for_with_their_etag(
+    monthly: tuple[Path, SiteServer], tmp_path: Path
+) -> None:
+    """An index without <lastmod>: each child is asked for conditionally with the ETag it
+    had when read; unchanged, it answers 304 and costs no reading; changed (an article
+    left it), it is read again and the article it no longer lists is rechecked."""
+    root, server = monthly
+    db = str(tmp_path / "w.duckdb")
+    strip_index_lastmods(root)
+    assert index_lastmods(root) == {}
+    assert run(server, db)["articles_new"] == len(MONTHLY)
+    months = sorted({f"/sitemaps/{a.published_at:%Y-%m}.xml" for a in MONTHLY})
+
+    server.requests.clear()
+    quiet = run(server, db)
+    children = [r for r in server.requests if r.path.startswith("/sitemaps/")]
+    assert sorted(r.path for r in children) == months
+    assert all(r.status == 304 and "If-None-Match" in r.headers for r in children)
+    assert article_requests(server) == [] and quiet["rechecked"] == 0
+
+    gone = MONTHLY[len(MONTHLY) // 2]
+    child = f"/sitemaps/{gone.published_at:%Y-%m}.xml"
+    take_down(root, [a for a in MONTHLY if a is not gone], gone)
+    strip_index_lastmods(root)
+    server.requests.clear()
+    summary = run(server, db)
+    statuses = {r.path: r.status for r in server.requests if r.path.startswith("/sitemaps/")}
+    assert statuses == {m: 200 if m == child else 304 for m in months}
+    counted = {k: summary[k] for k in ("unlisted", "rechecked", "removed", "gone")}
+    assert counted == {"unlisted": 1, "rechecked": 1, "removed": 1, "gone": 1}
+    assert summary["articles_failed"] == 0 and summary["failures"] == []
+    assert [r.path for r in article_requests(server)] == [gone.path]
+    assert query(db, "SELECT article_id FROM removed_articles") == [(gone.article_id,)]

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from baolaocai.models import Article, FetchedPage, Image, StagedArticle
+from baolaocai.models import Article, Failure, FetchedPage, Image, StagedArticle
 from baolaocai.site import default_site
 from transforms.validate import content_hash
 from warehouse.db import connect, migrations, schema_version
-from warehouse.load import load_batch
+from warehouse.load import kept_captures, load_batch
 from warehouse.state import read_crawl_state
+from warehouse.warc import CaptureRef, payload_digest
 
 T0 = datetime(2026, 11, 1, 3, 0, tzinfo=UTC)
 SITE = default_site()
@@ -140,3 +142,73 @@ def test_articles_with_images_view(con: duckdb.DuckDBPyConnection) -> None:
         (7, [{"position": 0, "src": "https://cdn.baolaocai.vn/images/a/1.jpg", "caption": "Ảnh"}]),
         (8, []),
     ]
+
+
+def _gone(url: str) -> tuple[FetchedPage, Failure]:
+    page = FetchedPage(url, url, 404, T0, None, error="HTTP 404")
+    return page, Failure(url, "fetch", "HTTP 404", 404)
+
+
+def test_a_takedown_counts_as_removed_not_as_failed(con: duckdb.DuckDBPyConnection) -> None:
+    stored = _article(1)
+    _load(con, [stored])
+    never_stored = "https://baolaocai.vn/bai-2-post2.html"
+    answers = [_gone(stored.url or ""), _gone(never_stored)]
+    for later, newly_removed in ((1, 1), (2, 0)):  # removed now, then already removed
+        counts = load_batch(
+            con,
+            site=SITE,
+            run_id=f"r{later + 1}",
+            seen_at=T0 + timedelta(days=later),
+            pages=[page for page, _ in answers],
+            articles=[],
+            failures=[failure for _, failure in answers],
+        )
+        assert (counts.removed, counts.failed) == (newly_removed, 1)
+        assert counts.taken_down == [stored.url]
+    assert con.execute("SELECT article_id FROM removed_articles").fetchall() == [(1,)]
+    # Both are recorded: the takedown's row is what --retry-failed asks again.
+    errors = con.execute("SELECT url FROM open_fetch_errors ORDER BY url").fetchall()
+    assert errors == [(stored.url,), (never_stored,)]
+
+
+def test_an_answer_already_captured_only_renews_its_validators(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    article = _article(1)
+    first = _page(article)
+    body = (first.html or "").encode("utf-8")
+    ref = CaptureRef("baolaocai-1.warc.gz", 0, 900, payload_digest(body), "<urn:uuid:1>")
+    load_batch(
+        con,
+        site=SITE,
+        run_id="r1",
+        seen_at=T0,
+        pages=[first],
+        articles=[_staged(article)],
+        failures=[],
+        captures={first.url: ref},
+    )
+    again = replace(first, headers={"etag": '"y"', "last-modified": "Sun, 01 Nov 2026"})
+    assert kept_captures(con, SITE, [again]) == {again.url: ref}
+    assert kept_captures(con, SITE, [replace(again, archived=True)]) == {}
+    assert kept_captures(con, SITE, [replace(again, html="<html>edited</html>")]) == {}
+    other_type = replace(again, headers={**again.headers, "content-type": "text/html"})
+    assert kept_captures(con, SITE, [other_type]) == {}
+
+    load_batch(
+        con,
+        site=SITE,
+        run_id="r2",
+        seen_at=T0 + timedelta(days=1),
+        pages=[again],
+        articles=[_staged(article)],
+        failures=[],
+        captures={},
+        kept={again.url: ref},
+    )
+    assert con.execute("SELECT count(*) FROM captures").fetchone() == (1,)
+    raw = con.execute(
+        "SELECT etag, last_modified, record_id, warc_file, run_id, html FROM raw_pages"
+    ).fetchall()
+    assert raw == [('"y"', "Sun, 01 Nov 2026", ref.record_id, ref.file, "r1", None)]

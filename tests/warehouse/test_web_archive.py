@@ -7,8 +7,11 @@ per run, which readers of ours still get between batches."""
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +21,7 @@ import duckdb
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from baolaocai.errors import WarehouseError
+from baolaocai.errors import WarehouseBusyError
 from baolaocai.models import FetchedPage
 from baolaocai.settings import Settings
 from baolaocai.site import default_site
@@ -27,6 +30,7 @@ from sitecopy import SITE_DIR, SiteServer, serve_site
 from warehouse.db import connect, migrations
 from warehouse.session import WarehouseSession, warc_dir
 from warehouse.warc import warc_files
+from warehouse.writer import read_holder
 
 N_BUNDLED = len(list(SITE_DIR.glob("*-post*.html")))
 ARTICLE_COLUMNS = "article_id, title, sapo, body, author, published_at, category, tags"
@@ -184,32 +188,89 @@ def test_a_crash_that_cut_the_last_record_costs_that_record_only(
     assert summary.status == "completed" and summary.articles_failed == 0
 
 
-def test_a_held_warehouse_serves_this_process_and_is_let_go(tmp_path: Path) -> None:
+def _plain_reader(db: Path) -> subprocess.CompletedProcess[str]:
+    """What a pandas or DuckDB CLI user does: a plain read-only connection, no waiting."""
+    code = f"import duckdb; duckdb.connect({str(db)!r}, read_only=True).close()"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+
+
+def test_a_run_holds_the_warehouse_only_while_it_writes(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    wh = WarehouseSession(db, PAPER)
+    wh = WarehouseSession(db, PAPER, run_id="r1", kind="crawl")
     wh.begin()
     try:
-        assert wh.held
-        with wh.writing() as first:  # a cursor of the held connection, not a second open
+        assert wh.running and not wh.held
+        assert _plain_reader(db).returncode == 0  # between writes, anyone reads
+        with wh.writing() as first:
+            assert wh.held
             first.execute("CREATE TABLE t AS SELECT 1 AS x")
-        with wh.reading() as second:
+            with wh.reading() as inner:  # inside a write: a cursor of the same connection
+                assert inner.execute("SELECT x FROM t").fetchall() == [(1,)]
+            # DuckDB: one writing process, and no reader beside it, for as long as it writes.
+            probe = _plain_reader(db)
+            assert probe.returncode != 0 and "lock" in probe.stderr.lower()
+        assert not wh.held
+        assert _plain_reader(db).returncode == 0
+        with wh.reading() as second:  # the run's own reads share the file with the others'
             assert second.execute("SELECT x FROM t").fetchall() == [(1,)]
-        # Anyone else in this process is told to wait for the run, in one line.
-        with pytest.raises(WarehouseError, match="already open in this process"):
-            connect(db, read_only=True, lock_timeout=1.0)
-        # Another process cannot open it meanwhile (DuckDB: one writing process).
-        probe = subprocess.run(
-            [sys.executable, "-c", f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert probe.returncode != 0 and "lock" in probe.stderr.lower()
+            assert _plain_reader(db).returncode == 0
+        # A second run on the warehouse is refused in one line naming the first.
+        other = WarehouseSession(db, PAPER, run_id="r2", kind="backfill")
+        with pytest.raises(WarehouseBusyError, match=rf"crawl run r1 \(pid {os.getpid()}"):
+            other.begin()
+        assert not other.running
     finally:
         wh.close()
-    assert not wh.held
     wh.close()  # twice: nothing to do
     assert rows(db, "SELECT x FROM t") == [(1,)]
+    other = WarehouseSession(db, PAPER, run_id="r2")
+    other.begin()  # the first run's lock went with it
+    other.close()
+
+
+def test_a_second_run_waits_for_the_first_and_says_for_whom(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    first = WarehouseSession(db, PAPER, run_id="r1", kind="crawl")
+    first.begin()
+    told: list[str] = []
+    second = WarehouseSession(
+        db, PAPER, run_id="r2", wait_s=30.0, on_wait=lambda h: told.append(h.describe())
+    )
+    timer = threading.Timer(1.0, first.close)
+    timer.start()
+    began = time.monotonic()
+    try:
+        second.begin()
+    finally:
+        timer.join()
+        second.close()
+    assert time.monotonic() - began >= 0.9
+    assert len(told) == 1 and told[0].startswith("crawl run r1 (pid ")
+
+
+def test_a_killed_writer_leaves_no_lock_behind(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[2]);"
+        "from warehouse.writer import WriterLock;"
+        "WriterLock(sys.argv[1], run_id='dead', kind='crawl').acquire();"
+        "print('held', flush=True); time.sleep(60)"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(db), root], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "held"
+        holder = read_holder(db)
+        assert holder is not None and holder.run_id == "dead" and holder.pid == child.pid
+    finally:
+        child.kill()
+        child.wait()
+    assert read_holder(db) is None
+    wh = WarehouseSession(db, PAPER)
+    wh.begin()
+    wh.close()
 
 
 def test_archive_of_a_page_known_only_as_text_says_utf_8(tmp_path: Path) -> None:

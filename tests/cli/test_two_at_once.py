@@ -1,0 +1,254 @@
+"""Two commands at once, as users run them: a cron crawl and a manual one, a demo beside a
+crawl, two ``serve``. Real processes on a loopback copy of the site; each ends with the
+documented exit code and lines, no traceback, no Prefect server left, and every run that
+ran stored everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from support import BAOLAOCAI, clean_env
+
+from baolaocai.processes import process_alive
+from sitecopy import SITE_DIR, SiteServer
+from sitecopy.faults import FaultPlan, slow
+
+N_BUNDLED = len(list(SITE_DIR.glob("*-post*.html")))
+pytestmark = pytest.mark.slow
+
+
+class Command:
+    """``baolaocai ARGS`` started in ``cwd``, its output gathered as it comes."""
+
+    def __init__(self, cwd: Path, *args: str, **env: str) -> None:
+        self.proc = subprocess.Popen(
+            [BAOLAOCAI, *args],
+            cwd=cwd,
+            env=clean_env(**env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        assert self.proc.stdout is not None
+        stream = self.proc.stdout
+        self._reader = threading.Thread(target=lambda: self.lines.extend(stream), daemon=True)
+        self._reader.start()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            assert time.monotonic() < deadline and self.proc.poll() is None, self.output
+            time.sleep(0.1)
+
+    def finish(self, timeout: float = 240) -> int:
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+@pytest.fixture
+def slow_site(site: SiteServer) -> Iterator[SiteServer]:
+    """Article pages answer after 0.3 s: a first crawl lasts long enough to be met."""
+    site.override = FaultPlan({r"-post\d+\.html": [slow(0.3)] * 3})
+    yield site
+
+
+def run_to_end(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BAOLAOCAI, *args], cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=240
+    )
+
+
+def runs(db: Path) -> list[tuple[str, str]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT kind, status FROM crawl_runs ORDER BY started_at").fetchall()
+    return [(str(k), str(s)) for k, s in rows]
+
+
+def articles(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute("SELECT count(*) FROM articles").fetchone()
+    return int(row[0]) if row else 0
+
+
+def no_prefect_server_left(folder: Path) -> None:
+    """Every Prefect server a command started in ``folder`` is gone with the commands."""
+    time.sleep(0.5)
+    for home in (folder / ".prefect", folder / ".prefect-server"):
+        state = home / "server.json"
+        assert not state.exists(), state.read_text()
+        pid_file = home / "server.pid"
+        if pid_file.exists():
+            pid = int(pid_file.read_text())
+            assert not process_alive(pid), f"Prefect server {pid} left running"
+
+
+def test_a_second_crawl_waits_for_the_first_and_both_complete(
+    tmp_path: Path, slow_site: SiteServer
+) -> None:
+    args = ["crawl", "--base-url", slow_site.url, "--db", "w.duckdb", "--rate", "20"]
+    first = Command(tmp_path, *args)
+    second = None
+    try:
+        first.wait_for("fetching")
+        second = Command(tmp_path, *args)
+        assert first.finish() == 0, first.output
+        assert second.finish() == 0, second.output
+    finally:
+        first.kill()
+        if second is not None:
+            second.kill()
+    assert "waiting for crawl run " in second.output, second.output
+    for command in (first, second):
+        assert "Traceback" not in command.output and "ConnectError" not in command.output
+    assert runs(tmp_path / "w.duckdb") == [("crawl", "completed"), ("crawl", "completed")]
+    assert articles(tmp_path / "w.duckdb") == N_BUNDLED
+    no_prefect_server_left(tmp_path)
+
+
+def test_no_wait_refuses_in_one_line_before_discovery(
+    tmp_path: Path, slow_site: SiteServer
+) -> None:
+    args = ["crawl", "--base-url", slow_site.url, "--db", "w.duckdb", "--rate", "20"]
+    first = Command(tmp_path, *args)
+    try:
+        first.wait_for("fetching")
+        requests_before = len(slow_site.requests)
+        refused = run_to_end(tmp_path, *args, "--no-wait")
+        requests_by_second = len(slow_site.requests) - requests_before
+        assert first.finish() == 0, first.output
+    finally:
+        first.kill()
+    assert refused.returncode == 75, refused.stdout + refused.stderr
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("error: the warehouse w.duckdb is being written by crawl run ")
+    assert f"(pid {first.proc.pid}" in line and "--wait" in line
+    assert refused.stdout == ""
+    # The refusal came first: the first run's own requests are all there were.
+    assert requests_by_second <= N_BUNDLED
+    assert runs(tmp_path / "w.duckdb") == [("crawl", "completed")]
+    no_prefect_server_left(tmp_path)
+
+
+def test_a_crawl_and_a_demo_in_one_folder_share_its_prefect_server(
+    tmp_path: Path, slow_site: SiteServer
+) -> None:
+    """Two warehouses of one folder, one Prefect home: the second command uses the first
+    one's server and neither stops it under the other."""
+    crawl = Command(
+        tmp_path, "crawl", "--base-url", slow_site.url, "--db", "crawl.duckdb", "--rate", "20"
+    )
+    demo = None
+    try:
+        crawl.wait_for("fetching")
+        state = json.loads((tmp_path / ".prefect" / "server.json").read_text())
+        demo = Command(tmp_path, "demo", "--db", "demo.duckdb")
+        assert demo.finish() == 0, demo.output
+        # The demo ended first: the crawl's server still runs, and the crawl completes.
+        assert process_alive(state["pid"])
+        assert crawl.finish() == 0, crawl.output
+    finally:
+        crawl.kill()
+        if demo is not None:
+            demo.kill()
+    for command in (crawl, demo):
+        assert "Traceback" not in command.output and "ConnectError" not in command.output
+    assert runs(tmp_path / "crawl.duckdb") == [("crawl", "completed")]
+    assert runs(tmp_path / "demo.duckdb") == [("crawl", "completed")]
+    assert articles(tmp_path / "crawl.duckdb") == N_BUNDLED
+    no_prefect_server_left(tmp_path)
+
+
+def test_two_demos_at_once_both_complete(tmp_path: Path) -> None:
+    first = Command(tmp_path, "demo", "--db", "demo.duckdb")
+    second = Command(tmp_path, "demo", "--db", "demo.duckdb")
+    try:
+        codes = (first.finish(), second.finish())
+    finally:
+        first.kill()
+        second.kill()
+    assert codes == (0, 0), first.output + second.output
+    for command in (first, second):
+        assert "Traceback" not in command.output and "stopped at start" not in command.output
+    assert runs(tmp_path / "demo.duckdb") == [("crawl", "completed"), ("crawl", "completed")]
+    assert articles(tmp_path / "demo.duckdb") == N_BUNDLED
+    no_prefect_server_left(tmp_path)
+
+
+def test_a_second_serve_of_a_warehouse_is_refused_and_a_manual_crawl_beside_it_waits_its_turn(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    site.override = FaultPlan({r"-post\d+\.html": [slow(0.3)] * 3})
+    serve_args = ["serve", "--interval", "5", "--base-url", site.url, "--db", "w.duckdb"]
+    serve = Command(tmp_path, *serve_args)
+    try:
+        serve.wait_for("Serving ")
+        again = run_to_end(tmp_path, *serve_args)
+        assert again.returncode == 75, again.stdout + again.stderr
+        [line] = again.stderr.strip().splitlines()
+        assert "already served by another 'baolaocai serve'" in line
+        assert f"pid {serve.proc.pid}" in line
+        # serve's first scheduled run starts at once; a manual crawl meanwhile waits for it.
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "w.duckdb").exists() or not runs(tmp_path / "w.duckdb"):
+            assert time.monotonic() < deadline, serve.output
+            time.sleep(0.5)
+        manual = run_to_end(
+            tmp_path, "crawl", "--base-url", site.url, "--db", "w.duckdb", "--rate", "20"
+        )
+        assert manual.returncode == 0, manual.stdout + manual.stderr
+        assert "waiting for crawl run " in manual.stderr, manual.stderr
+        assert "Traceback" not in manual.stdout + manual.stderr
+        os.killpg(serve.proc.pid, signal.SIGINT)
+        assert serve.finish(60) == 0, serve.output
+    finally:
+        serve.kill()
+    assert "Traceback" not in serve.output
+    # serve's ticks that met the manual crawl were cancelled (busy): never recorded as runs.
+    statuses = [s for _, s in runs(tmp_path / "w.duckdb")]
+    assert len(statuses) >= 2 and set(statuses) == {"completed"}, statuses
+    assert articles(tmp_path / "w.duckdb") == N_BUNDLED
+    no_prefect_server_left(tmp_path)
+
+
+def test_a_server_left_by_a_killed_command_serves_the_next_one_which_stops_it(
+    tmp_path: Path, slow_site: SiteServer
+) -> None:
+    args = ["crawl", "--base-url", slow_site.url, "--db", "w.duckdb", "--rate", "20"]
+    killed = Command(tmp_path, *args)
+    try:
+        killed.wait_for("fetching")
+        left = json.loads((tmp_path / ".prefect" / "server.json").read_text())
+        os.kill(killed.proc.pid, signal.SIGKILL)  # the command only: its server lives on
+        killed.finish()
+    finally:
+        killed.kill()
+    assert process_alive(left["pid"])
+    again = run_to_end(tmp_path, *args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Traceback" not in again.stdout + again.stderr
+    # It used the server it found (no second start-up) and stopped it when it ended.
+    assert not process_alive(left["pid"])
+    assert [s for _, s in runs(tmp_path / "w.duckdb")] == ["interrupted", "completed"]
+    assert articles(tmp_path / "w.duckdb") == N_BUNDLED
+    no_prefect_server_left(tmp_path)
