@@ -20,6 +20,7 @@ import os
 import sys
 import threading
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -399,6 +400,10 @@ def status_command(
         info["search_index"] = _search_index_status(path, con)
     finally:
         con.close()
+    from warehouse.writer import read_holder
+
+    holder = read_holder(path)
+    info["writer"] = None if holder is None else {**asdict(holder), "describe": holder.describe()}
     if format == "json":
         _print_json(info)
         return
@@ -415,6 +420,7 @@ def status_command(
         ),
         ("newest published", _local(info["newest_published_at"]) or "-"),
         ("open fetch errors", str(info["open_fetch_errors"])),
+        ("being written by", _escape(info["writer"]["describe"]) if info["writer"] else "-"),
         ("search index", _search_index_line(index)),
         (
             "web archive",

@@ -98,3 +98,22 @@ def test_status_command(fresh: Path, cli_app) -> None:
     missing = runner.invoke(cli_app, ["status", "--db", str(fresh.with_name("none.duckdb"))])
     assert missing.exit_code == 1
     assert missing.stderr.startswith("error: no warehouse") and "Traceback" not in missing.output
+
+
+def test_status_names_the_run_writing_the_warehouse(fresh: Path, cli_app) -> None:
+    from warehouse.writer import WriterLock
+
+    runner = CliRunner()
+    idle = json.loads(runner.invoke(cli_app, ["status", "--db", str(fresh), "-f", "json"]).stdout)
+    assert idle["writer"] is None
+    lock = WriterLock(fresh, run_id="abc123", kind="backfill")
+    lock.acquire()
+    try:
+        busy = runner.invoke(cli_app, ["status", "--db", str(fresh)])
+        as_json = runner.invoke(cli_app, ["status", "--db", str(fresh), "-f", "json"])
+    finally:
+        lock.release()
+    assert busy.exit_code == 0, busy.stderr
+    assert "being written by" in busy.stdout and "backfill run abc123 (pid " in busy.stdout
+    writer = json.loads(as_json.stdout)["writer"]
+    assert writer["run_id"] == "abc123" and writer["kind"] == "backfill" and writer["pid"] > 0
