@@ -8,6 +8,7 @@ manual run, record nothing in ``crawl_runs``, and the manual run completes.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def test_a_scheduled_run_that_meets_a_manual_one_is_cancelled_with_the_reason(
             capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         assert manual.returncode == 0, manual.stdout + manual.stderr
-        [(manual_run,)] = rows(db, "SELECT run_id FROM crawl_runs ORDER BY started_at DESC LIMIT 1")
+        manual_run = re.search(r"^Crawl (\w+) of ", manual.stdout, re.M)
+        assert manual_run, manual.stdout
         runs = flow_runs(api, crawl["id"])
         assert serve.stop() == 0, serve.describe()
 
@@ -64,7 +66,7 @@ def test_a_scheduled_run_that_meets_a_manual_one_is_cancelled_with_the_reason(
     ]
     report = "\n".join(f"{r['name']}: {r['state_type']} {r['state']['message']}" for r in runs)
     assert met, report
-    assert all(manual_run in (r["state"]["message"] or "") for r in met), report
+    assert all(manual_run[1] in (r["state"]["message"] or "") for r in met), report
     # Recorded nowhere but in Prefect: every crawl_runs row is a run that ran.
     statuses = [s for (s,) in rows(db, "SELECT status FROM crawl_runs")]
     assert set(statuses) <= {"completed", "interrupted"}, statuses
