@@ -182,9 +182,12 @@ class WarehouseSession:
                 self._con = open_held(
                     self.db_path, lock_timeout=self.lock_timeout, migrate=not self._migrated
                 )
-                if not self._migrated:
-                    # DuckDB (1.5) cannot replay a log holding schema changes into an
-                    # attached file ("no default database set"): none stays in the log.
+                wal = self.db_path.with_name(f"{self.db_path.name}.wal")
+                if not self._migrated and wal.exists() and wal.stat().st_size:
+                    # DuckDB (1.5) cannot replay a log holding a migration's schema
+                    # changes into a read-only connection ("Failure while replaying
+                    # WAL … no default database set"): readers, ours and the user's,
+                    # would be locked out. A migration's changes never stay in the log.
                     checkpoint(self._con, self.db_path)
                 self._migrated = True
             return self._con

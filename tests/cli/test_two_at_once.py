@@ -5,6 +5,7 @@ ran stored everything."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -31,6 +32,7 @@ class Command:
     """``baolaocai ARGS`` started in ``cwd``, its output gathered as it comes."""
 
     def __init__(self, cwd: Path, *args: str, **env: str) -> None:
+        self.cwd = cwd
         self.proc = subprocess.Popen(
             [BAOLAOCAI, *args],
             cwd=cwd,
@@ -62,9 +64,14 @@ class Command:
         return code
 
     def kill(self) -> None:
+        """Kill it if it still runs, and a Prefect server it started (in a session of its
+        own, out of reach of the command's group): a failing test leaves nothing behind."""
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+            for home in (self.cwd / ".prefect-server", self.cwd / ".prefect"):
+                with contextlib.suppress(OSError, ValueError):
+                    os.killpg(int((home / "server.pid").read_text()), signal.SIGKILL)
 
 
 class Gate:

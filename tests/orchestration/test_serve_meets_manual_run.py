@@ -1,7 +1,8 @@
 """A scheduled tick that meets a manual run is cancelled, with the reason, and nothing else.
 
 ``serve`` ticks every 5 s (each run quick: nothing new after the first); a manual
-``crawl`` at a polite rate holds the warehouse's writer lock for several ticks. Every
+``crawl`` holds the warehouse's writer lock while the site holds its article requests,
+until a tick has met it. Every
 scheduled run that starts meanwhile must end ``Cancelled`` with a message naming the
 manual run, record nothing in ``crawl_runs``, and the manual run completes.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -45,16 +48,37 @@ def test_a_scheduled_run_that_meets_a_manual_one_is_cancelled_with_the_reason(
             return [r["state_type"] for r in flow_runs(api, crawl["id"])].count("COMPLETED")
 
         wait_until(lambda: completed_runs() >= 1, 180, "a first scheduled run", serve.describe)
-        # The manual run: polite, so it holds the warehouse across several ticks.
-        manual = subprocess.run(
-            [BAOLAOCAI, "crawl", "--base-url", site.url, "--db", str(db), "--rate", "1",
-             "--recheck-days", "10000", "--wait"],
+        # The manual run rechecks every article; the site holds its article requests
+        # (so the manual run holds the warehouse) until a tick has met it.
+        gate = threading.Event()
+
+        def held(handler: BaseHTTPRequestHandler, server: object) -> bool:
+            if "-post" in handler.path:
+                gate.wait(120)
+            return False
+
+        site.override = held
+        manual = subprocess.Popen(
+            [BAOLAOCAI, "crawl", "--base-url", site.url, "--db", str(db), "--rate", "50",
+             "--recheck-days", "10000"],
             cwd=tmp_path, env=clean_env(BAOLAOCAI_RECHECK_INTERVAL_H="0"),
-            capture_output=True, text=True, timeout=300,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
-        assert manual.returncode == 0, manual.stdout + manual.stderr
-        manual_run = re.search(r"^Crawl (\w+) of ", manual.stdout, re.M)
-        assert manual_run, manual.stdout
+        try:
+
+            def met_by_a_tick() -> bool:
+                return any(
+                    "is being written by crawl run" in (r["state"]["message"] or "")
+                    for r in flow_runs(api, crawl["id"])
+                )
+
+            wait_until(met_by_a_tick, 120, "a tick cancelled by the manual run", serve.describe)
+        finally:
+            gate.set()
+            output = manual.communicate(timeout=240)[0]
+        assert manual.returncode == 0, output
+        manual_run = re.search(r"^Crawl (\w+) of ", output, re.M)
+        assert manual_run, output
         runs = flow_runs(api, crawl["id"])
         assert serve.stop() == 0, serve.describe()
 
