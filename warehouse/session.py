@@ -217,8 +217,9 @@ class WarehouseSession:
     @contextmanager
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to write with: during the run a cursor of the warehouse opened for
-        this block (the outermost block closes it again: DuckDB checkpoints, and every
-        reader can get in), otherwise a connection of its own."""
+        this block (the outermost block closes it again, without a checkpoint, and every
+        reader can get in; a write the disk refused is one :class:`WarehouseError` line),
+        otherwise a connection of its own."""
         if not self._running:
             with write_connection(self.db_path, lock_timeout=self.lock_timeout) as con:
                 yield con
