@@ -20,6 +20,7 @@ import httpx
 import pytest
 from support import BAOLAOCAI
 
+from baolaocai.processes import process_alive
 from sitecopy import SITE_DIR
 
 N_ARTICLES = len(list(SITE_DIR.glob("*-post*.html")))
@@ -76,17 +77,8 @@ def answers(api_url: str) -> bool:
         return False
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) is not alive.
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
+alive = process_alive
+"""A zombie (exited, not yet reaped by its parent) is not alive."""
 
 
 class Serve:
