@@ -27,6 +27,15 @@ try:
 except Exception:  # pragma: no cover - systems without tzdata
     SITE_TZ = timezone(timedelta(hours=7), VIETNAM_TIME_ZONE)
 
+MIN_YEAR = 1945
+MAX_YEAR = 2200
+"""Years a page's date may have (the zone's offsets before 1945 were local mean times):
+outside them a date is a typo or a trap (``0001-01-01``, ``9999-12-31``), read as no date
+at all (a wrong date that looks right is worse than none, and one past Python's range
+would fail the page or the run)."""
+MAX_OFFSET_HOURS = 14
+"""The widest UTC offset of any zone (+14:00, Kiribati): a larger one is a typo or a trap."""
+
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 
 _ISO_RE = re.compile(
@@ -49,6 +58,8 @@ def parse_iso(value: str | None) -> datetime | None:
     if not match:
         return None
     year, month, day, hour, minute, second, offset = match.groups()
+    if not MIN_YEAR <= int(year) <= MAX_YEAR:
+        return None
     try:
         naive = datetime(
             int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
@@ -62,8 +73,12 @@ def parse_iso(value: str | None) -> datetime | None:
     else:
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
-        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-    return naive.replace(tzinfo=tz).astimezone(SITE_TZ)
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        if hours > MAX_OFFSET_HOURS or minutes > 59:  # no zone is +24:00 or -99:00
+            return None
+        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    local = naive.replace(tzinfo=tz).astimezone(SITE_TZ)
+    return local if MIN_YEAR <= local.year <= MAX_YEAR else None
 
 
 def _numeric_date(text: str) -> str:
@@ -85,6 +100,8 @@ def parse_vietnamese_datetime(text: str | None) -> datetime | None:
     if not date_match:
         return None
     day, month, year = (int(g) for g in date_match.groups())
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
     hour = minute = second = 0
     rest = text[: date_match.start()] + " " + text[date_match.end() :]
     time_match = _TIME_RE.search(rest)
@@ -121,4 +138,7 @@ def to_site_tz(value: datetime | None) -> datetime | None:
         return None
     if value.tzinfo is None:
         return value.replace(tzinfo=SITE_TZ)
-    return value.astimezone(SITE_TZ)
+    try:
+        return value.astimezone(SITE_TZ)
+    except OverflowError:  # within a day of the end of Python's calendar
+        return None

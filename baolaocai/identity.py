@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from baolaocai.models import FetchedPage
 from baolaocai.site import Site
 
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "zarsrc", "zaloid", "_gl", "mc_cid", "mc_eid"})
@@ -93,6 +94,21 @@ def _id_of(text: str | None) -> int | None:
         return None
     value = int(text)
     return value if 0 < value <= MAX_ARTICLE_ID else None
+
+
+def redirected_elsewhere(redirected_to: str | None, url: str, site: Site) -> bool:
+    """Whether redirects from ``url`` led to another page than its article (another
+    article's address, the home page): what was fetched then is that page's answer,
+    never the article of ``url``."""
+    return redirected_to is not None and article_id(redirected_to, site) != article_id(url, site)
+
+
+def capture_url(page: FetchedPage, site: Site) -> str:
+    """The address a fetched page is the answer of: where redirects led, when that is
+    elsewhere than its article (:func:`redirected_elsewhere`), else its URL."""
+    if page.redirected_to is not None and redirected_elsewhere(page.redirected_to, page.url, site):
+        return page.redirected_to
+    return page.url
 
 
 def is_tag_page(url: str, site: Site) -> bool:

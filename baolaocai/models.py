@@ -82,6 +82,10 @@ class Article:
     images_dropped: int = 0
     """Quality signal: pictures past the parser's cap (``transforms.parse.MAX_IMAGES``) in
     a page that has more; ``images`` holds the first ones."""
+    declared_url: str | None = None
+    """The address the page gives itself (canonical link, else ``og:url``) on the site,
+    canonical; ``None`` when it gives none or one on another site (a syndicated copy).
+    Not in the contract: used to refuse a page that says it is another article."""
     field_conflicts: tuple[str, ...] = ()
     """Quality signal: per field, two sources that disagreed and which won, e.g.
     ``"published_at: json-ld 2025-03-01T08:00:00+07:00 vs visible 2025-03-04"``. Not
@@ -157,6 +161,9 @@ class FetchedPage:
     """The headers of the request that got this answer."""
     archived: bool = False
     """Read back from the web archive (a reparse): not archived again."""
+    redirected_to: str | None = None
+    """Where redirects led, canonical, when that is not ``url`` (another article, the
+    home page): the page is the answer of that address, never the article of ``url``."""
 
     @property
     def ok(self) -> bool:
@@ -171,13 +178,20 @@ class StagedArticle:
     content_hash: str
 
 
+IDENTITY_STAGE = "identity"
+"""A page refused as not being the article of its address (:mod:`transforms.integrity`)."""
+LOAD_STAGE = "load"
+"""A record the warehouse refused (a value out of its range): it costs its own page."""
+
+
 @dataclass(frozen=True, slots=True)
 class Failure:
     """A page that did not become an article, and why (stored in ``fetch_errors``)."""
 
     url: str
     stage: str
-    """``fetch``, ``parse`` or ``validate``."""
+    """``fetch``, ``parse``, ``validate``, ``identity`` (not the article of its address:
+    :mod:`transforms.integrity`) or ``load`` (a record the warehouse refused)."""
     error: str
     status: int | None = None
     attempts: int = 1
@@ -213,6 +227,7 @@ RUN_COUNTERS = (
     "removed",
     "held_back",
     "held_back_s",
+    "suspect_pages",
 )
 """The counters of a run: fields of :class:`CrawlSummary` and columns of ``crawl_runs``."""
 
@@ -261,6 +276,10 @@ class CrawlSummary:
     """429/503 answers that held back every request to the site (``Retry-After``)."""
     held_back_s: int = 0
     """Seconds the site was held back in all."""
+    suspect_pages: int = 0
+    """Stored articles whose address answered with a page that is not them (an error
+    page served as 200, a redirect to another article, a text collapsed to a fraction):
+    the stored version kept, the page archived, the run ends in ``warning``."""
     elapsed_s: float = 0.0
     error: str | None = None
     warning: str | None = None

@@ -106,6 +106,10 @@ class SiteProfile:
     """A closing line that signs for a body (``BAN LỄ TANG``): text, never an author."""
     house_ad_keys: tuple[str, ...] = ()
     """Folded phrases of the paper's own calls (``mời bạn đọc gửi …``) in a note box."""
+    error_page_keys: tuple[str, ...] = ()
+    """Folded texts of the site's error page (``Trang không tồn tại``): a page titled
+    with one, or a short page holding one, is an error page served as 200 (a soft 404),
+    never an article."""
     kinds: tuple[KindRule, ...] = ()
     """How each kind of page is told, in :data:`baolaocai.models.PAGE_KINDS` order."""
     name_key: str = ""

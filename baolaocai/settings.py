@@ -60,18 +60,33 @@ def _setting(
     return field(default=default, metadata=meta)
 
 
-def _finite_positive(value: float) -> bool:
-    return math.isfinite(value) and value > 0
-
-
-def _finite_at_least(low: float) -> Check:
-    return lambda value: math.isfinite(value) and value >= low
+def _finite(value: float) -> bool:
+    """An int (any size: ``math.isfinite`` of a huge int overflows) or a finite float."""
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def _between(low: float, high: float) -> Check:
-    return lambda value: math.isfinite(value) and low <= value <= high
+    """From ``low`` to ``high``, both included."""
+    return lambda value: _finite(value) and low <= value <= high
 
 
+def _above(low: float, high: float) -> Check:
+    """More than ``low``, at most ``high``."""
+    return lambda value: _finite(value) and low < value <= high
+
+
+DAY_S = 24 * 3600
+WEEK_S = 7 * DAY_S
+GiB = 1024 * MiB
+
+
+PAGE_ELEMENTS_DEFAULT = 100_000
+"""Elements a page may have (``max_page_elements``): parsing a page costs about 80 µs and
+1.5 KB an element (100,000: some 8 s and 170 MB); the saved pages have at most a few
+hundred, real article pages a few thousand."""
+PARSE_DEADLINE_DEFAULT = 30.0
+"""Seconds one page may take to parse (``parse_deadline``): an ordinary page takes tens of
+milliseconds, a page at the element budget under 10 s."""
 QUERY_TIMEOUT_DEFAULT = 60.0
 """Seconds a ``sql`` or ``search`` query may run (``--timeout``)."""
 QUERY_TIMEOUT_MAX = 24 * 3600.0
@@ -109,9 +124,18 @@ def _query_memory(value: object) -> bool:
     return amount is not None and QUERY_MEMORY_MIN <= amount <= QUERY_MEMORY_MAX
 
 
+MIN_RATE = 0.001
+"""Fewer requests per second than this is no crawl (``1e-300`` would wait for ever)."""
+MAX_HEADER_CHARS = 512
+"""A User-Agent longer than this is refused by servers (HTTP 431), not by us too late."""
+
+
 def _header_safe(value: str) -> bool:
-    """Sent in the User-Agent header: printable ASCII only (HTTP header values)."""
-    return value == "" or (value.isascii() and value.isprintable())
+    """Sent in the User-Agent header: printable ASCII only (HTTP header values), at most
+    :data:`MAX_HEADER_CHARS` characters."""
+    return value == "" or (
+        value.isascii() and value.isprintable() and len(value) <= MAX_HEADER_CHARS
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,78 +164,84 @@ class Settings:
         DEFAULT_CONTACT,
         "contact in the User-Agent",
         check=_header_safe,
-        rule="printable ASCII (it is sent in a header)",
+        rule="printable ASCII, at most 512 characters (it is sent in a header)",
         shown="project home page",
     )
     user_agent: str = _setting(
         "",
         "whole User-Agent",
         check=_header_safe,
-        rule="printable ASCII (it is sent in a header)",
+        rule="printable ASCII, at most 512 characters (it is sent in a header)",
         shown="`baolaocai-archiver/<version> (+<contact>)`",
     )
     concurrency: int = _setting(
         2,
         "requests in flight per host",
-        check=lambda v: 1 <= v <= 64,
+        check=_between(1, 64),
         rule="1 to 64",
         flag="--concurrency",
     )
     rate: float = _setting(
         1.0,
         "requests per second per host",
-        check=lambda v: math.isfinite(v) and 0 < v <= 100_000,
-        rule="a positive, finite number of requests per second (at most 100000)",
+        check=_between(MIN_RATE, 100_000),
+        rule="from 0.001 (one request every 1000 s) to 100000 requests per second",
         flag="--rate",
     )
     connect_timeout: float = _setting(
-        10.0, "connect timeout, seconds", check=_finite_positive, rule="a positive number"
+        10.0,
+        "connect timeout, seconds",
+        check=_above(0, 3600),
+        rule="a positive number of seconds, at most 3600",
     )
     read_timeout: float = _setting(
-        30.0, "read timeout, seconds", check=_finite_positive, rule="a positive number"
+        30.0,
+        "read timeout, seconds",
+        check=_above(0, 3600),
+        rule="a positive number of seconds, at most 3600",
     )
     retries: int = _setting(
-        3, "extra attempts on transient errors", check=lambda v: 0 <= v <= 20, rule="0 to 20"
+        3, "extra attempts on transient errors", check=_between(0, 20), rule="0 to 20"
     )
     max_articles: int = _setting(
         0,
         "new articles per run",
-        check=lambda v: v >= 0,
-        rule="0 (unlimited) or more",
+        check=_between(0, 10_000_000),
+        rule="0 (unlimited) to 10000000",
         flag="--max-articles",
         shown="0 (no limit)",
     )
     max_listing_pages: int = _setting(
         5,
         "listing pages per category",
-        check=lambda v: v >= 1,
-        rule="at least 1",
+        check=_between(1, 10_000),
+        rule="1 to 10000",
         flag="--max-listing-pages",
     )
     listing_margin: int = _setting(
         1,
         "extra listing pages of stored articles still read",
-        check=lambda v: v >= 0,
-        rule="0 or more",
+        check=_between(0, 1000),
+        rule="0 to 1000",
     )
     recheck_days: float = _setting(
         3.0,
         '"fresh" window: days before the site\'s newest article',
-        check=_finite_at_least(0),
-        rule="0 (no rechecks) or a number of days",
+        check=_between(0, 36_500),
+        rule="0 (no rechecks) to 36500 days",
         flag="--recheck-days",
     )
     recheck_interval_h: float = _setting(
         1.0,
         "recheck a fresh article at most every N hours",
-        check=_finite_at_least(0),
-        rule="0 or more hours",
+        check=_between(0, 87_600),
+        rule="0 to 87600 hours",
     )
     revisit_days: float = _setting(
         30.0,
         "revisit older articles not seen for N days",
-        check=_finite_positive,
-        rule="a positive number of days",
+        check=_above(0, 36_500),
+        rule="a positive number of days, at most 36500",
     )
     revisit_share: float = _setting(
         0.02,
@@ -222,8 +252,8 @@ class Settings:
     revisit_max: int = _setting(
         200,
         "revisit budget per run: at most N articles",
-        check=lambda v: v >= 0,
-        rule="0 (no revisits) or more",
+        check=_between(0, 1_000_000),
+        rule="0 (no revisits) to 1000000",
     )
     drift_threshold: float = _setting(
         0.2,
@@ -234,29 +264,56 @@ class Settings:
     batch_size: int = _setting(
         25,
         "articles per fetch/parse/load batch",
-        check=lambda v: 1 <= v <= 10_000,
+        check=_between(1, 10_000),
         rule="1 to 10000",
     )
     parse_workers: int = _setting(
         0,
         "processes parsing a batch of 50 pages or more (reparse)",
-        check=lambda v: 0 <= v <= 64,
+        check=_between(0, 64),
         rule="between 0 and 64",
         shown="0 = one per core, at most 4",
     )
+    # Counted on the page's text before it is parsed (markup openings ``<`` less closing
+    # tags ``</``): a few milliseconds for 10 MB, where building a tree for a tag bomb
+    # costs minutes and gigabytes. Real pages have a few thousand elements.
+    max_page_elements: int = _setting(
+        PAGE_ELEMENTS_DEFAULT,
+        "elements a page may have; a page with more is a parse failure (parked)",
+        check=_between(1000, 10_000_000),
+        rule="1000 to 10000000",
+    )
+    parse_deadline: float = _setting(
+        PARSE_DEADLINE_DEFAULT,
+        "seconds a page may take to parse, in a worker process (0: no deadline, no worker);"
+        " a slower page is a parse failure (parked)",
+        check=lambda v: v == 0 or _between(1, 3600)(v),
+        rule="0 (no deadline) or 1 to 3600 seconds",
+    )
+    parse_memory: int = _setting(
+        1024,
+        "address space of a parsing worker process, MiB; a page needing more is a parse"
+        " failure (parked)",
+        check=_between(256, 65536),
+        rule="256 to 65536 MiB",
+        shown="1024 (1 GiB)",
+    )
+    """A worker parses one page in about 60 MB; the costliest page under the element
+    budget (a million attributes) about 450 MB. Beyond this cap the page's parse fails
+    with ``MemoryError`` (or its worker dies) instead of the machine running out."""
     max_response_bytes: int = _setting(
         10 * MiB,
         "response size cap (decompressed)",
-        check=lambda v: v >= 1024,
-        rule="at least 1024",
+        check=_between(1024, GiB),
+        rule="1024 to 1073741824 (1 GiB)",
         shown="10 MiB",
     )
     # Sitemaps and feeds may be bigger than pages: 50,000 URLs can take 13 MB or more.
     max_sitemap_bytes: int = _setting(
         50 * MiB,
         "sitemap and feed size cap",
-        check=lambda v: v >= 1024,
-        rule="at least 1024",
+        check=_between(1024, GiB),
+        rule="1024 to 1073741824 (1 GiB)",
         shown="50 MiB (the sitemaps protocol's limit)",
     )
     # One request in all (connect + headers + whole body), so a server trickling bytes
@@ -264,42 +321,42 @@ class Settings:
     request_deadline: float = _setting(
         60.0,
         "total deadline per request, seconds",
-        check=_finite_positive,
-        rule="a positive number of seconds",
+        check=_above(0, DAY_S),
+        rule="a positive number of seconds, at most 86400",
     )
     max_crawl_delay: float = _setting(
         30.0,
         "longest robots.txt Crawl-delay accepted, seconds (above it the run does not crawl)",
-        check=_finite_at_least(0),
-        rule="0 (no Crawl-delay accepted) or a number of seconds",
+        check=_between(0, DAY_S),
+        rule="0 (no Crawl-delay accepted) to 86400 seconds",
     )
     max_sections: int = _setting(
-        40, "sections walked per discovery", check=lambda v: v >= 1, rule="at least 1"
+        40, "sections walked per discovery", check=_between(1, 10_000), rule="1 to 10000"
     )
     # In page order; a page with more (a trap, or a broken template) is read to the cap.
     max_links_per_page: int = _setting(
         2000,
         "article links taken from one listing page",
-        check=lambda v: v >= 1,
-        rule="at least 1",
+        check=_between(1, 1_000_000),
+        rule="1 to 1000000",
     )
     max_listing_requests: int = _setting(
         400,
         "section listing pages requested per run",
-        check=lambda v: v >= 1,
-        rule="at least 1",
+        check=_between(1, 1_000_000),
+        rule="1 to 1000000",
     )
     discovery_deadline: float = _setting(
         1800.0,
         "seconds of discovery walking per run",
-        check=_finite_positive,
-        rule="a positive number of seconds",
+        check=_above(0, WEEK_S),
+        rule="a positive number of seconds, at most 604800 (a week)",
     )
     run_deadline: float = _setting(
         5 * 3600.0,
         "a crawl stops cleanly (failed, with the reason) after this long (not a backfill)",
-        check=_finite_positive,
-        rule="a positive number of seconds",
+        check=_above(0, WEEK_S),
+        rule="a positive number of seconds, at most 604800 (a week)",
         shown="5 h",
     )
     """Below the flows' own 6 h timeout, so the stop is ours: recorded with its reason,
@@ -307,7 +364,7 @@ class Settings:
     writer_wait: float = _setting(
         3600.0,
         "seconds a run waits for another run writing the same warehouse (`--no-wait`: 0)",
-        check=_between(0, 7 * 24 * 3600),
+        check=_between(0, WEEK_S),
         rule="0 (refuse at once) to 604800 seconds",
         flag="--wait/--no-wait",
         shown="3600 (`serve`'s scheduled runs: 0)",
@@ -317,7 +374,7 @@ class Settings:
     query_timeout: float = _setting(
         QUERY_TIMEOUT_DEFAULT,
         "seconds a `sql` or `search` query may run before it is stopped",
-        check=lambda v: math.isfinite(v) and 0 < v <= QUERY_TIMEOUT_MAX,
+        check=_above(0, QUERY_TIMEOUT_MAX),
         rule="a positive number of seconds, at most 86400 (a day)",
         flag="--timeout",
     )
@@ -430,7 +487,24 @@ def _check(condition: bool, message: str) -> None:
 
 
 def _check_base_url(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"base URL {url!r} must be an http(s) URL such as https://example.vn")
+    """``scheme://host[:port][/path]``, printable, a port from 1 to 65535, no user,
+    query or fragment: anything else is one ConfigError line (never a traceback deep in
+    a run, nor a header smuggled in through a line break)."""
+    example = "an http(s) URL such as https://example.vn or http://127.0.0.1:8000"
+    shown = url[:200]
+    if not url.strip().isprintable():
+        raise ConfigError(f"base URL {shown!r} must be {example} (no control characters)")
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+        host = parts.hostname
+    except ValueError as exc:  # a port past 65535, an unclosed [IPv6 …
+        raise ConfigError(f"base URL {shown!r} must be {example} ({exc})") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"base URL {shown!r} must be {example}")
+    if port == 0 or parts.username is not None or parts.query or parts.fragment:
+        raise ConfigError(
+            f"base URL {shown!r} must be {example}: a host, a port from 1 to 65535 and a"
+            " path, no user, query or fragment"
+        )
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"

@@ -147,6 +147,7 @@ _BOILERPLATE_KEYS: dict[str, tuple[bool, bool]] = {
     "body_signatures": (False, True),
     "honorifics": (False, True),
     "house_ad_phrases": (False, True),
+    "error_pages": (False, True),
 }
 _KIND_KEYS: dict[str, tuple[bool, bool]] = {kind: (False, True) for kind in PAGE_KINDS}
 TABLES: dict[str, dict[str, tuple[bool, bool]]] = {
@@ -624,6 +625,7 @@ def _build_profile(
         if bp["body_signatures"]
         else re.compile(r"(?!)"),
         house_ad_keys=tuple(fold_key(c) for c in bp["house_ad_phrases"]),
+        error_page_keys=tuple(k for c in bp["error_pages"] if (k := fold_key(c))),
         kinds=tuple(_kind_rule(k, merged["kinds"][k], path) for k in PAGE_KINDS),
         name_key=fold_key(name),
     )

@@ -44,3 +44,51 @@ def strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", bare.replace("đ", "d").replace("Đ", "D"))
+
+
+# -- text shown to a person or a spreadsheet: data, never instructions ---------------------------
+
+_TERMINAL_CONTROLS = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 but tab and LF, DEL, C1: ESC, BEL, CR, CSI …
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidi marks, embeddings, isolates
+)
+_TERMINAL_RE = re.compile(f"[{_TERMINAL_CONTROLS}]")
+_TERMINAL_LINE_RE = re.compile(f"[\n\t{_TERMINAL_CONTROLS}]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def for_terminal(text: str, *, one_line: bool = False) -> str:
+    """``text`` made safe to print on a terminal: C0 and C1 control characters (ESC, BEL,
+    CR, CSI …) and the Unicode bidi controls (U+202A–U+202E, U+2066–U+2069, U+200E/F,
+    U+061C) are shown as ``\\x1b`` / ``\\u202e`` instead of being obeyed, so a crawled
+    title cannot recolour, retitle, clear or reorder the terminal. Tab and LF are kept,
+    unless ``one_line`` (then they are escaped too). Rich markup is not this function's
+    business: print the result with ``markup=False`` or through ``rich.markup.escape``."""
+    pattern = _TERMINAL_LINE_RE if one_line else _TERMINAL_RE
+    return pattern.sub(_escaped, text) if pattern.search(text) else text
+
+
+_JSON_UNSAFE_RE = re.compile("[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_for_terminal(encoded: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) with the characters that JSON
+    leaves raw but a terminal obeys (DEL, C1, bidi controls) written as ``\\uXXXX``
+    escapes: the same JSON value, parsed, and harmless on a terminal. (``json.dumps``
+    already escapes C0: ``\\u001b``.) Such characters only occur inside JSON strings."""
+    return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+
+
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet take a CSV cell for a formula (OWASP, CSV injection)."""
+
+
+def csv_safe(text: str) -> str:
+    """A CSV text cell that no spreadsheet runs: one starting with ``=``, ``+``, ``-``,
+    ``@``, tab or CR gets a leading ``'`` (OWASP's advice; ``=HYPERLINK(…)`` becomes
+    ``'=HYPERLINK(…)``). For text cells only: a negative number is data."""
+    return "'" + text if text.startswith(CSV_FORMULA_STARTS) else text

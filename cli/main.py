@@ -27,12 +27,15 @@ from baolaocai.errors import (
 )
 from baolaocai.settings import Settings
 from baolaocai.site import DEFAULT_SITE
+from baolaocai.text import json_for_terminal
 from cli.progress import watching
 from cli.support import (
+    DAY_RANGE,
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     RUN_OK,
     SITE_HELP,
+    check_number,
     err,
     friendly_errors,
     out,
@@ -58,6 +61,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 DEMO_DB = "warehouse/demo.duckdb"
+MAX_LOCK_TIMEOUT = 86400.0
+"""The longest ``sql --lock-timeout``: a day."""
 DEMO_RATE = 50.0
 DEMO_CONCURRENCY = 4
 
@@ -151,7 +156,8 @@ def crawl(
     since: Annotated[
         str | None,
         typer.Option(
-            help="Do not follow listings or sitemap entries older than this day (YYYY-MM-DD)."
+            help="Do not follow listings or sitemap entries older than this day (YYYY-MM-DD,"
+            f" {DAY_RANGE})."
         ),
     ] = None,
     retry_failed: Annotated[
@@ -473,20 +479,25 @@ def parse(
 
     Keys: url, article_id, title, sapo, body, author, published_at, category, tags, images, source, page_kind (the kind of page: article, live, e-magazine, gallery, video, podcast, interview, infographic, print, amp or unknown), and the quality keys modified_at, extraction_method (which reader of the fallback cascade gave the body), missing_fields, field_conflicts (sources of one field that disagreed), images_dropped.
 
-    A bad file costs only itself: one error line on stderr, the others are still parsed, and the exit code is 2. Only regular files up to 20 MiB are read (a FIFO, device or folder is refused without being opened); a page nested more than 500 elements deep is refused.
+    A bad file costs only itself: one error line on stderr, the others are still parsed, and the exit code is 2. Only regular files up to 20 MiB are read (a FIFO, device or folder is refused without being opened); a page nested more than 500 elements deep, or of more elements than BAOLAOCAI_MAX_PAGE_ELEMENTS (100000), is refused.
     """
     from transforms.parse import parse_article
 
     if url is not None and len(files) > 1:
         raise ConfigError("--url applies to one FILE only")
-    chosen = settings_from(site=site).site
+    settings = settings_from(site=site)
+    chosen = settings.site
     failed = False
     for path in files:
         try:
             article = parse_article(
-                read_page_file(path), url, site=chosen, fallback_url=chosen.url(path.name)
+                read_page_file(path),
+                url,
+                site=chosen,
+                fallback_url=chosen.url(path.name),
+                max_elements=settings.max_page_elements,
             )
-            record = json.dumps(article.to_contract(), ensure_ascii=False)
+            record = json_for_terminal(json.dumps(article.to_contract(), ensure_ascii=False))
         except BaoLaoCaiError as exc:
             message = exc.message if str(path) in exc.message else f"{path}: {exc.message}"
             print_error(message)
@@ -530,7 +541,8 @@ def sql(
         ),
     ] = False,
     lock_timeout: Annotated[
-        float, typer.Option(help="Seconds to wait while a crawl is writing.")
+        float,
+        typer.Option(help=f"Seconds to wait while a crawl is writing (0 to {MAX_LOCK_TIMEOUT:g})."),
     ] = 30.0,
     timeout: TimeoutOption = None,
     memory_limit: MemoryLimitOption = None,
@@ -550,6 +562,7 @@ def sql(
 
     if format not in ("table", "csv", "json"):
         raise ConfigError(f"--format must be table, csv or json, not {format!r}")
+    check_number(lock_timeout, "--lock-timeout", 0, MAX_LOCK_TIMEOUT)
     settings = query_settings(
         site=site, db_path=db, query_timeout=timeout, query_memory=memory_limit
     )

@@ -6,22 +6,24 @@ Registered on the main app by :func:`register` (see :mod:`cli.main`). Imports on
 
 from __future__ import annotations
 
+import math
 import os
-import signal
 import zoneinfo
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
 
+from baolaocai import interrupts
 from baolaocai.dates import VIETNAM_TIME_ZONE
 from baolaocai.errors import BaoLaoCaiError, ConfigError, WarehouseBusyError
 from cli.progress import watching
 from cli.support import (
+    DAY_RANGE,
     EXIT_FAILED,
     RUN_OK,
     SITE_HELP,
+    check_number,
     err,
     friendly_errors,
     out,
@@ -34,6 +36,11 @@ from cli.writers import WaitOption, claim_warehouse
 
 DEFAULT_CRON = "0 * * * *"
 DEFAULT_TIMEZONE = VIETNAM_TIME_ZONE
+MAX_INTERVAL_S = 366 * 24 * 3600.0
+SERVE_STOP_GRACE_S = 120.0
+"""Seconds ``serve`` has to stop after Ctrl-C or SIGTERM (a scheduled run under way is
+recorded interrupted, the Prefect server stopped) before it is ended anyway."""
+"""The longest ``serve --interval``: a year."""
 
 
 def check_timezone(timezone: str) -> None:
@@ -58,9 +65,12 @@ def register(app: typer.Typer) -> None:
     @app.command("backfill")
     @friendly_errors
     def backfill_command(
-        date_from: Annotated[str, typer.Option("--from", help="First day to fill (YYYY-MM-DD).")],
+        date_from: Annotated[
+            str, typer.Option("--from", help=f"First day to fill (YYYY-MM-DD, {DAY_RANGE}).")
+        ],
         date_to: Annotated[
-            str | None, typer.Option("--to", help="Last day to fill (default: today).")
+            str | None,
+            typer.Option("--to", help="Last day to fill (YYYY-MM-DD; default: today)."),
         ] = None,
         site: Annotated[str | None, typer.Option(help=SITE_HELP)] = None,
         base_url: Annotated[
@@ -125,7 +135,10 @@ def register(app: typer.Typer) -> None:
         cron: Annotated[str, typer.Option(help="When to crawl (cron).")] = DEFAULT_CRON,
         timezone: Annotated[str, typer.Option(help="Time zone of the cron.")] = DEFAULT_TIMEZONE,
         interval: Annotated[
-            float | None, typer.Option(help="Crawl every N seconds instead of the cron.")
+            float | None,
+            typer.Option(
+                help=f"Crawl every N seconds instead of the cron (at most {MAX_INTERVAL_S:g})."
+            ),
         ] = None,
         site: Annotated[str | None, typer.Option(help=SITE_HELP)] = None,
         base_url: Annotated[
@@ -135,7 +148,10 @@ def register(app: typer.Typer) -> None:
         rate: Annotated[float | None, typer.Option(help="Requests per second (default 1).")] = None,
         concurrency: Annotated[int | None, typer.Option(help="Requests in flight (2).")] = None,
         port: Annotated[
-            int | None, typer.Option(help="Port of the local Prefect server (a free one).")
+            int | None,
+            typer.Option(
+                help="Port of the local Prefect server, 1 to 65535 (default: a free one)."
+            ),
         ] = None,
     ) -> None:
         """Serve the crawl on a schedule (and backfill, reparse on demand) until stopped.
@@ -148,8 +164,10 @@ def register(app: typer.Typer) -> None:
         settings = settings_from(
             site=site, base_url=base_url, db_path=db, rate=rate, concurrency=concurrency
         )
-        if interval is not None and interval <= 0:
+        if interval is not None and not (math.isfinite(interval) and interval > 0):
             raise ConfigError("--interval must be a positive number of seconds")
+        check_number(interval, "--interval", 0, MAX_INTERVAL_S)
+        check_number(port, "--port", 1, 65535)
         check_timezone(timezone)
         # Prefect reads its settings once, when it is first imported (any ``prefect.*``
         # module), and keeps them: the whole environment -- the API URL of the server we
@@ -183,10 +201,9 @@ def register(app: typer.Typer) -> None:
 
         check_prefect_settings(api_url)
 
-        def stop(signum: int, frame: FrameType | None) -> None:
-            raise KeyboardInterrupt
-
-        previous = signal.signal(signal.SIGTERM, stop)
+        # Ctrl-C and SIGTERM (a service manager's stop) are serve's ordinary end: both
+        # arrive as KeyboardInterrupt (baolaocai.interrupts), the command exits 0.
+        interrupts.stop_is_normal(grace=SERVE_STOP_GRACE_S)
         try:
             if server is not None:
                 out.print(f"Starting a local Prefect server (PREFECT_HOME={server.home}) …")
@@ -220,7 +237,6 @@ def register(app: typer.Typer) -> None:
         except KeyboardInterrupt:
             out.print("Stopping …")
         finally:
-            signal.signal(signal.SIGTERM, previous)
             if server is not None:
                 server.stop()
                 out.print("Prefect server stopped.")

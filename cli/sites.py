@@ -13,6 +13,7 @@ import typer
 from baolaocai.errors import BaoLaoCaiError
 from baolaocai.identity import article_id, canonicalize, is_tag_page
 from baolaocai.site import DEFAULT_SITE, Site, bundled_sites, load_site
+from baolaocai.text import json_for_terminal
 from cli.support import EXIT_BAD_INPUT, friendly_errors, out, print_error, print_warning
 
 sites_app = typer.Typer(
@@ -106,7 +107,9 @@ def sites_check(
     names = site.profile
     out.print(f"  title suffix: {names.title_suffix_re.pattern}", markup=False)
     for u in url or []:
-        out.print(json.dumps(url_report(site, u), ensure_ascii=False), markup=False)
+        out.print(
+            json_for_terminal(json.dumps(url_report(site, u), ensure_ascii=False)), markup=False
+        )
     failed = False
     if page:
         from cli.main import read_page_file
@@ -125,7 +128,7 @@ def sites_check(
             record: dict[str, object] = {"page": str(path)}
             record.update({k: contract.get(k) for k in _SHOWN})
             record["body_chars"] = len(str(contract.get("body") or ""))
-            out.print(json.dumps(record, ensure_ascii=False), markup=False)
+            out.print(json_for_terminal(json.dumps(record, ensure_ascii=False)), markup=False)
             missing = [
                 k for k in ("article_id", "title", "published_at", "body") if not contract.get(k)
             ]

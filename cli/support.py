@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import decimal
 import functools
 import io
+import itertools
 import json
+import math
 import signal
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
-from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 import typer
@@ -30,6 +33,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from baolaocai import interrupts
 from baolaocai.errors import (
     BaoLaoCaiError,
     ConfigError,
@@ -38,6 +42,7 @@ from baolaocai.errors import (
     internal_error,
 )
 from baolaocai.settings import Settings, load_settings
+from baolaocai.text import csv_safe, for_terminal, json_for_terminal
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -49,7 +54,6 @@ EXIT_BUSY = 75
 later (``EX_TEMPFAIL`` of sysexits.h, what cron wrappers and systemd understand)."""
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
-_terminated = threading.Event()
 RUN_OK = ("completed", "warning")  # a warning (layout drift) is reported, not an error
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,9 +76,18 @@ _PASS_THROUGH: tuple[type[BaseException], ...] = (
 """Exits that typer and click handle themselves."""
 
 
+def file_system_error(exc: OSError) -> str:
+    """What the file system said, as one true line: ``cannot write /x/.build.lock:
+    Read-only file system`` (not an "internal error": nothing is wrong with the program)."""
+    where = exc.filename if exc.filename is not None else "a file"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"cannot use {where}: {reason}"
+
+
 def print_error(message: str) -> None:
     """``error: <message>`` on stderr, one line; the message is printed as it is (a
-    ``[`` in a path or a SQL error is not taken for rich markup)."""
+    ``[`` in a path or a SQL error is not taken for rich markup) and its control
+    characters are shown, not obeyed (a site's error text cannot drive the terminal)."""
     err.print(f"[red]error:[/red] {escape(_one_line(message))}", markup=True)
 
 
@@ -88,7 +101,11 @@ def print_note(message: str) -> None:
 
 
 def _one_line(message: str) -> str:
-    return " ".join(message.split("\n")).strip() if "\n" in message else message
+    """One line of text for the terminal: line breaks become spaces, control and bidi
+    characters are escaped (:func:`baolaocai.text.for_terminal`)."""
+    if "\n" in message:
+        message = " ".join(message.split("\n")).strip()
+    return for_terminal(message)
 
 
 def friendly_errors(func: F) -> F:
@@ -98,52 +115,104 @@ def friendly_errors(func: F) -> F:
     SIGTERM: exit 143 (the shells' 128 + signal number).
     Any other exception (a bug): ``internal error: <Type>: <message>``, exit 1. typer's
     and click's own exits pass through untouched.
+
+    Stop signals are handled for the whole command by :func:`baolaocai.interrupts.handling`:
+    once one came, the command ends ``interrupted`` whatever it ends with (a library may
+    swallow the interrupt or turn it into an error of its own), a second one ends it at
+    once, and it is ended anyway :data:`~baolaocai.interrupts.EXIT_GRACE_S` s after the first.
     """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except _PASS_THROUGH:
-            raise
-        except BaoLaoCaiError as exc:
-            print_error(exc.message)
-            raise typer.Exit(exit_code(exc)) from None
-        except Exception as exc:
-            print_error(internal_error(exc))
-            raise typer.Exit(EXIT_FAILED) from None
-        except BaseException as exc:  # stopped from outside: Ctrl-C, SIGTERM
-            terminated = _terminated.is_set() or getattr(exc, "signal", None) == signal.SIGTERM
-            err.print("interrupted (SIGTERM)" if terminated else "interrupted")
-            raise typer.Exit(EXIT_SIGTERM if terminated else EXIT_SIGINT) from None
+        with interrupts.handling():
+            try:
+                result = func(*args, **kwargs)
+            except _PASS_THROUGH as exc:
+                if interrupts.received() is not None and not _success(exc):
+                    _stopped()
+                raise
+            except BaoLaoCaiError as exc:
+                if interrupts.received() is not None:
+                    _stopped()
+                print_error(exc.message)
+                raise typer.Exit(exit_code(exc)) from None
+            except OSError as exc:  # the file system refused (read-only, full, denied)
+                if interrupts.received() is not None:
+                    _stopped()
+                print_error(file_system_error(exc))
+                raise typer.Exit(EXIT_FAILED) from None
+            except Exception as exc:
+                if interrupts.received() is not None:
+                    _stopped()
+                print_error(internal_error(exc))
+                raise typer.Exit(EXIT_FAILED) from None
+            except BaseException as exc:  # stopped from outside: Ctrl-C, SIGTERM
+                terminated = getattr(exc, "signal", None) == signal.SIGTERM
+                _stopped(signal.SIGTERM if terminated else signal.SIGINT)
+            if interrupts.received() is not None and not interrupts.normal_stop():
+                _stopped()  # it ended all the same: say so
+            return result
 
     return wrapper  # type: ignore[return-value]
 
 
+def _success(exc: BaseException) -> bool:
+    code = getattr(exc, "exit_code", getattr(exc, "code", 1))
+    return code in (0, None)
+
+
+def _stopped(default: int = signal.SIGINT) -> NoReturn:
+    """``interrupted`` (one line) and exit 130, or ``interrupted (SIGTERM)`` and 143."""
+    signum = interrupts.received() or default
+    terminated = signum == signal.SIGTERM
+    with contextlib.suppress(Exception):
+        err.print("interrupted (SIGTERM)" if terminated else "interrupted", markup=False)
+    interrupts.announced()
+    raise typer.Exit(interrupts.exit_code(signum)) from None
+
+
+FIRST_DAY = dt.date(1000, 1, 1)
+LAST_DAY = dt.date(9998, 12, 31)
+"""The days a day flag (``--since``, ``--until``, ``--from``, ``--to``) takes: every
+command can go a month past either end (the day after ``--until``, the month of a
+backfill, midnight in Vietnam in UTC) without leaving Python's and DuckDB's calendars."""
+DAY_RANGE = f"from {FIRST_DAY} to {LAST_DAY}"
+
+
 def parse_day(value: str | None, flag: str) -> dt.date | None:
-    """``2023-01-01`` -> a date; anything else is a one-line ConfigError naming the flag."""
+    """``2023-01-01`` -> a date; anything else, or a day outside :data:`FIRST_DAY` ..
+    :data:`LAST_DAY`, is a one-line ConfigError naming the flag."""
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
-        raise ConfigError(f"{flag} must be a day such as 2023-01-01, not {value!r}") from None
+        raise ConfigError(
+            f"{flag} must be a day such as 2023-01-01 ({DAY_RANGE}), not {value!r}"
+        ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ConfigError(f"{flag} must be a day {DAY_RANGE}, not {value!r}")
+    return day
+
+
+def check_number(value: float | None, flag: str, low: float, high: float) -> None:
+    """A number given with ``flag`` must be finite and from ``low`` to ``high``:
+    else one ConfigError line naming the flag and the range (exit 2)."""
+    if value is None:
+        return
+    finite = isinstance(value, int) or math.isfinite(value)
+    if isinstance(value, bool) or not finite or not low <= value <= high:
+        raise ConfigError(f"{flag} must be from {low:g} to {high:g}, not {value}")
 
 
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM (systemd, ``kill``) stops a run like Ctrl-C: the run is recorded as
-    interrupted and the command exits with code 143, one line, no traceback."""
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        _terminated.set()
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
+    interrupted and the command exits with code 143, one line, no traceback (see
+    :func:`baolaocai.interrupts.handling`; a no-op inside :func:`friendly_errors`,
+    which handles both signals for the whole command)."""
+    with interrupts.handling():
         yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 SITE_HELP = (
@@ -153,15 +222,28 @@ SITE_HELP = (
 
 
 def settings_from(**flags: Any) -> Settings:
-    """Defaults < ``BAOLAOCAI_*`` env vars < these flags (``None`` = not given)."""
-    return load_settings().override(**flags)
+    """Defaults < ``BAOLAOCAI_*`` env vars < these flags (``None`` = not given).
+
+    A flag's value out of range is one ConfigError line naming the flag (``--max-articles
+    must be …``), as an env var's names the variable."""
+    settings = load_settings()
+    try:
+        return settings.override(**flags)
+    except ConfigError as exc:
+        for f in dataclasses.fields(Settings):
+            flag = f.metadata.get("flag") or ""
+            given = flags.get(f.name) is not None
+            if given and flag.startswith("--") and exc.message.startswith(f"{f.name} must "):
+                raise ConfigError(flag.split("/")[0] + exc.message[len(f.name) :]) from None
+        raise
 
 
 def print_summary(summary: dict[str, Any], db_path: str) -> None:
     colour = {"completed": "green", "warning": "yellow"}.get(summary["status"], "red")
     out.print(
-        f"[bold]Crawl {escape(str(summary['run_id']))}[/bold] of {escape(summary['base_url'])} "
-        f"-> {escape(db_path)}: [{colour}]{escape(summary['status'])}[/{colour}]",
+        f"[bold]Crawl {escape(_one_line(str(summary['run_id'])))}[/bold] of"
+        f" {escape(_one_line(summary['base_url']))} -> {escape(_one_line(db_path))}:"
+        f" [{colour}]{escape(_one_line(summary['status']))}[/{colour}]",
         markup=True,
     )
     table = Table(show_header=False, box=None, padding=(0, 2))
@@ -182,6 +264,7 @@ def print_summary(summary: dict[str, Any], db_path: str) -> None:
         ),
         ("gone (404/410)", summary["gone"]),
         ("removed from the site", summary.get("removed", 0)),
+        ("not the article (kept)", summary.get("suspect_pages", 0)),
         ("429 / 304 answers", f"{summary['responses_429']} / {summary['responses_304']}"),
         (
             "held back (Retry-After)",
@@ -194,7 +277,7 @@ def print_summary(summary: dict[str, Any], db_path: str) -> None:
         table.add_row(name, str(value))
     out.print(table)
     for line in summary.get("failures") or []:
-        out.print(f"  failed: {line}", markup=False)
+        out.print(f"  failed: {_one_line(str(line))}", markup=False)
     for line in summary.get("notes") or []:
         print_note(str(line))
     if summary.get("warning"):
@@ -217,27 +300,70 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+MAX_TABLE_ROWS = 1000
+"""Rows a table shows; more go to ``--format csv`` or ``json`` (which print every row, as
+they come) or a ``LIMIT``: a terminal table of a million rows takes gigabytes and hours."""
+_WRITE_ROWS = 1000
+
+
 def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+    """``rows`` as a table (the first :data:`MAX_TABLE_ROWS`), CSV or JSON (every row,
+    written as it goes: the output never holds the whole result a second time)."""
+    write = sys.stdout.write
     if fmt == "json":
-        data = [{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows]
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        if not rows:
+            write("[]\n")
+            return
+        write("[\n")
+        for start in range(0, len(rows), _WRITE_ROWS):
+            items = []
+            for row in rows[start : start + _WRITE_ROWS]:
+                item = {c: _jsonable(v) for c, v in zip(columns, row, strict=True)}
+                items.append(textwrap.indent(json.dumps(item, ensure_ascii=False, indent=2), "  "))
+            last = start + _WRITE_ROWS >= len(rows)
+            write(json_for_terminal(",\n".join(items)) + ("\n]\n" if last else ",\n"))
     elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")  # LF, as the duckdb CLI writes
-        writer.writerow(columns)
-        writer.writerows([[_csv_cell(v) for v in row] for row in rows])
-        sys.stdout.write(buffer.getvalue())
+        # To a file or a pipe: the data as it is. To a terminal: shown, not obeyed.
+        shown = for_terminal if sys.stdout.isatty() else str
+        chunks = itertools.chain(
+            [[columns]],
+            (
+                [[_csv_cell(v) for v in row] for row in rows[start : start + _WRITE_ROWS]]
+                for start in range(0, len(rows), _WRITE_ROWS)
+            ),
+        )
+        for chunk in chunks:
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerows(chunk)  # LF, as duckdb's CLI
+            write(shown(buffer.getvalue()))
     else:
         table = Table(show_lines=False)
         for column in columns:
-            table.add_column(Text(column))
-        for row in rows:  # Text: a "[" in the data is data, not rich markup
-            table.add_row(*(Text("" if v is None else str(_jsonable(v))) for v in row))
+            table.add_column(Text(for_terminal(column)))
+        for row in rows[:MAX_TABLE_ROWS]:  # Text: a "[" in the data is data, not markup
+            table.add_row(*(Text(_table_cell(v)) for v in row))
         out.print(table)
-        out.print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+        count = f"{len(rows):,} row{'s' if len(rows) != 1 else ''}"
+        if len(rows) > MAX_TABLE_ROWS:
+            out.print(
+                f"({count}; the first {MAX_TABLE_ROWS:,} shown: --format csv or json prints"
+                " them all, LIMIT asks for fewer)"
+            )
+        else:
+            out.print(f"({count})")
+
+
+def _table_cell(value: Any) -> str:
+    """A value as a table shows it: control and bidi characters escaped, shown not obeyed."""
+    return "" if value is None else for_terminal(str(_jsonable(value)))
 
 
 def _csv_cell(value: Any) -> Any:
+    """A value as a CSV cell. Text that a spreadsheet would run (``=``, ``+``, ``-``,
+    ``@``, tab or CR first) gets a leading ``'`` (:func:`baolaocai.text.csv_safe`); numbers,
+    times, lists (JSON arrays) are data and stay as they are: ``-5`` is minus five."""
+    if isinstance(value, str):
+        return csv_safe(value)
     value = _jsonable(value)
     return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
 
@@ -246,7 +372,6 @@ def _csv_cell(value: Any) -> Any:
 
 T = TypeVar("T")
 
-_QUERY_FLAGS = (("query_timeout", "--timeout"), ("query_memory", "--memory-limit"))
 STOP_GRACE_S = 10.0
 """Seconds a stopped query has to end (DuckDB sees an interrupt within milliseconds)."""
 _POLL_S = 0.25
@@ -255,13 +380,7 @@ _POLL_S = 0.25
 def query_settings(**flags: Any) -> Settings:
     """:func:`settings_from` for ``sql`` and ``search``: a bad ``--timeout`` or
     ``--memory-limit`` is one line naming the flag (exit 2)."""
-    try:
-        return settings_from(**flags)
-    except ConfigError as exc:
-        for name, flag in _QUERY_FLAGS:
-            if flags.get(name) is not None and exc.message.startswith(f"{name} must "):
-                raise ConfigError(flag + exc.message[len(name) :]) from None
-        raise
+    return settings_from(**flags)
 
 
 def run_stoppable(

@@ -31,7 +31,16 @@ from rich.table import Table
 from baolaocai.dates import VIETNAM_TIME_ZONE
 from baolaocai.errors import BaoLaoCaiError, ConfigError, WarehouseError
 from baolaocai.settings import load_settings, memory_bytes
-from cli.support import friendly_errors, out, parse_day, query_settings, run_stoppable
+from baolaocai.text import for_terminal, json_for_terminal
+from cli.support import (
+    DAY_RANGE,
+    check_number,
+    friendly_errors,
+    out,
+    parse_day,
+    query_settings,
+    run_stoppable,
+)
 
 SITE_TZ = ZoneInfo(VIETNAM_TIME_ZONE)
 
@@ -44,6 +53,11 @@ SiteOption = Annotated[
         " its warehouse (warehouse/<site>.duckdb) unless --db is given.",
     ),
 ]
+
+
+MAX_SEARCH_LIMIT = 10_000
+"""The most results ``search --limit`` gives (:data:`warehouse.search.MAX_LIMIT`; tantivy
+allocates room for every one of them before it searches)."""
 
 
 TimeoutOption = Annotated[
@@ -98,7 +112,8 @@ def _json_default(value: Any) -> Any:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default) + "\n")
+    encoded = json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
+    sys.stdout.write(json_for_terminal(encoded) + "\n")
 
 
 # -- search / reindex ---------------------------------------------------------------------------
@@ -107,9 +122,14 @@ def _print_json(data: Any) -> None:
 @friendly_errors
 def search_command(
     text: Annotated[str, typer.Argument(help='Words to find, accents optional: "lao cai".')],
-    limit: Annotated[int, typer.Option("--limit", "-n", help="At most N results.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", help=f"At most N results (1 to {MAX_SEARCH_LIMIT}).")
+    ] = 20,
     since: Annotated[
-        str | None, typer.Option(help="Only articles published on or after this day (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            help=f"Only articles published on or after this day (YYYY-MM-DD, {DAY_RANGE})."
+        ),
     ] = None,
     category: Annotated[
         str | None,
@@ -127,6 +147,7 @@ def search_command(
     from warehouse.search import search, search_index_dir
 
     _choice(format, ("table", "json"), "--format")
+    check_number(limit, "--limit", 1, MAX_SEARCH_LIMIT)
     since_day = parse_day(since, "--since")
     settings = query_settings(site=site, db_path=db, query_timeout=timeout)
     # Only the index folder next to the warehouse is read: the warehouse itself is never
@@ -204,9 +225,11 @@ def _why_no_index(path: Path) -> WarehouseError:
 
 
 def _escape(text: str) -> str:
+    """Text from the warehouse or a site, for rich markup: its ``[`` is not markup and its
+    control and bidi characters are shown, not obeyed (:func:`for_terminal`)."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(for_terminal(text))
 
 
 @friendly_errors
@@ -339,15 +362,19 @@ def export_command(
         ),
     ],
     since: Annotated[
-        str | None, typer.Option(help="Articles published on or after this day (YYYY-MM-DD).")
+        str | None,
+        typer.Option(help=f"Articles published on or after this day (YYYY-MM-DD, {DAY_RANGE})."),
     ] = None,
     until: Annotated[
-        str | None, typer.Option(help="Articles published on or before this day (YYYY-MM-DD).")
+        str | None,
+        typer.Option(help=f"Articles published on or before this day (YYYY-MM-DD, {DAY_RANGE})."),
     ] = None,
     db: DbOption = None,
     site: SiteOption = None,
 ) -> None:
     """Export articles (with pictures) to Parquet (by year/month), CSV or JSON Lines.
+
+    In CSV, a text cell starting with =, +, -, @, tab or CR gets a leading ' so that no spreadsheet runs it as a formula; numbers stay numbers. Parquet and JSON Lines keep the text exactly.
 
     --out must be missing, empty, or hold an earlier export (its manifest.json, written by baolaocai export). Only the files that export listed are replaced or deleted, and only inside --out: your own files there are kept, and nothing outside --out is ever touched. Any other folder that is not empty is refused (exit 2); choose another --out.
     """
@@ -414,7 +441,12 @@ def status_command(
         ("schema version", str(info["schema_version"])),
         ("articles", str(info["articles"])),
         *(
-            [("  by site", ", ".join(f"{k} {n}" for k, n in sorted(info["sites"].items())))]
+            [
+                (
+                    "  by site",
+                    ", ".join(f"{_escape(k)} {n}" for k, n in sorted(info["sites"].items())),
+                )
+            ]
             if len(info.get("sites") or {}) > 1
             else []
         ),
@@ -438,7 +470,7 @@ def status_command(
         runs.add_row(
             _escape(str(run["run_id"])),
             _local(run["started_at"]),
-            f"[{colour}]{run['status']}[/{colour}]",
+            f"[{colour}]{_escape(str(run['status']))}[/{colour}]",
             str(run["new"]),
             str(run["updated"]),
             str(run["failed"]),

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 
+from baolaocai import interrupts
 from baolaocai.errors import BaoLaoCaiError, WarehouseBusyError
 from baolaocai.processes import process_alive
 
@@ -164,29 +165,95 @@ def shared_local_server(home: Path) -> Iterator[str]:
     for the ``with`` block; stopped at its end unless another live process still uses it.
 
     Bookkeeping under ``home`` (all changes under :func:`_home_lock`): ``server.json``
-    (the server's pid and port), ``clients/<pid>`` (one mark per command using it)."""
+    (the server's pid and port), ``clients/<pid>`` (one mark per command using it).
+
+    Every way out stops a server nobody else uses: an interrupt while the server starts
+    (it runs in a session of its own, out of reach of Ctrl-C: it was left running), and
+    the last resort of :mod:`baolaocai.interrupts` (a command that does not end after a
+    stop signal leaves by ``os._exit``, which runs no ``finally``)."""
     try:
         home.mkdir(parents=True, exist_ok=True)
         (home / CLIENTS).mkdir(exist_ok=True)
     except OSError as exc:
         raise BaoLaoCaiError(f"cannot use the Prefect home {home}: {exc.strerror or exc}") from None
     mark = home / CLIENTS / str(os.getpid())
-    with _home_lock(home):
-        api_url = _running_server(home)
-        if api_url is None:
-            server = LocalPrefectServer(home, services=False)
-            server.start()  # stops a server left behind in server.pid first
-            assert server.process is not None
-            _write_state(home, server.process.pid, server.port)
-            api_url = server.api_url
-        mark.write_text(f"{os.getpid()}\n")
+    locked = {"here": False}
+    """Whether this process holds the home lock now (the last resort cannot wait for it)."""
+
+    def abandon() -> None:
+        _abandon(home, mark, locked_here=locked["here"])
+
+    interrupts.at_last_resort(abandon)
     try:
-        yield api_url
-    finally:
         with _home_lock(home):
-            mark.unlink(missing_ok=True)
-            if not _live_clients(home):
-                _stop_shared(home)
+            locked["here"] = True
+            started = None
+            try:
+                api_url = _running_server(home)
+                if api_url is None:
+                    started = LocalPrefectServer(home, services=False)
+                    started.start()  # stops a server left behind in server.pid first
+                    assert started.process is not None
+                    _write_state(home, started.process.pid, started.port)
+                    api_url = started.api_url
+                mark.write_text(f"{os.getpid()}\n")
+            except BaseException:
+                mark.unlink(missing_ok=True)
+                if started is not None and not _live_clients(home):
+                    started.stop(timeout=5.0)
+                    (home / SHARED_STATE).unlink(missing_ok=True)
+                raise
+            finally:
+                locked["here"] = False
+        try:
+            yield api_url
+        finally:
+            with _home_lock(home):
+                locked["here"] = True
+                try:
+                    mark.unlink(missing_ok=True)
+                    if not _live_clients(home):
+                        _stop_shared(home)
+                finally:
+                    locked["here"] = False
+    finally:
+        interrupts.forget(abandon)
+
+
+def _abandon(home: Path, mark: Path, *, locked_here: bool) -> None:
+    """The last resort's cleanup (see :func:`shared_local_server`): this process's mark
+    goes and, if no other live command uses it, the server is stopped (a few seconds at
+    most). The home lock is not waited for: taken by another process, that one looks
+    after the server (it sees this mark is dead); taken by this one (stopped while it
+    starts or stops the server), this process goes on as if it held it."""
+    fd = os.open(home / "server.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + 1.0
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if locked_here:
+                    break
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.05)
+        mark.unlink(missing_ok=True)
+        if _live_clients(home):
+            return
+        pids = set()
+        with suppress(OSError, ValueError, KeyError, TypeError):
+            pids.add(int(json.loads((home / SHARED_STATE).read_text())["pid"]))
+        with suppress(OSError, ValueError):
+            pids.add(int((home / "server.pid").read_text().strip()))
+        for pid in pids:
+            if _is_prefect_server(pid):
+                stop_pid(pid, timeout=2.0)
+        (home / SHARED_STATE).unlink(missing_ok=True)
+        (home / "server.pid").unlink(missing_ok=True)
+    finally:
+        os.close(fd)
 
 
 def _running_server(home: Path) -> str | None:
@@ -282,7 +349,11 @@ class LocalPrefectServer:
         )
         log.close()
         self.pid_file.write_text(f"{self.process.pid}\n")
-        self._wait_healthy()
+        try:
+            self._wait_healthy()
+        except BaseException:  # Ctrl-C while it starts: it is out of reach of Ctrl-C
+            self.stop(timeout=5.0)
+            raise
         return self
 
     def _wait_healthy(self) -> None:

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from baolaocai.models import CrawlSummary
+from baolaocai.text import for_terminal
 
 MAX_ROWS = 50
+_MARKDOWN_RE = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 
 def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
+    """Text from outside (a crawled title, a site's error) as Markdown that shows it and
+    does nothing else: no link, picture, HTML or emphasis of its own, one line, control
+    characters shown (``\\x1b``)."""
+    one_line = for_terminal(" ".join((text or "").split()), one_line=True)
+    return _MARKDOWN_RE.sub(r"\\\1", html.escape(one_line, quote=False))
+
+
+def _link(url: str) -> str:
+    """A URL as a Markdown link target: percent-encoded, so it cannot close the link."""
+    return quote(url, safe=":/?&=%#@,;~+")
 
 
 def run_report(summary: CrawlSummary, changed: Sequence[tuple[str, str, str | None, str]]) -> str:
@@ -19,15 +33,15 @@ def run_report(summary: CrawlSummary, changed: Sequence[tuple[str, str, str | No
     ``changed`` rows are ``(kind, title, category, url)``.
     """
     lines = [
-        f"# Crawl {summary.run_id}: {summary.status}",
+        f"# Crawl {_cell(summary.run_id)}: {_cell(summary.status)}",
         "",
-        f"Site: {summary.base_url}",
+        f"Site: {_cell(summary.base_url)}",
         "",
     ]
     if summary.error:
-        lines += [f"**Error:** {summary.error}", ""]
+        lines += [f"**Error:** {_cell(summary.error)}", ""]
     if summary.warning:
-        lines += [f"**Warning:** {summary.warning}", ""]
+        lines += [f"**Warning:** {_cell(summary.warning)}", ""]
     for note in summary.notes:
         lines += [f"**Note:** {_cell(note)}", ""]
     lines += ["| measure | value |", "|---|---|"]
@@ -37,7 +51,7 @@ def run_report(summary: CrawlSummary, changed: Sequence[tuple[str, str, str | No
     if changed:
         lines += ["", "## New and updated articles", "", "| | title | category |", "|---|---|---|"]
         for kind, title, category, url in list(changed)[:MAX_ROWS]:
-            lines.append(f"| {kind} | [{_cell(title)}]({url}) | {_cell(category)} |")
+            lines.append(f"| {kind} | [{_cell(title)}]({_link(url)}) | {_cell(category)} |")
         if len(changed) > MAX_ROWS:
             lines.append(f"| … | and {len(changed) - MAX_ROWS} more | |")
     if summary.failures:
@@ -49,7 +63,7 @@ def drift_report(summary: CrawlSummary, examples: Sequence[str]) -> str:
     lines = [
         "# The site's layout seems to have changed",
         "",
-        summary.warning or "",
+        _cell(summary.warning),
         "",
         "Check these pages against `transforms/baolaocai.toml` (selectors) and run",
         "`baolaocai reparse` once the parser is fixed:",

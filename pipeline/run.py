@@ -41,12 +41,12 @@ from typing import Any
 
 import httpx
 
-from baolaocai import progress
+from baolaocai import interrupts, progress
 from baolaocai.errors import BaoLaoCaiError, CrawlError
 from baolaocai.identity import article_id
 from baolaocai.models import CrawlState, CrawlSummary, FetchedPage, SitemapMemo, SitemapRead
 from baolaocai.processes import process_alive
-from baolaocai.settings import Settings
+from baolaocai.settings import MiB, Settings
 from baolaocai.site import Site
 from pipeline.steps import PLAIN_STEPS, BatchResult, Changed, RunRecord, Steps
 from pipeline.steps import close_run as plain_close_run
@@ -177,6 +177,10 @@ def decide_status(
     return ("warning", warning) if warning else ("completed", None)
 
 
+INTERRUPTED = "interrupted (Ctrl-C or SIGTERM)"
+"""The error recorded on a run stopped from outside."""
+
+
 @dataclass
 class Run:
     """A run as a plain object: its settings, its counters, its state in one place, and
@@ -202,6 +206,8 @@ class Run:
     listed_sections: dict[int, str] = field(default_factory=dict)
     """Article id -> the section whose listing linked it (this run's discovery): the
     category of an article whose page names none."""
+    suspects: list[str] = field(default_factory=list)
+    """``url: why`` of the first stored articles whose page was refused as not being them."""
     settled: set[int] = field(default_factory=set)
     """Article ids this run tried and could not store (a sitemap memo may still be kept)."""
     attempts: deque[Attempt] = field(default_factory=lambda: deque(maxlen=ABORT_WINDOW))
@@ -253,7 +259,9 @@ class Run:
     def parse_pool(self) -> ParsePool:
         """The run's parsing workers (started on its first big batch), closed with the run."""
         if self._parse_pool is None:
-            self._parse_pool = ParsePool(self.settings.parse_workers)
+            self._parse_pool = ParsePool(
+                self.settings.parse_workers, self.settings.parse_memory * MiB
+            )
         return self._parse_pool
 
     # -- open -------------------------------------------------------------------------------
@@ -298,6 +306,8 @@ class Run:
         s.articles_unchanged += result.counts.unchanged
         s.articles_failed += result.counts.failed
         s.removed += result.counts.removed
+        s.suspect_pages += len(result.counts.suspect)
+        self.suspects.extend(result.suspect[: max(0, MAX_FAILURES_SHOWN - len(self.suspects))])
         s.gone += sum(1 for p in pages if p.status in GONE_STATUSES)
         room = max(0, MAX_FAILURES_SHOWN - len(s.failures))
         s.failures.extend(result.failures[:room])
@@ -329,6 +339,7 @@ class Run:
         lastmods: dict[int, datetime] | None = None,
     ) -> BatchResult:
         """One batch: fetch politely, then parse, clean, validate and store it."""
+        interrupts.check()  # an interrupt a library swallowed stops the run here
         if self.robots is None:
             raise CrawlError("internal: robots.txt was not read before fetching articles")
         pages, stats = self.steps.fetch_batch(
@@ -357,14 +368,20 @@ class Run:
             if self.kind != "reparse":
                 progress.current().phase("robots")
             body(self)
-        except BaoLaoCaiError as exc:
-            self.close(error=exc.message)
-        except Exception as exc:  # a bug: recorded on the run, then surfaced
+        except Exception as exc:
+            if interrupts.received() is not None:
+                # Ctrl-C or SIGTERM came out as an error of a library (Prefect's task
+                # engine: "Task run is not set"; DuckDB: "Query interrupted"): an interrupt
+                self.close(error=INTERRUPTED, interrupted=True)
+                raise KeyboardInterrupt from None
+            if isinstance(exc, BaoLaoCaiError):
+                self.close(error=exc.message)
+                return self
             self.close(error=f"internal error: {type(exc).__name__}: {exc}")
-            raise
+            raise  # a bug: recorded on the run, then surfaced
         except BaseException:  # stopped from outside: Ctrl-C, SIGTERM (as an orchestrator
             # signal or KeyboardInterrupt), SystemExit
-            self.close(error="interrupted (Ctrl-C or SIGTERM)", interrupted=True)
+            self.close(error=INTERRUPTED, interrupted=True)
             raise
         else:
             self.close()
@@ -417,6 +434,13 @@ class Run:
         s.status, s.warning = decide_status(
             error, interrupted, self.quality, self.settings.drift_threshold
         )
+        if s.suspect_pages and s.status in ("completed", "warning"):
+            s.status, s.warning = (
+                "warning",
+                "; ".join(
+                    w for w in (s.warning, suspect_warning(s.suspect_pages, self.suspects)) if w
+                ),
+            )
         s.error = error
         s.records_fallback = self.quality.fallback
         s.records_missing_date = self.quality.missing_date
@@ -447,6 +471,16 @@ class Run:
             self.settings, self.warehouse, self.run_id, s.status, s.counters(), s.error, s.warning
         )
         return s
+
+
+def suspect_warning(count: int, examples: Sequence[str]) -> str:
+    """The warning of a run that refused pages of stored articles as not being them."""
+    shown = "; ".join(examples[:2])
+    return (
+        f"{count} stored article(s) answered with a page that is not them (an error page"
+        " served as 200, a redirect to another page, a text that collapsed): their stored"
+        f" version was kept and the page archived (fetch_errors, stage 'identity'): {shown}"
+    )
 
 
 def _failed_ids(pages: list[FetchedPage], result: BatchResult, site: Site) -> set[int]:

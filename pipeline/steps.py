@@ -16,13 +16,15 @@ import logging
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+import duckdb
 import httpx
 
-from baolaocai.errors import BaoLaoCaiError
+from baolaocai.errors import BaoLaoCaiError, internal_error
 from baolaocai.identity import article_id
 from baolaocai.models import (
+    LOAD_STAGE,
     CrawlState,
     Failure,
     FetchedPage,
@@ -31,12 +33,14 @@ from baolaocai.models import (
     StagedArticle,
 )
 from baolaocai.settings import Settings
+from baolaocai.site import Site
 from scrapers.archive import MonthSitemap, month_articles, month_sitemaps
 from scrapers.discovery import Discovery, DiscoveryOptions, DiscoveryOutcome, discover_site
 from scrapers.discovery import discover_listings as scrapers_discover_listings
 from scrapers.fetch import Fetcher, FetchStats
 from scrapers.http import HttpSession
 from scrapers.politeness import RequestPacer, RobotsRules
+from transforms.integrity import fingerprint, refuse_collapsed, refuse_impostors
 from transforms.parallel import ParsePool
 from transforms.quality import QualityReport, assess
 from warehouse.backfill import done_months, record_month
@@ -55,11 +59,14 @@ from warehouse.sitemaps import listed_before, read_memos, store_reads
 from warehouse.state import (
     RecheckPolicy,
     Validators,
+    known_placeholders,
+    listed_categories,
     mark_interrupted_runs,
     read_crawl_state,
     relisted,
     set_listed_categories,
     stored_validators,
+    stored_versions,
 )
 from warehouse.warc import CaptureRef
 
@@ -101,6 +108,8 @@ class BatchResult:
     quality: QualityReport
     changed: list[Changed] = field(default_factory=list)
     failed_urls: list[str] = field(default_factory=list)
+    suspect: list[str] = field(default_factory=list)
+    """``url: why`` of the stored articles whose page was refused as not being them."""
 
 
 # -- the warehouse side ---------------------------------------------------------------------
@@ -214,30 +223,48 @@ def load_pages(
     A page whose answer is the one its stored capture holds (same status, content type
     and payload, whatever its ``ETag``) is not archived again: it adds no WARC record and
     no ``captures`` row, and only its new validators are stored (``load_batch``'s
-    ``kept``)."""
-    staged, failures = pool.process(pages, settings.site)
-    staged = with_listed_categories(
-        staged, listed_sections or {}, lambda ids: wh.listed_categories(settings.site, ids)
+    ``kept``).
+
+    A page that is not the article of its address (an error page served as 200, a
+    redirect elsewhere, a page shared by several addresses, a text collapsed against the
+    stored version: :mod:`transforms.integrity`) never becomes an article nor a new
+    version: a new address is parked, a stored article keeps its version (counted as
+    ``suspect``). A record the warehouse refuses costs its own page, parked at stage
+    ``load`` (:func:`load_isolating`)."""
+    site = settings.site
+    staged, failures = pool.process(
+        pages,
+        settings.site,
+        deadline=settings.parse_deadline,
+        max_elements=settings.max_page_elements,
     )
     kept: dict[str, CaptureRef] = {}  # fetched again with the very answer archived
-    if any(p.html is not None and not p.archived for p in pages):  # not a reparse's
-        with wh.reading() as con:
-            kept = kept_captures(con, settings.site, pages)
-    captures = wh.archive([p for p in pages if p.url not in kept], settings.site)
-    with wh.writing() as con:
-        counts = load_batch(
-            con,
-            site=settings.site,
-            run_id=run_id,
-            seen_at=datetime.now(UTC),
-            pages=pages,
-            articles=staged,
-            failures=failures,
-            touch_unchanged=touch_unchanged,
-            lastmods=lastmods,
-            captures=captures,
-            kept=kept,
+    with wh.reading() as con:  # one read-only connection for all the batch asks
+        known = known_placeholders(con, site, (fingerprint(s.article) for s in staged))
+        staged, refused, placeholders = refuse_impostors(pages, staged, site, known)
+        staged = with_listed_categories(
+            staged, listed_sections or {}, lambda ids: listed_categories(con, site, ids)
         )
+        if any(p.html is not None and not p.archived for p in pages):  # not a reparse's
+            kept = kept_captures(con, site, pages)
+        stored = stored_versions(con, site, [s.article.article_id or 0 for s in staged])
+    staged, collapsed = refuse_collapsed(pages, staged, stored)
+    failures = [*failures, *refused, *collapsed]
+    captures = wh.archive([p for p in pages if p.url not in kept], site)
+    counts, failures, unloaded = load_isolating(
+        wh,
+        site,
+        run_id,
+        datetime.now(UTC),
+        pages,
+        staged,
+        failures,
+        touch_unchanged=touch_unchanged,
+        lastmods=lastmods,
+        captures=captures,
+        kept=kept,
+        placeholders=placeholders,
+    )
     key = settings.site.key
     touched = {(key, aid) for aid, _kind in counts.changed}
     if counts.removed:
@@ -248,15 +275,110 @@ def load_pages(
         (kind, by_id[aid].title or "", by_id[aid].category, by_id[aid].url or "")
         for aid, kind in counts.changed
     ]
-    taken_down = set(counts.taken_down)  # counted as removed, not as failures
-    failed = [f for f in failures if f.url not in taken_down]
+    # counted as removed (takedowns) or as suspect pages, not as failures
+    not_failed = set(counts.taken_down) | set(counts.suspect)
+    failed = [f for f in failures if f.url not in not_failed]
+    suspect = set(counts.suspect)
     return BatchResult(
         counts,
         [f"{f.url}: {f.error}" for f in failed],
-        assess(s.article for s in staged),
+        assess(s.article for s in staged if s.article.url not in unloaded),
         changed,
         [f.url for f in failed],
+        [f"{f.url}: {f.error}" for f in failures if f.url in suspect],
     )
+
+
+LOAD_DATA_ERRORS: tuple[type[Exception], ...] = (
+    duckdb.ConversionException,
+    duckdb.OutOfRangeException,
+    duckdb.InvalidInputException,
+    duckdb.ConstraintException,
+    duckdb.TypeMismatchException,
+    ValueError,  # UnicodeError included
+    OverflowError,
+    TypeError,
+)
+"""What a record the warehouse cannot hold raises (a value out of a column's range, text
+it cannot encode): the record's own fault, never the warehouse's (a full disk, a lost
+file: those are :class:`~baolaocai.errors.WarehouseError` and fail the run)."""
+
+
+def load_isolating(
+    wh: WarehouseSession,
+    site: Site,
+    run_id: str,
+    seen_at: datetime,
+    pages: Sequence[FetchedPage],
+    staged: Sequence[StagedArticle],
+    failures: Sequence[Failure],
+    **options: Any,
+) -> tuple[LoadCounts, list[Failure], set[str]]:
+    """:func:`~warehouse.load.load_batch` in one transaction; when the warehouse refuses a
+    record of it (:data:`LOAD_DATA_ERRORS`), the batch again page by page, each page it
+    refuses recorded as a failure of stage ``load`` (parked: a later run does not fetch
+    it again, ``--retry-failed`` and ``reparse`` do), so one poison record costs its own
+    page and never the batch, nor every later run. Returns the counts, the batch's
+    failures as recorded (those of stage ``load`` included) and the URLs refused at
+    load."""
+    captures: Mapping[str, CaptureRef] = options.pop("captures", None) or {}
+    kept: Mapping[str, CaptureRef] = options.pop("kept", None) or {}
+
+    def load(
+        some_pages: Sequence[FetchedPage],
+        some_staged: Sequence[StagedArticle],
+        some_failures: Sequence[Failure],
+    ) -> LoadCounts:
+        urls = {p.url for p in some_pages}
+        with wh.writing() as con:
+            return load_batch(
+                con,
+                site=site,
+                run_id=run_id,
+                seen_at=seen_at,
+                pages=some_pages,
+                articles=some_staged,
+                failures=some_failures,
+                captures={u: c for u, c in captures.items() if u in urls},
+                kept={u: c for u, c in kept.items() if u in urls},
+                **options,
+            )
+
+    try:
+        return load(pages, staged, failures), list(failures), set()
+    except LOAD_DATA_ERRORS as exc:
+        first = exc
+        log.warning("the warehouse refused a record of a batch (%s); loading page by page", exc)
+    counts = LoadCounts()
+    recorded: list[Failure] = []
+    refused: list[Failure] = []
+    urls = {p.url for p in pages}
+    orphans = [s for s in staged if s.article.url not in urls]  # read from no page here
+    parts: list[LoadCounts] = []
+    for page in pages:
+        mine = [s for s in staged if s.article.url == page.url]
+        theirs = [f for f in failures if f.url == page.url]
+        try:
+            parts.append(load([page], mine, theirs))
+            recorded += theirs
+        except LOAD_DATA_ERRORS as exc:
+            why = internal_error(exc)
+            refused.append(Failure(page.url, LOAD_STAGE, why, page.status or None, page.attempts))
+    if len(pages) > 1 and len(refused) == len(pages):
+        # Every page refused alike: the warehouse or the code, not the pages. Failing
+        # the run says so; parking them all would hide it.
+        raise first
+    if refused:
+        parts.append(load([], [], refused))
+        recorded += refused
+    if orphans:
+        parts.append(load([], orphans, []))
+    for part in parts:
+        counts.add(part)
+        counts.changed += part.changed
+        counts.taken_down += part.taken_down
+        counts.suspect += part.suspect
+    return counts, recorded, {f.url for f in refused}
 
 
 def with_listed_categories(

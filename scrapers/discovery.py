@@ -30,7 +30,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,7 +39,7 @@ from bs4 import BeautifulSoup, Tag
 from lxml import etree
 
 from baolaocai import progress
-from baolaocai.dates import parse_iso, parse_vietnamese_datetime
+from baolaocai.dates import MAX_YEAR, MIN_YEAR, parse_iso, parse_vietnamese_datetime
 from baolaocai.errors import CrawlError
 from baolaocai.identity import article_id, canonical_article_url, canonicalize, is_tag_page
 from baolaocai.models import Failure, FetchedPage, SitemapMemo, SitemapRead
@@ -403,10 +403,15 @@ def parse_feed(xml: str) -> list[SitemapEntry]:
 
 
 def _rfc822(value: str) -> datetime | None:
+    """An RSS ``pubDate``, aware (no zone given: UTC, as RFC 5322's ``-0000``); ``None``
+    for a date that cannot be one (out of :data:`~baolaocai.dates.MIN_YEAR`..``MAX_YEAR``)."""
     try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    if not MIN_YEAR <= when.year <= MAX_YEAR:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _page_number(url: str) -> int:

@@ -389,6 +389,11 @@ class Fetcher:
             content_type = kept.get("content-type", "")
             if content_type and not re.search(r"html|xml|text/plain", content_type, re.I):
                 raise TerminalFetchError(f"not a web page ({content_type})", url=url, status=status)
+            reached = (
+                canonicalize(target, self.settings.site, base_url=self.settings.base_url)
+                if target != fetched_url
+                else None
+            )
             return FetchedPage(
                 url=url,
                 fetched_url=fetched_url,
@@ -401,6 +406,7 @@ class Fetcher:
                 body=body if sink is None else None,
                 response_headers=received,
                 request_headers=sent,
+                redirected_to=reached if reached != url else None,
             )
         raise TerminalFetchError(f"more than {MAX_REDIRECTS} redirects", url=url)
 
@@ -408,7 +414,21 @@ class Fetcher:
         location = response.headers.get("location")
         if not location:
             raise TerminalFetchError(f"HTTP {response.status_code} without Location", url=url)
-        absolute = urljoin(current, location)
+        absolute: str | None
+        try:
+            absolute = urljoin(current, location)
+            _ = urlsplit(absolute).port  # a port past 65535, an unclosed [IPv6 …
+            httpx.URL(absolute)  # what the client itself refuses (a bad host …)
+        except (ValueError, httpx.InvalidURL):
+            absolute = None
+        if absolute is None or not location.isprintable():
+            # The page's own failure (parked), never a connection error to retry.
+            raise TerminalFetchError(
+                f"HTTP {response.status_code} to an invalid address"
+                f" ({location[:80].encode('unicode_escape').decode('ascii')})",
+                url=url,
+                status=response.status_code,
+            )
         if not is_site_url(absolute, self.settings.site, self.settings.base_url):
             raise TerminalFetchError(
                 f"redirect off the site to {absolute}", url=url, status=response.status_code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,3 +55,18 @@ def site() -> Iterator[SiteServer]:
 @pytest.fixture
 def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "warehouse" / "test.duckdb")
+
+
+@pytest.fixture
+def site_copy(tmp_path: Path) -> Path:
+    """A copy of the bundled site that a test may change (take a page down, edit one)."""
+    root = tmp_path / "site"
+    shutil.copytree(SITE_DIR, root)
+    return root
+
+
+@pytest.fixture
+def served(site_copy: Path) -> Iterator[SiteServer]:
+    """:func:`site_copy`, served on a free loopback port."""
+    with serve_site(site_copy) as server:
+        yield server

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 
@@ -19,3 +24,51 @@ def clean_env(prefect_home: Path | None = None, **extra: str) -> dict[str, str]:
 
 BAOLAOCAI = str(Path(sys.executable).with_name("baolaocai"))
 """The installed ``baolaocai`` command, as users run it."""
+
+
+class Started:
+    """A command started in ``cwd`` in a session of its own (as a shell starts a job),
+    its output (stdout and stderr) gathered as it comes."""
+
+    def __init__(self, args: list[str], cwd: Path, **env: str) -> None:
+        self.cwd = cwd
+        self.proc = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=clean_env(**env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        assert self.proc.stdout is not None
+        stream = self.proc.stdout
+        self._reader = threading.Thread(target=lambda: self.lines.extend(stream), daemon=True)
+        self._reader.start()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 180) -> None:
+        """Until ``text`` is in the output (failing if the command ends first)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            assert time.monotonic() < deadline and self.proc.poll() is None, self.output
+            time.sleep(0.05)
+
+    def finish(self, timeout: float = 240) -> int:
+        code = self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        return code
+
+    def kill(self) -> None:
+        """Kill it if it still runs, and a Prefect server it started (in a session of its
+        own, out of reach of the command's group): a failing test leaves nothing behind."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        for home in (self.cwd / ".prefect-server", self.cwd / ".prefect"):
+            with contextlib.suppress(OSError, ValueError):
+                os.killpg(int((home / "server.pid").read_text()), signal.SIGKILL)

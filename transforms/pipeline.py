@@ -6,13 +6,28 @@ from collections.abc import Iterable
 
 from baolaocai.errors import ParseError, internal_error
 from baolaocai.models import Failure, FetchedPage, StagedArticle
+from baolaocai.settings import PAGE_ELEMENTS_DEFAULT
 from baolaocai.site import Site
 from transforms.parse import parse_article
 from transforms.validate import content_hash, problems
 
+UNUSABLE_STAGE = "unusable"
+"""A fetch that got an answer no article page can be (bigger than the size cap, not HTML,
+a redirect off the site or round in circles): the page's own failure, parked like a 404
+(``--retry-failed`` asks again, after the cap is raised for instance)."""
+
+
+def fetch_stage(page: FetchedPage) -> str:
+    """``fetch`` for a failure that may pass or is the site's to answer (a timeout, a
+    reset, a 5xx, a 403, robots.txt), :data:`UNUSABLE_STAGE` for an answer that is the
+    page's own and would be the same at every run (see above)."""
+    answered = page.status == 0 or 200 <= page.status < 400
+    robots = "robots.txt" in (page.error or "")
+    return UNUSABLE_STAGE if answered and not page.transient and not robots else "fetch"
+
 
 def process_pages(
-    pages: Iterable[FetchedPage], site: Site
+    pages: Iterable[FetchedPage], site: Site, *, max_elements: int = PAGE_ELEMENTS_DEFAULT
 ) -> tuple[list[StagedArticle], list[Failure]]:
     """Turn pages into staged articles; every page that cannot be loaded becomes a Failure.
 
@@ -20,7 +35,8 @@ def process_pages(
     exception while parsing or validating a page (a parser bug, ``RecursionError``,
     ``MemoryError`` …) becomes a ``parse`` failure ``internal error: <Type>: <message>``
     while the rest of the batch goes on. ``KeyboardInterrupt`` and ``SystemExit`` are
-    not caught.
+    not caught. A page of more than ``max_elements`` elements is a ``parse`` failure,
+    refused before it is parsed (:func:`~transforms.parse.parse_article`).
     """
     staged: list[StagedArticle] = []
     failures: list[Failure] = []
@@ -31,7 +47,7 @@ def process_pages(
             failures.append(
                 Failure(
                     page.url,
-                    "fetch",
+                    fetch_stage(page),
                     page.error or f"HTTP {page.status}",
                     page.status or None,
                     page.attempts,
@@ -39,7 +55,7 @@ def process_pages(
             )
             continue
         try:
-            article = parse_article(page.html, page.url, site=site)
+            article = parse_article(page.html, page.url, site=site, max_elements=max_elements)
             found = problems(article)
             record = None if found else StagedArticle(article, content_hash(article))
         except ParseError as exc:

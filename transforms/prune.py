@@ -17,24 +17,50 @@ from __future__ import annotations
 import re
 
 _ATTRS = r"""(?:[^>"']|"[^"]*"|'[^']*')*"""
-_INERT_RE = re.compile(
-    rf"<!--.*?-->|<(script|style|svg|template)\b({_ATTRS})>(.*?)</\1\s*>",
-    re.IGNORECASE | re.DOTALL,
-)
+_OPEN_RE = re.compile(rf"<!--|<(script|style|svg|template)\b({_ATTRS})>", re.IGNORECASE)
+_CLOSE_RES = {
+    name: re.compile(rf"</{name}\s*>", re.IGNORECASE)
+    for name in ("script", "style", "svg", "template")
+}
 _JSON_LD_RE = re.compile(r"ld\+json", re.IGNORECASE)
-
-
-def _replace(match: re.Match[str]) -> str:
-    name = match.group(1)
-    if name is None:
-        return ""  # a comment
-    attrs = match.group(2)
-    if name.lower() == "script" and _JSON_LD_RE.search(attrs):
-        return match.group(0)
-    return f"<{name}{attrs}></{name}>"
 
 
 def strip_inert(html: str) -> str:
     """``html`` without comments and with empty scripts (JSON-LD kept), styles, SVGs and
-    templates."""
-    return _INERT_RE.sub(_replace, html)
+    templates.
+
+    Linear in the page: each opening is matched once and its end looked for once. A
+    comment or element left open runs to the end of the page, as in an HTML tokenizer:
+    the rest is kept as it is (a regular expression that tried every later ``<!--`` or
+    ``<script>`` again took 35 s on 5,000 unclosed comments)."""
+    out: list[str] = []
+    pos = 0
+    while (start := _OPEN_RE.search(html, pos)) is not None:
+        name = start.group(1)
+        if name is None:  # a comment
+            end = html.find("-->", start.end())
+            if end < 0:
+                break
+            out.append(html[pos : start.start()])
+            pos = end + 3
+            continue
+        attrs = start.group(2)
+        if name.lower() == "svg" and attrs.rstrip().endswith("/"):
+            # <svg … /> closes itself (a foreign element): nothing to strip, and its end
+            # is not the next </svg> (which would swallow the text in between).
+            out.append(html[pos : start.end()])
+            pos = start.end()
+            continue
+        close = _CLOSE_RES[name.lower()].search(html, start.end())
+        if close is None:
+            break
+        out.append(html[pos : start.start()])
+        if name.lower() == "script" and _JSON_LD_RE.search(attrs):
+            out.append(html[start.start() : close.end()])
+        else:
+            out.append(f"<{name}{attrs}></{name}>")
+        pos = close.end()
+    if not out:
+        return html
+    out.append(html[pos:])
+    return "".join(out)

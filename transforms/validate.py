@@ -9,6 +9,10 @@ import unicodedata
 from baolaocai.models import Article
 
 MIN_BODY_CHARS = 40
+MAX_BODY_CHARS = 1_000_000
+"""More text than any article has (a long live report runs to some 200,000 characters): a
+page of one giant text node or of tens of thousands of paragraphs under the size cap is
+a trap, refused (parked) rather than stored and indexed at megabytes a row."""
 
 
 def problems(article: Article) -> list[str]:
@@ -20,6 +24,11 @@ def problems(article: Article) -> list[str]:
         found.append("no title")
     if len(article.body) < MIN_BODY_CHARS and not article.images:
         found.append(f"body shorter than {MIN_BODY_CHARS} characters and no pictures")
+    if len(article.body) > MAX_BODY_CHARS:
+        found.append(
+            f"body of {len(article.body):,} characters, more than any article"
+            f" ({MAX_BODY_CHARS:,}: a page's budget)"
+        )
     for name in ("title", "sapo", "body", "author", "category", "source"):
         value = getattr(article, name)
         if value and not unicodedata.is_normalized("NFC", value):

@@ -375,6 +375,27 @@ def check_warehouse(path: str | Path, *, lock_timeout: float = DEFAULT_LOCK_TIME
     one error line, not a failed Prefect task with its traceback in the run log.
     """
     connect(path, lock_timeout=lock_timeout).close()
+    check_writable_companions(path)
+
+
+def check_writable_companions(path: str | Path) -> None:
+    """One :class:`WarehouseError` line when a run could not write the web archive or
+    the search index beside the warehouse (a read-only mount, a folder of another user):
+    said before a run starts, not after it fetched a batch it cannot keep."""
+    path = Path(path)
+    names = {"stem": path.stem, "name": path.name}
+    for pattern in ("{stem}.warc", "{stem}.search"):
+        folder = path.with_name(pattern.format(**names))
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            why = "read-only file system" if _read_only_mount(folder) else "permission denied"
+            raise WarehouseError(f"cannot write the {_companion_role(pattern)} {folder}: {why}")
+
+
+def _read_only_mount(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 SANDBOX = {"custom_user_agent": "baolaocai-sandbox"}

@@ -14,7 +14,11 @@ Articles without a ``published_at`` land in ``year=__HIVE_DEFAULT_PARTITION__``.
 
 ``jsonl`` writes ``articles.jsonl`` (the same nested rows, one JSON object per line).
 ``csv`` cannot nest, so it writes ``articles.csv`` (tags as a JSON array) and
-``article_images.csv`` (one row per picture) instead.
+``article_images.csv`` (one row per picture) instead. A CSV file is opened by
+spreadsheets, which run a cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR as a
+formula (CSV injection): such a *text* cell gets a leading ``'``
+(:func:`baolaocai.text.csv_safe`); numbers and times are never changed, and Parquet and
+JSON Lines keep every text exactly as stored.
 
 Every file has the ``site`` column first (the key of the paper: a warehouse may hold
 several), and ``article_images.csv`` rows are keyed by ``(site, article_id, position)``.
@@ -58,8 +62,10 @@ import duckdb
 
 from baolaocai import __version__
 from baolaocai.errors import InputError, WarehouseError
+from baolaocai.processes import process_alive
+from baolaocai.text import CSV_FORMULA_STARTS
 from warehouse.db import SITE_TIME_ZONE, require_sites, schema_version
-from warehouse.schema import EXPORTED_ARTICLE_COLUMNS
+from warehouse.schema import ARTICLE_COLUMNS, EXPORTED_ARTICLE_COLUMNS, IMAGE_COLUMNS
 
 Format = Literal["parquet", "csv", "jsonl"]
 FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
@@ -75,6 +81,8 @@ _EXPORT_FILE_RE = re.compile(
 )
 """The relative paths an export writes (besides ``manifest.json``)."""
 STAGING_PREFIX = ".baolaocai-export-"
+"""Staging folders are ``.baolaocai-export-<pid>-<random>``: one left by a killed export
+is removed by the next export into the same folder."""
 _SITE_TZ = ZoneInfo(SITE_TIME_ZONE)
 
 ARTICLE_FIELDS = ", ".join(EXPORTED_ARTICLE_COLUMNS)
@@ -258,6 +266,26 @@ def _remove_empty_parents(out_dir: Path, rel: str) -> None:
         parts.pop()
 
 
+def _remove_dead_staging(out_dir: Path) -> None:
+    """Remove the staging folders an export killed before its end left in ``out_dir``
+    (``.baolaocai-export-<pid>-…`` of a process that no longer runs); a live export's,
+    and anything else, are kept."""
+    try:
+        entries = list(os.scandir(out_dir))
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry.name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        if (
+            entry.name.startswith(STAGING_PREFIX)
+            and pid.isdigit()
+            and int(pid) != os.getpid()
+            and not process_alive(int(pid))
+            and entry.is_dir(follow_symlinks=False)
+        ):
+            _remove_staging(Path(entry.path))
+
+
 def _remove_staging(staging: Path) -> None:
     """Delete our own staging folder (made by mkdtemp in this run) file by file."""
     if not staging.is_dir() or staging.is_symlink():
@@ -335,7 +363,8 @@ def export(
     created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+        _remove_dead_staging(out_dir)
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
     except OSError as exc:
         raise InputError(f"{out_dir}: cannot write there ({exc.strerror or exc})") from None
     done = False
@@ -410,7 +439,8 @@ def _write(
     else:
         articles = folder / "articles.csv"
         flat = ", ".join(
-            "to_json(a.tags) AS tags" if c == "tags" else f"a.{c}" for c in EXPORTED_ARTICLE_COLUMNS
+            "to_json(a.tags) AS tags" if c == "tags" else _csv_column("a", c, ARTICLE_COLUMNS[c])
+            for c in EXPORTED_ARTICLE_COLUMNS
         )
         con.execute(
             f"COPY (SELECT {flat} FROM articles a SEMI JOIN export_ids e USING (site, article_id)"
@@ -420,7 +450,7 @@ def _write(
         _add(manifest, folder, articles, "articles", _count(con, "export_ids"))
         images = folder / "article_images.csv"
         con.execute(
-            "COPY (SELECT i.site, i.article_id, i.position, i.src, i.caption"
+            f"COPY (SELECT {', '.join(_csv_column('i', c, k) for c, k in IMAGE_COLUMNS.items())}"
             " FROM article_images i SEMI JOIN export_ids e USING (site, article_id)"
             " ORDER BY i.site, i.article_id, i.position)"
             f" TO '{_sql_path(images)}' (FORMAT csv, HEADER)"
@@ -430,6 +460,21 @@ def _write(
         ).fetchone()
         _add(manifest, folder, images, "article_images", int(row[0]) if row else 0)
     con.execute("DROP TABLE IF EXISTS export_ids")
+
+
+_FORMULA_STARTS_SQL = ", ".join(f"chr({ord(c)})" for c in CSV_FORMULA_STARTS)
+
+
+def _csv_column(alias: str, column: str, kind: str) -> str:
+    """``alias.column`` as a CSV cell: a VARCHAR that a spreadsheet would run as a formula
+    gets a leading ``'`` (as :func:`baolaocai.text.csv_safe`); other types as they are."""
+    value = f"{alias}.{column}"
+    if kind != "VARCHAR":
+        return value
+    return (
+        f"CASE WHEN left({value}, 1) IN ({_FORMULA_STARTS_SQL}) THEN '''' || {value}"
+        f" ELSE {value} END AS {column}"
+    )
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -31,15 +31,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 
 from baolaocai.identity import article_id as article_id_of
-from baolaocai.models import RUN_COUNTERS, Failure, FetchedPage, StagedArticle
+from baolaocai.identity import capture_url
+from baolaocai.models import IDENTITY_STAGE, RUN_COUNTERS, Failure, FetchedPage, StagedArticle
 from baolaocai.site import Site
 from warehouse.db import transaction
 from warehouse.schema import (
@@ -48,6 +48,7 @@ from warehouse.schema import (
     LOADED_ARTICLE_COLUMNS,
     RAW_PAGE_COLUMNS,
 )
+from warehouse.staging import staging_file
 from warehouse.state import GONE_STATUSES
 from warehouse.warc import CaptureRef, payload_digest
 
@@ -68,6 +69,11 @@ class LoadCounts:
     takedown is data, not a failure, so none of them counts in ``failed``. Their
     ``fetch_errors`` row is still written: it parks the URL and lets ``--retry-failed``
     ask again (a later 200 clears ``removed_at``)."""
+    suspect: list[str] = field(default_factory=list)
+    """URLs of *stored* articles whose page this batch refused as not being them (stage
+    ``identity``: an error page, a redirect elsewhere, a collapsed text): the stored
+    version kept, the capture archived, a note added to its ``field_conflicts``; not
+    counted in ``failed``."""
 
     def add(self, other: LoadCounts) -> None:
         self.new += other.new
@@ -99,18 +105,20 @@ def bulk_insert(
     Binding Python values row by row (``executemany``) costs about a millisecond per
     article; writing the batch as newline-delimited JSON to a temporary file and reading
     it with DuckDB's ``read_json`` is some thirty times faster and keeps types exact.
+    The file is a staging file of :mod:`warehouse.staging`: in the warehouse's folder,
+    named after this process, so one left by a killed process is removed by the next
+    writer of the warehouse.
     """
     names = list(types)
     count = 0
-    with tempfile.NamedTemporaryFile(
-        "w", suffix=".ndjson", encoding="utf-8", delete=False
-    ) as handle:
-        for row in rows:
-            record = {n: _json_value(v) for n, v in zip(names, row, strict=True)}
-            handle.write(json.dumps(record, ensure_ascii=False))
-            handle.write("\n")
-            count += 1
+    handle = staging_file(con)  # beside the warehouse, named after this process
     try:
+        with handle:
+            for row in rows:
+                record = {n: _json_value(v) for n, v in zip(names, row, strict=True)}
+                handle.write(json.dumps(record, ensure_ascii=False))
+                handle.write("\n")
+                count += 1
         if count:
             spec = ", ".join(f"'{n}': '{t}'" for n, t in types.items())
             con.execute(
@@ -174,6 +182,7 @@ def load_batch(
     lastmods: Mapping[int, datetime] | None = None,
     captures: Mapping[str, CaptureRef] | None = None,
     kept: Mapping[str, CaptureRef] | None = None,
+    placeholders: Mapping[str, str] | None = None,
 ) -> LoadCounts:
     """Store one batch of ``site`` (raw pages, articles, images, revisions, errors)
     atomically; other sites' rows are neither read nor changed.
@@ -191,7 +200,12 @@ def load_batch(
     ``touch_unchanged=False`` (a reparse, which sees no site) leaves ``last_seen_at``.
 
     ``counts.failed`` counts the ``failures`` but those of stored articles answered
-    404/410 (``counts.taken_down``): a takedown counts once, as ``removed``.
+    404/410 (``counts.taken_down``): a takedown counts once, as ``removed``; and those
+    of stored articles whose page was refused as not being them (stage ``identity``,
+    ``counts.suspect``): their stored version, and the ``raw_pages`` row that points at
+    its capture, stay; the refused page is archived and indexed in ``captures`` only.
+    A page that redirects led elsewhere (``FetchedPage.redirected_to``) is captured as
+    the answer of that address and never becomes the ``raw_pages`` row of its URL.
 
     Pages answered ``304 Not Modified`` count as unchanged: their article's
     ``last_seen_at`` moves on. Loading a page resolves its earlier fetch errors.
@@ -203,9 +217,17 @@ def load_batch(
     # The last record wins when the same article appears twice in one batch.
     unique = list({s.article.article_id: s for s in articles}.values())
     not_modified = [p.url for p in pages if p.status == 304]
+    refused = [f for f in failures if f.stage == IDENTITY_STAGE]
     with transaction(con):
+        suspects = _stored_urls(con, site, [f.url for f in refused])
         _store_raw(
-            con, site, run_id, [p for p in pages if not p.archived], captures or {}, kept or {}
+            con,
+            site,
+            run_id,
+            [p for p in pages if not p.archived],
+            captures or {},
+            kept or {},
+            suspects,
         )
         if unique:
             counts.changed = _merge_articles(
@@ -222,10 +244,18 @@ def load_batch(
             )
             counts.unchanged += len(not_modified)
         _record_failures(con, site, run_id, seen_at, failures)
+        if placeholders:
+            con.executemany(
+                "INSERT OR IGNORE INTO placeholder_pages (site, fingerprint, first_url, seen_at)"
+                " VALUES (?, ?, ?, ?)",
+                [(site.key, fp, url, seen_at) for fp, url in sorted(placeholders.items())],
+            )
+        _note_suspects(con, site, seen_at, [f for f in refused if f.url in suspects])
+        counts.suspect = sorted(suspects)
         loaded = [url for s in unique if (url := s.article.url)] + not_modified
         counts.removed, counts.taken_down = _mark_removed(con, site, seen_at, pages, loaded)
-        taken_down = set(counts.taken_down)
-        counts.failed = sum(1 for f in failures if f.url not in taken_down)
+        not_failed = set(counts.taken_down) | suspects
+        counts.failed = sum(1 for f in failures if f.url not in not_failed)
         if loaded and lastmods:
             loaded_ids = _ids(site, loaded)
             seen = [(aid, lastmods[aid]) for aid in sorted(loaded_ids) if lastmods.get(aid)]
@@ -245,6 +275,42 @@ def load_batch(
                 [seen_at, site.key, loaded],
             )
     return counts
+
+
+def _stored_urls(con: duckdb.DuckDBPyConnection, site: Site, urls: Sequence[str]) -> set[str]:
+    """Those of ``urls`` that are stored articles of ``site`` (by id)."""
+    ids = _ids(site, urls)
+    if not ids:
+        return set()
+    rows = con.execute(
+        "SELECT article_id FROM articles WHERE site = ?"
+        " AND article_id IN (SELECT unnest(?::BIGINT[]))",
+        [site.key, sorted(ids)],
+    ).fetchall()
+    stored = {int(r[0]) for r in rows}
+    return {u for u in urls if article_id_of(u, site) in stored}
+
+
+def _note_suspects(
+    con: duckdb.DuckDBPyConnection, site: Site, seen_at: datetime, refused: Sequence[Failure]
+) -> None:
+    """Add to each stored article's ``field_conflicts`` why the page fetched for it at
+    ``seen_at`` was not taken as its new version (kept until a page of it is read)."""
+    if not refused:
+        return
+    notes = {
+        aid: f"page: {seen_at:%Y-%m-%dT%H:%M}Z {f.error}; the stored version was kept"
+        for f in refused
+        if (aid := article_id_of(f.url, site)) is not None
+    }
+    ids = sorted(notes)
+    con.execute(
+        "UPDATE articles a SET field_conflicts = list_append(coalesce(a.field_conflicts,"
+        " []::VARCHAR[]), n.note)"
+        " FROM (SELECT unnest(?::BIGINT[]) AS article_id, unnest(?::VARCHAR[]) AS note) n"
+        " WHERE a.site = ? AND a.article_id = n.article_id",
+        [ids, [notes[i] for i in ids], site.key],
+    )
 
 
 def _ids(site: Site, urls: Sequence[str]) -> set[int]:
@@ -321,12 +387,32 @@ def _store_raw(
     pages: Sequence[FetchedPage],
     captures: Mapping[str, CaptureRef],
     kept: Mapping[str, CaptureRef],
+    suspects: Set[str] = frozenset(),
 ) -> None:
     rows = []
     index = []
     renewed: dict[str, tuple[str | None, str | None]] = {}
     for p in pages:
         if p.html is None:
+            continue
+        answered = capture_url(p, site)
+        if p.url in suspects or answered != p.url:
+            # Not the article of its URL: a capture of what it is, the row of the URL
+            # keeps pointing at the article's last page.
+            ref = captures.get(p.url)
+            if ref:
+                index.append(
+                    capture_row(
+                        site.key,
+                        answered,
+                        article_id_of(answered, site),
+                        p.fetched_at,
+                        p.status,
+                        p.headers.get("content-type"),
+                        ref,
+                        run_id,
+                    )
+                )
             continue
         if p.url in kept:
             renewed[p.url] = (p.headers.get("etag"), p.headers.get("last-modified"))

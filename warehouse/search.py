@@ -69,6 +69,7 @@ import os
 import re
 import shutil
 import socket
+import tempfile
 import time as _time
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -103,6 +104,9 @@ FETCH_ROWS = 1000
 _UPDATE_HEAP = 50_000_000
 _BUILD_HEAP = 256_000_000
 _TIE_MARGIN = 20
+MAX_LIMIT = 10_000
+"""The most hits one :func:`search` returns: tantivy sets aside room for every hit asked
+for before it searches (a limit of 2**31 aborted the process)."""
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 PHRASE_BREAK = "\u01c2"
@@ -464,11 +468,76 @@ class _State:
         )
 
 
+_NO_WRITE_MARKS = ("ReadOnlyFilesystem", "PermissionDenied", "Read-only file system")
+
+
+def _refused_by_the_filesystem(exc: Exception) -> bool:
+    """Whether tantivy failed because the file system refused (read-only, permissions),
+    not because the index is not one it can read."""
+    return any(mark in str(exc) for mark in _NO_WRITE_MARKS)
+
+
+def _read_only(index_dir: Path, why: str) -> WarehouseError:
+    return WarehouseError(f"the search index {index_dir} is read-only for this user ({why})")
+
+
 def _open_index(index_dir: Path, generation: str) -> tantivy.Index:
     try:
         return tantivy.Index.open(str(index_dir / generation))
-    except ValueError:
+    except ValueError as exc:
+        if _refused_by_the_filesystem(exc):
+            raise _read_only(index_dir, "it cannot be updated") from None
         raise _foreign(index_dir) from None
+
+
+def _open_for_reading(generation: Path) -> tantivy.Index:
+    """Open one generation to read it, also from a read-only folder.
+
+    tantivy takes a lock file in the index folder even to read (``.tantivy-meta.lock``,
+    created and written when the reader loads): in a folder this user may not write (a
+    read-only mount, a copy without write permission) that fails, though nothing is
+    written; so does reading the index of another user (tantivy keeps its own
+    ``.managed.json`` private, a list a reader does not need). Then the index is opened
+    through a temporary folder of symbolic links to its segment files and ``meta.json``,
+    where tantivy may put its lock; the index's own files are only read (memory-mapped),
+    and the links are removed once it is open. A :class:`WarehouseError` says why when
+    even that is impossible.
+    """
+    try:
+        return tantivy.Index.open(str(generation))
+    except ValueError as exc:
+        if not _refused_by_the_filesystem(exc):
+            raise
+    index_dir = generation.parent
+    try:
+        files = [
+            os.path.abspath(entry.path)
+            for entry in os.scandir(generation)
+            if entry.is_file() and not entry.name.startswith(".")  # tantivy's own files
+        ]
+    except OSError as exc:
+        raise _os_error(f"cannot read the search index {index_dir}", exc) from None
+    try:
+        # tantivy may still be writing its lock files into the folder as it is removed:
+        # the cleanup then tries once more rather than failing the read.
+        links = tempfile.TemporaryDirectory(prefix="baolaocai-search-", ignore_cleanup_errors=True)
+    except OSError as exc:
+        why = f"and no temporary folder to read it through: {exc.strerror or exc}"
+        raise _read_only(index_dir, why) from None
+    try:
+        with links:
+            for file in files:
+                os.symlink(file, os.path.join(links.name, os.path.basename(file)))
+            try:
+                return tantivy.Index.open(links.name)
+            except ValueError as exc:
+                if _refused_by_the_filesystem(exc):
+                    raise WarehouseError(
+                        f"cannot read the search index {index_dir}: {_first_line(exc)}"
+                    ) from None
+                raise
+    finally:
+        shutil.rmtree(links.name, ignore_errors=True)
 
 
 def _open_reader(index_dir: Path) -> tuple[tantivy.Index, Path]:
@@ -478,7 +547,7 @@ def _open_reader(index_dir: Path) -> tuple[tantivy.Index, Path]:
         if generation is None:
             raise _no_index(index_dir)
         try:
-            return tantivy.Index.open(str(index_dir / generation)), index_dir / generation
+            return _open_for_reading(index_dir / generation), index_dir / generation
         except ValueError:
             if _read_current(index_dir) == generation:
                 raise _foreign(index_dir) from None
@@ -913,8 +982,8 @@ def search(
     terms = query_terms(text)
     if not terms:
         raise InputError(f"nothing to search for in {text!r}: give at least one word")
-    if limit < 1:
-        raise InputError(f"the limit must be at least 1, not {limit}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"the limit must be from 1 to {MAX_LIMIT}, not {limit}")
     folder = _index_dir(where, None)
     index, _path = _open_reader(folder)
     schema = index.schema

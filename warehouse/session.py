@@ -51,6 +51,7 @@ from typing import Any
 import duckdb
 
 from baolaocai.errors import WarehouseError
+from baolaocai.identity import capture_url
 from baolaocai.models import FetchedPage
 from baolaocai.site import Site
 from warehouse.db import (
@@ -65,6 +66,7 @@ from warehouse.db import (
     write_connection,
 )
 from warehouse.load import CAPTURE_TYPES, bulk_insert, capture_row
+from warehouse.staging import remove_dead as remove_dead_staging
 from warehouse.state import listed_categories
 from warehouse.warc import CaptureRef, Exchange, WarcWriter
 from warehouse.writer import Holder, WriterLock
@@ -143,9 +145,12 @@ class WarehouseSession:
     def begin(self) -> int:
         """Take the writer lock for the run (see :mod:`warehouse.writer`), create or migrate
         the warehouse and move the session site's legacy raw pages into the archive;
-        returns how many pages were moved."""
+        returns how many pages were moved. Staging files left beside the warehouse by a
+        killed writer are removed first (:func:`warehouse.staging.remove_dead`)."""
         check_companions(self.db_path)
         self.writer_lock.acquire(self.wait_s, self.on_wait)
+        for left in remove_dead_staging(self.db_path):
+            log.info("removed a staging file left by a killed process: %s", left)
         with self._lock:
             self._running = True
             self._close_at_exit()
@@ -239,6 +244,8 @@ class WarehouseSession:
                 if is_disk_error(exc):  # the disk refused, not a bug
                     raise storage_error(self.db_path, exc) from None
                 raise
+            except OSError as exc:  # a staging file beside the warehouse: the same disk
+                raise storage_error(Path(self.db_path).parent, exc) from None
             finally:
                 try:
                     cursor.close()
@@ -327,7 +334,7 @@ class WarehouseSession:
         if not todo:
             return {}
         try:
-            refs = self.writer(site).append_many(exchange_of(p) for p in todo)
+            refs = self.writer(site).append_many(exchange_of(p, site or self.site) for p in todo)
         except OSError as exc:
             raise storage_error(self.warc_dir, exc) from None
         return {p.url: ref for p, ref in zip(todo, refs, strict=True)}
@@ -377,9 +384,11 @@ def storage_error(where: Path, exc: BaseException) -> WarehouseError:
     return WarehouseError(f"cannot write {where}: {reason}")
 
 
-def exchange_of(page: FetchedPage) -> Exchange:
+def exchange_of(page: FetchedPage, site: Site) -> Exchange:
     """The WARC exchange of a fetched page. A page known only as text (``body`` is None:
-    built by hand, or moved from ``raw_pages.html``) is stored as UTF-8 and says so."""
+    built by hand, or moved from ``raw_pages.html``) is stored as UTF-8 and says so. A
+    page that redirects led elsewhere (another article, the home page) is archived as
+    the answer of the address it came from (:func:`~baolaocai.identity.capture_url`)."""
     if page.body is not None:
         headers: Sequence[tuple[str, str]] = page.response_headers or tuple(page.headers.items())
         body = page.body
@@ -389,7 +398,7 @@ def exchange_of(page: FetchedPage) -> Exchange:
         headers = [(k, v) for k, v in page.headers.items() if k.lower() != "content-type"]
         headers.append(("content-type", "text/html; charset=utf-8"))
     return Exchange(
-        url=page.url,
+        url=capture_url(page, site),
         fetched_at=page.fetched_at,
         status=page.status,
         response_headers=headers,

@@ -54,8 +54,11 @@ from baolaocai.site import Site
 from warehouse.db import require_sites, transaction
 
 GONE_STATUSES = (404, 410)
-PARKED_STAGES = ("parse", "validate")
-"""A page that failed here is not fetched again until ``--retry-failed`` (or ``reparse``)."""
+PARKED_STAGES = ("unusable", "parse", "validate", "identity", "load")
+"""A page that failed here is not fetched again until ``--retry-failed`` (or ``reparse``):
+its failure is its own (an answer bigger than the size cap or not HTML, a poison page, an
+error page served as 200, a redirect to another article, a value the warehouse refused),
+and asking again each run would only repeat it."""
 FOREIGN_RUN_STALE = timedelta(hours=24)
 """A 'running' run of another machine is taken for dead after this long."""
 
@@ -229,6 +232,37 @@ def mark_interrupted_runs(
                 [now, dead],
             )
     return len(dead)
+
+
+def stored_versions(
+    con: duckdb.DuckDBPyConnection, site: Site, ids: Sequence[int]
+) -> dict[int, tuple[str | None, str]]:
+    """``article_id -> (title, body)`` of the stored articles among ``ids``: what a new
+    page of each must at least be (see :func:`transforms.integrity.collapsed`)."""
+    if not ids:
+        return {}
+    rows = con.execute(
+        "SELECT article_id, title, body FROM articles WHERE site = ?"
+        " AND article_id IN (SELECT unnest(?::BIGINT[]))",
+        [site.key, sorted(set(ids))],
+    ).fetchall()
+    return {int(aid): (title, str(body or "")) for aid, title, body in rows}
+
+
+def known_placeholders(
+    con: duckdb.DuckDBPyConnection, site: Site, fingerprints: Iterable[str]
+) -> set[str]:
+    """Those of ``fingerprints`` that earlier batches found answering several article
+    addresses of ``site`` (``placeholder_pages``)."""
+    wanted = sorted(set(fingerprints))
+    if not wanted:
+        return set()
+    rows = con.execute(
+        "SELECT fingerprint FROM placeholder_pages WHERE site = ?"
+        " AND fingerprint IN (SELECT unnest(?::VARCHAR[]))",
+        [site.key, wanted],
+    ).fetchall()
+    return {str(r[0]) for r in rows}
 
 
 def listed_categories(

@@ -5,7 +5,6 @@ ran stored everything."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from support import BAOLAOCAI, clean_env
+from support import BAOLAOCAI, Started, clean_env
 
 from baolaocai.processes import process_alive
 from sitecopy import SITE_DIR, SiteServer
@@ -28,50 +27,11 @@ N_BUNDLED = len(list(SITE_DIR.glob("*-post*.html")))
 pytestmark = pytest.mark.slow
 
 
-class Command:
+class Command(Started):
     """``baolaocai ARGS`` started in ``cwd``, its output gathered as it comes."""
 
     def __init__(self, cwd: Path, *args: str, **env: str) -> None:
-        self.cwd = cwd
-        self.proc = subprocess.Popen(
-            [BAOLAOCAI, *args],
-            cwd=cwd,
-            env=clean_env(**env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        assert self.proc.stdout is not None
-        stream = self.proc.stdout
-        self._reader = threading.Thread(target=lambda: self.lines.extend(stream), daemon=True)
-        self._reader.start()
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_for(self, text: str, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output:
-            assert time.monotonic() < deadline and self.proc.poll() is None, self.output
-            time.sleep(0.1)
-
-    def finish(self, timeout: float = 240) -> int:
-        code = self.proc.wait(timeout=timeout)
-        self._reader.join(timeout=10)
-        return code
-
-    def kill(self) -> None:
-        """Kill it if it still runs, and a Prefect server it started (in a session of its
-        own, out of reach of the command's group): a failing test leaves nothing behind."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-            for home in (self.cwd / ".prefect-server", self.cwd / ".prefect"):
-                with contextlib.suppress(OSError, ValueError):
-                    os.killpg(int((home / "server.pid").read_text()), signal.SIGKILL)
+        super().__init__([BAOLAOCAI, *args], cwd, **env)
 
 
 class Gate:

@@ -8,6 +8,7 @@ import signal
 from datetime import UTC, datetime
 
 from baolaocai.models import FetchedPage
+from baolaocai.processes import process_alive
 from baolaocai.site import default_site
 from sitecopy import SITE_DIR
 from transforms.parallel import MIN_PAGES, ParsePool
@@ -42,11 +43,24 @@ def test_two_workers_give_the_same_records_and_failures_in_the_same_order() -> N
     assert len(together[1]) == 9  # empty, gone and too deep: each batch copy
 
 
-def test_a_small_batch_stays_in_process() -> None:
+def test_a_small_batch_stays_in_process_without_a_deadline() -> None:
     pages = batch()[: MIN_PAGES - 1]
     with ParsePool(workers=2) as pool:
         assert pool.process(pages, default_site()) == process_pages(pages, default_site())
-        assert pool._executor is None  # no worker was started for it
+        assert pool.pids == []  # no worker was started for it
+
+
+def test_with_a_deadline_a_small_batch_is_parsed_on_one_worker_all_the_same() -> None:
+    pages = batch()[:25]
+    alone = process_pages(pages, default_site())
+    with ParsePool(workers=2) as pool:
+        assert pool.process(pages, default_site(), deadline=30) == alone
+        first = pool.pids
+        assert len(first) == 1
+        assert pool.process(pages, default_site(), deadline=30) == alone
+        assert pool.pids == first  # the worker is reused
+    assert pool.pids == []
+    assert not any(process_alive(pid) for pid in first)  # and stopped with the pool
 
 
 def test_a_dead_worker_costs_speed_never_pages() -> None:
@@ -54,10 +68,8 @@ def test_a_dead_worker_costs_speed_never_pages() -> None:
     alone = process_pages(pages, default_site())
     with ParsePool(workers=2) as pool:
         assert pool.process(pages, default_site()) == alone
-        assert pool._executor is not None
-        victim = next(iter(pool._executor._processes.values()))
-        os.kill(victim.pid, signal.SIGKILL)
-        victim.join()
-        assert pool.process(pages, default_site()) == alone  # parsed here instead
-        assert pool.broken and pool._executor is None
-        assert pool.process(pages, default_site()) == alone  # and from then on
+        victim = pool.pids[0]
+        os.kill(victim, signal.SIGKILL)
+        assert pool.process(pages, default_site()) == alone  # a fresh worker took its page
+        assert not pool.broken and len(pool.pids) == 2 and victim not in pool.pids
+        assert pool.process(pages, default_site(), deadline=30) == alone

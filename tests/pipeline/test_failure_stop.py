@@ -217,7 +217,7 @@ def test_a_mass_takedown_is_recorded_not_a_reason_to_stop(
         assert first.summary.articles_new == len(articles)
         for a in articles:  # every article taken down at once; the sitemaps unchanged
             (root / a.path.lstrip("/")).unlink()
-        run = crawl_site(settings_for(server, db_path, recheck_days=100000, recheck_interval_h=0))
+        run = crawl_site(settings_for(server, db_path, recheck_days=36500, recheck_interval_h=0))
     s = run.summary
     assert s.status == "completed", s.error
     assert (s.rechecked, s.removed, s.articles_failed) == (len(articles), len(articles), 0)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -296,6 +298,23 @@ def test_a_stale_staging_folder_does_not_block_a_first_export(
     (out / f"{STAGING_PREFIX}old").mkdir(parents=True)
     export(con, out, "jsonl")
     assert (out / f"{STAGING_PREFIX}old").is_dir()  # not ours to judge: left alone
+    assert listed(out) == {"articles.jsonl"}
+
+
+def test_a_staging_folder_of_a_killed_export_is_removed_by_the_next(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid no process has any more
+    left = out / f"{STAGING_PREFIX}{dead.pid}-abc123"
+    (left / "articles").mkdir(parents=True)
+    (left / "articles" / "part-0.parquet").write_bytes(b"half written")
+    live = out / f"{STAGING_PREFIX}{os.getppid()}-def456"  # a running process's: kept
+    live.mkdir()
+    export(con, out, "jsonl")
+    assert not left.exists()
+    assert live.is_dir()
     assert listed(out) == {"articles.jsonl"}
 
 

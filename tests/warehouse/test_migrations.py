@@ -212,7 +212,11 @@ def _dump(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> lis
     return con.execute(f"SELECT {names} FROM {table} ORDER BY ALL").fetchall()
 
 
-ADDED_AFTER_6 = {"articles": ["page_kind", "category_source"]}  # 007_page_kind
+ADDED_AFTER_6 = {
+    "articles": ["page_kind", "category_source"],  # 007_page_kind
+    "crawl_runs": ["suspect_pages"],  # 008_not_the_article
+}
+ADDED_TABLES_AFTER_6 = ("placeholder_pages",)  # 008_not_the_article
 
 
 def test_a_version_5_warehouse_keeps_every_row_filed_under_baolaocai(tmp_path: Path) -> None:
@@ -239,7 +243,8 @@ def test_a_version_5_warehouse_keeps_every_row_filed_under_baolaocai(tmp_path: P
     try:
         assert schema_version(con) == LATEST
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        assert tables == {*V5_ROWS, "schema_version"}  # no table left behind, none missing
+        # no table left behind, none missing (008 adds placeholder_pages, empty)
+        assert tables == {*V5_ROWS, "schema_version", *ADDED_TABLES_AFTER_6}
         for table, (columns, rows) in before.items():
             after_columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
             # site first, nothing else moved; later migrations only add columns at the end

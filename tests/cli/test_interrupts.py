@@ -1,0 +1,247 @@
+"""Every command stops at Ctrl-C (SIGINT to the process group) and SIGTERM within
+seconds, in one line with exit 130 / 143, nothing stored lost and nothing left running;
+a second signal ends a command at once, and one that does not end is ended anyway
+(:mod:`baolaocai.interrupts`). A ``kill -9`` mid-write leaves a staging file that the
+next writer of the warehouse removes (:mod:`warehouse.staging`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from support import BAOLAOCAI, Started
+
+from baolaocai.processes import process_alive
+from sitecopy import SiteServer
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+SLOW_SQL = (
+    "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 1000000000)"
+    " SELECT count(*) FROM t"
+)
+STOP_WITHIN_S = 15.0
+
+
+class Stoppable(Started):
+    """A command a test stops with a signal."""
+
+    def stop(self, how: str) -> float:
+        """Send Ctrl-C (SIGINT to the group) or SIGTERM; seconds until it ended."""
+        started = time.monotonic()
+        if how == "sigterm":
+            os.kill(self.proc.pid, signal.SIGTERM)
+        else:
+            os.killpg(self.proc.pid, signal.SIGINT)
+        self.proc.wait(timeout=60)
+        self._reader.join(timeout=10)
+        return time.monotonic() - started
+
+
+@pytest.fixture
+def started() -> Iterator[list[Stoppable]]:
+    found: list[Stoppable] = []
+    yield found
+    for one in found:
+        one.kill()
+
+
+def make_warehouse(path: Path) -> int:
+    """A migrated warehouse with a few rows; returns its row count of ``crawl_runs``."""
+    from warehouse.db import connect
+
+    con = connect(path)
+    try:
+        con.execute(
+            "INSERT INTO crawl_runs (run_id, site, started_at, status, base_url)"
+            " VALUES ('r1', 'baolaocai', now(), 'completed', 'http://x')"
+        )
+        row = con.execute("SELECT count(*) FROM crawl_runs").fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    return int(row[0])
+
+
+def rows(path: Path, table: str) -> int:
+    with duckdb.connect(str(path), read_only=True) as con:
+        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def expected(how: str) -> tuple[int, str]:
+    return (143, "interrupted (SIGTERM)") if how == "sigterm" else (130, "interrupted")
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[-1].split()[1]) == pid and process_alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_a_long_sql_query_stops_in_one_line(
+    tmp_path: Path, started: list[Stoppable], how: str
+) -> None:
+    db = tmp_path / "w.duckdb"
+    before = make_warehouse(db)
+    one = Stoppable(
+        [BAOLAOCAI, "sql", SLOW_SQL, "--db", str(db), "--timeout", "600"],
+        tmp_path,
+        PYTHONPATH=str(ROOT),
+    )
+    started.append(one)
+    time.sleep(4)  # started, and inside the query (nothing is printed before the rows)
+    assert one.proc.poll() is None, one.output
+    took = one.stop(how)
+    code, line = expected(how)
+    assert one.proc.returncode == code, one.output
+    assert one.output.strip() == line
+    assert took < STOP_WITHIN_S, took
+    assert rows(db, "crawl_runs") == before
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_a_crawl_stopped_while_its_prefect_server_starts_leaves_none(
+    tmp_path: Path, site: SiteServer, started: list[Stoppable], how: str
+) -> None:
+    """The command's Prefect server runs in a session of its own (out of reach of Ctrl-C):
+    stopped while it started, it was left running."""
+    one = Stoppable(
+        [BAOLAOCAI, "crawl", "--base-url", site.url, "--db", "w.duckdb", "--rate", "1000"],
+        tmp_path,
+    )
+    started.append(one)
+    pid_file = tmp_path / ".prefect" / "server.pid"
+    deadline = time.monotonic() + 60
+    while not pid_file.exists():
+        assert time.monotonic() < deadline and one.proc.poll() is None, one.output
+        time.sleep(0.02)
+    server = int(pid_file.read_text())
+    took = one.stop(how)
+    code, line = expected(how)
+    assert one.proc.returncode == code, one.output
+    assert one.output.strip() == line
+    assert took < STOP_WITHIN_S, took
+    deadline = time.monotonic() + 10
+    while process_alive(server):
+        assert time.monotonic() < deadline, "the Prefect server was left running"
+        time.sleep(0.1)
+    assert not pid_file.exists()
+
+
+STUBBORN = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from baolaocai import interrupts
+    marker = Path(sys.argv[1])
+    interrupts.at_last_resort(lambda: marker.write_text("cleaned"))
+    with interrupts.handling(grace=float(sys.argv[2])):
+        print("ready", flush=True)
+        end = time.monotonic() + 120
+        while time.monotonic() < end:  # a library that swallows the interrupt
+            try:
+                time.sleep(0.05)
+            except KeyboardInterrupt:
+                pass
+    print("not stopped", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_a_second_signal_ends_a_command_at_once(
+    tmp_path: Path, started: list[Stoppable], how: str
+) -> None:
+    marker = tmp_path / "cleaned"
+    one = Stoppable(
+        [sys.executable, "-c", STUBBORN, str(marker), "600"], tmp_path, PYTHONPATH=str(ROOT)
+    )
+    started.append(one)
+    one.wait_for("ready")
+    sig = signal.SIGTERM if how == "sigterm" else signal.SIGINT
+    os.kill(one.proc.pid, sig)
+    time.sleep(1.0)
+    assert one.proc.poll() is None  # the first one was swallowed
+    at = time.monotonic()
+    os.kill(one.proc.pid, sig)
+    one.proc.wait(timeout=STOP_WITHIN_S)
+    assert time.monotonic() - at < 5
+    one._reader.join(timeout=10)
+    code, line = expected(how)
+    assert one.proc.returncode == code
+    assert one.output.split() == ["ready", *line.split()]
+    assert marker.read_text() == "cleaned"
+
+
+def test_a_command_that_does_not_end_is_ended_after_the_grace(
+    tmp_path: Path, started: list[Stoppable]
+) -> None:
+    marker = tmp_path / "cleaned"
+    one = Stoppable(
+        [sys.executable, "-c", STUBBORN, str(marker), "2"], tmp_path, PYTHONPATH=str(ROOT)
+    )
+    started.append(one)
+    one.wait_for("ready")
+    took = one.stop("ctrl-c")
+    assert one.proc.returncode == 130
+    assert 1.5 < took < STOP_WITHIN_S
+    assert one.output.split() == ["ready", "interrupted"]
+    assert marker.read_text() == "cleaned"
+
+
+KILLED_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from warehouse.db import write_connection
+    from warehouse.load import RAW_TYPES, bulk_insert
+
+    def rows():
+        yield ("page data",) * len(RAW_TYPES)
+        print("writing", flush=True)
+        time.sleep(120)  # killed here, the staging file half written
+
+    with write_connection(sys.argv[1]) as con:
+        bulk_insert(con, "INSERT INTO raw_pages", RAW_TYPES, rows())
+    """
+)
+
+
+def test_a_staging_file_left_by_kill_9_is_removed_by_the_next_writer(
+    tmp_path: Path, started: list[Stoppable]
+) -> None:
+    from baolaocai.site import load_site
+    from warehouse.session import WarehouseSession
+
+    db = tmp_path / "w.duckdb"
+    before = make_warehouse(db)
+    one = Stoppable([sys.executable, "-c", KILLED_WRITER, str(db)], tmp_path, PYTHONPATH=str(ROOT))
+    started.append(one)
+    one.wait_for("writing")
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(".w.duckdb.staging.")]
+    assert [p.name.split(".")[4] for p in left] == [str(one.proc.pid)]
+    os.kill(one.proc.pid, signal.SIGKILL)
+    one.proc.wait(timeout=10)
+    assert left[0].exists()  # kill -9: nothing could remove it
+
+    session = WarehouseSession(db, load_site())
+    session.begin()
+    session.close()
+    assert not left[0].exists()
+    assert rows(db, "crawl_runs") == before
