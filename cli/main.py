@@ -33,6 +33,7 @@ from cli.support import (
     DAY_RANGE,
     EXIT_BAD_INPUT,
     EXIT_FAILED,
+    EXIT_SIGINT,
     RUN_OK,
     SITE_HELP,
     check_number,
@@ -597,7 +598,22 @@ _register_more()
 
 
 def main() -> None:
-    app()
+    """The ``baolaocai`` command. A mistyped command line (an unknown option, a value of
+    the wrong type, a missing argument) is one ``error:`` line naming the help to read,
+    exit 2, like every other bad input; ``--help`` and the commands' own exits as ever."""
+    # typer 0.29 runs on its own copy of click: its exceptions are these, not click's.
+    from typer._click.exceptions import UsageError
+
+    try:
+        code = app(standalone_mode=False)
+    except UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "baolaocai"
+        if exc.format_message():  # none when the help was shown instead (no arguments)
+            print_error(f"{exc.format_message()} (see '{where} --help')")
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(EXIT_SIGINT)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
