@@ -69,6 +69,6 @@ class Started:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-        for home in (self.cwd / ".prefect-server", self.cwd / ".prefect"):
-            with contextlib.suppress(OSError, ValueError):
-                os.killpg(int((home / "server.pid").read_text()), signal.SIGKILL)
+            for home in (self.cwd / ".prefect-server", self.cwd / ".prefect"):
+                with contextlib.suppress(OSError, ValueError):
+                    os.killpg(int((home / "server.pid").read_text()), signal.SIGKILL)

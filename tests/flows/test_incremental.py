@@ -164,9 +164,12 @@ def test_politeness_from_the_servers_point_of_view(served: SiteServer, db_path: 
     run(served, db_path, rate=20.0, concurrency=2, max_articles=8)
     starts = sorted(r.started for r in served.requests)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    # 20 requests/second at most, every task of the run included (a few ms of jitter
-    # between the client's start and the server's arrival time are tolerated).
-    assert min(gaps) >= 0.04
+    # 20 requests/second at most, every task of the run included. The server notes a
+    # request when its handler thread starts: on a busy machine one may be noted some
+    # 30 ms late, which shortens the next gap by as much. So one gap may be short, but
+    # no run of five requests may come faster than the rate.
+    assert min(gaps) >= 0.015
+    assert all(b - a >= 4 * 0.045 for a, b in zip(starts, starts[4:], strict=False))
     assert max(sum(1 for t in starts if s <= t < s + 1.0) for s in starts) <= 20
     assert served.max_in_flight <= 2
     assert all(r.user_agent.startswith("baolaocai-archiver/") for r in served.requests)
