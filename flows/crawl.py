@@ -7,6 +7,7 @@ and timeout, publishes the report artifacts and maps the run's status to a state
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -43,11 +44,39 @@ def publish_report(run: Run) -> None:
         )
 
 
+class _OurStateIsNoCrash(logging.Filter):
+    """Prefect's engine, running a deployment's flow run in a process of its own (under
+    ``serve``), asks the final state for its result; a Failed or Cancelled state of ours
+    holds the run's summary (a dict), not an exception, so the engine logs "Engine
+    execution exited with unexpected exception" with a ``TypeError`` traceback. The run
+    ended as it says (its state, its message, ``crawl_runs``): that record is noise, and
+    ``serve``'s output must carry no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (
+            isinstance(exc, TypeError)
+            and str(exc).startswith("Unexpected result for failed state: {")
+            and "'status': " in str(exc)
+        )
+
+
+_QUIET = _OurStateIsNoCrash()
+
+
+def _quiet_engine() -> None:
+    """Install :class:`_OurStateIsNoCrash` on the logger Prefect's engine reports with."""
+    logger = logging.getLogger("prefect.flow_runs")
+    if _QUIET not in logger.filters:
+        logger.addFilter(_QUIET)
+
+
 def final_state(run: Run, data: dict[str, Any] | None = None) -> State[Any]:
     """The run's status as a Prefect state holding its summary (and ``data``)."""
     s = run.summary
     data = {**s.to_dict(), **(data or {})}
     if s.status in ("failed", "interrupted"):
+        _quiet_engine()
         return Failed(message=s.error or f"{run.kind} {s.status}", data=data)
     if s.status == "warning":
         return Completed(name="Warning", message=s.warning, data=data)
@@ -59,6 +88,7 @@ def busy_state(exc: WarehouseBusyError) -> State[Any]:
     scheduled runs, ``--no-wait``) or waited in vain: the run never started, nothing was
     fetched or recorded. Cancelled, like a run of a deployment that would overlap its
     previous one, with the reason (who writes) as its message."""
+    _quiet_engine()
     return Cancelled(message=exc.message, data={"status": "busy", "error": exc.message})
 
 

@@ -278,6 +278,9 @@ class Run:
             host=socket.gethostname(),
         )
         try:
+            # The writer lock first, here: another run writing is this run's answer
+            # (WarehouseBusyError to its caller), never a step that failed with a traceback.
+            self.warehouse.claim()
             self.state, self.memos = self.steps.open_run(
                 self.settings, self.warehouse, record, self.policy, process_alive
             )

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -72,3 +73,24 @@ class Started:
             for home in (self.cwd / ".prefect-server", self.cwd / ".prefect"):
                 with contextlib.suppress(OSError, ValueError):
                     os.killpg(int((home / "server.pid").read_text()), signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def tmpfs(folder: Path, options: str) -> Iterator[Path]:
+    """A tmpfs mounted on ``folder`` (made if missing) with ``options`` (``size=32m``,
+    ``size=1m,ro``) for the block, unmounted after it; the test is skipped where it
+    cannot be mounted (not root)."""
+    import pytest
+
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs ({options}) here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

@@ -147,8 +147,7 @@ class WarehouseSession:
         the warehouse and move the session site's legacy raw pages into the archive;
         returns how many pages were moved. Staging files left beside the warehouse by a
         killed writer are removed first (:func:`warehouse.staging.remove_dead`)."""
-        check_companions(self.db_path)
-        self.writer_lock.acquire(self.wait_s, self.on_wait)
+        self.claim()
         for left in remove_dead_staging(self.db_path):
             log.info("removed a staging file left by a killed process: %s", left)
         with self._lock:
@@ -159,6 +158,14 @@ class WarehouseSession:
         except BaseException:
             self.close()
             raise
+
+    def claim(self) -> None:
+        """Take the writer lock (waiting up to ``wait_s``; :class:`WarehouseBusyError` if
+        another run keeps it), after checking the warehouse's companions; nothing to do
+        when this session holds it already. :meth:`begin` claims; a run claims first, in
+        its own code, so that a busy warehouse is its answer, not a failed step."""
+        check_companions(self.db_path)
+        self.writer_lock.acquire(self.wait_s, self.on_wait)
 
     def close(self) -> None:
         """Flush and close the archive (every site's writer), close the warehouse if a write

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import BAOLAOCAI, clean_env
+from support import BAOLAOCAI, clean_env, tmpfs
 
 from sitecopy import SiteServer
 
@@ -16,19 +16,8 @@ from sitecopy import SiteServer
 @pytest.fixture(params=["warc", "search"])
 def read_only(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
     """``<tmp>/w.<kind>`` as a read-only tmpfs (root only; skipped elsewhere)."""
-    folder = tmp_path / f"w.{request.param}"
-    folder.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(folder)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip("cannot mount a read-only tmpfs here (needs root)")
-    try:
+    with tmpfs(tmp_path / f"w.{request.param}", "size=1m,ro") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
 def test_a_read_only_archive_folder_stops_the_crawl_before_it_starts(
