@@ -375,9 +375,6 @@ def load_isolating(
         parts.append(load([], orphans, []))
     for part in parts:
         counts.add(part)
-        counts.changed += part.changed
-        counts.taken_down += part.taken_down
-        counts.suspect += part.suspect
     return counts, recorded, {f.url for f in refused}
 
 

@@ -57,8 +57,8 @@ def identity_problem(page: FetchedPage, article: Article, site: Site) -> str | N
         what = f"article {reached}" if reached is not None else "not an article"
         return f"redirected to {page.redirected_to} ({what}), not this article"
     declared = article.declared_url
-    if declared is not None and article_id(declared, site) != wanted:
-        declared_id = article_id(declared, site)
+    declared_id = article_id(declared, site) if declared is not None else wanted
+    if declared_id != wanted:
         what = f"article {declared_id}" if declared_id is not None else "not an article"
         return f"the page names {declared} as its address ({what}), not this article"
     text = error_text(article, site)

@@ -76,11 +76,15 @@ class LoadCounts:
     counted in ``failed``."""
 
     def add(self, other: LoadCounts) -> None:
+        """Take in the counts of another part of the same batch (lists included)."""
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.failed += other.failed
         self.removed += other.removed
+        self.changed += other.changed
+        self.taken_down += other.taken_down
+        self.suspect += other.suspect
 
 
 ARTICLE_TYPES = LOADED_ARTICLE_COLUMNS

@@ -67,7 +67,6 @@ from warehouse.db import (
 )
 from warehouse.load import CAPTURE_TYPES, bulk_insert, capture_row
 from warehouse.staging import remove_dead as remove_dead_staging
-from warehouse.state import listed_categories
 from warehouse.warc import CaptureRef, Exchange, WarcWriter
 from warehouse.writer import Holder, WriterLock
 
@@ -276,14 +275,6 @@ class WarehouseSession:
                 yield con
             finally:
                 con.close()
-
-    def listed_categories(self, site: Site, ids: Sequence[int]) -> dict[int, str]:
-        """Stored categories taken from listings for ``ids`` (see
-        :func:`warehouse.state.listed_categories`); none before the warehouse exists."""
-        if not ids or not Path(self.db_path).exists():
-            return {}
-        with self.reading() as con:
-            return listed_categories(con, site, ids)
 
     # -- the search index -------------------------------------------------------------------
 
