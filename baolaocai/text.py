@@ -6,8 +6,27 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 _PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+_MEMO_CHARS = 4000
+"""Texts up to this long are remembered (see :func:`_folded`)."""
+
+
+def _plain(text: str) -> str:
+    """A plain copy of a parsed page's string (a ``str`` subclass linked into its tree):
+    a remembered text must not keep a page's tree alive."""
+    return text if type(text) is str else str(text)
+
+
+@lru_cache(maxsize=4096)
+def _folded(text: str) -> str:
+    # Parsing a page asks for the key or the clean form of the same paragraph five or
+    # six times (furniture, date, credit and repeat checks): these two were a sixth of
+    # its time. Short texts only (_MEMO_CHARS), a bounded number.
+    return _PUNCT_RE.sub("", unicodedata.normalize("NFC", text).casefold())
 
 
 def fold_key(text: str) -> str:
@@ -16,10 +35,13 @@ def fold_key(text: str) -> str:
     ``"Các tin khác:"`` and ``"CÁC TIN KHÁC"`` share a key; diacritics are kept, because
     in Vietnamese they distinguish words.
     """
+    if len(text) <= _MEMO_CHARS:
+        return _folded(_plain(text))
     return _PUNCT_RE.sub("", unicodedata.normalize("NFC", text).casefold())
 
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES_RE = re.compile(r"[\s\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
@@ -27,9 +49,21 @@ def normalize_text(text: str | None) -> str:
     """Decode stray entities, drop invisible characters, NFC, collapse whitespace."""
     if not text:
         return ""
+    if len(text) <= _MEMO_CHARS:
+        return _normalized(_plain(text))
+    return _normalize(text)
+
+
+@lru_cache(maxsize=4096)
+def _normalized(text: str) -> str:
+    return _normalize(text)  # (remembered: see _folded)
+
+
+def _normalize(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
-    text = text.translate(_INVISIBLE)
+    if _INVISIBLE_RE.search(text):  # (a search is cheaper than translating every text)
+        text = text.translate(_INVISIBLE)
     text = unicodedata.normalize("NFC", text)
     return _SPACES_RE.sub(" ", text).strip()
 

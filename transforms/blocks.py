@@ -20,7 +20,7 @@ from bs4.element import Comment, Doctype, NavigableString, ProcessingInstruction
 
 from baolaocai.profile import SiteProfile
 from baolaocai.text import normalize_text
-from transforms.select import is_removed, matches
+from transforms.select import find_tags, first_tag, is_removed, matches
 
 BLOCK_TAGS = frozenset(
     [
@@ -168,10 +168,10 @@ class Linearizer:
         if not (
             _matches_any(el, self.profile.select("picture"))
             or _PICTURE_CLASS_RE.search(_classes(el))
-            or (el.name == "table" and el.find(["p", "table", "h2", "h3"]) is None)
+            or (el.name == "table" and first_tag(el, ("p", "table", "h2", "h3")) is None)
         ):
             return False
-        if el.find(IMAGE_TAGS) is None:
+        if first_tag(el, IMAGE_TAGS) is None:
             return False
         if len(el.get_text(" ", strip=True)) > _MAX_CAPTION_CONTAINER_TEXT:
             return False
@@ -183,7 +183,7 @@ class Linearizer:
         box of its own *with its own caption* (pictures in boxes without words share the
         caption of ``el``: one picture group)."""
         boxes: set[int] = set()
-        for img in el.find_all(IMAGE_TAGS):
+        for img in find_tags(el, IMAGE_TAGS):
             node = img.parent
             while node is not None and node is not el:
                 if (
@@ -210,12 +210,12 @@ class Linearizer:
 
     def _emit_picture(self, container: Tag) -> None:
         # A photographer's credit nested in the caption cell (div.source) is not caption.
-        for credit in container.find_all(True):
+        for credit in find_tags(container):
             if not is_removed(credit) and _matches_any(credit, self.profile.select("photo_credit")):
                 credit.decompose()
-        imgs = container.find_all(IMAGE_TAGS)
+        imgs = find_tags(container, IMAGE_TAGS)
         caption_els = [
-            c for c in container.find_all(True) if _matches_any(c, self.profile.select("caption"))
+            c for c in find_tags(container) if _matches_any(c, self.profile.select("caption"))
         ]
         # Keep only outermost caption elements (a td.caption holding a p.caption is one).
         caption_els = [c for c in caption_els if not any(c in o.descendants for o in caption_els)]
@@ -298,8 +298,8 @@ class Linearizer:
 
     def _emit_table(self, table: Tag) -> None:
         """A data table: one text block per row, the cells' texts joined by `` | ``."""
-        for row in table.find_all("tr"):  # a data table nests no table (is_data_table)
-            cells = [normalize_text(c.get_text(" ")) for c in row.find_all(_CELL_TAGS)]
+        for row in find_tags(table, "tr"):  # a data table nests no table (is_data_table)
+            cells = [normalize_text(c.get_text(" ")) for c in find_tags(row, _CELL_TAGS)]
             cells = [c for c in cells if c]
             if cells:
                 self.blocks.append(Block("text", " | ".join(cells), "tr", element=row))
@@ -361,9 +361,9 @@ class Linearizer:
                 flush()
                 self.walk(child)
                 continue
-            if child.name in IMAGE_TAGS or child.find(IMAGE_TAGS) is not None:
+            if child.name in IMAGE_TAGS or first_tag(child, IMAGE_TAGS) is not None:
                 flush()
-                imgs = [child] if child.name in IMAGE_TAGS else child.find_all(IMAGE_TAGS)
+                imgs = [child] if child.name in IMAGE_TAGS else find_tags(child, IMAGE_TAGS)
                 for img in imgs:
                     self._emit_image(img, None)
                 continue
@@ -390,15 +390,15 @@ def _is_custom_block(el: Tag) -> bool:
 def is_data_table(table: Tag) -> bool:
     """A table of data (rows of short cells, two or more columns), not a layout table
     holding page regions or an article (older pages, print copies) nor a picture."""
-    rows = table.find_all("tr")
-    if not rows or table.find(IMAGE_TAGS) is not None:
+    rows = find_tags(table, "tr")
+    if not rows or first_tag(table, IMAGE_TAGS) is not None:
         return False
     widest = 0
     for row in rows:
         cells = row.find_all(_CELL_TAGS, recursive=False)
         widest = max(widest, len(cells))
         for cell in cells:
-            if cell.find(_LAYOUT_IN_CELL) is not None or len(cell.find_all("p")) > 1:
+            if first_tag(cell, _LAYOUT_IN_CELL) is not None or len(find_tags(cell, "p")) > 1:
                 return False
             if len(cell.get_text(" ", strip=True)) > _MAX_CELL_CHARS:
                 return False
@@ -428,7 +428,7 @@ def _all_in(el: Tag, tags: tuple[str, ...]) -> bool:
     total = len(el.get_text("", strip=True))
     inside = sum(
         len(t.get_text("", strip=True))
-        for t in el.find_all(list(tags))
+        for t in find_tags(el, tags)
         if not any(p.name in tags for p in t.parents if p is not el and el in p.parents)
     )
     return total > 0 and inside >= total

@@ -85,12 +85,12 @@ def _article_texts(soup: BeautifulSoup, title_el: Tag | None, profile: SiteProfi
     return out
 
 
-def _content_signal(rule: KindRule, paragraphs: Sequence[str], images: int) -> bool:
+def _content_signal(rule: KindRule, heads: Sequence[str], words: int, images: int) -> bool:
+    """``heads``: the paragraphs' openings, case-folded (see :func:`tell_kind`)."""
     if rule.prefix_keys:
-        starts = sum(1 for p in paragraphs if p.casefold().startswith(rule.prefix_keys))
+        starts = sum(1 for head in heads if head.startswith(rule.prefix_keys))
         if starts >= _MIN_PREFIXED:
             return True
-    words = sum(len(p.split()) for p in paragraphs)
     return bool(rule.pictures and images >= rule.pictures and words < _WORDS_PER_PICTURE * images)
 
 
@@ -105,10 +105,15 @@ def tell_kind(
     """The page's kind: the first kind (in the site's order) with a signal whose
     constraints hold; else ``article`` for a known layout, ``unknown`` otherwise."""
     words = sum(len(p.split()) for p in paragraphs)
+    # Case folding is per character, so a paragraph's folded opening is the opening of
+    # its folded text: the prefixes are looked for there, each paragraph folded once
+    # and only as far as the longest prefix (not whole, once per kind).
+    longest = max((len(k) for rule in profile.kinds for k in rule.prefix_keys), default=0)
+    heads = [p[:longest].casefold() for p in paragraphs] if longest else []
     for rule in profile.kinds:
         if not rule.has_signals:
             continue
-        if rule.kind not in signals and not _content_signal(rule, paragraphs, images):
+        if rule.kind not in signals and not _content_signal(rule, heads, words, images):
             continue
         if rule.max_words is not None and words > rule.max_words:
             continue

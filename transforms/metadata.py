@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from baolaocai.text import normalize_or_none
+from transforms.select import find_tags
 
 ARTICLE_TYPES = frozenset(
     {
@@ -89,7 +90,11 @@ def read_metadata(soup: BeautifulSoup) -> PageMeta:
     articles: list[dict[str, Any]] = []
     crumbs: list[str] = []
     all_types: set[str] = set()
-    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
+    # One walk gives the head's elements (scripts, meta, canonical link, title).
+    heads = find_tags(soup, ("script", "meta", "link", "title"))
+    for script in heads:
+        if script.name != "script" or script.get("type") != "application/ld+json":
+            continue
         raw = script.string or script.get_text()
         try:
             data = json.loads(raw, strict=False)
@@ -111,19 +116,28 @@ def read_metadata(soup: BeautifulSoup) -> PageMeta:
                     if isinstance(name, str) and name.strip():
                         crumbs.append(name)
     meta: dict[str, str] = {}
-    for tag in soup.find_all("meta"):
+    for tag in (h for h in heads if h.name == "meta"):
         key = tag.get("property") or tag.get("name") or tag.get("itemprop")
         content = tag.get("content")
         if isinstance(key, str) and isinstance(content, str) and key.lower() not in meta:
             meta[key.lower()] = content
     canonical = None
-    link = soup.find("link", rel="canonical")
+    link = next((h for h in heads if h.name == "link" and _is_canonical(h)), None)
     if isinstance(link, Tag) and link.get("href"):
         canonical = str(link["href"]).strip()
-    title_tag = soup.find("title")
+    title_tag = next((h for h in heads if h.name == "title"), None)
     html_title = normalize_or_none(title_tag.get_text()) if isinstance(title_tag, Tag) else None
     article = _own_article(articles, canonical or meta.get("og:url"))
     return PageMeta(article, tuple(crumbs), meta, canonical, html_title, frozenset(all_types))
+
+
+def _is_canonical(link: Tag) -> bool:
+    """``link.find(rel="canonical")``'s test: ``rel`` (a list of words) holds the word,
+    or is it."""
+    rel = link.get("rel")
+    if isinstance(rel, list):
+        return "canonical" in rel or " ".join(rel) == "canonical"
+    return rel == "canonical"
 
 
 def jsonld_text(node: dict[str, Any], key: str) -> str | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bs4 import Tag
-from bs4.element import NavigableString
+from bs4.element import NavigableString, PageElement
 
 _COMPOUND_RE = re.compile(
     r"""^(?P<tag>[a-zA-Z][\w-]*|\*)?(?P<rest>(?:[.#][\w-]+|\[[\w-]+(?:[~*^$|]?=(?:"[^"]*"|'[^']*'|[^\]]*))?\])*)$"""
@@ -35,15 +35,18 @@ class Compound:
     def matches(self, el: Tag) -> bool:
         if self.tag is not None and el.name != self.tag:
             return False
+        attrs = el.attrs  # (``el.get`` is a call more, on the hottest path)
         if self.classes:
-            found = el.get("class")
-            have = found.split() if isinstance(found, str) else [str(c) for c in found or ()]
-            if not all(c in have for c in self.classes):
-                return False
-        if self.ids and el.get("id") not in self.ids:
+            found = attrs.get("class")
+            # The parser's class list holds strings: looked up as it is, not copied.
+            have = found.split() if isinstance(found, str) else found or ()
+            for c in self.classes:
+                if c not in have:
+                    return False
+        if self.ids and attrs.get("id") not in self.ids:
             return False
         for name, op, value in self.attrs:
-            raw = el.get(name)
+            raw = attrs.get(name)
             if raw is None:
                 return False
             if op is None:
@@ -130,18 +133,107 @@ def is_removed(el: Tag) -> bool:
     return bool(el.__dict__.get("_decomposed", False))
 
 
-def matches(el: Tag, selector: str) -> bool:
+@lru_cache(maxsize=512)
+def _by_last(
+    chains: tuple[Chain, ...],
+) -> tuple[dict[str, tuple[Chain, ...]], dict[str, tuple[Chain, ...]], tuple[Chain, ...]]:
+    """A selector list's chains by what their last compound requires of the element
+    itself: a class (the first it names), else a tag, else neither."""
+    by_class: dict[str, list[Chain]] = {}
+    by_tag: dict[str, list[Chain]] = {}
+    rest: list[Chain] = []
+    for chain in chains:
+        last = chain[-1]
+        if last.classes:
+            by_class.setdefault(last.classes[0], []).append(chain)
+        elif last.tag is not None:
+            by_tag.setdefault(last.tag, []).append(chain)
+        else:
+            rest.append(chain)
+    return (
+        {k: tuple(v) for k, v in by_class.items()},
+        {k: tuple(v) for k, v in by_tag.items()},
+        tuple(rest),
+    )
+
+
+_Plan = tuple[
+    tuple[Chain, ...],
+    dict[str, tuple[Chain, ...]],
+    dict[str, tuple[Chain, ...]],
+    tuple[Chain, ...],
+    dict[int, tuple[str, str]],
+]
+
+
+@lru_cache(maxsize=512)
+def _plan(selector: str) -> _Plan | None:
+    """``selector`` compiled (``None`` if it needs soupsieve) with its chains split by
+    :func:`_by_last`, kept by the selector's text: hashing the text is one lookup,
+    hashing the compiled chains (as ``_by_last``'s cache does) a walk over all of them.
+    Last, by the ``id`` of a chain needing no class (alive as long as the plan), the
+    part of a class or id name its candidates must have (see :func:`_needle`)."""
     chains = compile_selector(selector)
     if chains is None:
+        return None
+    by_class, by_tag, rest = _by_last(chains)
+    needles = {
+        id(chain): needle
+        for chain in (*rest, *(c for group in by_tag.values() for c in group))
+        if (needle := _needle(chain[-1])) is not None
+    }
+    return chains, by_class, by_tag, rest, needles
+
+
+def _needle(compound: Compound) -> tuple[str, str] | None:
+    """``("class", "date")`` for ``[class*=date]`` (``"id"`` for an id's): when no class
+    name (id) of the document holds it, :meth:`DocIndex.candidates` finds no element for
+    ``compound`` (its first such part decides, as there). ``None`` for a compound whose
+    candidates come otherwise (by its id, by another attribute)."""
+    if compound.ids or compound.classes:
+        return None
+    for name, op, value in compound.attrs:
+        if name == "class" and op is not None and value and " " not in value:
+            return ("class", value)
+        if name == "id" and op is not None and value:
+            return ("id", value)
+    return None
+
+
+def matches(el: Tag, selector: str) -> bool:
+    plan = _plan(selector)
+    if plan is None:
         try:
             return bool(el.css.match(selector))
         except Exception:
             return False
-    return any(_chain_matches(el, chain) for chain in chains)
+    chains, by_class, by_tag, rest, _ = plan
+    attrs = el.__dict__.get("attrs")
+    if attrs is None:  # (a removed element: asked the long way, as it always was)
+        return any(_chain_matches(el, chain) for chain in chains)
+    # Only the chains the element can match by its own classes and name are tried: a
+    # profile's list holds dozens, an element has a class or two.
+    for chain in rest:
+        if _chain_matches(el, chain):
+            return True
+    for chain in by_tag.get(el.name, ()):
+        if _chain_matches(el, chain):
+            return True
+    if by_class:
+        found = attrs.get("class")
+        for cls in found.split() if isinstance(found, str) else found or ():
+            for chain in by_class.get(cls, ()):
+                if _chain_matches(el, chain):
+                    return True
+    return False
 
 
 def matches_any(el: Tag, selectors: Iterable[str]) -> bool:
     return any(matches(el, s) for s in selectors)
+
+
+_NONE: list[Tag] = []
+"""No element (never added to: the postings handed out are only read)."""
 
 
 class DocIndex:
@@ -154,7 +246,9 @@ class DocIndex:
     whose own walks recurse (the block linearizer) how deep the page goes.
     """
 
-    def __init__(self, root: Tag) -> None:
+    def __init__(self, root: Tag | None) -> None:
+        """The index of the document ``root`` (an empty one for ``None``, filled by a
+        tree builder element by element: :meth:`enter`, :meth:`leave`)."""
         self.pos: dict[int, int] = {}
         self.end: dict[int, int] = {}
         self.elements: list[Tag] = []
@@ -167,12 +261,42 @@ class DocIndex:
         self.depth = 0
         """How deeply elements nest below ``root`` (its children are at depth 1)."""
         self._class_parts: dict[str, list[Tag]] = {}
+        self._keys: dict[str, str] = {}
+        self.present: dict[str, list[Chain]] = {}
+        """Per selector, the chains that can match in this document (:func:`_present`:
+        the postings never change, so the answer holds for the page)."""
+        self._candidates: dict[int, tuple[Compound, list[Tag]]] = {}
         self.matched: dict[str, frozenset[int]] = {}
         """Per-document: the ids of the elements a selector matches (:meth:`matching`)."""
         self.memo: dict[tuple[str, int], bool] = {}
         """Per-document answers of questions asked of one element many times (is it a
         boundary of the article?), keyed by the question and the element's id."""
-        self._walk(root)
+        if root is not None:
+            self._walk(root)
+
+    def enter(self, el: Tag, depth: int) -> None:
+        """Number ``el``, the next element in document order, ``depth`` levels below the
+        root (a builder's half of :meth:`_walk`); every element then knows its index."""
+        if depth > self.depth:
+            self.depth = depth
+        self.pos[id(el)] = len(self.elements)
+        self.elements.append(el)
+        self.by_tag.setdefault(el.name, []).append(el)
+        attrs = el.attrs
+        if attrs:
+            classes = attrs.get("class") or ()
+            for cls in classes.split() if isinstance(classes, str) else classes:
+                self.by_class.setdefault(cls, []).append(el)
+            ident = attrs.get("id")
+            if isinstance(ident, str):
+                self.by_id.setdefault(ident, []).append(el)
+            for name in attrs:
+                self.by_attr.setdefault(name, []).append(el)
+        el.__dict__[_INDEX_ATTR] = self
+
+    def leave(self, el: Tag) -> None:
+        """Every descendant of ``el`` has been numbered."""
+        self.end[id(el)] = len(self.elements) - 1
 
     def _walk(self, root: Tag) -> None:
         """Number every element in document order and note the deepest nesting.
@@ -210,19 +334,41 @@ class DocIndex:
                 end[id(el)] = len(elements) - 1
 
     def candidates(self, compound: Compound) -> list[Tag]:
+        """The elements that may match ``compound``: the postings of its rarest part.
+        The postings never change, so the answer is kept per compound (a page asks for
+        the same few hundred again and again; by identity: hashing a compound costs).
+        An id's or a single class's postings are one lookup, answered directly."""
+        if compound.ids:
+            return self.by_id.get(compound.ids[0], _NONE)
+        classes = compound.classes
+        if len(classes) == 1:
+            return self.by_class.get(classes[0], _NONE)
+        known = self._candidates.get(id(compound))
+        if known is not None and known[0] is compound:
+            return known[1]
+        found = self._candidates_of(compound)
+        self._candidates[id(compound)] = (compound, found)
+        return found
+
+    def _candidates_of(self, compound: Compound) -> list[Tag]:
         if compound.ids:
             return self.by_id.get(compound.ids[0], [])
         if compound.classes:
             return min((self.by_class.get(c, []) for c in compound.classes), key=len)
         by_part: list[Tag] | None = None
         for name, op, value in compound.attrs:
-            if name == "class" and op == "*=" and value:
-                # `[class*=date]`: the postings of every class name containing "date".
-                by_part = self._class_parts.get(value)
-                if by_part is None:
-                    by_part = self._class_parts[value] = [
-                        el for cls, els in self.by_class.items() if value in cls for el in els
-                    ]
+            if name == "class" and op is not None and value and " " not in value:
+                # `[class*=date]`: the postings of every class name containing "date";
+                # also for `[class$=__lead]`, `[class^=lead-]`, `[class=x]` …: a value
+                # without a space lies within one class name of any element it matches
+                # (the names are joined by single spaces), so these elements are a
+                # superset the compound is matched against, far fewer than every element
+                # with a class.
+                by_part = self._containing(self.by_class, "class", value)
+                break
+            if name == "id" and op is not None and value:
+                # `[id*=emagazine]`: any operator's value lies within the id it matches.
+                by_part = self._containing(self.by_id, "id", value)
                 break
         if by_part is None:
             for name, _op, _value in compound.attrs:
@@ -233,6 +379,30 @@ class DocIndex:
             by_tag = self.by_tag.get(compound.tag, [])
             return by_tag if by_part is None or len(by_tag) <= len(by_part) else by_part
         return self.elements if by_part is None else by_part
+
+    def _containing(self, postings: dict[str, list[Tag]], kind: str, value: str) -> list[Tag]:
+        """The elements of ``postings`` (by class name, by id) whose key holds ``value``;
+        most such values (``emagazine``, ``live-blog``) are on no page, and one search of
+        all the keys at once says so."""
+        known = self._class_parts.get(f"{kind} {value}")
+        if known is not None:
+            return known
+        keys = self.joined_keys(kind)
+        found = (
+            [el for key, els in postings.items() if value in key for el in els]
+            if value in keys
+            else []
+        )
+        self._class_parts[f"{kind} {value}"] = found
+        return found
+
+    def joined_keys(self, kind: str) -> str:
+        """Every class name (``kind`` ``"class"``) or id (``"id"``) of the document, one
+        a line: a value in none of them is not in this text."""
+        keys = self._keys.get(kind)
+        if keys is None:
+            keys = self._keys[kind] = "\n".join(self.by_class if kind == "class" else self.by_id)
+        return keys
 
     def matching(self, selector: str) -> frozenset[int]:
         """Ids of the document's elements matching ``selector``, found once per document
@@ -250,7 +420,9 @@ class DocIndex:
         return start is not None and where is not None and start < where <= stop  # type: ignore[operator]
 
 
-_INDEX_ATTR = "_baolaocai_index"
+INDEX_ATTR = "_baolaocai_index"
+"""Where an element keeps the index of its document (see :func:`index_of`)."""
+_INDEX_ATTR = INDEX_ATTR
 
 
 def index_of(root: Tag) -> DocIndex:
@@ -292,43 +464,97 @@ def _chain_candidates(index: DocIndex, chain: Chain) -> list[Tag]:
     out: list[Tag] = []
     for el in anchor:
         if not is_removed(el):
-            out.extend(el.find_all(name) if name else el.find_all(True))
+            out.extend(find_tags(el, name) if name else find_tags(el))
     return out
 
 
-def _select_chains(root: Tag, chains: tuple[Chain, ...]) -> list[Tag]:
+def _present(
+    index: DocIndex,
+    by_class: dict[str, tuple[Chain, ...]],
+    by_tag: dict[str, tuple[Chain, ...]],
+    rest: tuple[Chain, ...],
+    needles: dict[int, tuple[str, str]],
+) -> list[Chain]:
+    """The chains of a selector list (split by :func:`_by_last`) that can match anything
+    in the document: a chain whose last compound needs a class or a tag no element has
+    matches nothing (its postings are empty), and a profile's list holds dozens of
+    classes a page mostly lacks; one intersection of the key sets drops them all. So
+    does one whose ``[class*=…]`` (``[id*=…]``) part is in no class name (id) of the
+    document (:func:`_needle`)."""
+    present = []
+    for chain in rest:
+        needle = needles.get(id(chain))
+        if needle is None or needle[1] in index.joined_keys(needle[0]):
+            present.append(chain)
+    if by_class:
+        for key in by_class.keys() & index.by_class.keys():
+            present.extend(by_class[key])
+    if by_tag:
+        for key in by_tag.keys() & index.by_tag.keys():
+            for chain in by_tag[key]:
+                needle = needles.get(id(chain))
+                if needle is None or needle[1] in index.joined_keys(needle[0]):
+                    present.append(chain)
+    return present
+
+
+def _present_in(index: DocIndex, selector: str, plan: _Plan) -> list[Chain]:
+    """:func:`_present` for ``selector``, once per document."""
+    known = index.present.get(selector)
+    if known is None:
+        known = index.present[selector] = _present(index, *plan[1:])
+    return known
+
+
+def _select_chains(root: Tag, chains: list[Chain]) -> list[Tag]:
     index = index_of(root)
     found: dict[int, Tag] = {}
+    whole = root is index.elements[0]  # (every element is within the document)
     for chain in chains:
+        last = chain[-1]
+        if len(chain) == 1:
+            # One compound (most of a profile's selectors): its postings, matched by it
+            # alone (what _chain_candidates and _chain_matches come to, without them).
+            for el in index.candidates(last):
+                if (
+                    "_decomposed" not in el.__dict__
+                    and id(el) not in found
+                    and (whole or index.within(el, root))
+                    and last.matches(el)
+                ):
+                    found[id(el)] = el
+            continue
         for el in _chain_candidates(index, chain):
             if (
                 not is_removed(el)
                 and id(el) not in found
-                and index.within(el, root)
+                and (whole or index.within(el, root))
                 and _chain_matches(el, chain)
             ):
                 found[id(el)] = el
+    if len(found) < 2:
+        return list(found.values())
     return sorted(found.values(), key=lambda el: index.pos[id(el)])
 
 
 def select(root: Tag, selector: str) -> list[Tag]:
     """Every descendant of ``root`` matching ``selector``, in document order."""
-    chains = compile_selector(selector)
-    if chains is None:
+    plan = _plan(selector)
+    if plan is None:
         return list(root.select(selector))
-    return _select_chains(root, chains)
+    return _select_chains(root, _present_in(index_of(root), selector, plan))
 
 
 def select_first(root: Tag, selectors: Iterable[str]) -> Tag | None:
     """The first element matching the first selector that matches anything."""
     for selector in selectors:
-        chains = compile_selector(selector)
-        if chains is None:
+        plan = _plan(selector)
+        if plan is None:
             found = root.select_one(selector)
             if found is not None:
                 return found
             continue
-        hits = _select_chains(root, chains)
+        hits = _select_chains(root, _present_in(index_of(root), selector, plan))
         if hits:
             return hits[0]
     return None
@@ -337,20 +563,115 @@ def select_first(root: Tag, selectors: Iterable[str]) -> Tag | None:
 def exists(root: Tag, selector: str) -> bool:
     """Whether any descendant of ``root`` matches ``selector``: the first hit answers
     (no list built, no sort)."""
-    chains = compile_selector(selector)
-    if chains is None:
+    plan = _plan(selector)
+    if plan is None:
         return root.select_one(selector) is not None
     index = index_of(root)
-    for chain in chains:
+    whole = root is index.elements[0]  # (every element is within the document)
+    for chain in _present_in(index, selector, plan):
         for el in _chain_candidates(index, chain):
-            if not is_removed(el) and index.within(el, root) and _chain_matches(el, chain):
+            if (
+                not is_removed(el)
+                and (whole or index.within(el, root))
+                and _chain_matches(el, chain)
+            ):
                 return True
     return False
 
 
 def text_nodes(root: Tag) -> Iterator[NavigableString]:
     """Every text node below ``root`` in document order (no comments, doctypes or the
-    like): one walk, without BeautifulSoup's per-node filter machinery."""
-    for node in root.descendants:
+    like): one walk, without BeautifulSoup's per-node filter machinery (the walk of
+    ``root.descendants`` written out: one generator to resume per node, not two)."""
+    if not root.contents:
+        return
+    last = root._last_descendant(accept_self=True)
+    stop = last.next_element if last is not None else None
+    node: PageElement | None = root.contents[0]
+    while node is not stop and node is not None:
+        successor = node.next_element
         if type(node) is NavigableString:
             yield node
+        node = successor
+
+
+def _wanted(names: str | Iterable[str]) -> frozenset[str]:
+    return frozenset((names,)) if isinstance(names, str) else frozenset(names)
+
+
+def _indexed_below(root: Tag) -> list[Tag] | None:
+    """The elements below ``root`` in document order as its document's index numbered
+    them, removed ones too (the caller skips them: a removed element's fields are
+    cleared but for ``_decomposed``); ``None`` for a root the index does not know.
+
+    The tree only ever loses elements after it is built (``decompose``) and is never
+    given new ones, so these are ``root.descendants``' elements, and removed ones:
+    each is checked for its current name (a renamed element counts by its new one)."""
+    fields = root.__dict__
+    index = fields.get(_INDEX_ATTR)
+    if index is None or "_decomposed" in fields:
+        return None
+    start = index.pos.get(id(root))
+    if start is None or index.elements[start] is not root:
+        return None
+    return index.elements[start + 1 : index.end[id(root)] + 1]  # type: ignore[no-any-return]
+
+
+def find_tags(
+    root: Tag, names: str | Iterable[str] | None = None, *, href: bool = False, limit: int = 0
+) -> list[Tag]:
+    """``root.find_all(names, href=True if href, limit=limit)``: the descendants of
+    ``root`` with one of ``names`` (any tag for ``None``), in document order. One walk
+    over the tree; BeautifulSoup's ``find_all`` builds a filter per call and matches
+    every node through it, about seven times the cost, and the parser calls it a few
+    hundred times a page."""
+    wanted = None if names is None else _wanted(names)
+    out: list[Tag] = []
+    below = _indexed_below(root)
+    if below is not None:
+        # The same elements in the same order, without walking the strings between them.
+        for el in below:
+            fields = el.__dict__
+            if (
+                "_decomposed" not in fields
+                and (wanted is None or fields["name"] in wanted)
+                and (not href or fields["attrs"].get("href") is not None)
+            ):
+                out.append(el)
+                if len(out) == limit:
+                    break
+        return out
+    for node in root.descendants:
+        if (
+            type(node) is Tag
+            and (wanted is None or node.name in wanted)
+            and (not href or node.attrs.get("href") is not None)
+        ):
+            out.append(node)
+            if len(out) == limit:
+                break
+    return out
+
+
+def first_tag(root: Tag, names: str | Iterable[str], *, href: bool = False) -> Tag | None:
+    """``root.find(names)`` (``href=True`` if ``href``): the first such descendant."""
+    wanted = _wanted(names)
+    for node in root.descendants:
+        if (
+            type(node) is Tag
+            and node.name in wanted
+            and (not href or node.attrs.get("href") is not None)
+        ):
+            return node
+    return None
+
+
+def parent_named(el: Tag, names: str | Iterable[str]) -> Tag | None:
+    """``el.find_parent(names)``: the nearest ancestor with one of ``names``."""
+    wanted = _wanted(names)
+    node = el.parent
+    while node is not None:
+        if node.name in wanted:
+            return node
+        node = node.parent
+    return None

@@ -64,7 +64,7 @@ from baolaocai.dates import parse_iso, parse_vietnamese_datetime
 from baolaocai.profile import SiteProfile
 from baolaocai.text import fold_key, normalize_text
 from transforms.metadata import PageMeta, jsonld_text
-from transforms.select import index_of, select
+from transforms.select import find_tags, first_tag, index_of, parent_named, select
 
 _MIN_TITLE_LINK_WORDS = 5
 _MAX_DATE_TEXT = 80
@@ -111,17 +111,19 @@ def outside_article(el: Tag, title_el: Tag | None, profile: SiteProfile) -> bool
 def _own_part(node: Tag) -> bool:
     """An article's own ``<header>``/``<footer>`` (HTML5: inside its ``<article>``),
     holding its tags, byline or date: part of the article, not of the page."""
-    return node.name in ("header", "footer") and node.find_parent(["article", "main"]) is not None
+    return node.name in ("header", "footer") and parent_named(node, ("article", "main")) is not None
 
 
 def _opens_with_list_heading(node: Tag, profile: SiteProfile) -> bool:
     first = next(iter(node.stripped_strings), None)
-    return first is not None and profile.is_section_marker(first) and node.find("a") is not None
+    return (
+        first is not None and profile.is_section_marker(first) and first_tag(node, "a") is not None
+    )
 
 
 def _links_elsewhere(node: Tag) -> bool:
     """A list item with a title-like link: an entry of a list of other articles."""
-    for a in node.find_all("a", href=True):
+    for a in find_tags(node, "a", href=True):
         if len(normalize_text(a.get_text(" ")).split()) >= _MIN_TITLE_LINK_WORDS:
             return True
         if len(str(a.get("title") or "").split()) >= _MIN_TITLE_LINK_WORDS:
