@@ -31,11 +31,10 @@ recorded ``running``; the next run of the warehouse says so.
 from __future__ import annotations
 
 import contextlib
-import logging
-import multiprocessing
 import os
 import select
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -140,7 +139,10 @@ class _StopSignals:
             with contextlib.suppress(BaseException):
                 cleanup()
         with contextlib.suppress(BaseException):
-            for child in multiprocessing.active_children():
+            # Not imported at the top: every command starts with this module, few
+            # start worker processes (and those have imported multiprocessing).
+            multiprocessing = sys.modules.get("multiprocessing")
+            for child in multiprocessing.active_children() if multiprocessing else []:
                 child.kill()
         if not self.announced:
             line = "interrupted" if code == exit_code(signal.SIGINT) else "interrupted (SIGTERM)"
@@ -156,6 +158,8 @@ def _quiet() -> None:
     """After a stop signal, libraries' reactions to it are not for the user: Prefect
     logs the crash it sees ("Crash detected! Execution was aborted by an interrupt
     signal.") and threads may end with an error. The command prints one line."""
+    import logging
+
     logging.disable(logging.ERROR)
     threading.excepthook = _silent
 

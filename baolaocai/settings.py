@@ -387,6 +387,17 @@ class Settings:
     )
     """Both bound what one read-only query can cost the machine: it is stopped with one
     line saying which limit it hit (``--write`` queries get the timeout only)."""
+    prefect_idle: float = _setting(
+        600.0,
+        "seconds the local Prefect API server stays up after the last command using it"
+        " (0: stopped when that command ends)",
+        check=_between(0, WEEK_S),
+        rule="0 (stop with the last command) to 604800 seconds",
+    )
+    """The server takes some 15 s to start: kept up, the next ``crawl``, ``demo``,
+    ``backfill`` or ``reparse`` of the folder uses it at once. A watchdog process
+    (:mod:`flows.prefect_idle`) stops it when it has had no command for this long, or
+    when its folder is gone."""
 
     def __post_init__(self) -> None:
         given: object = self.site

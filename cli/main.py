@@ -12,10 +12,9 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from baolaocai import __version__
 from baolaocai.errors import (
@@ -25,10 +24,7 @@ from baolaocai.errors import (
     WarehouseBusyError,
     internal_error,
 )
-from baolaocai.settings import Settings
 from baolaocai.site import DEFAULT_SITE
-from baolaocai.text import json_for_terminal
-from cli.progress import watching
 from cli.support import (
     DAY_RANGE,
     EXIT_BAD_INPUT,
@@ -41,6 +37,7 @@ from cli.support import (
     friendly_errors,
     out,
     parse_day,
+    prefect_api,
     print_error,
     print_note,
     print_rows,
@@ -52,6 +49,13 @@ from cli.support import (
 )
 from cli.warehouse_commands import MemoryLimitOption, TimeoutOption
 from cli.writers import WaitOption, claim_warehouse
+
+if TYPE_CHECKING:
+    from baolaocai.settings import Settings
+
+# Heavy modules (Prefect, the warehouse, rich's tables and live display, parsing) are
+# imported in the commands that use them, not here: every command, ``--help`` included,
+# pays for what this module imports (tests/cli/test_startup.py keeps it so).
 
 app = typer.Typer(
     name="baolaocai",
@@ -99,9 +103,9 @@ def run_crawl_flow(
 ) -> dict[str, Any]:
     """Run the Prefect ``crawl`` flow once, in this process (the manual trigger), with a
     progress display on a terminal, plain lines elsewhere, nothing with ``quiet``."""
-    from flows.prefect_server import prefect_api_for_cli
+    from cli.progress import watching
 
-    with sigterm_as_interrupt(), prefect_api_for_cli(settings.db_path, verbose=verbose):
+    with prefect_api(settings, verbose=verbose, quiet=quiet, check_site=True, flow="flows.crawl"):
         from flows.crawl import crawl  # imported late: Prefect reads its settings on import
 
         with watching(err, quiet=quiet):
@@ -225,6 +229,9 @@ def print_plan(
     settings: Settings, *, since: dt.date | None, retry_failed: bool, quiet: bool
 ) -> None:
     """``crawl --plan``: discovery only, then what a crawl would fetch and for how long."""
+    from rich.table import Table
+
+    from cli.progress import watching
     from pipeline.crawl import plan_site
 
     with sigterm_as_interrupt(), watching(err, quiet=quiet):
@@ -356,9 +363,11 @@ def reparse(
     connect(settings.db_path, read_only=True).close()  # a clear error if there is no warehouse
     check_warehouse(settings.db_path)  # writable, and a schema this version knows
     settings = claim_warehouse(settings, wait)
-    from flows.prefect_server import prefect_api_for_cli
+    from cli.progress import watching
 
-    with sigterm_as_interrupt(), prefect_api_for_cli(settings.db_path, verbose=verbose):
+    with prefect_api(
+        settings, verbose=verbose, quiet=quiet, check_site=False, flow="flows.reparse"
+    ):
         from flows.reparse import reparse as reparse_flow
 
         with watching(err, quiet=quiet):
@@ -482,6 +491,7 @@ def parse(
 
     A bad file costs only itself: one error line on stderr, the others are still parsed, and the exit code is 2. Only regular files up to 20 MiB are read (a FIFO, device or folder is refused without being opened); a page nested more than 500 elements deep, or of more elements than BAOLAOCAI_MAX_PAGE_ELEMENTS (100000), is refused.
     """
+    from baolaocai.text import json_for_terminal
     from transforms.parse import parse_article
 
     if url is not None and len(files) > 1:

@@ -17,7 +17,6 @@ import typer
 from baolaocai import interrupts
 from baolaocai.dates import VIETNAM_TIME_ZONE
 from baolaocai.errors import BaoLaoCaiError, ConfigError, WarehouseBusyError
-from cli.progress import watching
 from cli.support import (
     DAY_RANGE,
     EXIT_FAILED,
@@ -28,9 +27,9 @@ from cli.support import (
     friendly_errors,
     out,
     parse_day,
+    prefect_api,
     print_summary,
     settings_from,
-    sigterm_as_interrupt,
 )
 from cli.writers import WaitOption, claim_warehouse
 
@@ -99,9 +98,11 @@ def register(app: typer.Typer) -> None:
 
         check_warehouse(settings.db_path)
         settings = claim_warehouse(settings, wait)
-        from flows.prefect_server import prefect_api_for_cli
+        from cli.progress import watching
 
-        with sigterm_as_interrupt(), prefect_api_for_cli(settings.db_path, verbose=verbose):
+        with prefect_api(
+            settings, verbose=verbose, quiet=quiet, check_site=True, flow="flows.backfill"
+        ):
             from flows.backfill import backfill
 
             with watching(err, quiet=quiet):

@@ -26,12 +26,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
 from baolaocai import interrupts
 from baolaocai.errors import (
@@ -65,15 +62,17 @@ def exit_code(exc: BaoLaoCaiError) -> int:
     return EXIT_BAD_INPUT if isinstance(exc, ConfigError | InputError) else EXIT_FAILED
 
 
-_PASS_THROUGH: tuple[type[BaseException], ...] = (
-    SystemExit,
-    typer.Exit,
-    typer.Abort,
-    click.exceptions.Exit,
-    click.exceptions.ClickException,
-    click.exceptions.Abort,
-)
-"""Exits that typer and click handle themselves."""
+def _pass_through() -> tuple[type[BaseException], ...]:
+    """Exits that typer and click handle themselves. typer 0.29 runs on a copy of click
+    of its own; the click package's exits are named only if something imported it (only
+    then can one be raised): importing it for this cost every command some 30 ms."""
+    click = sys.modules.get("click")
+    theirs = (
+        (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort)
+        if click is not None
+        else ()
+    )
+    return (SystemExit, typer.Exit, typer.Abort, *theirs)
 
 
 def file_system_error(exc: OSError) -> str:
@@ -127,7 +126,7 @@ def friendly_errors(func: F) -> F:
         with interrupts.handling():
             try:
                 result = func(*args, **kwargs)
-            except _PASS_THROUGH as exc:
+            except _pass_through() as exc:
                 if interrupts.received() is not None and not _success(exc):
                     _stopped()
                 raise
@@ -215,6 +214,45 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def prefect_api(
+    settings: Settings, *, verbose: bool, quiet: bool, check_site: bool, flow: str
+) -> Iterator[None]:
+    """The Prefect API for one run of ``crawl``, ``demo``, ``backfill`` or ``reparse``
+    (:func:`flows.prefect_server.prefect_api_for_cli`), stop signals handled as an
+    interrupt. Its first line comes at once (unless ``quiet``): whether the local server
+    is started (some 15 s) or used. With ``check_site``, the site is checked meanwhile
+    (:mod:`flows.site_check`: one connection, no request): unreachable, the command fails
+    in seconds with the run's own line, without waiting for the server. ``flow``, the
+    module of the flow to run, is imported while the server starts."""
+    from flows.prefect_server import prefect_api_for_cli
+
+    check = None
+    if check_site:
+        from flows.site_check import SiteCheck
+
+        check = SiteCheck(settings).start()
+
+    def say(line: str) -> None:
+        if not quiet:
+            err.print(line, markup=False)
+
+    with (
+        sigterm_as_interrupt(),
+        prefect_api_for_cli(
+            settings.db_path,
+            verbose=verbose,
+            idle=settings.prefect_idle,
+            say=say,
+            abort=check.abort if check is not None else None,
+            preload=flow,
+        ),
+    ):
+        if check is not None:
+            check.wait()
+        yield
+
+
 SITE_HELP = (
     "The newspaper: a bundled site's key (list them with 'baolaocai sites') or a site"
     " file's path (env BAOLAOCAI_SITE; default baolaocai)."
@@ -239,6 +277,8 @@ def settings_from(**flags: Any) -> Settings:
 
 
 def print_summary(summary: dict[str, Any], db_path: str) -> None:
+    from rich.table import Table  # not at the top: sql, search and status start faster
+
     colour = {"completed": "green", "warning": "yellow"}.get(summary["status"], "red")
     out.print(
         f"[bold]Crawl {escape(_one_line(str(summary['run_id'])))}[/bold] of"
@@ -337,6 +377,9 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> Non
             csv.writer(buffer, lineterminator="\n").writerows(chunk)  # LF, as duckdb's CLI
             write(shown(buffer.getvalue()))
     else:
+        from rich.table import Table  # not at the top: a CSV or JSON answer needs none
+        from rich.text import Text
+
         table = Table(show_lines=False)
         for column in columns:
             table.add_column(Text(for_terminal(column)))

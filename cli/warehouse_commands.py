@@ -26,7 +26,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
 from baolaocai.dates import VIETNAM_TIME_ZONE
 from baolaocai.errors import BaoLaoCaiError, ConfigError, WarehouseError
@@ -175,6 +174,8 @@ def search_command(
     if format == "json":
         _print_json([h.to_dict() for h in hits])
         return
+    from rich.table import Table  # here: a JSON answer, or none, needs no table
+
     table = Table(show_lines=True)
     several = len({hit.site for hit in hits}) > 1
     if several:
@@ -434,6 +435,8 @@ def status_command(
     if format == "json":
         _print_json(info)
         return
+    from rich.table import Table  # here: ``--format json`` needs none
+
     index = info["search_index"]
     overview = Table(show_header=False, box=None, padding=(0, 2))
     rows = [

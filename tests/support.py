@@ -17,6 +17,7 @@ def clean_env(prefect_home: Path | None = None, **extra: str) -> dict[str, str]:
     """This process's environment without any BAOLAOCAI_* or PREFECT_* setting (a child
     must not inherit the test harness's Prefect server), plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BAOLAOCAI_", "PREFECT_"))}
+    env["BAOLAOCAI_PREFECT_IDLE"] = "0"  # a test's Prefect server ends with its commands
     if prefect_home is not None:
         env["PREFECT_HOME"] = str(prefect_home)
     env.update(extra)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,29 @@ def _file_size(db_path: Path) -> int:
         if path.is_file():
             total += path.stat().st_size
     return total
+
+
+# The web archive's folder and files, as warehouse.session.warc_dir and
+# warehouse.warc.warc_files name them (tests/cli/test_startup.py keeps them equal):
+# importing those modules costs ``status`` warcio, fsspec and pyarrow to list a folder.
+_WARC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.warc\.gz")
+
+
+def _warc_dir(db_path: str | Path) -> Path:
+    path = Path(db_path)
+    return path.with_name(f"{path.stem}.warc")
+
+
+def _warc_files(folder: Path) -> list[str]:
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return []
+    return sorted(
+        e.name
+        for e in entries
+        if _WARC_NAME.fullmatch(e.name) and ".." not in e.name and e.is_file()
+    )
 
 
 def _scalar(
@@ -49,8 +74,6 @@ def status(
     (``path``, ``files``, ``size_bytes``, ``captures``: the WARC files of the raw pages).
     """
     from warehouse.search import index_info
-    from warehouse.session import warc_dir
-    from warehouse.warc import warc_files
 
     require_sites(con, db_path)
     where = "WHERE site = $site" if site is not None else ""
@@ -73,8 +96,8 @@ def status(
         ).fetchall()
     }
     info = index_info(con)
-    folder = warc_dir(db_path)
-    files = warc_files(folder) if folder.is_dir() else []
+    folder = _warc_dir(db_path)
+    files = _warc_files(folder) if folder.is_dir() else []
     captures = _scalar(
         con,
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'captures'",
