@@ -182,6 +182,9 @@ IDENTITY_STAGE = "identity"
 """A page refused as not being the article of its address (:mod:`transforms.integrity`)."""
 LOAD_STAGE = "load"
 """A record the warehouse refused (a value out of its range): it costs its own page."""
+REPARSE_SETTLES = ("parse", "validate", LOAD_STAGE)
+"""The stages of the errors a reparse settles when it reads a page: those of reading it.
+Not a fetch's (a 404 that recorded a takedown stays open: a reparse sees no site)."""
 
 
 @dataclass(frozen=True, slots=True)

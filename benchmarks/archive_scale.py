@@ -10,12 +10,22 @@ child process (its wall time and peak RSS). Prints one line::
 
     SCALE articles=N load_per_s=… pipeline_per_s=… disk_written_per_article_kib=…
           stored_per_article_kib=… warehouse_mib=… warc_mib=… search_p50_ms=…
-          search_p95_ms=… index_update_500_s=… reparse_s=… reparse_peak_rss_mib=…
+          search_p95_ms=… index_update_500_s=… reparse_s=… reparse_per_s=…
+          reparse_load_per_s=… reparse_peak_rss_mib=…
           store_peak_rss_mib=…
 
 ``load_per_s``: articles per second through the loader's transaction alone (archive,
 parse and index excluded), in a crawl's batches of 25; ``reparse_load_per_s``: the same
-in a reparse's batches of 200; ``pipeline_per_s``: through the whole batch step.
+in a reparse's load batches (``--reparse-batch``, default the reparse's 1,000);
+``reparse_per_s``: the whole reparse, articles per second; ``pipeline_per_s``: through
+the whole batch step.
+
+``--keep FOLDER`` keeps the warehouse; ``--reparse-only FOLDER [--root CHECKOUT]`` then
+times just a reparse of a copy of it, with another checkout's code if asked (the same
+pages, before and after a change)::
+
+    uv run python benchmarks/archive_scale.py --articles 10000 --keep /tmp/scale
+    uv run python benchmarks/archive_scale.py --reparse-only /tmp/scale --root ../before
 ``disk_written_per_article_kib``: bytes this process wrote to disk (``/proc/self/io``
 ``write_bytes``, after a final ``sync``) per article; ``stored_per_article_kib``: the
 warehouse file, the WARC files and the search index per article at the end.
@@ -52,6 +62,7 @@ from warehouse.db import connect
 from warehouse.search import search, search_index_dir, update_search_index
 from warehouse.session import WarehouseSession, warc_dir
 
+ROOT = Path(__file__).resolve().parents[1]
 QUERIES = (("lao cai", None), ("mu cang chai", None), ("che shan tuyet", "kinh-te"))
 CHUNK = 250
 
@@ -228,15 +239,19 @@ def timed(*args, **kwargs):
 steps.load_batch = timed
 t = time.perf_counter()
 if __name__ == "__main__":
-    summary = reparse_archive(Settings(db_path={db!r})).summary
+    batch = {batch!r}
+    options = {{"batch_size": batch}} if batch else {{}}
+    summary = reparse_archive(Settings(db_path={db!r}), **options).summary
     peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
     print(summary.status, loading[0], time.perf_counter() - t, int(peak) / 1024)
 """
 
 
-def time_reparse(db: Path) -> tuple[float, float, float]:
-    """(seconds, seconds in the loader, peak RSS MiB) of a reparse in a child process."""
-    code = REPARSE.format(root=str(Path(__file__).resolve().parents[1]), db=str(db))
+def time_reparse(db: Path, batch: int = 0, root: Path = ROOT) -> tuple[float, float, float]:
+    """(seconds, seconds in the loader, peak RSS MiB) of a reparse in a child process, with
+    the code of ``root`` (another checkout: the same measure before a change), ``batch``
+    pages per load (0: the reparse's default)."""
+    code = REPARSE.format(root=str(root), db=str(db), batch=batch)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     status, loading, seconds, rss = out.stdout.split()[-4:]
     assert status == "completed", out.stdout + out.stderr
@@ -250,7 +265,22 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="rounds of the 3 searches")
     parser.add_argument("--keep", type=Path, help="build here (kept) instead of a temp folder")
     parser.add_argument("--no-reparse", action="store_true")
+    parser.add_argument(
+        "--reparse-batch", type=int, default=0, help="pages per reparse load (0: its default)"
+    )
+    parser.add_argument(
+        "--reparse-only",
+        type=Path,
+        metavar="FOLDER",
+        help="only time a reparse of a copy of FOLDER/scale.duckdb (kept by --keep)",
+    )
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the checkout whose reparse --reparse-only runs"
+    )
     args = parser.parse_args()
+    if args.reparse_only:
+        reparse_only(args.reparse_only, args.reparse_batch, args.root)
+        return
     folder = args.keep or Path(tempfile.mkdtemp(prefix="baolaocai-scale-"))
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "scale.duckdb"
@@ -260,7 +290,7 @@ def main() -> None:
     searches = sorted(time_searches(db, args.repeat))
     update_s = time_index_update(db)
     reparse_s, reparse_load_s, reparse_rss = (
-        (0.0, 0.0, 0.0) if args.no_reparse else time_reparse(db)
+        (0.0, 0.0, 0.0) if args.no_reparse else time_reparse(db, args.reparse_batch)
     )
     sizes = {
         "warehouse": folder_bytes(db)
@@ -287,6 +317,7 @@ def main() -> None:
         "search_p95_ms": f"{searches[int(len(searches) * 0.95) - 1]:.1f}",
         "index_update_500_s": f"{update_s:.2f}",
         "reparse_s": f"{reparse_s:.0f}",
+        "reparse_per_s": f"{n / reparse_s:.0f}" if reparse_s else "-",
         "reparse_load_per_s": f"{n / reparse_load_s:.0f}" if reparse_load_s else "-",
         "reparse_peak_rss_mib": f"{reparse_rss:.0f}",
         "store_peak_rss_mib": f"{store_rss:.0f}",
@@ -296,6 +327,31 @@ def main() -> None:
         print(f"(kept in {folder})")
     else:
         shutil.rmtree(folder)
+
+
+def reparse_only(folder: Path, batch: int, root: Path) -> None:
+    """Time a reparse of a copy of a kept benchmark warehouse (the copy is removed), with
+    ``root``'s code: before and after a change, on the same pages and the same machine."""
+    with tempfile.TemporaryDirectory(prefix="baolaocai-reparse-") as tmp:
+        db = Path(tmp) / "scale.duckdb"
+        shutil.copy(folder / "scale.duckdb", db)
+        shutil.copytree(warc_dir(folder / "scale.duckdb"), warc_dir(db))
+        con = connect(db, read_only=True)
+        try:
+            row = con.execute("SELECT count(*) FROM articles").fetchone()
+            n = int(row[0]) if row else 0
+        finally:
+            con.close()
+        seconds, loading, rss = time_reparse(db, batch, root)
+    fields = {
+        "root": root,
+        "articles": n,
+        "reparse_s": f"{seconds:.1f}",
+        "reparse_per_s": f"{n / seconds:.0f}",
+        "reparse_load_per_s": f"{n / loading:.0f}" if loading else "-",
+        "reparse_peak_rss_mib": f"{rss:.0f}",
+    }
+    print("REPARSE " + " ".join(f"{k}={v}" for k, v in fields.items()), flush=True)
 
 
 if __name__ == "__main__":

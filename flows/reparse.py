@@ -15,13 +15,13 @@ from baolaocai.errors import WarehouseBusyError
 from baolaocai.settings import load_settings
 from flows.crawl import current_flow_run_id, publish_report
 from flows.tasks import TASK_STEPS
-from pipeline.crawl import reparse_archive
+from pipeline.reparse import REPARSE_BATCH, reparse_archive
 
 
 @flow(name="reparse", log_prints=False)
 def reparse(
     db_path: str | None = None,
-    batch_size: int = 200,
+    batch_size: int = REPARSE_BATCH,
     site: str | None = None,
     writer_wait: float | None = None,
 ) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Prefect tasks: each wraps one plain step of :mod:`pipeline.steps`, nothing more.
 
 They run per batch (not per article: every task run costs API round trips), never
-cache, and only the network steps retry (a whole batch again, after the fetcher's own
-per-request retries gave up). :data:`TASK_STEPS` is what the flows hand to a run.
+cache, and only discovery retries (again, after the fetcher's own per-request retries
+gave up). A batch's articles are fetched ahead while the batch before is loaded
+(:meth:`pipeline.run.Run.fetch_and_load`); ``fetch-batch`` is the wait for them. :data:`TASK_STEPS` is what the flows hand to a run.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ TASK_STEPS = replace(
         plain.discover_listings, "discover-listings", retries=1, retry_delay_seconds=30
     ),
     recheck_candidates=as_task(plain.recheck_candidates, "recheck-candidates"),
-    fetch_batch=as_task(plain.fetch_batch, "fetch-batch", retries=2, retry_delay_seconds=[10, 60]),
+    # No retries: the batch is fetched ahead on the run's HTTP session (the fetcher retries
+    # each request itself); this task hands it over, and a second try could not fetch it.
+    fetch_batch=as_task(plain.fetch_batch, "fetch-batch"),
     load_pages=as_task(plain.load_pages, "load-batch"),
     store_failures=as_task(plain.store_failures, "store-failures"),
     record_listed_categories=as_task(plain.record_listed_categories, "record-listed-categories"),

@@ -22,8 +22,9 @@ from baolaocai.errors import CrawlError
 from baolaocai.identity import article_id
 from baolaocai.models import CrawlState
 from baolaocai.settings import Settings
-from pipeline.run import Run, start_of
-from pipeline.steps import PLAIN_STEPS, MonthResult, Steps
+from pipeline.reparse import reparse_archive as reparse_archive  # moved (#21)
+from pipeline.run import PlannedBatch, Run, start_of
+from pipeline.steps import PLAIN_STEPS, BatchResult, MonthResult, Steps
 from scrapers.archive import MonthSitemap
 from scrapers.discovery import DiscoveryOptions, nothing_matched
 from scrapers.http import HttpSession
@@ -161,16 +162,25 @@ def _fetch_plan(run: Run, plan: WorkPlan, lastmods: dict[int, datetime], watch: 
         return
     watch.planned(len(plan.new), len(plan.retry), len(plan.rechecks), run.pacer.interval)
     watch.phase("fetching")
-    for batch in plan.batches(run.settings.batch_size):
-        validators = {u: plan.validators[u] for u in batch if u in plan.validators}
-        listed = {
-            aid: lastmods[aid]
-            for u in batch
-            if (aid := article_id(u, run.settings.site)) is not None and aid in lastmods
-        }
-        result = run.fetch_and_load(batch, validators, listed)
+    site = run.settings.site
+    batches = [
+        PlannedBatch(
+            batch,
+            {u: plan.validators[u] for u in batch if u in plan.validators},
+            {
+                aid: lastmods[aid]
+                for u in batch
+                if (aid := article_id(u, site)) is not None and aid in lastmods
+            },
+        )
+        for batch in plan.batches(run.settings.batch_size)
+    ]
+
+    def loaded(urls: list[str], result: BatchResult) -> None:
         c = result.counts
-        watch.fetched(len(batch), c.new + c.updated + c.unchanged, c.failed)
+        watch.fetched(len(urls), c.new + c.updated + c.unchanged, c.failed)
+
+    run.fetch_and_load(batches, loaded)
 
 
 def crawl_site(
@@ -286,20 +296,27 @@ def backfill_month(run: Run, sitemap: MonthSitemap, stored: set[int]) -> MonthRe
     watch = progress.current()
     watch.month_started(sitemap.month, len(todo))
     size = run.settings.batch_size
-    for start in range(0, len(todo), size):
-        batch = todo[start : start + size]
-        lastmods = {
-            aid: when
-            for u in batch
-            if (aid := article_id(u, run.settings.site)) is not None
-            and (when := listed[u]) is not None
-        }
-        loaded = run.fetch_and_load(batch, {}, lastmods)
-        c = loaded.counts
+    site = run.settings.site
+    batches = [
+        PlannedBatch(
+            todo[start : start + size],
+            lastmods={
+                aid: when
+                for u in todo[start : start + size]
+                if (aid := article_id(u, site)) is not None and (when := listed[u]) is not None
+            },
+        )
+        for start in range(0, len(todo), size)
+    ]
+
+    def loaded(urls: list[str], batch: BatchResult) -> None:
+        c = batch.counts
         result.new += c.new + c.updated + c.unchanged
         result.failed += c.failed
-        stored.update(aid for u in batch if (aid := article_id(u, run.settings.site)) is not None)
-        watch.fetched(len(batch), c.new + c.updated + c.unchanged, c.failed)
+        stored.update(aid for u in urls if (aid := article_id(u, site)) is not None)
+        watch.fetched(len(urls), c.new + c.updated + c.unchanged, c.failed)
+
+    run.fetch_and_load(batches, loaded)
     run.steps.finish_month(
         run.settings,
         run.warehouse,
@@ -350,45 +367,5 @@ def backfill_archive(
         for sitemap in todo:
             month = steps.month(partial(backfill_month, r, sitemap, stored), sitemap)
             r.extra["months"].append(asdict(month))
-
-    return run.execute(body)
-
-
-def reparse_archive(
-    settings: Settings,
-    *,
-    batch_size: int = 200,
-    steps: Steps = PLAIN_STEPS,
-    flow_run_id: str | None = None,
-) -> Run:
-    """Parse every stored raw article page again; store what changed as new versions.
-
-    Unchanged records keep their ``last_seen_at`` (the site was not seen). Reads and
-    writes one batch at a time, so memory does not grow with the archive.
-    """
-    run = Run(settings, "reparse", steps=steps, policy=NO_RECHECKS, flow_run_id=flow_run_id)
-    run.extra["pages"] = 0
-
-    def body(r: Run) -> None:
-        watch = progress.current()
-        watch.phase("reparsing")
-        after = -1
-        parsed = 0
-        while pages := steps.read_raw_batch(settings, r.warehouse, after, batch_size):
-            result = steps.load_pages(
-                settings, r.warehouse, r.parse_pool, r.run_id, pages, None, touch_unchanged=False
-            )
-            r.count_batch(pages, result)
-            c = result.counts
-            parsed += c.new + c.updated + c.unchanged
-            watch.fetched(len(pages), c.new + c.updated + c.unchanged, c.failed)
-            r.extra["pages"] += len(pages)
-            after = max(article_id(p.url, r.settings.site) or after for p in pages)
-        if r.extra["pages"] and not parsed:
-            raise CrawlError(
-                f"none of the {r.extra['pages']} stored pages gave an article with the site"
-                f" file {settings.site.path} ({settings.site.key}); no article was changed:"
-                " check the site file ('baolaocai sites check FILE --page PAGE')"
-            )
 
     return run.execute(body)

@@ -7,7 +7,8 @@ A run, whatever its kind:
    (:mod:`warehouse.state`);
 2. **plans** (crawl: discover, then :func:`scrapers.plan.plan_work`; backfill: month by
    month; reparse: the stored pages);
-3. works in **batches** (fetch, then parse/clean/validate/load in one transaction),
+3. works in **batches** (fetch, then parse/clean/validate/load in one transaction;
+   pipelined: the next batch is fetched while one is loaded, :meth:`Run.fetch_and_load`),
    **counting** each into the run's :class:`~baolaocai.models.CrawlSummary` and its
    quality report. A batch where at least ``ABORT_FAILURE_SHARE`` of at least
    ``ABORT_MIN_ATTEMPTS`` fetches failed transiently **stops** the run (failed), so a
@@ -48,9 +49,16 @@ from baolaocai.models import CrawlState, CrawlSummary, FetchedPage, SitemapMemo,
 from baolaocai.processes import process_alive
 from baolaocai.settings import MiB, Settings
 from baolaocai.site import Site
-from pipeline.steps import PLAIN_STEPS, BatchResult, Changed, RunRecord, Steps
+from pipeline.steps import (
+    PLAIN_STEPS,
+    BatchResult,
+    Changed,
+    RunRecord,
+    Steps,
+    start_fetching,
+)
 from pipeline.steps import close_run as plain_close_run
-from scrapers.fetch import FetchStats
+from scrapers.fetch import FetchStats, MayStop
 from scrapers.http import HttpSession
 from scrapers.politeness import RequestPacer, RobotsRules
 from transforms.parallel import ParsePool
@@ -177,6 +185,16 @@ def decide_status(
     return ("warning", warning) if warning else ("completed", None)
 
 
+@dataclass(frozen=True)
+class PlannedBatch:
+    """One batch of a run's work: its URLs, the validators of those that have some (a
+    conditional request), and the ``<lastmod>`` the sitemaps listed them with."""
+
+    urls: list[str]
+    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    lastmods: dict[int, datetime] = field(default_factory=dict)
+
+
 INTERRUPTED = "interrupted (Ctrl-C or SIGTERM)"
 """The error recorded on a run stopped from outside."""
 
@@ -222,6 +240,7 @@ class Run:
     _warehouse: WarehouseSession | None = field(default=None, init=False, repr=False)
     _parse_pool: ParsePool | None = field(default=None, init=False, repr=False)
     _started: float = field(default=0.0, init=False)
+    _parse_warm: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         if self.kind not in RUN_KINDS:
@@ -336,30 +355,80 @@ class Run:
         )
 
     def fetch_and_load(
-        self,
-        urls: list[str],
-        validators: dict[str, tuple[str | None, str | None]],
-        lastmods: dict[int, datetime] | None = None,
-    ) -> BatchResult:
-        """One batch: fetch politely, then parse, clean, validate and store it."""
+        self, batches: Sequence[PlannedBatch], loaded: Callable[[list[str], BatchResult], None]
+    ) -> None:
+        """Fetch politely, then parse, clean, validate and store, batch after batch,
+        **pipelined**: batch *N+1* is fetched (on the HTTP session's thread) while batch
+        *N* is parsed (in the parsing worker), archived and loaded (here), so the site
+        sees no pause at a batch's end and the parsing never waits for the network nor
+        the network for the parsing. At most two batches are in flight.
+
+        ``loaded(urls, result)`` follows each stored batch (counters, progress lines).
+        A stop (:func:`failure_stop`, the deadline), an error or an interrupt stops the
+        run after the batch being loaded (it commits whole or not at all) and sends no
+        further request; the pages fetched ahead were never written anywhere, so the
+        next run plans and fetches them again, as pages never asked for."""
         interrupts.check()  # an interrupt a library swallowed stops the run here
+        if not batches:
+            return
         if self.robots is None:
             raise CrawlError("internal: robots.txt was not read before fetching articles")
-        pages, stats = self.steps.fetch_batch(
-            self.settings, self.warehouse, self.http, self.pacer, self.robots, urls, validators
-        )
-        self.count_fetches(stats)
-        result = self.steps.load_pages(
+        feed = start_fetching(
             self.settings,
-            self.warehouse,
-            self.parse_pool,
-            self.run_id,
-            pages,
-            lastmods,
-            listed_sections=self.listed_sections,
+            self.http,
+            self.pacer,
+            self.robots,
+            [(b.urls, b.validators) for b in batches],
+            self._may_stop(),
         )
-        self.count_batch(pages, result)
-        return result
+        try:
+            self._warm_parsing()
+            for batch in batches:
+                interrupts.check()
+                pages, stats = self.steps.fetch_batch(self.settings, feed, batch.urls)
+                self.count_fetches(stats)
+                result = self.steps.load_pages(
+                    self.settings,
+                    self.warehouse,
+                    self.parse_pool,
+                    self.run_id,
+                    pages,
+                    batch.lastmods,
+                    listed_sections=self.listed_sections,
+                )
+                self.count_batch(pages, result)  # raises to stop the run
+                feed.done(self._may_stop())
+                loaded(batch.urls, result)
+        finally:
+            self.count_fetches(feed.stop())  # nothing more is sent
+
+    def _warm_parsing(self) -> None:
+        """Start the parsing worker while the first batches are being fetched: starting
+        it (the forkserver imports the parser) takes a second or more, which the first
+        batch's load would otherwise spend while the fetching, two batches ahead, waits
+        for it. A blank page is parsed and forgotten; once per run."""
+        if self._parse_warm or self.settings.parse_deadline <= 0:
+            return
+        self._parse_warm = True
+        blank = FetchedPage(
+            self.settings.base_url, self.settings.base_url, 200, datetime.now(UTC), "<html></html>"
+        )
+        self.parse_pool.process([blank], self.settings.site, deadline=self.settings.parse_deadline)
+
+    def _may_stop(self) -> MayStop:
+        """Whether a batch fetched ahead may stop the run, judged on the loop's thread
+        before the next batch is sent: :func:`failure_stop` as if none of its pages
+        became an article (only the load can tell), over a copy of the run's latest
+        attempts (the run's thread goes on adding to them), or the deadline."""
+        recent = tuple(self.attempts)
+        known, site = self.state.known_ids, self.settings.site
+
+        def may_stop(pages: list[FetchedPage]) -> bool:
+            unstored = {p.url for p in pages}
+            attempts = [*recent, *attempts_of(pages, unstored, known, site)]
+            return failure_stop(pages, attempts) is not None or self.deadline_passed() is not None
+
+        return may_stop
 
     # -- decide and close -------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from baolaocai.site import Site
 from scrapers.archive import MonthSitemap, month_articles, month_sitemaps
 from scrapers.discovery import Discovery, DiscoveryOptions, DiscoveryOutcome, discover_site
 from scrapers.discovery import discover_listings as scrapers_discover_listings
-from scrapers.fetch import Fetcher, FetchStats
+from scrapers.fetch import Batch, BatchStream, Fetcher, FetchStats, MayStop
 from scrapers.http import HttpSession
 from scrapers.politeness import RequestPacer, RobotsRules
 from transforms.integrity import fingerprint, refuse_collapsed, refuse_impostors
@@ -46,11 +46,13 @@ from transforms.quality import QualityReport, assess
 from warehouse.backfill import done_months, record_month
 from warehouse.load import (
     LoadCounts,
+    any_placeholders,
     finish_run,
     kept_captures,
     load_batch,
     record_failures,
     start_run,
+    stored_texts_changed,
 )
 from warehouse.raw import read_raw_article_pages
 from warehouse.search import reconcile_search_index, search_index_dir, update_search_index
@@ -66,7 +68,6 @@ from warehouse.state import (
     relisted,
     set_listed_categories,
     stored_validators,
-    stored_versions,
 )
 from warehouse.warc import CaptureRef
 
@@ -212,6 +213,7 @@ def load_pages(
     *,
     touch_unchanged: bool = True,
     listed_sections: Mapping[int, str] | None = None,
+    parsed: tuple[list[StagedArticle], list[Failure]] | None = None,
 ) -> BatchResult:
     """Parse, clean and validate the pages, archive them (WARC, fsynced), then store
     them in one transaction and bring the search index up to date with the batch.
@@ -230,24 +232,65 @@ def load_pages(
     stored version: :mod:`transforms.integrity`) never becomes an article nor a new
     version: a new address is parked, a stored article keeps its version (counted as
     ``suspect``). A record the warehouse refuses costs its own page, parked at stage
-    ``load`` (:func:`load_isolating`)."""
-    site = settings.site
-    staged, failures = pool.process(
+    ``load`` (:func:`load_isolating`).
+
+    ``parsed``: the pages' records and failures, parsed already (a reparse parses its
+    pages on the pool's workers while it loads the ones before: :mod:`pipeline.reparse`)."""
+    staged, failures = parsed or pool.process(
         pages,
         settings.site,
         deadline=settings.parse_deadline,
         max_elements=settings.max_page_elements,
     )
+    with wh.writing():  # one open of the file for the batch: its reads and its write
+        result, touched = _load_held(
+            settings,
+            wh,
+            run_id,
+            pages,
+            staged,
+            failures,
+            lastmods,
+            touch_unchanged,
+            listed_sections,
+        )
+    update_index(wh, touched, "after a batch")  # read-only: readers are not kept out
+    return result
+
+
+def _load_held(
+    settings: Settings,
+    wh: WarehouseSession,
+    run_id: str,
+    pages: list[FetchedPage],
+    staged: list[StagedArticle],
+    failures: list[Failure],
+    lastmods: Mapping[int, datetime] | None,
+    touch_unchanged: bool,
+    listed_sections: Mapping[int, str] | None,
+) -> tuple[BatchResult, set[tuple[str, int]]]:
+    """:func:`load_pages` once the warehouse is open for the batch. Every open of the
+    file replays its write-ahead log (some 25 ms per MB, up to DuckDB's 16 MB before it
+    checkpoints), so a read-only connection for the batch's questions and then the write
+    connection cost two replays a batch. The archive's append happens inside too (a few ms, fsynced),
+    still before the rows that index it are committed; readers get in between batches."""
+    site = settings.site
     kept: dict[str, CaptureRef] = {}  # fetched again with the very answer archived
-    with wh.reading() as con:  # one read-only connection for all the batch asks
-        known = known_placeholders(con, site, (fingerprint(s.article) for s in staged))
+    with wh.reading() as con:  # the batch's own connection for all the batch asks
+        # Fingerprints (the folded text of every record) only when there are some to match.
+        known = (
+            known_placeholders(con, site, (fingerprint(s.article) for s in staged))
+            if any_placeholders(con, site)
+            else set()
+        )
         staged, refused, placeholders = refuse_impostors(pages, staged, site, known)
         staged = with_listed_categories(
             staged, listed_sections or {}, lambda ids: listed_categories(con, site, ids)
         )
         if any(p.html is not None and not p.archived for p in pages):  # not a reparse's
             kept = kept_captures(con, site, pages)
-        stored = stored_versions(con, site, [s.article.article_id or 0 for s in staged])
+        # A record with its stored hash is its stored text: nothing to compare it with.
+        stored = stored_texts_changed(con, site, staged)
     staged, collapsed = refuse_collapsed(pages, staged, stored)
     failures = [*failures, *refused, *collapsed]
     captures = wh.archive([p for p in pages if p.url not in kept], site)
@@ -269,7 +312,6 @@ def load_pages(
     touched = {(key, aid) for aid, _kind in counts.changed}
     if counts.removed:
         touched |= {(key, i) for p in pages if (i := article_id(p.url, settings.site)) is not None}
-    update_index(wh, touched, "after a batch")
     by_id = {s.article.article_id: s.article for s in staged}
     changed = [
         (kind, by_id[aid].title or "", by_id[aid].category, by_id[aid].url or "")
@@ -286,7 +328,7 @@ def load_pages(
         changed,
         [f.url for f in failed],
         [f"{f.url}: {f.error}" for f in failures if f.url in suspect],
-    )
+    ), touched
 
 
 LOAD_DATA_ERRORS: tuple[type[Exception], ...] = (
@@ -536,21 +578,70 @@ def discover_listings(
     return http.run(go)
 
 
-def fetch_batch(
+class FetchAhead:
+    """A run's batches being fetched ahead, seen from the run's thread: a
+    :class:`~scrapers.fetch.BatchStream` on the run's HTTP session (its event loop runs
+    in a thread of its own). While the run parses, archives and loads batch *N* (its
+    thread and its parsing worker), the loop's thread goes on fetching batch *N+1*, so
+    the site sees one continuous stream of requests and a crawl with politeness off
+    uses both cores. Started by :func:`start_fetching`, stopped by the run
+    (:meth:`stop`), or cancelled with the HTTP session that carries it."""
+
+    def __init__(self, http: HttpSession, stream: BatchStream) -> None:
+        self.http = http
+        self.stream = stream
+        self.stopped = False
+
+    def take(self) -> tuple[list[FetchedPage], FetchStats]:
+        """The next batch, once all its pages are in (waits for them)."""
+        return self.http.run(lambda _client: self.stream.take())
+
+    def done(self, may_stop: MayStop) -> None:
+        """The run stored the batch it took last and goes on (see
+        :meth:`~scrapers.fetch.BatchStream.done`)."""
+        self.http.run(lambda _client: self.stream.done(may_stop))
+
+    def stop(self) -> FetchStats:
+        """No request more; the fetch stats not yet counted (none after the first call,
+        or once the session is closed: closing it cancelled the stream)."""
+        if self.stopped or self.http.closed:
+            self.stopped = True
+            return FetchStats()
+        self.stopped = True
+        return self.http.run(lambda _client: self.stream.stop())
+
+
+def start_fetching(
     settings: Settings,
-    wh: WarehouseSession,
     http: HttpSession,
     pacer: RequestPacer,
     robots: RobotsRules,
-    urls: list[str],
-    validators: Mapping[str, tuple[str | None, str | None]],
+    batches: Sequence[Batch],
+    may_stop: MayStop,
+) -> FetchAhead:
+    """Start fetching ``batches`` in order on the run's event loop (returns at once);
+    :func:`fetch_batch` hands them out one by one. Every request goes through one
+    :class:`~scrapers.fetch.Fetcher` (its ``concurrency`` slots are the run's) and the
+    run's pacer; ``may_stop`` says which fetched batch must be judged by the run before
+    the next is sent."""
+
+    async def go(client: httpx.AsyncClient) -> BatchStream:
+        stream = BatchStream(Fetcher(client, settings, pacer, robots), batches, may_stop)
+        await stream.start()
+        return stream
+
+    return FetchAhead(http, http.run(go))
+
+
+def fetch_batch(
+    settings: Settings, feed: FetchAhead, urls: list[str]
 ) -> tuple[list[FetchedPage], FetchStats]:
-
-    async def go(client: httpx.AsyncClient) -> tuple[list[FetchedPage], FetchStats]:
-        fetcher = Fetcher(client, settings, pacer, robots)
-        return await fetcher.fetch_many(urls, dict(validators)), fetcher.stats
-
-    return http.run(go)
+    """The next batch of the run's fetch-ahead stream, ``urls``, once every page is in
+    (fetched while the run loaded the batch before), with the fetch stats to count."""
+    pages, stats = feed.take()
+    if [p.url for p in pages] != urls:  # the run takes its batches in the order it planned
+        raise RuntimeError("internal: the fetched batch is not the one the run asked for")
+    return pages, stats
 
 
 def list_months(
@@ -655,14 +746,7 @@ class RecheckCandidates(Protocol):
 
 class FetchBatch(Protocol):
     def __call__(
-        self,
-        settings: Settings,
-        wh: WarehouseSession,
-        http: HttpSession,
-        pacer: RequestPacer,
-        robots: RobotsRules,
-        urls: list[str],
-        validators: Mapping[str, tuple[str | None, str | None]],
+        self, settings: Settings, feed: FetchAhead, urls: list[str]
     ) -> tuple[list[FetchedPage], FetchStats]: ...
 
 
@@ -678,6 +762,7 @@ class LoadPages(Protocol):
         *,
         touch_unchanged: bool = True,
         listed_sections: Mapping[int, str] | None = None,
+        parsed: tuple[list[StagedArticle], list[Failure]] | None = None,
     ) -> BatchResult: ...
 
 

@@ -55,8 +55,8 @@ import random
 import re
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol
@@ -155,6 +155,24 @@ class FetchStats:
         self.held_back_s += other.held_back_s
         for k, v in other.statuses.items():
             self.statuses[k] = self.statuses.get(k, 0) + v
+
+    def copy(self) -> FetchStats:
+        return replace(self, statuses=dict(self.statuses))
+
+    def since(self, earlier: FetchStats) -> FetchStats:
+        """What was counted after ``earlier`` (a :meth:`copy` of these stats) was taken."""
+        return FetchStats(
+            requests=self.requests - earlier.requests,
+            retries=self.retries - earlier.retries,
+            responses_429=self.responses_429 - earlier.responses_429,
+            responses_304=self.responses_304 - earlier.responses_304,
+            bytes=self.bytes - earlier.bytes,
+            statuses={
+                k: n for k, v in self.statuses.items() if (n := v - earlier.statuses.get(k, 0))
+            },
+            held_back=self.held_back - earlier.held_back,
+            held_back_s=self.held_back_s - earlier.held_back_s,
+        )
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -490,3 +508,165 @@ class Fetcher:
                 )
             )
         )
+
+
+def _worst(task: asyncio.Task[FetchedPage]) -> FetchedPage:
+    """A fetch's page, or, while it is under way (or if it broke), a transient failure:
+    the worst it can still give, for :meth:`BatchStream._until_harmless`."""
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return task.result()
+    url = task.get_name()
+    return FetchedPage(url, url, 0, datetime.now(UTC), None, error="under way", transient=True)
+
+
+Batch = tuple[Sequence[str], Mapping[str, tuple[str | None, str | None]]]
+"""The URLs of one batch and the validators (``ETag``, ``Last-Modified``) of those that
+have some."""
+
+
+MayStop = Callable[[list[FetchedPage]], bool]
+"""Whether a fetched batch may stop the run (its failure rules, its deadline): then the
+next batch is not sent before the run has had its say on this one."""
+
+
+class BatchStream:
+    """Batches of URLs fetched in order, on the run's event loop, **while the run parses
+    and loads** the batches already in.
+
+    Fetching batch by batch (all of a batch, then parse and load it, then the next) left
+    the site a silence at every boundary, the batch's processing; with politeness off, the
+    network waited for the parser and the parser for the network. Here batch *k+1* is
+    sent as soon as batch *k* cannot stop the run any more (usually before its last
+    answers are in), while the run works on batch *k-1* then *k*, through the same
+    fetcher (its ``concurrency`` slots) and the run's pacer (every start spaced,
+    ``Retry-After`` holds obeyed). A batch is handed out by :meth:`take`, in order, once
+    all its pages are in, in input order (as :meth:`Fetcher.fetch_many`).
+
+    Two rules keep it a good guest and bounded:
+
+    * batch *k+1* is not sent while batch *k-1* is not done with (:meth:`done`: the run
+      stored it and goes on): at most two batches in flight, one being loaded and one
+      being fetched;
+    * a batch that ``may_stop`` the run (enough failures for a stop rule, even if none
+      of its pages became an article; the run's deadline) holds the next one back until
+      the run has had its say: a run that stops sends nothing after the batch that
+      stopped it, exactly as when batches were fetched one after the other.
+
+    Every method runs on the fetcher's event loop (see
+    :meth:`scrapers.http.HttpSession.run`)."""
+
+    def __init__(self, fetcher: Fetcher, batches: Sequence[Batch], may_stop: MayStop) -> None:
+        self.fetcher = fetcher
+        self.batches = list(batches)
+        self.may_stop = may_stop
+        """Asked of each batch once its pages are in; :meth:`done` hands a fresh one (the
+        run's counters move with each batch stored)."""
+        self._launched: list[asyncio.Future[list[asyncio.Task[FetchedPage]]]] = []
+        self._progress: asyncio.Event | None = None
+        self._done = 0
+        """Batches the run is done with."""
+        self._producer: asyncio.Task[None] | None = None
+        self._taken = 0
+        self._counted = fetcher.stats.copy()
+
+    async def start(self) -> None:
+        """Send the first batch (returns at once)."""
+        loop = asyncio.get_running_loop()
+        self._progress = asyncio.Event()
+        self._launched = [loop.create_future() for _ in self.batches]
+        self._producer = asyncio.create_task(self._produce(), name="baolaocai-fetch-ahead")
+
+    async def _until_done(self, count: int) -> None:
+        assert self._progress is not None
+        while self._done < count:
+            self._progress.clear()
+            await self._progress.wait()
+
+    async def _produce(self) -> None:
+        try:
+            await self._launch_all()
+        except BaseException as exc:
+            # A bug (or the stop's cancellation): a take waiting for a batch never
+            # launched must fail with it, not wait forever.
+            for launched in self._launched:
+                if launched.done():
+                    continue
+                if isinstance(exc, asyncio.CancelledError):
+                    launched.cancel()
+                else:
+                    launched.set_exception(exc)
+            raise
+
+    async def _launch_all(self) -> None:
+        previous: list[asyncio.Task[FetchedPage]] = []
+        for k, (urls, validators) in enumerate(self.batches):
+            if k > 0:
+                await self._until_done(k - 1)  # batch k-2 stored: two in flight at most
+                await self._until_harmless(previous, k)
+            previous = [
+                asyncio.create_task(
+                    self.fetcher.fetch(
+                        u,
+                        etag=validators.get(u, (None, None))[0],
+                        last_modified=validators.get(u, (None, None))[1],
+                    ),
+                    name=u,  # the URL, for a worst case while it is under way
+                )
+                for u in urls
+            ]
+            self._launched[k].set_result(previous)
+
+    async def _until_harmless(self, tasks: list[asyncio.Task[FetchedPage]], k: int) -> None:
+        """Until batch *k-1* (``tasks``) cannot stop the run whatever its fetches still
+        under way give (each counted as a transient failure), or, if it may, until the
+        run is done with it. A healthy batch thus lets the next one go before its last
+        answers are in: a slow answer or a retry in it does not leave the other
+        concurrency slots idle."""
+        pending = {t for t in tasks if not t.done()}
+        while self.may_stop([_worst(t) for t in tasks]):
+            if not pending:
+                await self._until_done(k)  # the run's word on batch k-1 first
+                return
+            _answered, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+
+    async def take(self) -> tuple[list[FetchedPage], FetchStats]:
+        """The next batch's pages, once all are in, and the fetch stats counted since the
+        last take (the next batch's requests under way included: every request is
+        counted once, and the last take, or :meth:`stop`, counts the rest)."""
+        if self._taken >= len(self.batches):
+            raise IndexError("every batch of the stream was taken")
+        index, self._taken = self._taken, self._taken + 1
+        tasks = await asyncio.shield(self._launched[index])
+        pages = list(await asyncio.gather(*tasks))
+        return pages, self._count()
+
+    async def done(self, may_stop: MayStop) -> None:
+        """The run stored the batch it took last and goes on; ``may_stop`` judges the
+        next ones."""
+        assert self._progress is not None
+        self.may_stop = may_stop
+        self._done += 1
+        self._progress.set()
+
+    def _count(self) -> FetchStats:
+        stats, self._counted = self.fetcher.stats.since(self._counted), self.fetcher.stats.copy()
+        return stats
+
+    async def stop(self) -> FetchStats:
+        """Send nothing more: the launching and every fetch not finished are cancelled
+        (the pages of batches not taken are dropped: never stored, the next run asks
+        for them again). Returns the stats not yet counted. Idempotent."""
+        if self._producer is not None:
+            self._producer.cancel()
+        launched = [
+            f.result()
+            for f in self._launched
+            if f.done() and not f.cancelled() and f.exception() is None
+        ]
+        tasks = [t for ts in launched for t in ts if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if self._producer is not None:
+            await asyncio.gather(self._producer, *tasks, return_exceptions=True)
+        self._taken = len(self.batches)
+        return self._count()

@@ -6,7 +6,9 @@ used to build a client and an event loop of its own (``asyncio.run``), so connec
 never reused between steps and every step paid for a new loop. An :class:`HttpSession` is
 created once by the run (:class:`pipeline.run.Run` owns it), keeps one ``httpx.AsyncClient``
 on one event loop running in a thread of its own, and runs each step's coroutine there
-(:meth:`HttpSession.run`); the run closes it when it ends.
+(:meth:`HttpSession.run`); the run closes it when it ends. A step may leave work running
+on the loop between two calls (the batches fetched ahead while the run loads the previous
+one: :class:`scrapers.fetch.BatchStream`); closing the session cancels whatever is left.
 
 An interrupt (Ctrl-C, SIGTERM as ``KeyboardInterrupt``) while a step waits cancels the
 step's coroutine on the loop before it propagates, so no request outlives its run.
@@ -61,6 +63,10 @@ class HttpSession:
             future.cancel()
             raise
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def run(self, step: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
         """Run ``step(client)`` on the session's loop and return its result."""
         if self._closed:
@@ -73,7 +79,7 @@ class HttpSession:
             return
         self._closed = True
         try:
-            future = asyncio.run_coroutine_threadsafe(self.client.aclose(), self._loop)
+            future = asyncio.run_coroutine_threadsafe(self._aclose(), self._loop)
             future.result(timeout=CLOSE_TIMEOUT_S)
         except (concurrent.futures.TimeoutError, RuntimeError):
             pass
@@ -82,6 +88,16 @@ class HttpSession:
             self._thread.join(timeout=CLOSE_TIMEOUT_S)
             if not self._thread.is_alive():
                 self._loop.close()
+
+    async def _aclose(self) -> None:
+        """Cancel what still runs on the loop (a run's fetch-ahead stream that was not
+        stopped, because the run died with it), then close the client: no request
+        outlives its run, and no task is destroyed pending."""
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        await self.client.aclose()
 
     def __enter__(self) -> HttpSession:
         return self

@@ -52,7 +52,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import TracebackType
@@ -203,7 +203,8 @@ class _Worker:
 
 @dataclasses.dataclass
 class _Batch:
-    pages: Sequence[FetchedPage]
+    pages: Sequence[FetchedPage] | Mapping[int, FetchedPage]
+    """By index (a stream's: the pages put and not yet taken)."""
     site: Site
     deadline: float
     max_elements: int
@@ -293,6 +294,19 @@ class ParsePool:
             staged += part_staged
             failures += part_failures
         return staged, failures
+
+    def stream(
+        self,
+        site: Site,
+        *,
+        deadline: float = 0.0,
+        max_elements: int = PAGE_ELEMENTS_DEFAULT,
+    ) -> ParseStream:
+        """A :class:`ParseStream` of ``site``'s pages over this pool's workers (a context
+        manager): chunks of pages put in are parsed on every worker, one page at a time,
+        while the caller does something else (reads the next pages, loads the last ones),
+        and are taken out in order, each exactly as :meth:`process` would give it."""
+        return ParseStream(self, site, deadline, max_elements)
 
     def _run(self, batch: _Batch, count: int) -> None:
         self._workers += self._start(count - len(self._workers))
@@ -430,6 +444,180 @@ class ParsePool:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class ParseStream:
+    """Pages parsed on a pool's workers while the caller goes on (see
+    :meth:`ParsePool.stream`): :meth:`put` hands in a chunk of pages and returns at once,
+    :meth:`take` gives back the oldest chunk with its records and failures (waiting for
+    them), exactly as :meth:`ParsePool.process` would (same order, the same deadline per
+    page, a page that kills two workers a failure). A thread of the caller's process hands
+    the pages to the workers as they free up, so the workers never wait for the caller:
+    a reparse reads and loads in its own process while every core parses.
+
+    Only the pages put and not yet taken are held (:attr:`outstanding`): the caller
+    bounds its memory by how far ahead it puts. A pool that cannot run workers (one
+    worker and no deadline, closed, or one that could not start) parses each chunk in the
+    calling process when it is taken, as :meth:`ParsePool.process` does."""
+
+    POLL_S = 0.05
+    """How soon the hand-out thread sees pages put for an idle worker, or a close."""
+
+    def __init__(self, pool: ParsePool, site: Site, deadline: float, max_elements: int) -> None:
+        self.pool = pool
+        self.site = site
+        self.deadline = deadline
+        self.max_elements = max_elements
+        self._batch = _Batch({}, site, deadline, max_elements, results={}, todo=deque())
+        self._chunks: deque[tuple[int, int]] = deque()
+        """``(first index, end index)`` of each chunk put and not taken, oldest first."""
+        self._next = 0
+        self._closing = False
+        self._error: BaseException | None = None
+        self._ready = threading.Condition()
+        """Guards the batch's pages, results and queue between the two threads."""
+        self._thread: threading.Thread | None = None
+        self._in_process = pool.workers < 2 and deadline <= 0
+
+    @property
+    def outstanding(self) -> int:
+        """Pages put and not yet taken."""
+        with self._ready:
+            return sum(end - start for start, end in self._chunks)
+
+    def __enter__(self) -> ParseStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def put(self, pages: Sequence[FetchedPage]) -> None:
+        """Queue ``pages`` for parsing (returns at once)."""
+        with self._ready:
+            start = self._next
+            for page in pages:
+                self._batch.pages[self._next] = page  # type: ignore[index]
+                if _needs_parsing(page):
+                    self._batch.todo.append(self._next)
+                self._next += 1
+            self._chunks.append((start, self._next))
+            self._ready.notify_all()
+        if self._thread is None and not self._in_process:
+            self._thread = threading.Thread(
+                target=self._hand_out, name="baolaocai-parse-stream", daemon=True
+            )
+            self._thread.start()
+
+    def take(self) -> tuple[list[FetchedPage], list[StagedArticle], list[Failure]]:
+        """The oldest chunk put and not taken: its pages, records and failures (waits for
+        its last page to be parsed). :class:`IndexError` when nothing is outstanding."""
+        with self._ready:
+            start, end = self._chunks[0]
+            while not self._finished(start, end):
+                self._ready.wait(self.POLL_S)
+            if self._error is not None:
+                raise self._error
+            self._chunks.popleft()
+            pages = [self._batch.pages.pop(i) for i in range(start, end)]  # type: ignore[union-attr]
+            results = [self._batch.results.pop(i, None) for i in range(start, end)]
+        staged: list[StagedArticle] = []
+        failures: list[Failure] = []
+        for page, result in zip(pages, results, strict=True):
+            part_staged, part_failures = result or process_pages(
+                [page], self.site, max_elements=self.max_elements
+            )
+            staged += part_staged
+            failures += part_failures
+        return pages, staged, failures
+
+    def _finished(self, start: int, end: int) -> bool:
+        """Whether every page of the chunk that needs parsing has its result (or the
+        workers cannot give it: the rest is parsed in process)."""
+        if self._error is not None or self._in_process:
+            return True
+        if self._thread is not None and not self._thread.is_alive():
+            return True
+        batch = self._batch
+        return all(
+            i in batch.results or not _needs_parsing(batch.pages[i]) for i in range(start, end)
+        )
+
+    def close(self) -> None:
+        """Stop handing out pages; a worker still on a page is stopped (the pool's
+        others stay for the run's next use). Pages not taken are dropped."""
+        with self._ready:
+            self._closing = True
+            self._batch.todo.clear()
+            self._ready.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _hand_out(self) -> None:
+        """The hand-out thread: the pool's loop of :meth:`ParsePool._run`, fed by
+        :meth:`put` until :meth:`close`."""
+        pool, batch = self.pool, self._batch
+        with pool._lock:  # one batch or stream at a time on the pool's workers
+            try:
+                if pool._broken or pool._closed:
+                    self._in_process = True
+                    return
+                pool._workers += pool._start(pool.workers - len(pool._workers))
+                while True:
+                    with self._ready:
+                        if self._closing:
+                            return
+                        workers = pool._workers[: pool.workers]
+                        handed = []
+                        for w in workers:
+                            if w.page is None and batch.todo:
+                                handed.append((w, batch.todo.popleft()))
+                    for w, index in handed:
+                        pool._hand(w, index, batch)
+                    busy = [w for w in workers if w.page is not None]
+                    if not busy:
+                        with self._ready:
+                            if not batch.todo and not self._closing:
+                                self._ready.wait(self.POLL_S)
+                        continue
+                    waited: list[Any] = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+                    # Woken at least every POLL_S: new pages for an idle worker, a close.
+                    timeout = pool._timeout(busy, batch.deadline)
+                    timeout = self.POLL_S if timeout is None else min(timeout, self.POLL_S)
+                    ready = set(wait(waited, timeout))
+                    now = time.monotonic()
+                    with self._ready:
+                        for w in busy:
+                            if w.conn in ready or w.process.sentinel in ready:
+                                pool._receive(w, batch)
+                            elif batch.deadline > 0 and now - w.started >= batch.deadline:
+                                pool._expired(w, batch)
+                        self._ready.notify_all()
+            except _CannotStart as exc:
+                log.warning(
+                    "a parsing worker could not start (%s): parsing goes on in the run's own"
+                    " process, without a deadline",
+                    exc,
+                )
+                pool._broken = True
+                pool._stop_workers()
+                with self._ready:
+                    self._in_process = True
+            except BaseException as exc:  # a bug: the caller's take() raises it
+                with self._ready:
+                    self._error = exc
+            finally:
+                # Cut short: a worker still on a page would answer the next batch.
+                for w in [w for w in pool._workers if w.page is not None]:
+                    _stop(w, kill=True)
+                    pool._workers.remove(w)
+                with self._ready:
+                    self._ready.notify_all()
 
 
 def _stop(w: _Worker, *, kill: bool) -> int | None:

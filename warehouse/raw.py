@@ -61,12 +61,12 @@ def _page(
         )
         if v
     }
-    body: bytes | None = None
     if html is None:
         assert warc_file is not None and warc_offset is not None and warc_length is not None
         capture = read_capture(
             folder, CaptureRef(warc_file, warc_offset, warc_length, digest or "", record_id or "")
         )
-        body = capture.body
-        html = decode_html(body, capture.headers.get("content-type"))
-    return FetchedPage(url, url, status, fetched_at, html, headers, body=body, archived=True)
+        html = decode_html(capture.body, capture.headers.get("content-type"))
+    # Without its bytes (``body``): a page read back from the archive is never archived
+    # again, and a reparse holds hundreds of pages in flight.
+    return FetchedPage(url, url, status, fetched_at, html, headers, archived=True)
