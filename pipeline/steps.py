@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence, Set
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -242,7 +243,10 @@ def load_pages(
         deadline=settings.parse_deadline,
         max_elements=settings.max_page_elements,
     )
-    with wh.writing():  # one open of the file for the batch: its reads and its write
+    # During a run, one open of the file for the batch: its reads and its write. Outside
+    # one (a session never begun) a write block is a connection of its own, beside which
+    # the reads could not open the file: they open and close it before, as they did.
+    with wh.writing() if wh.running else nullcontext():
         result, touched = _load_held(
             settings,
             wh,
