@@ -41,7 +41,8 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
@@ -57,7 +58,7 @@ from baolaocai.models import (
     StagedArticle,
 )
 from baolaocai.site import Site
-from warehouse.db import transaction
+from warehouse.db import SITE_TIME_ZONE, transaction
 from warehouse.schema import (
     CAPTURE_COLUMNS,
     IMAGE_COLUMNS,
@@ -160,6 +161,7 @@ _ARROW_TYPES: Mapping[str, pa.DataType] = {
     # Instants as UTC microseconds, DuckDB's own; a naive datetime is taken as UTC, as
     # DuckDB reads a time without an offset.
     "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+    "DATE": pa.date32(),
     "VARCHAR[]": pa.list_(pa.string()),
 }
 """The Arrow type of each DuckDB type a batch writes: a scan needs no cast."""
@@ -229,6 +231,14 @@ def insert_rows(
     return len(rows)
 
 
+_SITE_TZ = ZoneInfo(SITE_TIME_ZONE)
+
+
+def vietnam_day(moment: datetime | None) -> date | None:
+    """The calendar day of ``moment`` in Vietnam time (``articles.published_date``)."""
+    return moment.astimezone(_SITE_TZ).date() if moment is not None else None
+
+
 def _article_row(
     site: Site,
     staged: StagedArticle,
@@ -250,6 +260,7 @@ def _article_row(
         "body": a.body,
         "author": a.author,
         "published_at": a.published_at,
+        "published_date": vietnam_day(a.published_at),
         "modified_at": a.modified_at,
         "category": a.category,
         "tags": list(a.tags),
@@ -647,6 +658,8 @@ def capture_row(
         ref.length,
         ref.record_id,
         run_id,
+        "response",
+        None,
     )
 
 

@@ -45,9 +45,11 @@ ARTICLE_COLUMNS: Final = MappingProxyType(
         "field_conflicts": "VARCHAR[]",
         "page_kind": "VARCHAR",
         "category_source": "VARCHAR",
+        "published_date": "DATE",
     }
 )
-"""``articles``, in table order: name -> DuckDB type."""
+"""``articles``, in table order: name -> DuckDB type. ``published_date`` is the Vietnam
+day of ``published_at`` (what any tool, whatever its time zone, should group by)."""
 
 ARTICLE_KEY: Final = ("site", "article_id")
 
@@ -138,9 +140,13 @@ CAPTURE_COLUMNS: Final = MappingProxyType(
         "warc_length": "BIGINT",
         "record_id": "VARCHAR",
         "run_id": "VARCHAR",
+        "record_type": "VARCHAR",
+        "refers_to": "VARCHAR",
     }
 )
-"""``captures``, in table order."""
+"""``captures``, in table order. ``record_type``: ``response`` (the page as received) or
+``revisit`` (the same answer again, a WARC revisit record whose ``refers_to`` is the
+``WARC-Record-ID`` of the response it repeats)."""
 
 DECLARED: Final = MappingProxyType(
     {
