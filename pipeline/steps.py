@@ -224,9 +224,11 @@ def load_pages(
     earlier run's listing, recorded as such (``category_source = 'listing'``).
 
     A page whose answer is the one its stored capture holds (same status, content type
-    and payload, whatever its ``ETag``) is not archived again: it adds no WARC record and
-    no ``captures`` row, and only its new validators are stored (``load_batch``'s
-    ``kept``).
+    and payload, whatever its ``ETag``), or a ``304 Not Modified``, is not archived again
+    in full: it adds a WARC ``revisit`` record referring to that capture (a few hundred
+    bytes: the proof it was seen again, unchanged) and a ``captures`` row of
+    ``record_type`` 'revisit'; the page's ``raw_pages`` row keeps pointing at the
+    response and only its new validators are stored (``load_batch``'s ``kept``).
 
     A page that is not the article of its address (an error page served as 200, a
     redirect elsewhere, a page shared by several addresses, a text collapsed against the
@@ -291,13 +293,13 @@ def _load_held(
         staged = with_listed_categories(
             staged, listed_sections or {}, lambda ids: listed_categories(con, site, ids)
         )
-        if any(p.html is not None and not p.archived for p in pages):  # not a reparse's
-            kept = kept_captures(con, site, pages)
+        if any((p.html is not None or p.status == 304) and not p.archived for p in pages):
+            kept = kept_captures(con, site, pages)  # not a reparse's
         # A record with its stored hash is its stored text: nothing to compare it with.
         stored = stored_texts_changed(con, site, staged)
     staged, collapsed = refuse_collapsed(pages, staged, stored)
     failures = [*failures, *refused, *collapsed]
-    captures = wh.archive([p for p in pages if p.url not in kept], site)
+    captures = wh.archive(pages, site, kept=kept)
     counts, failures, unloaded = load_isolating(
         wh,
         site,

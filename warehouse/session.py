@@ -67,7 +67,7 @@ from warehouse.db import (
 )
 from warehouse.load import CAPTURE_TYPES, bulk_insert, capture_row
 from warehouse.staging import remove_dead as remove_dead_staging
-from warehouse.warc import CaptureRef, Exchange, WarcWriter
+from warehouse.warc import CaptureRef, Exchange, Revisit, WarcError, WarcWriter, read_capture
 from warehouse.writer import Holder, WriterLock
 
 log = logging.getLogger(__name__)
@@ -323,19 +323,70 @@ class WarehouseSession:
             return found
 
     def archive(
-        self, pages: Iterable[FetchedPage], site: Site | None = None
+        self,
+        pages: Iterable[FetchedPage],
+        site: Site | None = None,
+        *,
+        kept: Mapping[str, CaptureRef] | None = None,
     ) -> dict[str, CaptureRef]:
         """Append the pages of ``site`` (default: the session's) with a body (and not read
         back from the archive) to its WARC files, fsynced; returns URL -> capture (the
-        warehouse rows are written after this)."""
-        todo = [p for p in pages if p.html is not None and not p.archived]
+        warehouse rows are written after this).
+
+        ``kept`` (URL -> the stored response, :func:`~warehouse.load.kept_captures`): those
+        pages, and the ``304 Not Modified`` answers among them, are stored as ``revisit``
+        records of that response (their refs have ``refers_to``), once the response has
+        been read back whole: one that cannot be (a WARC file lost or damaged by hand)
+        is not referred to, the page is archived in full again (a 304, which has no
+        body, is then not archived at all)."""
+        site = site or self.site
+        kept = kept or {}
+        todo: list[Exchange | Revisit] = []
+        urls: list[str] = []
+        for p in pages:
+            if p.archived or (p.html is None and not (p.status == 304 and p.url in kept)):
+                continue
+            revisit = self._revisit_of(p, site, kept[p.url]) if p.url in kept else None
+            if revisit is not None:
+                todo.append(revisit)
+            elif p.html is not None:
+                todo.append(exchange_of(p, site))
+            else:
+                continue
+            urls.append(p.url)
         if not todo:
             return {}
         try:
-            refs = self.writer(site).append_many(exchange_of(p, site or self.site) for p in todo)
+            refs = self.writer(site).append_many(todo)
         except OSError as exc:
             raise storage_error(self.warc_dir, exc) from None
-        return {p.url: ref for p, ref in zip(todo, refs, strict=True)}
+        return dict(zip(urls, refs, strict=True))
+
+    def _revisit_of(self, page: FetchedPage, site: Site, stored: CaptureRef) -> Revisit | None:
+        """The revisit record of ``page``, whose answer is the one ``stored`` holds, or
+        ``None`` when that response cannot be read back (logged)."""
+        try:
+            original = read_capture(self.warc_dir, stored)
+        except WarcError as exc:
+            log.warning("%s: its stored capture cannot be read (%s); archived again", page.url, exc)
+            return None
+        exchange = exchange_of(page, site) if page.html is not None else None
+        headers = (
+            exchange.response_headers
+            if exchange is not None
+            else page.response_headers or tuple(page.headers.items())
+        )
+        return Revisit(
+            url=capture_url(page, site),
+            fetched_at=page.fetched_at,
+            status=page.status,
+            response_headers=headers,
+            original=stored,
+            original_url=original.url,
+            original_date=original.fetched_at,
+            payload_length=len(original.body),
+            request_headers=page.request_headers,
+        )
 
     def move_legacy_raw_pages(self, site: Site, batch: int = MOVE_BATCH) -> int:
         """Move the pages of ``site`` stored in ``raw_pages.html`` (before schema 5, or by

@@ -5,13 +5,16 @@ API
 
 - :class:`WarcWriter` ``(folder, *, site_name, origin, prefix, max_file_bytes, software,
   gzip_level, clock, threads)``: ``append(url=, fetched_at=, status=, response_headers=, body=,
-  request_headers=) -> CaptureRef``, ``append_many(Iterable[Exchange]) -> list[CaptureRef]``,
-  ``flush()``, ``close()``, context manager; ``repaired`` (a :class:`BrokenTail` or ``None``).
+  request_headers=) -> CaptureRef``, ``append_many(Iterable[Exchange | Revisit]) ->
+  list[CaptureRef]``, ``flush()``, ``close()``, context manager; ``repaired`` (a
+  :class:`BrokenTail` or ``None``).
 - :func:`read_capture` ``(folder, ref) -> Capture``; :func:`iter_captures` ``(folder, *,
-  files=None, damage=None) -> Iterator[Capture]``; :func:`warc_files` ``(folder) -> list[str]``.
-- :class:`CaptureRef` (file, offset, length, digest, record_id), :class:`Capture`,
-  :class:`Exchange` (the input of ``append_many``), :class:`BrokenTail`, :class:`WarcError`
-  (a :class:`~baolaocai.errors.WarehouseError`).
+  files=None, damage=None) -> Iterator[Capture]``; :func:`iter_index` (the same walk, the
+  CDX fields of every response and revisit: :class:`IndexEntry`); :func:`warc_files`
+  ``(folder) -> list[str]``.
+- :class:`CaptureRef` (file, offset, length, digest, record_id, refers_to), :class:`Capture`,
+  :class:`Exchange` and :class:`Revisit` (the input of ``append_many``), :class:`BrokenTail`,
+  :class:`WarcError` (a :class:`~baolaocai.errors.WarehouseError`).
 
 Layout
 ======
@@ -34,6 +37,21 @@ body), then its ``request`` (``GET <path> HTTP/1.1`` with ``Host`` and the reque
 given). Each names the other in ``WARC-Concurrent-To``. The :class:`CaptureRef` returned
 points at the response member, like a Common Crawl CDX line: file, offset, compressed
 length, payload digest and record id.
+
+Revisits
+========
+
+A :class:`Revisit` (a page fetched again whose answer a stored response holds already)
+is written as a ``revisit`` record, then its ``request``, like an exchange: WARC/1.1
+``WARC-Profile`` ``…/1.1/revisit/identical-payload-digest`` (the same status, content type
+and payload again) or ``…/1.1/revisit/server-not-modified`` (a ``304 Not Modified``),
+``WARC-Refers-To`` (the response's record id), ``WARC-Refers-To-Target-URI``,
+``WARC-Refers-To-Date``, ``WARC-Payload-Digest`` (the response's), and the HTTP status line
+and headers of the new answer without a body (an identical-payload revisit states the
+``Content-Length`` of the payload it repeats, so that replay tools serve these headers
+with that body). The revisit is some 600 bytes gzipped, 1.1 KB with its request, where a
+second copy of an 80 KB page took 23 KB (``benchmarks/revisit_growth.py``). Its
+:class:`CaptureRef` has ``refers_to``.
 
 Bodies
 ======
@@ -77,13 +95,16 @@ Readers
 =======
 
 :func:`iter_captures` streams every ``response`` record in file order (memory is one
-record, whatever the file size). A damaged tail (a truncated last member, or bytes that do
+record, whatever the file size); revisit records hold no page and are not among them
+(:func:`iter_index` lists them, and a revisit's page is the response it refers to). A damaged tail (a truncated last member, or bytes that do
 not decompress) is skipped, logged as a warning and reported as a :class:`BrokenTail` in
 the optional ``damage`` list; reading goes on with the next file. :func:`read_capture`
 reads one member at a reference after checking that the file name is a plain WARC name of
 the folder (a reference is data from a database), that offset and length lie inside the
 file, that the bytes are exactly one gzip member holding a response, and that its record
-id and payload digest match the reference; anything else raises :class:`WarcError`.
+id and payload digest match the reference; anything else raises :class:`WarcError` (a
+revisit reference too, naming the response to read instead). Readers open files without
+following a symbolic link.
 
 A writer object is not thread-safe; use one per process and prefix.
 """
@@ -131,6 +152,11 @@ SUFFIX = ".warc.gz"
 DIGEST_ALGORITHM = "sha1"
 """``WARC-Payload-Digest`` / :attr:`CaptureRef.digest` are ``sha1:<base32>``, as in CDX."""
 
+PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+"""``WARC-Profile`` of a revisit whose answer carried the very payload of the original."""
+PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+"""``WARC-Profile`` of a revisit recording a ``304 Not Modified`` answer."""
+
 _GZIP_WBITS = zlib.MAX_WBITS | 16
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _CHUNK = 1 << 16
@@ -151,7 +177,8 @@ class WarcError(WarehouseError):
 
 @dataclass(frozen=True, slots=True)
 class CaptureRef:
-    """Where one response record lives: what a warehouse index row stores (cf. CDX)."""
+    """Where one response or revisit record lives: what a warehouse index row stores
+    (cf. CDX)."""
 
     file: str
     """WARC file name, relative to the folder."""
@@ -162,7 +189,14 @@ class CaptureRef:
     digest: str
     """``sha1:<base32>`` of the body: the record's ``WARC-Payload-Digest``."""
     record_id: str
-    """``WARC-Record-ID`` of the response, e.g. ``<urn:uuid:…>``."""
+    """``WARC-Record-ID`` of the record, e.g. ``<urn:uuid:…>``."""
+    refers_to: str | None = None
+    """For a ``revisit`` record, the ``WARC-Record-ID`` of the response it repeats
+    (``WARC-Refers-To``); ``None`` for a response."""
+
+    @property
+    def is_revisit(self) -> bool:
+        return self.refers_to is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +223,56 @@ class Exchange:
     response_headers: Sequence[tuple[str, str]]
     body: bytes
     request_headers: Sequence[tuple[str, str]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Revisit:
+    """A page fetched again whose answer a stored response holds already: stored as a
+    ``revisit`` record (see *Revisits* in the module docstring) by
+    :meth:`WarcWriter.append_many`.
+
+    ``status`` 304 (the server said *not modified*) gives the ``server-not-modified``
+    profile; any other status must be the original's, with the very payload it holds
+    (``identical-payload-digest``)."""
+
+    url: str
+    fetched_at: datetime
+    status: int
+    response_headers: Sequence[tuple[str, str]]
+    original: CaptureRef
+    """The stored response this answer repeats (its record id and payload digest)."""
+    original_url: str
+    """Its ``WARC-Target-URI`` (``WARC-Refers-To-Target-URI``)."""
+    original_date: datetime
+    """Its ``WARC-Date`` (``WARC-Refers-To-Date``)."""
+    payload_length: int
+    """Length of its payload: the ``Content-Length`` the revisit's HTTP headers state
+    (the replayed answer is these headers with the original's body)."""
+    request_headers: Sequence[tuple[str, str]] = ()
+
+    @property
+    def profile(self) -> str:
+        return PROFILE_NOT_MODIFIED if self.status == 304 else PROFILE_IDENTICAL
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """One ``response`` or ``revisit`` record as a CDX(J) line describes it."""
+
+    file: str
+    offset: int
+    length: int
+    """Compressed length of the record's gzip member."""
+    rec_type: str
+    url: str
+    date: datetime
+    """``WARC-Date``, UTC."""
+    status: int | None
+    mime: str
+    """The HTTP ``Content-Type`` without parameters; ``warc/revisit`` for a revisit."""
+    digest: str
+    record_id: str
+    refers_to: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +307,10 @@ class _Pair:
     blob: bytes
     """The response member followed by the request member."""
     response_length: int
+    """Length of the first member (the response, or the revisit)."""
     record_id: str
     digest: str
+    refers_to: str | None = None
 
 
 # --------------------------------------------------------------------------- names
@@ -349,7 +435,7 @@ def _warc_headers(fields: Sequence[tuple[str, str]]) -> StatusAndHeaders:
 
 def build_pair(exchange: Exchange, *, level: int = GZIP_LEVEL) -> _Pair:
     """The gzipped response and request records of one exchange (pure, no I/O)."""
-    host, target = request_target(exchange.url)
+    request_target(exchange.url)
     date = warc_date(exchange.fetched_at)
     response_id = _new_id()
     request_id = _new_id()
@@ -376,31 +462,98 @@ def build_pair(exchange: Exchange, *, level: int = GZIP_LEVEL) -> _Pair:
             protocol="HTTP/1.1",
         ),
     )
-    request_headers = _checked_headers(exchange.request_headers)
+    request = _request_record(
+        builder, exchange.url, exchange.request_headers, date, request_id, response_id
+    )
+    response_member = gzip_member(_serialize(response), level)
+    request_member = gzip_member(_serialize(request), level)
+    digest = response.rec_headers.get_header("WARC-Payload-Digest")
+    return _Pair(response_member + request_member, len(response_member), response_id, digest)
+
+
+def _request_record(
+    builder: RecordBuilder,
+    url: str,
+    headers: Sequence[tuple[str, str]],
+    date: str,
+    record_id: str,
+    concurrent_to: str,
+) -> ArcWarcRecord:
+    """The ``request`` record of the answer ``concurrent_to``: ``GET`` with ``headers``."""
+    host, target = request_target(url)
+    request_headers = _checked_headers(headers)
     if not any(n.lower() == "host" for n, _ in request_headers):
         request_headers.insert(0, ("Host", host))
-    request = builder.create_warc_record(
-        exchange.url,
+    return builder.create_warc_record(
+        url,
         "request",
         payload=io.BytesIO(b""),
         length=0,
         warc_headers=_warc_headers(
             [
                 ("WARC-Type", "request"),
-                ("WARC-Record-ID", request_id),
+                ("WARC-Record-ID", record_id),
                 ("WARC-Date", date),
-                ("WARC-Target-URI", exchange.url),
-                ("WARC-Concurrent-To", response_id),
+                ("WARC-Target-URI", url),
+                ("WARC-Concurrent-To", concurrent_to),
             ]
         ),
         http_headers=StatusAndHeaders(
             f"GET {target} HTTP/1.1", request_headers, is_http_request=True
         ),
     )
-    response_member = gzip_member(_serialize(response), level)
+
+
+def build_revisit(revisit: Revisit, *, level: int = GZIP_LEVEL) -> _Pair:
+    """The gzipped ``revisit`` and ``request`` records of a page fetched again (pure).
+
+    The revisit holds the HTTP status line and headers of the new answer and no body;
+    ``WARC-Refers-To`` (record id), ``WARC-Refers-To-Target-URI`` and
+    ``WARC-Refers-To-Date`` name the response whose payload it repeats, and its
+    ``WARC-Payload-Digest`` is that payload's."""
+    request_target(revisit.url)  # the same checks as a response's URL
+    original = revisit.original
+    if not original.digest or not original.record_id or original.is_revisit:
+        raise ValueError(f"a revisit must refer to a stored response: {original!r}")
+    _check_value("original URL", revisit.original_url)
+    date = warc_date(revisit.fetched_at)
+    revisit_id = _new_id()
+    request_id = _new_id()
+    builder = RecordBuilder(warc_version=WARC_VERSION)
+    if revisit.status == 304:  # no payload came: the headers as received, no length
+        headers = [
+            (n, v)
+            for n, v in _checked_headers(revisit.response_headers)
+            if n.lower() not in _DROPPED_HEADERS
+        ]
+    else:
+        headers = stored_response_headers(revisit.response_headers, revisit.payload_length)
+    record = builder.create_revisit_record(
+        revisit.url,
+        original.digest,
+        revisit.original_url,
+        warc_date(revisit.original_date),
+        http_headers=StatusAndHeaders(status_line(revisit.status), headers, protocol="HTTP/1.1"),
+        warc_headers_dict={
+            "WARC-Record-ID": revisit_id,
+            "WARC-Date": date,
+            "WARC-Refers-To": original.record_id,
+            "WARC-Concurrent-To": request_id,
+        },
+    )
+    record.rec_headers.replace_header("WARC-Profile", revisit.profile)
+    request = _request_record(
+        builder, revisit.url, revisit.request_headers, date, request_id, revisit_id
+    )
+    revisit_member = gzip_member(_serialize(record), level)
     request_member = gzip_member(_serialize(request), level)
-    digest = response.rec_headers.get_header("WARC-Payload-Digest")
-    return _Pair(response_member + request_member, len(response_member), response_id, digest)
+    return _Pair(
+        revisit_member + request_member,
+        len(revisit_member),
+        revisit_id,
+        original.digest,
+        original.record_id,
+    )
 
 
 def _check_value(what: str, value: str) -> None:
@@ -556,11 +709,7 @@ def iter_captures(
     file order. A damaged tail is skipped, logged and appended to ``damage``."""
     names = warc_files(folder) if files is None else [check_warc_name(n) for n in files]
     for name in names:
-        try:
-            fh = (folder / name).open("rb")
-        except OSError as exc:
-            raise WarcError(f"cannot open {name}: {exc}") from exc
-        with fh:
+        with _open_plain(folder, name) as fh:
             for item in _iter_members(fh, 0, name):
                 if isinstance(item, BrokenTail):
                     _report(item, damage)
@@ -568,6 +717,115 @@ def iter_captures(
                 capture = _capture(name, item)
                 if capture is not None:
                     yield capture
+
+
+def _index_entry(file: str, member: _Member) -> IndexEntry | None:
+    """The CDX fields of the response or revisit in ``member``; ``None`` for others."""
+    try:
+        record, _ = _parse_record(member.data)
+    except WarcError as exc:
+        raise WarcError(f"{file} at {member.offset}: {exc}") from exc
+    if record.rec_type not in ("response", "revisit"):
+        return None
+    headers = record.rec_headers
+    http = record.http_headers
+    try:
+        status = int(http.get_statuscode()) if http and http.get_statuscode() else None
+        date = iso_date_to_datetime(headers.get_header("WARC-Date") or "", tz_aware=True)
+    except (ValueError, TypeError) as exc:
+        raise WarcError(f"{file} at {member.offset}: bad status or WARC-Date: {exc}") from exc
+    if record.rec_type == "revisit":
+        mime = "warc/revisit"
+    else:
+        content_type = (http.get_header("Content-Type") if http else None) or ""
+        mime = content_type.split(";", 1)[0].strip()
+    return IndexEntry(
+        file,
+        member.offset,
+        member.length,
+        record.rec_type,
+        headers.get_header("WARC-Target-URI") or "",
+        date,
+        status,
+        mime,
+        headers.get_header("WARC-Payload-Digest") or "",
+        headers.get_header("WARC-Record-ID") or "",
+        headers.get_header("WARC-Refers-To"),
+    )
+
+
+def index_member(file: str, offset: int, raw: bytes) -> IndexEntry | None:
+    """The CDX fields of the record in ``raw`` (exactly one gzip member, found at
+    ``offset`` of ``file``): ``None`` when it is neither a response nor a revisit."""
+    try:
+        data = _inflate_one(raw)
+    except WarcError as exc:
+        raise WarcError(f"{file} at {offset}: {exc}") from exc
+    return _index_entry(file, _Member(offset, len(raw), data))
+
+
+def iter_index(
+    folder: Path,
+    *,
+    files: Iterable[str] | None = None,
+    damage: list[BrokenTail] | None = None,
+) -> Iterator[IndexEntry]:
+    """What a CDX index holds of every ``response`` and ``revisit`` record of ``files``
+    (default: all), in file order; a damaged tail as in :func:`iter_captures`. Files are
+    opened without following a symbolic link."""
+    names = warc_files(folder) if files is None else [check_warc_name(n) for n in files]
+    for name in names:
+        with _open_plain(folder, name) as fh:
+            for item in _iter_members(fh, 0, name):
+                if isinstance(item, BrokenTail):
+                    _report(item, damage)
+                    break
+                entry = _index_entry(name, item)
+                if entry is not None:
+                    yield entry
+
+
+def _open_plain(folder: Path, name: str) -> BinaryIO:
+    """``folder/name`` for reading, refused when it is a symbolic link (a file of the
+    archive folder that points elsewhere is not the archive's)."""
+    try:
+        fd = os.open(folder / check_warc_name(name), os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise WarcError(f"cannot open {name}: {exc.strerror or exc}") from exc
+    return os.fdopen(fd, "rb")
+
+
+def read_member(folder: Path, name: str, offset: int, length: int) -> bytes:
+    """The raw bytes of the gzip member at ``offset`` (checked: exactly one complete
+    member) of WARC file ``name``."""
+    with _open_plain(folder, name) as fh:
+        _check_span(CaptureRef(name, offset, length, "", ""), os.fstat(fh.fileno()).st_size)
+        fh.seek(offset)
+        raw = fh.read(length)
+    try:
+        _inflate_one(raw)
+    except WarcError as exc:
+        raise WarcError(f"{name} at {offset}: {exc}") from exc
+    return raw
+
+
+def concurrent_request(folder: Path, name: str, offset: int, record_id: str) -> bytes | None:
+    """The raw gzip member at ``offset`` when it holds the ``request`` record of the
+    record ``record_id`` (the writer puts it right after its response or revisit)."""
+    with _open_plain(folder, name) as fh:
+        item = next(_iter_members(fh, offset, name), None)
+        if not isinstance(item, _Member):
+            return None
+        try:
+            record, _ = _parse_record(item.data)
+        except WarcError:
+            return None
+        if record.rec_type != "request":
+            return None
+        if record.rec_headers.get_header("WARC-Concurrent-To") != record_id:
+            return None
+        fh.seek(item.offset)
+        return fh.read(item.length)
 
 
 def _check_span(ref: CaptureRef, size: int) -> None:
@@ -584,10 +842,16 @@ def _check_span(ref: CaptureRef, size: int) -> None:
 
 
 def read_capture(folder: Path, ref: CaptureRef) -> Capture:
-    """The response at ``ref``: one seek, one read, one gzip member."""
+    """The response at ``ref``: one seek, one read, one gzip member. A revisit holds no
+    body: :class:`WarcError` names the response it refers to (the one to read; the
+    warehouse's ``captures`` row whose ``record_id`` it is says where)."""
     name = check_warc_name(ref.file)
+    if ref.refers_to is not None:
+        raise WarcError(
+            f"{name} at {ref.offset}: a revisit record; its page is the response {ref.refers_to}"
+        )
     try:
-        with (folder / name).open("rb") as fh:
+        with _open_plain(folder, name) as fh:
             _check_span(ref, os.fstat(fh.fileno()).st_size)
             fh.seek(ref.offset)
             raw = fh.read(ref.length)
@@ -599,6 +863,12 @@ def read_capture(folder: Path, ref: CaptureRef) -> Capture:
         raise WarcError(f"{name} at {ref.offset}: {exc}") from exc
     capture = _capture(name, _Member(ref.offset, ref.length, data))
     if capture is None:
+        record, _ = _parse_record(data)
+        if record.rec_type == "revisit":
+            raise WarcError(
+                f"{name} at {ref.offset}: a revisit record; its page is the response"
+                f" {record.rec_headers.get_header('WARC-Refers-To')}"
+            )
         raise WarcError(f"{name} at {ref.offset}: not a response record")
     if capture.ref != ref:
         raise WarcError(
@@ -859,9 +1129,13 @@ class WarcWriter:
         offset = self._size
         self._write(pair.blob)
         self._has_captures = True
-        return CaptureRef(self._name, offset, pair.response_length, pair.digest, pair.record_id)
+        return CaptureRef(
+            self._name, offset, pair.response_length, pair.digest, pair.record_id, pair.refers_to
+        )
 
-    def _build(self, exchange: Exchange) -> _Pair:
+    def _build(self, exchange: Exchange | Revisit) -> _Pair:
+        if isinstance(exchange, Revisit):
+            return build_revisit(exchange, level=self.gzip_level)
         return build_pair(exchange, level=self.gzip_level)
 
     def append(
@@ -879,8 +1153,9 @@ class WarcWriter:
         exchange = Exchange(url, fetched_at, status, response_headers, body, request_headers)
         return self._append(self._build(exchange))
 
-    def append_many(self, captures: Iterable[Exchange]) -> list[CaptureRef]:
-        """Store several exchanges, then flush and fsync once.
+    def append_many(self, captures: Iterable[Exchange | Revisit]) -> list[CaptureRef]:
+        """Store several exchanges (a :class:`Revisit` as a revisit record), then flush
+        and fsync once.
 
         Records are built and gzipped :data:`BATCH` at a time on ``threads`` threads (zlib
         releases the GIL) and written in order. Input that raises ``ValueError`` stops the

@@ -1,5 +1,6 @@
-"""A page whose validators change at every request while its body stays the same adds
-nothing to the archive: no capture, no WARC record, no version; only its new ``ETag`` is
+"""A page whose validators change at every request while its body stays the same is not
+archived again: each recheck adds a small WARC revisit record (and a ``captures`` row of
+``record_type`` 'revisit') naming its one response, no version; its new ``ETag`` is
 remembered for the next conditional request. Judged on a copy of the site served on
 127.0.0.1 (``sitecopy.faults.churn``), with the plain steps."""
 
@@ -66,9 +67,17 @@ def test_a_page_whose_etag_churns_is_captured_once(served: SiteServer, db_path: 
     assert rows(db_path, f"SELECT etag FROM raw_pages WHERE url = '{URL}'") == [(answered[2],)]
     assert run.summary.articles_unchanged == len(ARTICLE_FILES)
 
-    # One capture, one WARC record, one version; nothing else was archived twice either.
-    assert rows(db_path, f"SELECT count(*) FROM captures WHERE url = '{URL}'") == [(1,)]
-    assert rows(db_path, "SELECT count(*) FROM captures") == [(len(ARTICLE_FILES),)]
+    # One response, one version; each recheck is a revisit record naming it (the page
+    # with its new ETag; the others answered 304); nothing was archived twice.
+    assert rows(
+        db_path,
+        f"SELECT list(record_type ORDER BY fetched_at), list(DISTINCT status) FROM captures"
+        f" WHERE url = '{URL}'",
+    ) == [(["response", "revisit", "revisit"], [200])]
+    assert rows(db_path, "SELECT record_type, count(*) FROM captures GROUP BY 1 ORDER BY 1") == [
+        ("response", len(ARTICLE_FILES)),
+        ("revisit", 2 * len(ARTICLE_FILES)),
+    ]
     records = [c.url for c in iter_captures(warc_dir(db_path))]
     assert records.count(URL) == 1 and len(records) == len(ARTICLE_FILES)
     assert rows(db_path, "SELECT count(*) FROM article_revisions WHERE article_id = 902277") == [
@@ -79,6 +88,6 @@ def test_a_page_whose_etag_churns_is_captured_once(served: SiteServer, db_path: 
     pointer = rows(
         db_path,
         "SELECT r.record_id = c.record_id FROM raw_pages r JOIN captures c USING (site, url)"
-        f" WHERE r.url = '{URL}'",
+        f" WHERE r.url = '{URL}' AND c.record_type = 'response'",
     )
     assert pointer == [(True,)]

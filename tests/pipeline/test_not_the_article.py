@@ -211,7 +211,7 @@ def test_a_redirect_to_another_article_is_recorded_never_stored_under_the_first_
     # What was fetched is archived as the answer of B's address, not A's.
     assert rows(
         db_path,
-        "SELECT count(*) FROM captures WHERE url = ? AND run_id = ?",
+        "SELECT count(*) FROM captures WHERE url = ? AND run_id = ? AND record_type = 'response'",
         [other, rows(db_path, "SELECT max(run_id) FROM crawl_runs WHERE suspect_pages = 1")[0][0]],
     ) == [(2,)]
 

@@ -28,9 +28,11 @@ from warehouse.warc import (
     Capture,
     CaptureRef,
     Exchange,
+    Revisit,
     WarcError,
     WarcWriter,
     iter_captures,
+    iter_index,
     next_file_name,
     read_capture,
     stored_response_headers,
@@ -88,7 +90,9 @@ SITE = {"site_name": "Báo Lào Cai", "origin": "https://baolaocai.vn"}
 """Whose captures the test files hold (named in every file's warcinfo)."""
 
 
-def write(folder: Path, exchanges: list[Exchange], **kwargs: object) -> list[CaptureRef]:
+def write(
+    folder: Path, exchanges: list[Exchange] | list[Revisit], **kwargs: object
+) -> list[CaptureRef]:
     with WarcWriter(folder, **{**SITE, **kwargs}) as writer:  # type: ignore[arg-type]
         return writer.append_many(exchanges)
 
@@ -670,3 +674,102 @@ def test_500_captures_of_80_kb_round_trip(tmp_path: Path) -> None:
     assert [c.ref for c in iter_captures(tmp_path)] == refs
     # A liveness bound, not a speed target: about 1 s here (0.5 s to write); 10 times that.
     assert time.perf_counter() - started < 10.0
+
+
+# --------------------------------------------------------------------------- revisits
+
+
+def revisit_of(
+    ref: CaptureRef, original: Exchange, *, status: int = 200, at: int = 3600
+) -> Revisit:
+    """The same page fetched ``at`` seconds later with the answer ``ref`` holds (or 304)."""
+    return Revisit(
+        url=original.url,
+        fetched_at=original.fetched_at + timedelta(seconds=at),
+        status=status,
+        response_headers=[("Content-Type", "text/html; charset=utf-8"), ("ETag", '"moi"')],
+        original=ref,
+        original_url=original.url,
+        original_date=original.fetched_at,
+        payload_length=len(original.body),
+        request_headers=[("If-None-Match", '"cu"')],
+    )
+
+
+def test_a_revisit_record_refers_to_its_response_and_holds_no_body(tmp_path: Path) -> None:
+    first = exchange(1)
+    [ref] = write(tmp_path, [first])
+    again, not_modified = revisit_of(ref, first), revisit_of(ref, first, status=304, at=7200)
+    refs = write(tmp_path, [again, not_modified])
+    assert [r.refers_to for r in refs] == [ref.record_id] * 2
+    assert all(r.digest == ref.digest and r.is_revisit for r in refs)
+    assert all(r.length < 1000 for r in refs)  # a few hundred bytes, not a second page
+    records = warcio_records(tmp_path / warc_files(tmp_path)[0])  # warcio checks digests
+    revisits = [(offset, length, h) for kind, offset, length, h in records if kind == "revisit"]
+    assert [(o, n) for o, n, _ in revisits] == [(r.offset, r.length) for r in refs]
+    for (_, _, headers), revisit, r in zip(revisits, (again, not_modified), refs, strict=True):
+        assert headers["WARC-Record-ID"] == r.record_id
+        assert headers["WARC-Refers-To"] == ref.record_id
+        assert headers["WARC-Refers-To-Target-URI"] == first.url
+        assert headers["WARC-Refers-To-Date"] == warc_date(first.fetched_at)
+        assert headers["WARC-Payload-Digest"] == ref.digest
+        assert headers["WARC-Date"] == warc_date(revisit.fetched_at)
+        assert headers["WARC-Profile"] == revisit.profile
+    assert again.profile.endswith("/warc/1.1/revisit/identical-payload-digest")
+    assert not_modified.profile.endswith("/warc/1.1/revisit/server-not-modified")
+    with (tmp_path / warc_files(tmp_path)[0]).open("rb") as fh:
+        stream = ArchiveIterator(fh)
+        seen = [(r.rec_type, r.http_headers, r.content_stream().read()) for r in stream]
+    [(_, ok, body_ok), (_, nm, body_nm)] = [s for s in seen if s[0] == "revisit"]
+    assert body_ok == body_nm == b""
+    assert ok.get_statuscode() == "200" and ok.get_header("Content-Length") == str(len(first.body))
+    assert nm.get_statuscode() == "304" and nm.get_header("Content-Length") is None
+    # The request that got each answer follows it, as for a response.
+    kinds = [kind for kind, *_ in records]
+    assert kinds == ["warcinfo", "response", "request", "revisit", "request", "revisit", "request"]
+
+
+def test_readers_take_revisits_for_what_they_are(tmp_path: Path) -> None:
+    first = exchange(1)
+    [ref] = write(tmp_path, [first])
+    [again] = write(tmp_path, [revisit_of(ref, first)])
+    # iter_captures: pages only; a revisit's page is its response.
+    assert [c.ref for c in iter_captures(tmp_path)] == [ref]
+    entries = list(iter_index(tmp_path))
+    assert [(e.rec_type, e.offset, e.length, e.mime, e.status, e.refers_to) for e in entries] == [
+        ("response", ref.offset, ref.length, "text/html", 200, None),
+        ("revisit", again.offset, again.length, "warc/revisit", 200, ref.record_id),
+    ]
+    with pytest.raises(
+        WarcError, match=f"a revisit record; its page is the response {ref.record_id}"
+    ):
+        read_capture(tmp_path, again)
+    # A row of a warehouse that lost record_type: the record itself says what it is.
+    plain = replace(again, refers_to=None)
+    with pytest.raises(WarcError, match="a revisit record; its page is the response"):
+        read_capture(tmp_path, plain)
+    assert read_capture(tmp_path, ref).body == first.body
+
+
+def test_a_revisit_must_refer_to_a_response(tmp_path: Path) -> None:
+    first = exchange(1)
+    [ref] = write(tmp_path, [first])
+    [again] = write(tmp_path, [revisit_of(ref, first)])
+    size = (tmp_path / warc_files(tmp_path)[0]).stat().st_size
+    for original in (again, replace(ref, digest=""), replace(ref, record_id="")):
+        with pytest.raises(ValueError, match="must refer to a stored response"):
+            write(tmp_path, [replace(revisit_of(ref, first), original=original)])
+    assert (tmp_path / warc_files(tmp_path)[0]).stat().st_size == size  # nothing written
+
+
+def test_a_truncated_revisit_is_repaired_like_any_record(tmp_path: Path) -> None:
+    first = exchange(1)
+    [ref] = write(tmp_path, [first])
+    [again] = write(tmp_path, [revisit_of(ref, first)])
+    path = tmp_path / warc_files(tmp_path)[0]
+    whole = path.read_bytes()
+    path.write_bytes(whole[: again.offset + again.length // 2])
+    with WarcWriter(tmp_path, **SITE) as writer:  # type: ignore[arg-type]
+        assert writer.repaired is not None and writer.repaired.offset == again.offset
+        [later] = writer.append_many([revisit_of(ref, first, at=9000)])
+    assert [e.record_id for e in iter_index(tmp_path)] == [ref.record_id, later.record_id]

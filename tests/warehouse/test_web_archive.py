@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -27,7 +29,9 @@ from baolaocai.settings import Settings
 from baolaocai.site import default_site
 from pipeline.crawl import crawl_site, reparse_archive
 from sitecopy import SITE_DIR, SiteServer, serve_site
+from sitecopy.faults import FaultPlan, churn
 from warehouse.db import connect, migrations
+from warehouse.load import kept_captures, load_batch
 from warehouse.session import WarehouseSession, warc_dir
 from warehouse.warc import warc_files
 from warehouse.writer import read_holder
@@ -294,3 +298,163 @@ def test_archive_of_a_page_known_only_as_text_says_utf_8(tmp_path: Path) -> None
     assert capture.body.decode("utf-8") == page.html
     assert capture.headers["content-type"] == "text/html; charset=utf-8"
     assert capture.headers["etag"] == '"e1"'
+
+
+def test_a_recrawl_of_an_unchanged_site_adds_revisit_records(tmp_path: Path) -> None:
+    """Every stored article rechecked twice: one page answers the same body under a new
+    ``ETag`` each time (an identical-payload revisit), the others answer 304 (a
+    server-not-modified revisit). Each re-fetch is a small revisit record naming the
+    first response, and a ``captures`` row saying so; the pages are not stored again and
+    a reparse still reads every page."""
+    root = tmp_path / "site"
+    shutil.copytree(SITE_DIR, root)
+    churning = sorted(p.name for p in SITE_DIR.glob("*-post*.html"))[0]
+    churning_url = f"https://baolaocai.vn/{churning}"
+    db = tmp_path / "w.duckdb"
+    with serve_site(root) as server:
+        server.override = FaultPlan({re.escape(f"/{churning}"): [churn()] * 10})
+        settings = Settings(
+            base_url=server.url,
+            db_path=str(db),
+            rate=200.0,
+            concurrency=4,
+            recheck_days=36500,
+            recheck_interval_h=0,
+        )
+        sizes = []
+        for _ in range(3):
+            summary = crawl_site(settings).summary
+            assert summary.status == "completed", summary.error
+            sizes.append(sum(p.stat().st_size for p in warc_dir(db).iterdir()))
+        statuses = {r.path: r.status for r in server.requests if r.path.endswith(".html")}
+    assert statuses[f"/{churning}"] == 200 and 304 in statuses.values()
+    # Per article: its first response, then two revisits referring to it.
+    per_url = rows(
+        db,
+        "SELECT url, list(record_type ORDER BY fetched_at), count(DISTINCT coalesce(refers_to,"
+        " record_id)) FROM captures WHERE article_id IS NOT NULL GROUP BY url ORDER BY url",
+    )
+    assert len(per_url) == N_BUNDLED
+    assert all(kinds == ["response", "revisit", "revisit"] and n == 1 for _, kinds, n in per_url)
+    assert rows(
+        db,
+        "SELECT count(*) FROM captures v JOIN captures r ON r.record_id = v.refers_to"
+        " WHERE v.record_type = 'revisit' AND r.record_type = 'response' AND r.url = v.url",
+    ) == [(2 * N_BUNDLED,)]
+    statuses_of_revisits = rows(
+        db,
+        f"SELECT url = '{churning_url}', status, count(*) FROM captures"
+        " WHERE record_type = 'revisit' GROUP BY ALL ORDER BY ALL",
+    )
+    assert statuses_of_revisits == [(False, 304, 2 * (N_BUNDLED - 1)), (True, 200, 2)]
+    # The files say the same (warcio reads them): one response per page, revisits
+    # that name it, with the profile of the answer.
+    folder = warc_dir(db)
+    responses: dict[str, str] = {}
+    revisits: list[tuple[str, str, str]] = []
+    for name in warc_files(folder):
+        with open(folder / name, "rb") as stream:
+            for record in ArchiveIterator(stream, check_digests=True):
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                if record.rec_type == "response" and "-post" in uri:
+                    responses[uri] = record.rec_headers.get_header("WARC-Record-ID")
+                elif record.rec_type == "revisit":
+                    profile = record.rec_headers.get_header("WARC-Profile").rsplit("/", 1)[1]
+                    revisits.append((uri, record.rec_headers.get_header("WARC-Refers-To"), profile))
+    assert len(responses) == N_BUNDLED and len(revisits) == 2 * N_BUNDLED
+    assert all(responses[uri] == refers for uri, refers, _ in revisits)
+    assert {p for u, _, p in revisits if u == churning_url} == {"identical-payload-digest"}
+    assert {p for u, _, p in revisits if u != churning_url} == {"server-not-modified"}
+    # raw_pages still points at the responses, which a reparse reads.
+    assert rows(
+        db,
+        "SELECT count(*) FROM raw_pages p JOIN captures c ON c.record_id = p.record_id"
+        " WHERE c.record_type = 'response'",
+    ) == [(N_BUNDLED,)]
+    summary = reparse_archive(Settings(db_path=str(db))).summary
+    assert summary.status == "completed" and summary.articles_unchanged == N_BUNDLED
+    # A recheck of an unchanged site adds about a kilobyte a page (a revisit and its
+    # request), not the pages again (these synthetic pages are small: ~3.7 KB gzipped).
+    assert sizes[2] - sizes[1] < 1200 * N_BUNDLED < sizes[0] / 3
+
+
+def _fetched(text: str, at: datetime, etag: str) -> FetchedPage:
+    url = "https://baolaocai.vn/phien-cho-vung-cao-post77.html"
+    return FetchedPage(
+        url,
+        url,
+        200,
+        at,
+        text,
+        {"content-type": "text/html; charset=utf-8", "etag": etag},
+        body=text.encode("utf-8"),
+        response_headers=(("Content-Type", "text/html; charset=utf-8"), ("ETag", etag)),
+    )
+
+
+def _store(wh: WarehouseSession, pages: list[FetchedPage], run_id: str) -> dict[str, Any]:
+    """A crawl batch's archive and load (``pipeline.steps``), the same batch loadable
+    twice: returns what was archived."""
+    with wh.reading() as con:
+        kept = kept_captures(con, PAPER, pages)
+    captures = wh.archive(pages, kept=kept)
+    for _ in range(2):  # the same batch loaded twice leaves the same rows
+        with wh.writing() as con:
+            load_batch(
+                con,
+                site=PAPER,
+                run_id=run_id,
+                seen_at=pages[0].fetched_at,
+                pages=pages,
+                articles=[],
+                failures=[],
+                captures=captures,
+                kept=kept,
+            )
+    return {"kept": kept, "captures": captures}
+
+
+def test_a_revisit_batch_loaded_twice_adds_its_rows_once(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    text = "<html><body><p>Phiên chợ vùng cao Bắc Hà họp sáng Chủ nhật.</p></body></html>"
+    wh = WarehouseSession(db, PAPER)
+    wh.begin()
+    try:
+        first = _store(wh, [_fetched(text, datetime(2026, 12, 1, tzinfo=UTC), '"a"')], "r1")
+        again = _store(wh, [_fetched(text, datetime(2026, 12, 2, tzinfo=UTC), '"b"')], "r2")
+    finally:
+        wh.close()
+    [original] = first["captures"].values()
+    [revisit] = again["captures"].values()
+    assert again["kept"] == first["captures"] and revisit.refers_to == original.record_id
+    assert rows(db, "SELECT record_type, refers_to, run_id FROM captures ORDER BY fetched_at") == [
+        ("response", None, "r1"),
+        ("revisit", original.record_id, "r2"),
+    ]
+    assert rows(db, "SELECT record_id, etag FROM raw_pages") == [(original.record_id, '"b"')]
+
+
+def test_a_page_whose_stored_capture_is_lost_is_archived_again_in_full(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    text = "<html><body><p>Phiên chợ vùng cao Bắc Hà họp sáng Chủ nhật.</p></body></html>"
+    wh = WarehouseSession(db, PAPER)
+    wh.begin()
+    try:
+        first = _store(wh, [_fetched(text, datetime(2026, 12, 1, tzinfo=UTC), '"a"')], "r1")
+    finally:
+        wh.close()
+    [original] = first["captures"].values()
+    (warc_dir(db) / original.file).unlink()  # lost by hand
+    wh = WarehouseSession(db, PAPER)
+    wh.begin()
+    try:
+        again = _store(wh, [_fetched(text, datetime(2026, 12, 2, tzinfo=UTC), '"b"')], "r2")
+    finally:
+        wh.close()
+    [copy] = again["captures"].values()
+    assert again["kept"] and not copy.is_revisit  # no revisit of a record that is gone
+    assert rows(db, "SELECT record_id FROM raw_pages") == [(copy.record_id,)]
+    assert rows(db, "SELECT record_type FROM captures WHERE run_id = 'r2'") == [("response",)]
+    from warehouse.warc import read_capture
+
+    assert read_capture(warc_dir(db), copy).body == text.encode("utf-8")
