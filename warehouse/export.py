@@ -1,39 +1,75 @@
 """Exports of the warehouse for pandas, R, spreadsheets: Parquet, CSV or JSON Lines.
 
+Every export writes five tables (:data:`TABLES`), each in the chosen format:
+
+* ``articles``: every column of the table (:data:`warehouse.schema.EXPORTED_ARTICLE_COLUMNS`:
+  ``removed_at``, ``version``, the extraction quality fields, ``published_date`` …), and
+  in Parquet and JSON Lines its pictures as ``images``, a list of
+  ``{position, src, caption}`` structs in body order, so that one dataset is
+  self-contained;
+* ``article_images`` (one row per picture) and ``article_revisions`` (every version,
+  the current one included) of the exported articles;
+* ``fetch_errors`` and ``crawl_runs``: the crawls' record, every column.
+
 ``export(con, out_dir, "parquet")`` writes::
 
-    out_dir/articles/year=2025/month=03/data_0.parquet   Hive-style partitions of
-    out_dir/articles/year=…/month=…/…                     published_at (Vietnam time)
+    out_dir/articles/year=2025/month=3/data_0.parquet   Hive partitions of published_at
+    out_dir/articles/year=0/month=0/data_0.parquet      (Vietnam time); 0/0: undated
+    out_dir/article_images/data_0.parquet               one folder per other table
+    out_dir/article_revisions/data_0.parquet
+    out_dir/fetch_errors/data_0.parquet
+    out_dir/crawl_runs/data_0.parquet
     out_dir/manifest.json
 
-Each article row carries its ``tags`` (a list) and its ``images`` (a list of
-``{position, src, caption}`` structs, body order), so one dataset is self-contained:
-``pd.read_parquet("out_dir/articles")`` or
-``SELECT * FROM read_parquet('out_dir/articles/**/*.parquet', hive_partitioning = true)``.
-Articles without a ``published_at`` land in ``year=__HIVE_DEFAULT_PARTITION__``.
+``pd.read_parquet("out_dir/articles")`` or ``SELECT * FROM read_parquet(
+'out_dir/articles/**/*.parquet', hive_partitioning = true)``. The folders are named
+``month=3``, not ``month=03``: DuckDB reads ``03`` as text, ``3`` as a BIGINT (pandas as
+a categorical of integers either way). Undated articles are in ``year=0/month=0``: pandas
+cannot read a dataset mixing numbered partitions and ``__HIVE_DEFAULT_PARTITION__``.
+Every table has at least one file, of no rows when nothing was selected (the articles'
+then in ``year=0/month=0``): its columns are there for a script that reads it.
 
-``jsonl`` writes ``articles.jsonl`` (the same nested rows, one JSON object per line).
-``csv`` cannot nest, so it writes ``articles.csv`` (tags as a JSON array) and
-``article_images.csv`` (one row per picture) instead. A CSV file is opened by
-spreadsheets, which run a cell starting with ``=``, ``+``, ``-``, ``@``, tab or CR as a
-formula (CSV injection): such a *text* cell gets a leading ``'``
-(:func:`baolaocai.text.csv_safe`); numbers and times are never changed, and Parquet and
-JSON Lines keep every text exactly as stored.
+``jsonl`` writes ``<table>.jsonl`` and ``csv`` writes ``<table>.csv``, one file per
+table (CSV cannot nest: ``articles.csv`` has no ``images``; lists are JSON arrays).
+
+Time. Every time is Vietnam time (Asia/Ho_Chi_Minh). Parquet files are written through
+pyarrow with their timestamps tagged ``Asia/Ho_Chi_Minh`` in the file's Arrow schema (the
+values are instants; DuckDB's own ``COPY`` tags none, so pandas showed UTC and put a
+midnight article on the day before); a reader that ignores the tag (DuckDB, whose session
+zone may be UTC) has ``published_date``, the Vietnam day as a DATE. CSV and JSON Lines
+write ISO 8601 with the offset: ``2023-01-14T00:00:00+07:00``.
+
+CSV. A CSV file is opened by spreadsheets, which run a cell starting with ``=``, ``+``,
+``-``, ``@``, tab or CR as a formula (CSV injection): such a *text* cell gets a leading
+``'`` (:func:`baolaocai.text.csv_safe`); numbers and times are never changed, and Parquet
+and JSON Lines keep every text exactly as stored. CSV is UTF-8 without a BOM with LF line
+ends; ``excel=True`` writes a BOM and CRLF line ends, so that a double-click opens the
+Vietnamese text right in Excel.
 
 Every file has the ``site`` column first (the key of the paper: a warehouse may hold
-several), and ``article_images.csv`` rows are keyed by ``(site, article_id, position)``.
+several); the per-article tables are keyed by ``(site, article_id, position|version)``.
 
-``site`` (a site key) keeps that paper's articles only; ``None`` exports every site.
-``since`` / ``until`` are days in Vietnam time, both inclusive, on ``published_at``;
-with either one, articles without a date are left out. ``manifest.json`` lists every
-file with its row count, the filters, the export time and the warehouse schema version.
+Filters. ``site`` (a site key) keeps that paper's rows only, in every table; ``None``
+exports every site. ``since`` / ``until`` are days in Vietnam time, both inclusive, on
+``published_at``; with either one, articles without a date are left out. The pictures
+and versions follow the exported articles; ``fetch_errors`` and ``crawl_runs`` are not
+filtered by days (a crawl's day is not a publication day: what failed while 2025 was
+crawled may have failed on any day). ``manifest.json`` lists every file with its table,
+row count and sha256, the rows per table, the filters, the export time, the time zone,
+whether CSV is for Excel, and the warehouse schema version.
 
-Memory. The rows are written :data:`CHUNK_ROWS` articles at a time, each chunk one
-``COPY`` sorted on its own (Parquet: one file per chunk, ``data_0.parquet`` for a month
-of up to that many articles, then ``data_1.parquet`` …; JSON Lines and CSV: the chunks
-appended to the one file), inside one transaction, so that an export costs the same
-memory whatever the size of the archive (with DuckDB's memory capped on a read-only
-connection, :data:`warehouse.db.READ_MEMORY_LIMIT`).
+Left out: ``captures`` and ``raw_pages`` (where each page is in the WARC files: of use
+with those files, which a web-archive export carries), the crawler's bookkeeping
+(``sitemaps``, ``sitemap_articles``, ``backfill_months``, ``placeholder_pages``).
+
+Memory. Rows are written :data:`CHUNK_ROWS` articles at a time (their pictures and
+versions by the same ranges of articles), each chunk one query sorted on its own
+(Parquet: one file per chunk, ``data_0.parquet`` for a month of up to that many
+articles, then ``data_1.parquet`` …; JSON Lines and CSV: the chunks appended to the one
+file), inside one transaction (one snapshot of the warehouse for every file), so that
+an export costs the same memory whatever the size of the archive (with DuckDB's memory
+capped on a read-only connection, :data:`warehouse.db.READ_MEMORY_LIMIT`). The crawl
+tables are small rows, each written by one query.
 
 The export is first written to a hidden folder *inside* ``out_dir``
 (``.baolaocai-export-…``) and moved into place when complete: nothing outside ``out_dir``
@@ -42,13 +78,15 @@ is ever created, written or deleted, and nothing is removed recursively.
 ``out_dir`` must be missing, empty, or hold an earlier export: a ``manifest.json`` that
 ``baolaocai export`` wrote (its ``generator`` says so), whose files still match the
 sha256 it recorded for each (a file edited since is the user's now), and whose files all
-have the names an export writes (``articles.jsonl``, ``articles.csv``, ``article_images.csv``,
-``articles/year=…/month=…/*.parquet``). Only those files are replaced or deleted, and
-only when they are regular files inside ``out_dir`` once symbolic links are resolved;
-folders they leave empty are removed one by one. Anything else (a foreign or edited
-manifest, a path that leaves the folder, a symbolic link, a file of the user's where
-the new export would write) is refused with one :class:`InputError` line before
-anything is touched. Other files in ``out_dir`` are left alone.
+have the names an export writes (``<table>.jsonl``, ``<table>.csv``,
+``articles/year=…/month=…/*.parquet``, ``<table>/*.parquet``; earlier exports'
+``month=01`` and ``__HIVE_DEFAULT_PARTITION__`` folders too). Only those files are
+replaced or deleted, and only when they are regular files inside ``out_dir`` once
+symbolic links are resolved; folders they leave empty are removed one by one. Anything
+else (a foreign or edited manifest, a path that leaves the folder, a symbolic link, a
+file of the user's where the new export would write) is refused with one
+:class:`InputError` line before anything is touched. Other files in ``out_dir`` are left
+alone.
 """
 
 from __future__ import annotations
@@ -64,7 +102,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -74,7 +112,10 @@ from baolaocai.errors import InputError, WarehouseError
 from baolaocai.processes import process_alive
 from baolaocai.text import CSV_FORMULA_STARTS
 from warehouse.db import SITE_TIME_ZONE, require_sites, schema_version
-from warehouse.schema import ARTICLE_COLUMNS, EXPORTED_ARTICLE_COLUMNS, IMAGE_COLUMNS
+from warehouse.schema import ARTICLE_COLUMNS, EXPORTED_ARTICLE_COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Format = Literal["parquet", "csv", "jsonl"]
 FORMATS: tuple[str, ...] = ("parquet", "csv", "jsonl")
@@ -83,12 +124,24 @@ GENERATOR = "baolaocai export"
 """How the ``generator`` of our manifests starts: the mark of a folder we may replace."""
 _LEGACY_GENERATOR_RE = re.compile(r"^baolaocai [\w.+-]+, duckdb [\w.+-]+$")
 """Manifests written before the mark was ``baolaocai export …``."""
-_EXPORT_FILE_RE = re.compile(
-    r"^(?:articles\.jsonl|articles\.csv|article_images\.csv"
-    r"|articles/year=(?:\d{1,4}|__HIVE_DEFAULT_PARTITION__)"
-    r"/month=(?:\d{2}|__HIVE_DEFAULT_PARTITION__)/\w[\w.-]*\.parquet)$"
+TABLES: tuple[str, ...] = (
+    "articles",
+    "article_images",
+    "article_revisions",
+    "fetch_errors",
+    "crawl_runs",
 )
-"""The relative paths an export writes (besides ``manifest.json``)."""
+"""What every export writes, in every format (the manifest's ``tables``)."""
+_TABLES_RE = "|".join(TABLES)
+_NOT_PARTITIONED_RE = "|".join(t for t in TABLES if t != "articles")
+_EXPORT_FILE_RE = re.compile(
+    rf"^(?:(?:{_TABLES_RE})\.(?:csv|jsonl)"
+    r"|articles/year=(?:\d{1,4}|__HIVE_DEFAULT_PARTITION__)"
+    r"/month=(?:\d{1,2}|__HIVE_DEFAULT_PARTITION__)/\w[\w.-]*\.parquet"
+    rf"|(?:{_NOT_PARTITIONED_RE})/\w[\w.-]*\.parquet)$"
+)
+"""The relative paths an export writes (besides ``manifest.json``), and those earlier
+exports wrote: ``month=01`` and ``__HIVE_DEFAULT_PARTITION__`` folders, replaced as ours."""
 STAGING_PREFIX = ".baolaocai-export-"
 """Staging folders are ``.baolaocai-export-<pid>-<random>``: one left by a killed export
 is removed by the next export into the same folder."""
@@ -122,6 +175,11 @@ class Manifest:
     """Total rows per table over all its files."""
     generator: str = f"{GENERATOR} {__version__}, duckdb {duckdb.__version__}"
     """Marks the folder as ours: a later export may replace exactly these files."""
+    time_zone: str = SITE_TIME_ZONE
+    """The zone of every time in the files: text formats write its offset (``+07:00``),
+    Parquet tags its timestamps with it."""
+    excel: bool = False
+    """CSV written for Excel: UTF-8 with a BOM and CRLF line ends."""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -346,11 +404,15 @@ def export(
     since: date | None = None,
     until: date | None = None,
     site: str | None = None,
+    excel: bool = False,
 ) -> Manifest:
-    """Write the articles (and their pictures) of ``site`` (a key; ``None``: every site)
-    to ``out_dir``; see the module docstring."""
+    """Write the articles of ``site`` (a key; ``None``: every site), their pictures and
+    versions, and the site's fetch errors and runs to ``out_dir``; ``excel``: CSV for
+    Excel (BOM, CRLF). See the module docstring."""
     if fmt not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if excel and fmt != "csv":
+        raise InputError(f"--excel is for --format csv, not {fmt}")
     out_dir = Path(out_dir)
     where, params = _filters(since, until, site)
     require_sites(con)
@@ -368,6 +430,7 @@ def export(
             "since": since.isoformat() if since else None,
             "until": until.isoformat() if until else None,
         },
+        excel=excel,
     )
     created = not out_dir.exists()
     try:
@@ -378,7 +441,7 @@ def export(
         raise InputError(f"{out_dir}: cannot write there ({exc.strerror or exc})") from None
     done = False
     try:
-        _write(con, staging, fmt, where, params, manifest)
+        _write(con, staging, fmt, (where, params), site, manifest, excel=excel)
         _write_manifest(staging, manifest)
         _replace_previous(out_dir, staging, old)
         done = True
@@ -403,16 +466,24 @@ def _sql_path(path: Path) -> str:
 
 
 CHUNK_ROWS = 2000
-"""Articles one ``COPY`` writes at most (about 10 MB of text). The export is written chunk
+"""Articles one file write takes at most (about 10 MB of text). The export is written chunk
 by chunk, each sorted on its own: one sort of every exported row, bodies included, held
 the whole selection in memory (peak RSS 572 MiB at 20,000 articles, 231 at 5,000, and
 DuckDB's sort of such wide rows failed rather than spill under a memory limit), while a
-chunk costs the same however big the archive. Chunks are ranges of ``published_at`` cut
-between two distinct times, so the rows of one time stay in one chunk and their order
-(``site``, ``article_id``) is kept."""
+chunk costs the same however big the archive. Chunks of articles are ranges of
+``published_at`` cut between two distinct times, so the rows of one time stay in one chunk
+and their order (``site``, ``article_id``) is kept; their pictures and versions go by
+ranges of ``(site, article_id)`` of that many articles."""
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+"""The partition name of undated articles in exports before #22 (still recognised as ours)."""
+UNDATED = 0
+"""``year``/``month`` of the partition of the articles without ``published_at``: no real
+month is 0, and pandas (pyarrow) cannot read a dataset whose partitions mix values and
+``__HIVE_DEFAULT_PARTITION__`` ("Cannot yet unify dictionaries with nulls")."""
 FETCH_ROWS = 1000
 """Rows read from a cursor at a time (the chunks' bounds)."""
+UTF8_BOM = b"\xef\xbb\xbf"
+_TIMESTAMPTZ = frozenset({"TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,8 +493,8 @@ class _Chunk:
 
     first: datetime | None
     last: datetime | None
-    year: str
-    month: str
+    year: int
+    month: int
 
     def where(self, where: str) -> tuple[str, dict[str, object]]:
         """``where`` (the export's filters, ``""`` or `` WHERE …``) narrowed to the chunk."""
@@ -446,18 +517,18 @@ def _article_chunks(
     per chunk."""
     local = f"timezone('{SITE_TIME_ZONE}', published_at)"
     cursor = con.execute(
-        f"SELECT published_at, CAST(year({local}) AS VARCHAR), strftime({local}, '%m'),"
-        f" count(*) FROM articles{where} GROUP BY ALL ORDER BY published_at NULLS LAST",
+        f"SELECT published_at, year({local}), month({local}), count(*)"
+        f" FROM articles{where} GROUP BY ALL ORDER BY published_at NULLS LAST",
         params,
     )
     chunks: list[_Chunk] = []
     first: datetime | None = None
     last: datetime | None = None
-    part = ("", "")
+    part = (-1, -1)
     rows = 0
     while batch := cursor.fetchmany(FETCH_ROWS):
         for published_at, year, month, count in batch:
-            key = (year or HIVE_NULL, month or HIVE_NULL)
+            key = (UNDATED, UNDATED) if published_at is None else (int(year), int(month))
             starts = rows >= CHUNK_ROWS or (by_month and key != part)
             if rows and (starts or published_at is None):
                 chunks.append(_Chunk(first, last, *part))
@@ -475,7 +546,7 @@ def _key_chunks(
     con: duckdb.DuckDBPyConnection, where: str, params: dict[str, object]
 ) -> list[tuple[str, int, int]]:
     """The selected articles as ``(site, first article_id, last article_id)`` ranges of
-    about :data:`CHUNK_ROWS`, in key order (for the pictures, ordered by article)."""
+    about :data:`CHUNK_ROWS`, in key order (for their pictures and versions)."""
     cursor = con.execute(
         f"SELECT site, article_id FROM articles{where} ORDER BY site, article_id", params
     )
@@ -525,6 +596,43 @@ def _copy(
     return int(row[0]) if row else 0
 
 
+def _vietnam_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with every zoned timestamp in Vietnam time. Only the zone's name
+    changes (the values are UTC instants either way); pyarrow keeps it in the file's
+    Arrow schema, so pandas reads Vietnam-time values whose ``.dt.date`` is the Vietnam
+    day, whatever the time zone of DuckDB's session."""
+    import pyarrow as pa
+
+    fields = [
+        f.with_type(pa.timestamp(f.type.unit, tz=SITE_TIME_ZONE))
+        if pa.types.is_timestamp(f.type) and f.type.tz is not None
+        else f
+        for f in schema
+    ]
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def _parquet_file(
+    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object], target: Path
+) -> int:
+    """The rows of ``query`` as one Parquet file (zstd), streamed through pyarrow in
+    batches of up to :data:`CHUNK_ROWS` rows (a row group each); the rows written.
+
+    Not DuckDB's ``COPY``: it writes zoned timestamps as UTC instants with no zone a
+    reader sees, so pandas shows UTC and a midnight article lands on the day before."""
+    import pyarrow as pa  # only here: a CSV or JSON Lines export does without (~40 MiB)
+    import pyarrow.parquet as pq
+
+    reader = con.execute(query, params).to_arrow_reader(CHUNK_ROWS)
+    schema = _vietnam_schema(reader.schema)
+    rows = 0
+    with pq.ParquetWriter(target, schema, compression="zstd") as writer:
+        for batch in reader:
+            writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+            rows += batch.num_rows
+    return rows
+
+
 def _append(target: Path, part: Path) -> None:
     """Add the file ``part`` to the end of ``target`` and delete it (a chunk's rows)."""
     with open(part, "rb") as source, open(target, "ab") as sink:
@@ -532,141 +640,233 @@ def _append(target: Path, part: Path) -> None:
     part.unlink()
 
 
+@dataclass(frozen=True, slots=True)
+class _Column:
+    name: str
+    kind: str
+    """The DuckDB type, spelled as :data:`warehouse.schema.ARTICLE_COLUMNS` does."""
+    source: str
+    """SQL for the value, from the table aliased ``t``."""
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """The columns of ``table`` in the warehouse, in table order: name -> type."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name ="
+        " current_database() AND schema_name = 'main' AND table_name = ?"
+        " ORDER BY column_index",
+        [table],
+    ).fetchall()
+    return {str(name): "TIMESTAMPTZ" if kind in _TIMESTAMPTZ else str(kind) for name, kind in rows}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[_Column]:
+    """What an export writes of ``table``: for ``articles`` the declared
+    :data:`~warehouse.schema.EXPORTED_ARTICLE_COLUMNS` (a warehouse of an older schema,
+    opened read-only, lacks some: ``published_date`` is then derived from
+    ``published_at``, the others are NULL); of the other tables every column they have."""
+    present = _table_columns(con, table)
+    if table != "articles":
+        return [_Column(name, kind, f't."{name}"') for name, kind in present.items()]
+    columns: list[_Column] = []
+    for name in EXPORTED_ARTICLE_COLUMNS:
+        kind = ARTICLE_COLUMNS[name]
+        if name in present:
+            source = f't."{name}"'
+        elif name == "published_date":
+            source = f"CAST(timezone('{SITE_TIME_ZONE}', t.published_at) AS DATE)"
+        else:
+            source = f"CAST(NULL AS {kind})"
+        columns.append(_Column(name, kind, source))
+    return columns
+
+
+def _iso8601(value: str) -> str:
+    """SQL for the TIMESTAMPTZ ``value`` as ISO 8601 text in Vietnam time with its offset
+    (``2023-01-14T00:00:00+07:00``; microseconds only when there are some, as Python's
+    ``isoformat``), whatever the session's time zone. The offset is computed, not
+    written as ``+07:00``: Asia/Ho_Chi_Minh was +08:00 in some earlier years."""
+    local = f"timezone('{SITE_TIME_ZONE}', {value})"
+    minutes = f"((epoch_us({local}) - epoch_us({value})) // 60000000)"
+    return (
+        f"strftime({local}, '%Y-%m-%dT%H:%M:%S')"
+        f" || CASE WHEN microsecond({value}) % 1000000 <> 0"
+        f" THEN strftime({local}, '.%f') ELSE '' END"
+        f" || CASE WHEN {minutes} < 0 THEN '-' ELSE '+' END"
+        f" || lpad(CAST(abs({minutes}) // 60 AS VARCHAR), 2, '0')"
+        f" || ':' || lpad(CAST(abs({minutes}) % 60 AS VARCHAR), 2, '0')"
+    )
+
+
+def _cell(column: _Column, fmt: str) -> str:
+    """The select item of ``column`` in format ``fmt``: Parquet keeps every type; the text
+    formats write times as ISO 8601 with their offset (``+07:00``); CSV writes lists as
+    JSON arrays and neutralises text a spreadsheet would run as a formula."""
+    value = column.source
+    if column.kind == "TIMESTAMPTZ" and fmt != "parquet":
+        value = _iso8601(value)
+    elif fmt == "csv" and column.kind.endswith("[]"):
+        value = f"CAST(to_json({value}) AS VARCHAR)"
+    elif fmt == "csv" and column.kind == "VARCHAR":
+        value = _csv_safe(value)
+    return f'{value} AS "{column.name}"'
+
+
+_NESTED_IMAGES = (
+    "coalesce((SELECT list({'position': i.position, 'src': i.src, 'caption': i.caption}"
+    " ORDER BY i.position) FROM article_images i"
+    " WHERE i.site = t.site AND i.article_id = t.article_id), []) AS images"
+)
+"""An article's pictures as a list of structs in body order (Parquet and JSON Lines)."""
+
+_PER_ARTICLE_ORDER = {"article_images": "position", "article_revisions": "version"}
+"""Tables of rows of the selected articles -> their key after ``(site, article_id)``."""
+_CRAWL_ORDER = {
+    "fetch_errors": "t.site, t.failed_at, t.url, t.run_id",
+    "crawl_runs": "t.site, t.started_at, t.run_id",
+}
+"""Tables of the crawls (filtered by ``site`` only, not by days) -> their order."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One chunk of a table: its query and, in Parquet, the folder of its file."""
+
+    query: str
+    params: dict[str, object]
+    folder: str
+
+
+def _parts(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    fmt: str,
+    selection: tuple[str, dict[str, object]],
+    site: str | None,
+    keys: list[tuple[str, int, int]],
+) -> list[_Part]:
+    """The chunks of ``table`` to write, in order: at least one, so that every table has
+    its file even when no row was selected (a CSV header, an empty JSON Lines file, a
+    Parquet file of no rows: its columns; for the articles in ``year=0/month=0``).
+
+    ``selection`` is the export's ``WHERE`` on ``articles`` and its parameters; ``keys``
+    the selected articles' key ranges (:func:`_key_chunks`)."""
+    where, params = selection
+    cells = [_cell(c, fmt) for c in _columns(con, table)]
+    if table == "articles" and fmt != "csv":
+        cells.append(_NESTED_IMAGES)
+    select = ", ".join(cells)
+    if table == "articles":
+        parts = []
+        for chunk in _article_chunks(con, where, params, by_month=fmt == "parquet"):
+            chunk_where, chunk_params = chunk.where(where)
+            parts.append(
+                _Part(
+                    f"SELECT {select} FROM articles t{chunk_where}"
+                    " ORDER BY t.published_at, t.site, t.article_id",
+                    params | chunk_params,
+                    f"articles/year={chunk.year}/month={chunk.month}",
+                )
+            )
+        empty = f"SELECT {select} FROM articles t{_and(where, 'FALSE')}"
+        return parts or [_Part(empty, params, f"articles/year={UNDATED}/month={UNDATED}")]
+    if table in _PER_ARTICLE_ORDER:
+        in_range = "site = $chunk_site AND article_id BETWEEN $chunk_first AND $chunk_last"
+        # The range on the table too: its scan skips what lies outside it.
+        query = (
+            f"SELECT {select} FROM (SELECT * FROM {table} WHERE {in_range}) t"
+            f" SEMI JOIN (SELECT site, article_id FROM articles{_and(where, in_range)}) e"
+            " USING (site, article_id)"
+            f" ORDER BY t.site, t.article_id, t.{_PER_ARTICLE_ORDER[table]}"
+        )
+        return [
+            _Part(query, params | {"chunk_site": s, "chunk_first": a, "chunk_last": b}, table)
+            for s, a, b in keys
+        ] or [_Part(f"SELECT {select} FROM {table} t WHERE FALSE", {}, table)]
+    if site is None:
+        return [_Part(f"SELECT {select} FROM {table} t ORDER BY {_CRAWL_ORDER[table]}", {}, table)]
+    query = f"SELECT {select} FROM {table} t WHERE t.site = $site ORDER BY {_CRAWL_ORDER[table]}"
+    return [_Part(query, {"site": site}, table)]
+
+
 def _write(
     con: duckdb.DuckDBPyConnection,
     folder: Path,
     fmt: str,
-    where: str,
-    params: dict[str, object],
+    selection: tuple[str, dict[str, object]],
+    site: str | None,
     manifest: Manifest,
+    *,
+    excel: bool = False,
 ) -> None:
-    tables = ("articles", "article_images") if fmt == "csv" else ("articles",)
-    manifest.tables.update(dict.fromkeys(tables, 0))
+    """Every table of :data:`TABLES` into ``folder``, in one snapshot of the warehouse."""
+    manifest.tables.update(dict.fromkeys(TABLES, 0))
     with _snapshot(con):
-        if fmt == "parquet":
-            _write_parquet(con, folder, where, params, manifest)
-        elif fmt == "jsonl":
-            _write_jsonl(con, folder, where, params, manifest)
-        else:
-            _write_csv(con, folder, where, params, manifest)
-
-
-def _nested(where: str) -> str:
-    """The exported rows with their pictures (a list of structs), in export order."""
-    return (
-        f"SELECT {', '.join(f'a.{c}' for c in EXPORTED_ARTICLE_COLUMNS)},"
-        " coalesce((SELECT list({'position': i.position, 'src': i.src, 'caption': i.caption}"
-        "   ORDER BY i.position) FROM article_images i"
-        "   WHERE i.site = a.site AND i.article_id = a.article_id), []) AS images"
-        f" FROM articles a{where} ORDER BY a.published_at, a.site, a.article_id"
-    )
+        keys = _key_chunks(con, *selection)
+        for table in TABLES:
+            parts = _parts(con, table, fmt, selection, site, keys)
+            if fmt == "parquet":
+                _write_parquet(con, folder, table, parts, manifest)
+            else:
+                _write_text(con, folder, table, fmt, parts, manifest, excel=excel)
 
 
 def _write_parquet(
     con: duckdb.DuckDBPyConnection,
     folder: Path,
-    where: str,
-    params: dict[str, object],
+    table: str,
+    parts: list[_Part],
     manifest: Manifest,
 ) -> None:
-    """``articles/year=…/month=…/data_<n>.parquet``: one file per chunk (``data_0`` for a
-    month of up to :data:`CHUNK_ROWS` articles), Hive-partitioned by the Vietnam-time
-    month of ``published_at`` (the partition columns are in the folder names only)."""
-    target = folder / "articles"
-    written: dict[Path, int] = {}
-    files_in: dict[tuple[str, str], int] = {}
-    for chunk in _article_chunks(con, where, params, by_month=True):
-        n = files_in.get((chunk.year, chunk.month), 0)
-        files_in[(chunk.year, chunk.month)] = n + 1
-        path = target / f"year={chunk.year}" / f"month={chunk.month}" / f"data_{n}.parquet"
+    """One file per chunk, ``data_<n>.parquet`` in its folder: ``articles/year=…/month=…``
+    (Hive partitions by the Vietnam-time month of ``published_at``; the partition
+    columns are in the folder names only) or the table's own folder."""
+    files_in: dict[str, int] = {}
+    for part in parts:
+        n = files_in.get(part.folder, 0)
+        files_in[part.folder] = n + 1
+        path = folder / part.folder / f"data_{n}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        chunk_where, chunk_params = chunk.where(where)
-        options = "FORMAT parquet, COMPRESSION zstd"
-        written[path] = _copy(con, _nested(chunk_where), params | chunk_params, path, options)
-    for path in sorted(written):
-        _add(manifest, folder, path, "articles", written[path])
+        _add(manifest, folder, path, table, _parquet_file(con, part.query, part.params, path))
 
 
-def _write_jsonl(
+def _write_text(
     con: duckdb.DuckDBPyConnection,
     folder: Path,
-    where: str,
-    params: dict[str, object],
+    table: str,
+    fmt: str,
+    parts: list[_Part],
     manifest: Manifest,
+    *,
+    excel: bool,
 ) -> None:
-    target = folder / "articles.jsonl"
-    part = folder / ".chunk.jsonl"
-    target.touch()
+    """``<table>.csv`` or ``<table>.jsonl``: the chunks appended to the one file (CSV: the
+    header with the first; with ``excel``, a BOM first and CRLF line ends)."""
+    target = folder / f"{table}.{fmt}"
+    chunk = folder / f".chunk.{fmt}"
+    target.write_bytes(UTF8_BOM if excel else b"")
     rows = 0
-    for chunk in _article_chunks(con, where, params, by_month=False):
-        chunk_where, chunk_params = chunk.where(where)
-        rows += _copy(con, _nested(chunk_where), params | chunk_params, part, "FORMAT json")
-        _append(target, part)
-    _add(manifest, folder, target, "articles", rows)
-
-
-def _write_csv(
-    con: duckdb.DuckDBPyConnection,
-    folder: Path,
-    where: str,
-    params: dict[str, object],
-    manifest: Manifest,
-) -> None:
-    articles = folder / "articles.csv"
-    part = folder / ".chunk.csv"
-    flat = ", ".join(
-        "to_json(a.tags) AS tags" if c == "tags" else _csv_column("a", c, ARTICLE_COLUMNS[c])
-        for c in EXPORTED_ARTICLE_COLUMNS
-    )
-    # The header comes with the first chunk, or alone for an empty selection.
-    chunks: list[_Chunk | None] = [*_article_chunks(con, where, params, by_month=False)]
-    rows = 0
-    for number, chunk in enumerate(chunks or [None]):
-        chunk_where, chunk_params = chunk.where(where) if chunk else (_and(where, "FALSE"), {})
-        query = (
-            f"SELECT {flat} FROM articles a{chunk_where}"
-            " ORDER BY a.published_at, a.site, a.article_id"
-        )
-        header = "TRUE" if number == 0 else "FALSE"
-        rows += _copy(con, query, params | chunk_params, part, f"FORMAT csv, HEADER {header}")
-        _append(articles, part)
-    _add(manifest, folder, articles, "articles", rows)
-
-    images = folder / "article_images.csv"
-    columns = ", ".join(_csv_column("i", c, k) for c, k in IMAGE_COLUMNS.items())
-    ranges: list[tuple[str, int, int] | None] = [*_key_chunks(con, where, params)]
-    rows = 0
-    for number, key_range in enumerate(ranges or [None]):
-        range_params: dict[str, object] = {}
-        in_range = "FALSE"  # an empty selection: the header alone
-        if key_range is not None:
-            in_range = "site = $chunk_site AND article_id BETWEEN $chunk_first AND $chunk_last"
-            site, first, last = key_range
-            range_params = {"chunk_site": site, "chunk_first": first, "chunk_last": last}
-        # The range on the pictures too: their scan skips what lies outside it.
-        query = (
-            f"SELECT {columns} FROM (SELECT * FROM article_images WHERE {in_range}) i"
-            f" SEMI JOIN (SELECT site, article_id FROM articles{_and(where, in_range)}) e"
-            " USING (site, article_id) ORDER BY i.site, i.article_id, i.position"
-        )
-        header = "TRUE" if number == 0 else "FALSE"
-        rows += _copy(con, query, params | range_params, part, f"FORMAT csv, HEADER {header}")
-        _append(images, part)
-    _add(manifest, folder, images, "article_images", rows)
+    for number, part in enumerate(parts):
+        if fmt == "csv":
+            options = f"FORMAT csv, HEADER {'TRUE' if number == 0 else 'FALSE'}"
+            if excel:
+                options += r", NEW_LINE '\r\n'"
+        else:
+            options = "FORMAT json"
+        rows += _copy(con, part.query, part.params, chunk, options)
+        _append(target, chunk)
+    _add(manifest, folder, target, table, rows)
 
 
 _FORMULA_STARTS_SQL = ", ".join(f"chr({ord(c)})" for c in CSV_FORMULA_STARTS)
 
 
-def _csv_column(alias: str, column: str, kind: str) -> str:
-    """``alias.column`` as a CSV cell: a VARCHAR that a spreadsheet would run as a formula
-    gets a leading ``'`` (as :func:`baolaocai.text.csv_safe`); other types as they are."""
-    value = f"{alias}.{column}"
-    if kind != "VARCHAR":
-        return value
+def _csv_safe(value: str) -> str:
+    """SQL for the VARCHAR ``value`` as a CSV cell: text a spreadsheet would run as a
+    formula gets a leading ``'`` (as :func:`baolaocai.text.csv_safe`)."""
     return (
         f"CASE WHEN left({value}, 1) IN ({_FORMULA_STARTS_SQL}) THEN '''' || {value}"
-        f" ELSE {value} END AS {column}"
+        f" ELSE {value} END"
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,10 +13,24 @@ from typer.testing import CliRunner
 
 from baolaocai.errors import InputError
 from warehouse.db import connect, schema_version
-from warehouse.export import ARTICLE_FIELDS, Manifest, export
+from warehouse.export import ARTICLE_FIELDS, TABLES, Manifest, export
+from warehouse.schema import ARTICLE_COLUMNS
 
 COLUMNS = [c.strip() for c in ARTICLE_FIELDS.split(",")]
 AID = COLUMNS.index("article_id")
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def as_text(value: object) -> str | None:
+    """A table value as the text formats write it: times in Vietnam time with their
+    offset, lists as JSON arrays."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(VN).isoformat()
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return str(value)
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +79,16 @@ def test_parquet_partitions_read_back_equal_the_tables(
         "until": None,
     }
     expected = table_rows(con)
-    assert data["tables"] == {"articles": len(expected)}
-    # Hive partitions year=YYYY/month=MM of the Vietnam-time publication date.
+    assert list(data["tables"]) == list(TABLES) and data["tables"]["articles"] == len(expected)
+    assert data["time_zone"] == "Asia/Ho_Chi_Minh" and data["excel"] is False
+    # Hive partitions year=YYYY/month=M of the Vietnam-time publication date.
     for entry in data["files"]:
-        assert entry["path"].startswith("articles/year=")
+        assert entry["path"].startswith(f"{entry['table']}/")
         rows = con.execute(
             "SELECT count(*) FROM read_parquet(?)", [str(out / entry["path"])]
         ).fetchone()
         assert rows == (entry["rows"],)
-    assert (out / "articles" / "year=2025" / "month=01").is_dir()
+    assert (out / "articles" / "year=2025" / "month=1").is_dir()
     glob = str(out / "articles" / "**" / "*.parquet")
     back = con.execute(
         f"SELECT {ARTICLE_FIELDS}, images, year, month FROM read_parquet(?, hive_partitioning = true)"
@@ -86,10 +101,11 @@ def test_parquet_partitions_read_back_equal_the_tables(
         aid, published = row[AID], row[COLUMNS.index("published_at")]
         nested = [(i["position"], i["src"], i["caption"]) for i in row[len(COLUMNS)]]
         assert nested == images.get(aid, [])
-        local = published.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
-        assert (int(row[-2]), int(row[-1])) == (local.year, local.month)
+        local = published.astimezone(VN)
+        assert (row[-2], row[-1]) == (local.year, local.month)  # integers, not '01'
+        assert row[COLUMNS.index("published_date")] == local.date()
     # 2025-01-01 00:30 in Vietnam is filed under January 2025, not December 2024.
-    assert [int(v) for v in next(r for r in back if r[AID] == 109)[-2:]] == [2025, 1]
+    assert list(next(r for r in back if r[AID] == 109)[-2:]) == [2025, 1]
 
 
 def test_since_until_are_inclusive_vietnam_days(
@@ -145,14 +161,12 @@ def test_csv_articles_and_images_equal_the_tables(
     out = tmp_path / "csv"
     manifest = export(con, out, "csv")
     check_manifest(out, manifest, con)
-    assert {f.path for f in manifest.files} == {"articles.csv", "article_images.csv"}
-    for name in ("articles.csv", "article_images.csv"):  # UTF-8, no BOM, LF line ends
-        raw = (out / name).read_bytes()
+    assert [f.path for f in manifest.files] == [f"{t}.csv" for t in TABLES]
+    for table in TABLES:  # UTF-8, no BOM, LF line ends
+        raw = (out / f"{table}.csv").read_bytes()
         assert not raw.startswith(b"\xef\xbb\xbf") and b"\r\n" not in raw and raw.endswith(b"\n")
-    as_text = ", ".join(
-        "to_json(tags)::VARCHAR" if c == "tags" else f"CAST({c} AS VARCHAR)" for c in COLUMNS
-    )
-    expected = con.execute(f"SELECT {as_text} FROM articles ORDER BY article_id").fetchall()
+    expected = [tuple(as_text(v) for v in row) for row in table_rows(con)]
+    assert any(ARTICLE_COLUMNS[c] == "TIMESTAMPTZ" for c in COLUMNS)
     back = con.execute(
         "SELECT * FROM read_csv(?, header = true, all_varchar = true)"
         " ORDER BY CAST(article_id AS BIGINT)",
@@ -170,7 +184,8 @@ def test_csv_articles_and_images_equal_the_tables(
             "SELECT article_id, position, src, caption FROM article_images ORDER BY 1, 2"
         ).fetchall()
     )
-    assert manifest.tables == {"articles": len(expected), "article_images": len(image_rows)}
+    assert manifest.tables["articles"] == len(expected)
+    assert manifest.tables["article_images"] == len(image_rows)
 
 
 def test_out_dir_rules(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
@@ -180,9 +195,7 @@ def test_out_dir_rules(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     # Exporting again over an earlier export replaces it: no stale partition is left.
     export(con, out, "parquet", since=date(2025, 6, 1))
     second = {p.relative_to(out) for p in out.rglob("*") if p.is_file()}
-    assert second < first and all(
-        "year=2025" in str(p) or p.name == "manifest.json" for p in second
-    )
+    assert second < first and all("year=2025" in str(p) for p in second if p.parts[0] == "articles")
     assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no staging left
     other = tmp_path / "other"
     other.mkdir()
@@ -204,7 +217,8 @@ def test_export_command(filled: Path, tmp_path: Path, cli_app) -> None:
         ],
     )
     assert result.exit_code == 0, result.stderr
-    assert "article_images" in result.stdout and (tmp_path / "e" / "manifest.json").is_file()
+    assert "article_images" in result.stdout and "article_revisions" in result.stdout
+    assert (tmp_path / "e" / "manifest.json").is_file()
     data = json.loads((tmp_path / "e" / "manifest.json").read_text(encoding="utf-8"))
     assert data["filters"]["since"] == "2025-01-01"
     bad = runner.invoke(cli_app, ["export", "--format", "xml", "--out", str(tmp_path / "f")])

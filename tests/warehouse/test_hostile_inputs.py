@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from baolaocai.errors import InputError, WarehouseError
 from warehouse import export as export_module
 from warehouse.db import check_schema, connect, known_version, migrate, schema_version
-from warehouse.export import GENERATOR, MANIFEST, STAGING_PREFIX, export, is_export_file
+from warehouse.export import GENERATOR, MANIFEST, STAGING_PREFIX, TABLES, export, is_export_file
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +204,11 @@ def test_a_user_file_where_the_export_would_write_is_refused(
 # -- our own exports can be replaced ---------------------------------------------------------------
 
 
+def one_file_per_table(fmt: str) -> set[str]:
+    """What a CSV or JSON Lines export writes besides its manifest."""
+    return {f"{table}.{fmt}" for table in TABLES}
+
+
 def listed(out: Path) -> set[str]:
     data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     return {f["path"] for f in data["files"]}
@@ -236,7 +241,7 @@ def test_the_users_own_files_in_our_export_are_kept(
     assert (out / "README.txt").read_text(encoding="utf-8") == "my notes on this export"
     assert (out / "articles" / "notes.txt").read_text(encoding="utf-8") == "mine too"
     assert [p.name for p in (out / "articles").iterdir()] == ["notes.txt"]
-    assert listed(out) == {"articles.jsonl"}
+    assert listed(out) == one_file_per_table("jsonl")
 
 
 def test_files_deleted_by_the_user_are_no_obstacle(
@@ -246,7 +251,7 @@ def test_files_deleted_by_the_user_are_no_obstacle(
     export(con, out, "csv")
     (out / "article_images.csv").unlink()
     export(con, out, "csv")
-    assert listed(out) == {"articles.csv", "article_images.csv"}
+    assert listed(out) == one_file_per_table("csv")
 
 
 def test_every_exported_file_has_its_checksum_in_the_manifest(
@@ -287,7 +292,7 @@ def test_an_export_of_an_earlier_version_is_recognised(
     data["generator"] = "baolaocai 0.1.0, duckdb 1.5.5"  # before the "export" mark
     (out / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
     export(con, out, "csv")
-    assert listed(out) == {"articles.csv", "article_images.csv"}
+    assert listed(out) == one_file_per_table("csv")
     assert not (out / "articles.jsonl").exists()
 
 
@@ -298,7 +303,7 @@ def test_a_stale_staging_folder_does_not_block_a_first_export(
     (out / f"{STAGING_PREFIX}old").mkdir(parents=True)
     export(con, out, "jsonl")
     assert (out / f"{STAGING_PREFIX}old").is_dir()  # not ours to judge: left alone
-    assert listed(out) == {"articles.jsonl"}
+    assert listed(out) == one_file_per_table("jsonl")
 
 
 def test_a_staging_folder_of_a_killed_export_is_removed_by_the_next(
@@ -315,7 +320,7 @@ def test_a_staging_folder_of_a_killed_export_is_removed_by_the_next(
     export(con, out, "jsonl")
     assert not left.exists()
     assert live.is_dir()
-    assert listed(out) == {"articles.jsonl"}
+    assert listed(out) == one_file_per_table("jsonl")
 
 
 def test_a_failed_export_leaves_the_previous_one(
