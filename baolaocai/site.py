@@ -61,6 +61,7 @@ _TOP_KEYS = frozenset(
         "selectors",
         "boilerplate",
         "kinds",
+        "search",
         "append",
     }
 )
@@ -75,8 +76,12 @@ _FAMILY_TOP_KEYS = frozenset(
         "selectors",
         "boilerplate",
         "kinds",
+        "search",
     }
 )
+_SEARCH_KEYS = frozenset({"variants"})
+"""``[search]``: ``variants``, groups of spellings of one name (a list of lists)."""
+_WORD_RE = re.compile(r"\w")
 # Every key of every table, with whether it is a regular expression and whether it may
 # be an empty list.
 _URL_KEYS: dict[str, tuple[bool, bool]] = {
@@ -202,6 +207,9 @@ class Site:
     copy_rules: tuple[tuple[re.Pattern[str], str], ...] = ()
     """``[urls] copies``: ``pattern => replacement`` on the path of a copy of an article
     (AMP, print) giving the article's own path; every address is canonicalised through them."""
+    variants: tuple[tuple[str, ...], ...] = ()
+    """``[search] variants``: groups of spellings of one place or thing (``("Sa Pa",
+    "Sapa")``, a commune's old and new name); a search for one member finds the others."""
 
     def article_path(self, path: str) -> str:
         """The path of the article a copy's path (``/amp/x-post1.html``) is a copy of."""
@@ -359,7 +367,7 @@ def _load(path: Path) -> Site:
     append = data.get("append", {})
     if not isinstance(append, dict):
         raise _fail(path, "append", "must be a table of tables")
-    _check_keys(append, TABLES, path, "append.")
+    _check_keys(append, [*TABLES, "search"], path, "append.")
 
     merged: dict[str, dict[str, list[str]]] = {}
     for table, keys in TABLES.items():
@@ -451,7 +459,61 @@ def _load(path: Path) -> Site:
         pagination_links=", ".join(merged["selectors"]["pagination_links"]),
         profile=profile,
         copy_rules=copy_rules,
+        variants=_search_variants(data, family, append, path, family_path),
     )
+
+
+def _search_variants(
+    data: Mapping[str, Any],
+    family: Mapping[str, Any],
+    append: Mapping[str, Any],
+    path: Path,
+    family_path: Path,
+) -> tuple[tuple[str, ...], ...]:
+    """``[search] variants`` of the site (else of its family), plus ``[append.search]``'s;
+    each group checked: two members or more, each with a letter or digit, no member twice
+    (ignoring case; runs of spaces count as one) in the same group or in two groups."""
+    found: list[tuple[str, ...]] = []
+    sources = []
+    for where, src, tpath in (
+        ("search", data.get("search"), path),
+        ("search", family.get("search"), family_path),
+        ("append.search", append.get("search"), path),
+    ):
+        if src is None:
+            continue
+        if not isinstance(src, dict):
+            raise _fail(tpath, where, "must be a table")
+        _check_keys(src, _SEARCH_KEYS, tpath, f"{where}.")
+        sources.append((where, src, tpath))
+    ours = [s for s in sources if s[0] == "search" and s[2] == path]
+    theirs = [s for s in sources if s[0] == "search" and s[2] != path]
+    extra = [s for s in sources if s[0] == "append.search"]
+    seen: dict[str, str] = {}
+    for where, src, tpath in [*(ours or theirs), *extra]:
+        groups = src.get("variants", [])
+        if not isinstance(groups, list):
+            raise _fail(tpath, f"{where}.variants", "must be a list of lists of names")
+        for i, group in enumerate(groups):
+            key = f"{where}.variants[{i}]"
+            names = _strings(group, tpath, key, False)
+            if len(names) < 2:
+                raise _fail(tpath, key, "needs two spellings or more (one alone changes nothing)")
+            members = tuple(" ".join(n.split()) for n in names)
+            for name in members:
+                if not _WORD_RE.search(name):
+                    raise _fail(tpath, key, f"{name!r} has no letter or digit to search for")
+                folded = name.casefold()  # 'Sa Pa' and 'Sapa' differ: that is the point
+                if folded in seen:
+                    raise _fail(
+                        tpath,
+                        key,
+                        f"{name!r} is already in a group ({seen[folded]!r}):"
+                        " put the spellings of one name in one group",
+                    )
+                seen[folded] = name
+            found.append(members)
+    return tuple(found)
 
 
 def _copy_rules(rules: list[str], path: Path) -> tuple[tuple[re.Pattern[str], str], ...]:

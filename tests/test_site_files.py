@@ -201,6 +201,30 @@ def test_settings_follow_the_site(sister: Path) -> None:
             "urls.copies[0]",
             "bad rule",
         ),
+        (("[names]", '[search]\nvariants = "Sa Pa"\n[names]'), "search.variants", "list of"),
+        (("[names]", '[search]\nvariants = [["Sa Pa"]]\n[names]'), "search.variants[0]", "two"),
+        (("[names]", "[search]\nvariants = [[]]\n[names]"), "search.variants[0]", "empty"),
+        (
+            ("[names]", '[search]\nvariants = [["Sa Pa", 3]]\n[names]'),
+            "search.variants[0]",
+            "list of strings",
+        ),
+        (
+            ("[names]", '[search]\nvariants = [["Sa Pa", " – "]]\n[names]'),
+            "search.variants[0]",
+            "no letter or digit",
+        ),
+        (
+            ("[names]", '[search]\nvariants = [["Sa Pa", "Sapa"], ["SA PA", "Sa-pa"]]\n[names]'),
+            "search.variants[1]",
+            "already in a group",
+        ),
+        (("[names]", "[search]\nsynonyms = []\n[names]"), "search.synonyms", "unknown key"),
+        (
+            ("[names]", '[append.search]\nvariants = [["a"]]\n[names]'),
+            "append.search.variants[0]",
+            "two",
+        ),
     ],
 )
 def test_a_wrong_site_file_is_refused_in_one_line(
@@ -269,3 +293,27 @@ def test_a_site_file_tells_its_own_kinds(tmp_path: Path) -> None:
     assert [p.pattern for p in rules["live"].url_res] == ["^/dien-bien/"]
     assert not rules["live"].css  # the family's live signals are replaced
     assert rules["e-magazine"].css  # … the other kinds' are kept
+
+
+def test_search_variants_of_the_site_file(tmp_path: Path) -> None:
+    bundled = default_site().variants
+    assert ("Sa Pa", "Sapa") in bundled  # the paper writes "Sa Pa"; readers type "sapa"
+    assert all(len(group) >= 2 for group in bundled)
+    assert load_site(write(tmp_path, SISTER)).variants == ()  # none unless listed
+    sister = SISTER.replace(
+        "[names]", '[search]\nvariants = [["Sông Đà", "Sông  Đà ", "Song Da"]]\n[names]', 1
+    )
+    with pytest.raises(ConfigError, match="already in a group"):
+        load_site(write(tmp_path, sister, "dup.toml"))  # the same spelling twice
+    sister = SISTER.replace(
+        "[names]",
+        '[search]\nvariants = [["Hoà Bình", "Hòa Bình"], ["Mộc Châu", "Moc Chau"]]\n[names]',
+        1,
+    )
+    sister += '\n[append.search]\nvariants = [["Tà Xùa", "Ta Xua"]]\n'
+    site = load_site(write(tmp_path, sister, "ok.toml"))
+    assert site.variants == (
+        ("Hoà Bình", "Hòa Bình"),
+        ("Mộc Châu", "Moc Chau"),
+        ("Tà Xùa", "Ta Xua"),
+    )

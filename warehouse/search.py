@@ -1,4 +1,5 @@
-"""Vietnamese full-text search: BM25 over title, sapo and body, accent-insensitive.
+"""Vietnamese full-text search: phrases, accents optional or exact, BM25 over title,
+sapo and body.
 
 The index is a `tantivy <https://github.com/quickwit-oss/tantivy-py>`_ index in a folder
 next to the warehouse (:func:`search_index_dir`: ``warehouse/baolaocai.duckdb`` ->
@@ -7,36 +8,57 @@ DuckDB warehouse, so a search never waits for a crawl that holds the warehouse's
 lock, and it works while another process writes the index (tantivy readers see the last
 commit).
 
-Folding. Vietnamese words are syllables with tone marks, and the same word is written
-``hòa`` (old placement) or ``hoà`` (new placement), ``Lào Cai`` or typed ``lao cai``.
-Documents and queries are folded in Python, the same way (:func:`fold`: NFC, lower case,
-every diacritic removed, ``đ`` -> ``d``), and cut into the words ``[a-z0-9]+``
-(:func:`query_terms`, so ``2025`` is searchable). The index receives those words joined by
-single spaces and splits them with tantivy's ``default`` tokenizer. Folding in Python
-rather than with a tantivy analyzer (lowercase + ascii folding) was chosen because one
-function then defines what matches, for the documents, the queries, the category keys and
-the snippets alike (tantivy's ascii folding is not :func:`fold`: it does not know ``đ`` is
-written ``d`` by Vietnamese typists without diacritics the same way, and it would have to
-be registered on every reader). No stemmer, no stop words (both are for English).
+Words. Vietnamese words are syllables with tone marks; the same word is written ``hòa``
+(old tone placement) or ``hoà`` (new), ``Lào Cai`` or typed ``lao cai``. Documents and
+queries are cut into words the same way, in Python (:mod:`warehouse.search_query`:
+:func:`analyse_word`), each word in two forms: *folded* (:func:`fold`: lower case, every
+diacritic removed, ``đ`` -> ``d``) and *exact* (lower-case NFC, tone placement normalised
+by :func:`normalize_tone`: ``hoà`` -> ``hòa``). A word is a run of characters that fold
+to ``[a-z0-9]`` (so ``2025`` is searchable). Punctuation at the edge of a word (``hóa.``,
+``(Sa``) puts :data:`PHRASE_BREAK` in the index, so that a phrase never runs across it
+(``hàng hóa. Bình`` is not ``hoa binh``), nor from the sapo into the body; punctuation
+inside a word (``COVID-19``, ``12/3/2025``) only separates its parts. Four fields hold
+the words with their positions: ``title`` and ``body`` (sapo and body) folded, and
+``title_exact``/``body_exact``. Folding in Python rather than with a tantivy analyzer was
+chosen because one function then defines what matches, for the documents, the queries,
+the category keys and the snippets alike (tantivy's ascii folding is not :func:`fold`,
+and it would have to be registered on every reader). No stemmer, no stop words (both are
+for English).
 
-Ranking (documented choice): two indexed fields, ``title`` and ``body`` (sapo and body).
-Every query word is required somewhere in the article (conjunctive search); each word
-scores ``TITLE_BOOST * bm25(title) + bm25(body)``, and when the query has two words or
-more, the words as an adjacent phrase add ``PHRASE_BOOST * bm25(phrase)`` (in the title,
-times ``TITLE_BOOST`` again). A title match therefore ranks above a body-only match of
-similar strength, and ``Hòa Bình`` above ``hoa mận ... bình yên``. Ties are broken by the
-newest publication, then the highest article id, then the site key.
+Queries (:func:`search`; the syntax is :func:`parse_query`'s): unquoted words are a
+phrase (adjacent, in order: ``lao cai`` never finds ``lao động … rau cải``); quoted
+phrases must all occur; ``OR`` between alternatives (AND binds tighter); ``-word`` and
+``-"phrase"`` leave articles out. ``words=True`` (``--words``) is the older, loose search:
+every word anywhere. ``exact=True`` (``--exact``) requires the exact fields. Spelling
+variants (``Sa Pa`` = ``Sapa``, from the site files, given as a parameter: this module
+never looks a site up) make a phrase, or a part of it, also match the other spellings
+(:func:`spellings`, at most :data:`~warehouse.search_query.MAX_ALTERNATIVES`). A query has at most
+:data:`MAX_QUERY_WORDS` words.
+
+Ranking (documented choice): each phrase scores ``TITLE_BOOST * bm25(title) +
+bm25(body)`` over the folded fields (with ``--words``, each word does, and the exact
+sequence adds ``PHRASE_BOOST`` times its own). A phrase typed with any diacritic that
+also matches them exactly adds :data:`EXACT_TIER`, a constant above any BM25 sum: every
+hit whose accents match as typed ranks above every hit that matches only after folding
+(a query typed without diacritics lifts nothing). :attr:`SearchHit.score` is the BM25
+part, :attr:`SearchHit.accent_match` says the tier. Ties are broken by the newest
+publication, then the highest article id, then the site key.
+
+Filters: ``since``/``until`` (days in Vietnam), ``category`` (folded key), ``site``, and
+``author`` (the byline has these folded words in this order; the ``author`` field).
 
 Sites. One index serves every site of the warehouse: a document is an article of one
 site, identified by ``(site, article_id)`` (two papers may number their articles alike);
 a hit says its site, and :func:`search` can keep one site's articles (``site=``).
 
-Each document also stores what a hit prints (URL, title, category, publication time and
-the original sapo and body, for the ~200-character snippet with its diacritics), so a
-search needs nothing else. The snippet's match is found in the original body by patterns
-in which every letter of a query word matches its accented and capital forms
-(:func:`make_snippet`, compiled once per query): the same place :func:`fold` would give,
-without folding the body of every hit again (that took 1 ms a hit, most of a search).
+Each document also stores what a hit prints (URL, title, category, author, publication
+time and the original sapo and body, for the ~200-character snippet with its
+diacritics), so a search needs nothing else. The snippet is cut around the first match of
+a phrase (any of its spellings), and :attr:`SearchHit.highlights` says where every match
+is in it; matches are found in the original body by patterns in which every letter of a
+query word matches its accented and capital forms (:func:`_snippet`, compiled once per
+query): the same place :func:`fold` would give, without folding the body of every hit
+again (that took 1 ms a hit, most of a search).
 
 Keeping it current. The index is updated incrementally, per committed batch
 (:func:`update_search_index`: the given articles are replaced by ``(site, article_id)``,
@@ -89,16 +111,39 @@ from baolaocai.errors import InputError, WarehouseError
 from baolaocai.processes import process_alive
 from warehouse.db import SITE_TIME_ZONE
 from warehouse.schema import INDEXED_ARTICLE_COLUMNS
+from warehouse.search_query import MAX_QUERY_WORDS as MAX_QUERY_WORDS
+from warehouse.search_query import PHRASE_BREAK as PHRASE_BREAK
+from warehouse.search_query import (
+    ParsedQuery,
+    Phrase,
+    Spelling,
+    analyse_word,
+    parse_query,
+    spellings,
+    text_words,
+    tone_placements,
+    variant_groups,
+)
+from warehouse.search_query import fold as fold
+from warehouse.search_query import fold_char as fold_char
+from warehouse.search_query import normalize_tone as normalize_tone
 
 INDEX_FORMAT = "baolaocai-search"
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 """Bump when the schema or the folding changes: older indexes are then refused (and
-rebuilt by :func:`reconcile_search_index`). 2: documents carry their site."""
+rebuilt by :func:`reconcile_search_index`). 2: documents carry their site. 3: exact-accent
+fields, the author, punctuation inside a word no longer breaks a phrase."""
 CURRENT_FILE = "CURRENT"
 STATE_FILE = "state.json"
 BUILD_LOCK_FILE = ".build.lock"
 TITLE_BOOST = 2.0
 PHRASE_BOOST = 3.0
+"""How much more the exact sequence weighs than the words apart, in ``--words`` mode."""
+EXACT_TIER = 10_000.0
+"""The constant score an exact-accent match of a phrase adds: above any BM25 sum a query
+of :data:`MAX_QUERY_WORDS` words reaches, so such hits form a tier of their own (the BM25
+part is kept below it in :attr:`SearchHit.score`); small enough that tantivy's 32-bit
+scores still order the BM25 part to a thousandth."""
 SNIPPET_CHARS = 200
 LOCK_TIMEOUT = 10.0
 """Seconds an update waits for another process's index writer before giving up."""
@@ -111,12 +156,6 @@ MAX_LIMIT = 10_000
 """The most hits one :func:`search` returns: tantivy sets aside room for every hit asked
 for before it searches (a limit of 2**31 aborted the process)."""
 
-_TOKEN_RE = re.compile(r"[a-z0-9]+")
-PHRASE_BREAK = "\u01c2"
-"""A token no query can contain (a letter for tantivy, not ``[a-z0-9]``), indexed where
-punctuation separates two words so that phrase matches do not run across it."""
-_BREAK_RE = re.compile(r"[^a-z0-9\s]+")
-_WORD_OR_BREAK_RE = re.compile(f"[a-z0-9]+|{PHRASE_BREAK}")
 _SITE_TZ = ZoneInfo(SITE_TIME_ZONE)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -141,8 +180,14 @@ class SearchHit:
     title: str | None
     url: str
     score: float
+    """BM25 (title weighted more); the exact-accent tier is not part of it."""
     snippet: str
     """About 200 characters of the body (original diacritics) around the first match."""
+    author: str | None = None
+    accent_match: bool = False
+    """Whether a phrase matched with its diacritics as typed (such hits rank first)."""
+    highlights: tuple[tuple[int, int], ...] = ()
+    """``(start, end)`` of each match in :attr:`snippet` (character offsets)."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -150,10 +195,13 @@ class SearchHit:
             "article_id": self.article_id,
             "published_at": self.published_at.isoformat() if self.published_at else None,
             "category": self.category,
+            "author": self.author,
             "title": self.title,
             "url": self.url,
             "score": round(self.score, 6),
+            "accent_match": self.accent_match,
             "snippet": self.snippet,
+            "highlights": [list(span) for span in self.highlights],
         }
 
 
@@ -175,48 +223,37 @@ class IndexInfo:
 # -- folding ------------------------------------------------------------------------------------
 
 
-def fold_char(ch: str) -> str:
-    """One character folded: lower case, no diacritics, ``đ`` -> ``d`` (may be ``""``)."""
-    if ch in "đĐ":
-        return "d"
-    decomposed = unicodedata.normalize("NFD", ch)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
-def fold(text: str) -> str:
-    """``"Hoà Bình, Lào Cai"`` -> ``"hoa binh, lao cai"`` (same as the indexed documents)."""
-    text = unicodedata.normalize("NFC", text)
-    return "".join(fold_char(ch) for ch in text)
-
-
 def query_terms(text: str) -> list[str]:
-    """The folded words of a query, in order, as the index sees them."""
-    return _TOKEN_RE.findall(fold(text))
-
-
-WORD_CACHE_MAX = 500_000
-"""Distinct words whose folding is remembered (Vietnamese has a few thousand syllables;
-the bound only matters for text full of unique tokens)."""
-
-
-@functools.lru_cache(maxsize=WORD_CACHE_MAX)
-def _fold_word(word: str) -> str:
-    """One white-space-free word as the index sees it; pure, so remembered by
-    :func:`functools.lru_cache` (no module dictionary to keep in bounds by hand)."""
-    return " ".join(_WORD_OR_BREAK_RE.findall(_BREAK_RE.sub(f" {PHRASE_BREAK} ", fold(word))))
+    """The folded words of ``text``, in order, as the index sees them (every word of a
+    query, whatever its syntax: the snippets and the category keys use them)."""
+    return [folded for folded, _ in text_words(text)]
 
 
 def index_words(text: str) -> str:
-    """The words of :func:`query_terms` joined by spaces, with :data:`PHRASE_BREAK` where
-    anything but white space separated two words (punctuation ends a phrase: ``hàng hóa.
-    Bình`` is not the phrase ``hoa binh``).
+    """The folded words of ``text`` joined by spaces, with :data:`PHRASE_BREAK` where
+    punctuation ends a phrase (``hàng hóa. Bình`` is not the phrase ``hoa binh``): what the
+    ``title`` and ``body`` fields receive. Without the breaks, the same as
+    ``" ".join(query_terms(text))`` (checked by the tests)."""
+    return _index_texts(text)[0]
 
-    Without the breaks, the same as ``" ".join(query_terms(text))`` (checked by the tests),
-    but about 20 times faster on long bodies: the text is cut at white space (which never
-    folds into a letter) and each distinct word is folded once, with :func:`fold` itself,
-    then remembered (Vietnamese has a few thousand syllables).
-    """
-    return " ".join(filter(None, map(_fold_word, text.split())))
+
+def _index_texts(text: str) -> tuple[str, str]:
+    """The folded and the exact words of ``text`` for the index, breaks included.
+
+    The text is cut at white space (which never folds into a letter) and each distinct
+    piece is analysed once (:func:`_piece_texts`, remembered): about 20 times faster on
+    long bodies than folding the whole text."""
+    pairs = list(map(_piece_texts, text.split()))
+    folded = " ".join(filter(None, [f for f, _ in pairs]))
+    exact = " ".join(filter(None, [e for _, e in pairs]))
+    return folded, exact
+
+
+@functools.lru_cache(maxsize=500_000)
+def _piece_texts(piece: str) -> tuple[str, str]:
+    """:func:`analyse_word` of one piece as the two strings the index receives."""
+    folded, exact = analyse_word(piece)
+    return " ".join(folded), " ".join(exact)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -261,10 +298,17 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("article_id", stored=True, indexed=True, fast=True)
     builder.add_text_field("title", tokenizer_name="default", index_option="position")
     builder.add_text_field("body", tokenizer_name="default", index_option="position")
+    # The same words with their diacritics (lower case, tone placement normalised): what
+    # an accented query matches exactly. Only positions are needed of them (no BM25 of
+    # their own: the folded fields score; an exact match lifts a hit a whole tier).
+    builder.add_text_field("title_exact", tokenizer_name="default", index_option="position")
+    builder.add_text_field("body_exact", tokenizer_name="default", index_option="position")
+    builder.add_text_field("author", tokenizer_name="default", index_option="position")
     builder.add_text_field("category", stored=False, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("category_key", tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("published_us", stored=True, indexed=True, fast=True)
-    builder.add_bytes_field("stored", stored=True)  # JSON: url, title, category, sapo, body
+    # JSON: url, title, category, author, sapo, body
+    builder.add_bytes_field("stored", stored=True)
     return builder.build()
 
 
@@ -665,23 +709,46 @@ def _doc_key(site: str, article_id: int) -> str:
     return f"{site}/{article_id}"
 
 
-def _document(row: tuple[Any, ...]) -> tantivy.Document:
+_COLUMN = {name: i for i, name in enumerate(INDEXED_ARTICLE_COLUMNS)}
+
+
+def _document(row: Sequence[Any]) -> tantivy.Document:
     """One article's document from a row of :data:`_ARTICLE_COLUMNS` (its publication
     time in µs; a ``datetime`` is taken too, as ``INDEXED_ARTICLE_COLUMNS`` reads it)."""
-    site, article_id, url, title, category, published, _updated, _removed, sapo, body = row
+
+    def get(name: str) -> Any:
+        return row[_COLUMN[name]]
+
+    site, article_id = get("site"), int(get("article_id"))
+    title, category, sapo, body = get("title"), get("category"), get("sapo"), get("body")
+    author, published, url = get("author"), get("published_at"), get("url")
     doc = tantivy.Document()
-    doc.add_text("key", _doc_key(site, int(article_id)))
+    doc.add_text("key", _doc_key(site, article_id))
     doc.add_text("site", site)
-    doc.add_integer("article_id", int(article_id))
-    doc.add_text("title", index_words(title or ""))
-    doc.add_text("body", index_words(f"{sapo or ''}\n\n{body or ''}"))
+    doc.add_integer("article_id", article_id)
+    title_folded, title_exact = _index_texts(title or "")
+    # A break between sapo and body: a phrase does not run from one into the other.
+    body_folded, body_exact = _index_texts(f"{sapo or ''} {PHRASE_BREAK} {body or ''}")
+    doc.add_text("title", title_folded)
+    doc.add_text("body", body_folded)
+    doc.add_text("title_exact", title_exact)
+    doc.add_text("body_exact", body_exact)
+    if author:
+        doc.add_text("author", index_words(author))
     if category:
         doc.add_text("category", category)
         doc.add_text("category_key", _category_key(category))
     if published is not None:
         micros = _micros(published) if isinstance(published, datetime) else int(published)
         doc.add_integer("published_us", micros)
-    stored = {"url": url, "title": title, "category": category, "sapo": sapo, "body": body}
+    stored = {
+        "url": url,
+        "title": title,
+        "category": category,
+        "author": author,
+        "sapo": sapo,
+        "body": body,
+    }
     doc.add_bytes("stored", json.dumps(stored, ensure_ascii=False).encode("utf-8"))
     return doc
 
@@ -1004,28 +1071,175 @@ def _term(schema: tantivy.Schema, field: str, value: str | int) -> tantivy.Query
     return tantivy.Query.term_query(schema, field, value)
 
 
-def _build_query(
-    schema: tantivy.Schema, terms: Sequence[str], filters: Sequence[tantivy.Query]
-) -> tantivy.Query:
+def _sequence(schema: tantivy.Schema, field: str, words: Sequence[str]) -> tantivy.Query:
+    """The words adjacent and in order in ``field`` (one word: that word)."""
+    if len(words) == 1:
+        return _term(schema, field, words[0])
+    return tantivy.Query.phrase_query(schema, field, list(words))
+
+
+def _all_words(schema: tantivy.Schema, fields: Sequence[str], words: Sequence[str]) -> Any:
+    """Every one of ``words`` somewhere in any of ``fields`` (``--words`` mode)."""
     Occur, Q = tantivy.Occur, tantivy.Query
+    return Q.boolean_query(
+        [
+            (
+                Occur.Must,
+                Q.boolean_query([(Occur.Should, _term(schema, f, word)) for f in fields]),
+            )
+            for word in dict.fromkeys(words)
+        ]
+    )
+
+
+def _folded_match(schema: tantivy.Schema, words: Sequence[str], *, loose: bool) -> Any:
+    """A scored match of one spelling's folded words in the title (weighted) or the body:
+    the phrase, or (``loose``) every word anywhere with the phrase as a bonus."""
+    Occur, Q = tantivy.Occur, tantivy.Query
+    if not loose or len(words) == 1:
+        return Q.boolean_query(
+            [
+                (Occur.Should, Q.boost_query(_sequence(schema, "title", words), TITLE_BOOST)),
+                (Occur.Should, _sequence(schema, "body", words)),
+            ]
+        )
     clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-    for term in dict.fromkeys(terms):
+    for word in dict.fromkeys(words):
         either = Q.boolean_query(
             [
-                (Occur.Should, Q.boost_query(_term(schema, "title", term), TITLE_BOOST)),
-                (Occur.Should, _term(schema, "body", term)),
+                (Occur.Should, Q.boost_query(_term(schema, "title", word), TITLE_BOOST)),
+                (Occur.Should, _term(schema, "body", word)),
             ]
         )
         clauses.append((Occur.Must, either))
-    if len(terms) > 1:
-        words: list[str | tuple[int, str]] = list(terms)
-        title_phrase = Q.phrase_query(schema, "title", words)
-        body_phrase = Q.phrase_query(schema, "body", words)
-        clauses.append((Occur.Should, Q.boost_query(title_phrase, PHRASE_BOOST * TITLE_BOOST)))
-        clauses.append((Occur.Should, Q.boost_query(body_phrase, PHRASE_BOOST)))
-    for query in filters:  # no score: filters do not change the ranking
-        clauses.append((Occur.Must, Q.const_score_query(query, 0.0)))
+    title_phrase = _sequence(schema, "title", words)
+    body_phrase = _sequence(schema, "body", words)
+    clauses.append((Occur.Should, Q.boost_query(title_phrase, PHRASE_BOOST * TITLE_BOOST)))
+    clauses.append((Occur.Should, Q.boost_query(body_phrase, PHRASE_BOOST)))
     return Q.boolean_query(clauses)
+
+
+def _exact_match(schema: tantivy.Schema, words: Sequence[str], *, loose: bool) -> Any:
+    """One spelling's exact words (diacritics as typed) in the title or the body."""
+    Occur, Q = tantivy.Occur, tantivy.Query
+    if loose and len(words) > 1:
+        return _all_words(schema, ("title_exact", "body_exact"), words)
+    return Q.boolean_query(
+        [
+            (Occur.Should, _sequence(schema, "title_exact", words)),
+            (Occur.Should, _sequence(schema, "body_exact", words)),
+        ]
+    )
+
+
+def _any_of(queries: Sequence[tantivy.Query]) -> Any:
+    if len(queries) == 1:
+        return queries[0]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A parsed query with the spellings of each of its phrases (variants applied)."""
+
+    query: ParsedQuery
+    spellings: dict[Phrase, list[Spelling]]
+    words: bool
+    exact: bool
+
+    def phrase_query(self, schema: tantivy.Schema, phrase: Phrase) -> Any:
+        """One phrase to find: folded (scored), exact required (``exact``) or lifted a
+        tier (typed with a diacritic); every spelling of it counts."""
+        Occur, Q = tantivy.Occur, tantivy.Query
+        found = self.spellings[phrase]
+        folded = _any_of([_folded_match(schema, f, loose=self.words) for f, _ in found])
+        if not self.exact and not phrase.accented:
+            return folded
+        if self.exact:  # any spelling, each as written (typed, or in the site file)
+            exact = _any_of([_exact_match(schema, e, loose=self.words) for _, e in found])
+            return Q.boolean_query(
+                [(Occur.Must, folded), (Occur.Must, Q.const_score_query(exact, 0.0))]
+            )
+        # Only the spelling typed lifts a hit: "y tý" ranks "Y Tý" above its variant "Y Tí".
+        typed = _exact_match(schema, found[0][1], loose=self.words)
+        lifted = Q.const_score_query(typed, EXACT_TIER)
+        return Q.boolean_query([(Occur.Must, folded), (Occur.Should, lifted)])
+
+    def excluded_query(self, schema: tantivy.Schema, phrase: Phrase) -> Any:
+        """What an exclusion leaves out: the phrase (its spellings) anywhere; with its
+        diacritics as typed when it was typed with any (or in ``exact`` mode), in any
+        accents when typed without. Folding a typed ``-chợ`` would also leave out every
+        article with ``cho`` ("for", in nearly every article): an exclusion that removes
+        more than asked hides articles silently, where a search that finds too much at
+        least shows them."""
+        found = self.spellings[phrase]
+        if self.exact or phrase.accented:
+            return _any_of([_exact_match(schema, e, loose=False) for _, e in found])
+        fields = ("title", "body")
+        return _any_of([_sequence(schema, f, w) for w, _ in found for f in fields])
+
+    def build(self, schema: tantivy.Schema, filters: Sequence[tantivy.Query]) -> Any:
+        Occur, Q = tantivy.Occur, tantivy.Query
+        groups = [
+            Q.boolean_query([(Occur.Must, self.phrase_query(schema, p)) for p in group])
+            for group in self.query.groups
+        ]
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = [(Occur.Must, _any_of(groups))]
+        for phrase in self.query.excluded:
+            clauses.append((Occur.MustNot, self.excluded_query(schema, phrase)))
+        for query in filters:  # no score: filters do not change the ranking
+            clauses.append((Occur.Must, Q.const_score_query(query, 0.0)))
+        return Q.boolean_query(clauses)
+
+    def snippet_exact(self) -> tuple[tuple[str, ...], ...]:
+        """The exact words of the phrases whose accents matter (typed with diacritics, or
+        every spelling in ``exact`` mode): the snippet shows such a match first."""
+        found: list[tuple[str, ...]] = []
+        for p in self.query.phrases():
+            if self.exact:
+                found.extend(e for _, e in self.spellings[p])
+            elif p.accented:
+                found.append(p.exact)
+        return tuple(dict.fromkeys(found))
+
+    def snippet_phrases(self) -> tuple[tuple[str, ...], ...]:
+        """The folded spellings of every phrase to find, longest first."""
+        found = {f for p in self.query.phrases() for f, _ in self.spellings[p]}
+        return tuple(sorted(found, key=lambda f: (-len(f), f)))
+
+
+def plan_query(
+    text: str,
+    *,
+    variants: Iterable[Sequence[str]] = (),
+    words: bool = False,
+    exact: bool = False,
+) -> _Plan:
+    """``text`` parsed (:func:`parse_query`, :class:`InputError` when it is not a query),
+    each phrase with its spellings under the variant groups."""
+    query = parse_query(text)
+    groups = variant_groups(variants)
+    every = [*query.phrases(), *query.excluded]
+    return _Plan(query, {p: spellings(p, groups) for p in every}, words=words, exact=exact)
+
+
+def _author_filter(schema: tantivy.Schema, author: str) -> tantivy.Query:
+    names = query_terms(author)
+    if not names:
+        raise InputError(f"no name to find in the author {author!r}")
+    if len(names) > MAX_QUERY_WORDS:
+        raise InputError(f"the author {author[:40]!r}… has more than {MAX_QUERY_WORDS} words")
+    return _sequence(schema, "author", names)
+
+
+def indexed_sites(where: str | Path | duckdb.DuckDBPyConnection) -> list[str]:
+    """The keys of the sites that have articles in the index (for the CLI, which searches
+    with the spelling variants of those sites when no ``--site`` is named)."""
+    index, _path = _open_reader(_index_dir(where, None))
+    searcher = index.searcher()
+    schema = index.schema
+    keys = [str(key) for key, _ in searcher.terms_with_prefix("site", "")]
+    return sorted(k for k in keys if _has_docs(searcher, _term(schema, "site", k)))
 
 
 def search(
@@ -1034,31 +1248,53 @@ def search(
     *,
     limit: int = 20,
     since: date | None = None,
+    until: date | None = None,
     category: str | None = None,
     site: str | None = None,
+    author: str | None = None,
+    words: bool = False,
+    exact: bool = False,
+    variants: Iterable[Sequence[str]] = (),
 ) -> list[SearchHit]:
-    """Articles matching every word of ``text`` (accents optional), best first.
+    """Articles matching the query ``text`` (:mod:`warehouse.search_query` syntax), best
+    first.
+
+    Unquoted words are a phrase (adjacent, in order, accents optional); ``words``: every
+    word anywhere instead (the exact sequence ranks first); ``exact``: diacritics must
+    match as typed. Without ``exact``, a phrase typed with diacritics that matches them
+    lifts the hit above the folded-only ones (:data:`EXACT_TIER`). ``variants``: groups of
+    spellings of one name (``[["Sa Pa", "Sapa"]]``, from the site files); a phrase that
+    is, or contains, one member also finds the others.
 
     ``where`` is the index folder (:func:`search_index_dir`), or a warehouse connection
     whose file locates it (nothing is read through the connection but its path).
-    ``since``: published on or after that day in Vietnam; ``category``: equal ignoring
-    case, accents and punctuation (``kinh-te`` matches ``Kinh tế``); ``site``: that site's
-    articles only (its key; ``None``: every site of the index).
+    ``since``/``until``: published on or after / on or before that day in Vietnam;
+    ``category``: equal ignoring case, accents and punctuation (``kinh-te`` matches ``Kinh
+    tế``); ``site``: that site's articles only (its key; ``None``: every site of the
+    index); ``author``: the byline contains these words in this order, accents optional.
     """
-    terms = query_terms(text)
-    if not terms:
-        raise InputError(f"nothing to search for in {text!r}: give at least one word")
+    plan = plan_query(text, variants=variants, words=words, exact=exact)
     if not 1 <= limit <= MAX_LIMIT:
         raise InputError(f"the limit must be from 1 to {MAX_LIMIT}, not {limit}")
+    if since is not None and until is not None and until < since:
+        raise InputError(f"the last day {until} is before the first day {since}")
     folder = _index_dir(where, None)
     index, _path = _open_reader(folder)
     schema = index.schema
     searcher = index.searcher()
     filters: list[tantivy.Query] = []
-    if since is not None:
-        lower = _micros(_day_start(since))
+    if since is not None or until is not None:
+        lower = None if since is None else _micros(_day_start(since))
+        upper = None if until is None else _micros(_day_start(until + timedelta(days=1)))
         filters.append(
-            tantivy.Query.range_query(schema, "published_us", tantivy.FieldType.Integer, lower)
+            tantivy.Query.range_query(
+                schema,
+                "published_us",
+                tantivy.FieldType.Integer,
+                lower,
+                upper,
+                include_upper=upper is None,
+            )
         )
     if category is not None:
         by_key = _term(schema, "category_key", _category_key(category))
@@ -1068,7 +1304,9 @@ def search(
         filters.append(by_key)
     if site is not None:
         filters.append(_term(schema, "site", site))
-    query = _build_query(schema, terms, filters)
+    if author is not None:
+        filters.append(_author_filter(schema, author))
+    query = plan.build(schema, filters)
     try:
         result = searcher.search(query, limit + _TIE_MARGIN, count=False)
         addresses = [address for _, address in result.hits]
@@ -1081,9 +1319,21 @@ def search(
         zip(result.hits, article_ids, published, sites, strict=True),
         key=lambda r: (-r[0][0], r[2] is None, -(r[2] or 0), -int(r[1] or 0), r[3]),
     )[:limit]
+    phrases = plan.snippet_phrases()
+    exact_phrases = plan.snippet_exact()
+    terms = tuple(dict.fromkeys(w for p in phrases for w in p))
     hits: list[SearchHit] = []
     for (score, address), article_id, published_us, hit_site in ranked:
         stored = json.loads(searcher.doc(address).get_first("stored") or b"{}")
+        tiers = int(score // EXACT_TIER)
+        snippet, spans = _snippet(
+            stored.get("body") or "",
+            phrases,
+            terms,
+            words=words,
+            fallback=stored.get("sapo"),
+            exact=exact_phrases,
+        )
         hits.append(
             SearchHit(
                 site=hit_site,
@@ -1094,8 +1344,11 @@ def search(
                 category=stored.get("category"),
                 title=stored.get("title"),
                 url=stored.get("url") or "",
-                score=float(score),
-                snippet=make_snippet(stored.get("body") or "", terms, fallback=stored.get("sapo")),
+                score=float(score) - tiers * EXACT_TIER,
+                snippet=snippet,
+                author=stored.get("author"),
+                accent_match=exact or tiers > 0,
+                highlights=spans,
             )
         )
     return hits
@@ -1129,21 +1382,48 @@ def _letter_classes() -> dict[str, str]:
     return {letter: "[" + "".join(map(re.escape, chars)) + "]" for letter, chars in found.items()}
 
 
+def _pattern_sources(
+    phrases: tuple[tuple[str, ...], ...], terms: tuple[str, ...], word: Any, words: bool
+) -> list[str]:
+    """The patterns a snippet looks for, best first: any phrase of two words or more
+    (``lao cai``, not ``lao động``), then (``words`` mode, or a one-word phrase) any word."""
+    sources = []
+    long = [p for p in phrases if len(p) > 1]
+    if long:
+        sources.append(r"\b(?:" + "|".join(r"\W+".join(word(t) for t in p) for p in long) + r")\b")
+    singles = terms if words or not long else tuple(p[0] for p in phrases if len(p) == 1)
+    if singles:
+        sources.append(r"\b(?:" + "|".join(word(t) for t in singles) + r")\b")
+    return sources
+
+
 @functools.lru_cache(maxsize=64)
-def _snippet_patterns(terms: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    """The patterns :func:`make_snippet` looks for, over the original text: the words as a
-    phrase first (``lao cai``, not ``lao động``), then any of them; every letter matches
-    its accented and capital forms (``hoa`` finds ``Hòa`` and ``hoà``). Compiled once per
-    query, so a hit's snippet costs one search of its body in C, not a folding of it."""
+def _snippet_patterns(
+    phrases: tuple[tuple[str, ...], ...], terms: tuple[str, ...], words: bool = False
+) -> tuple[re.Pattern[str], ...]:
+    """The patterns :func:`_snippet` looks for, over the original text; every letter
+    matches its accented and capital forms (``hoa`` finds ``Hòa`` and ``hoà``). Compiled
+    once per query, so a hit's snippet costs one search of its body in C, not a folding
+    of it."""
     classes = _letter_classes()
 
     def word(term: str) -> str:
         return "".join(classes.get(c, re.escape(c)) for c in term)
 
-    patterns = [re.compile(r"\b(?:" + "|".join(word(t) for t in terms) + r")\b")]
-    if len(terms) > 1:
-        patterns.insert(0, re.compile(r"\b" + r"\W+".join(word(t) for t in terms) + r"\b"))
-    return tuple(patterns)
+    return tuple(re.compile(p) for p in _pattern_sources(phrases, terms, word, words))
+
+
+@functools.lru_cache(maxsize=64)
+def _exact_pattern(phrases: tuple[tuple[str, ...], ...]) -> re.Pattern[str] | None:
+    """The phrases with their diacritics, either tone placement, any case, over NFC text."""
+    if not phrases:
+        return None
+
+    def word(w: str) -> str:
+        return "(?:" + "|".join(re.escape(f) for f in tone_placements(w)) + ")"
+
+    alternatives = "|".join(r"\W+".join(word(w) for w in p) for p in phrases)
+    return re.compile(r"\b(?:" + alternatives + r")\b", re.IGNORECASE)
 
 
 def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
@@ -1158,58 +1438,90 @@ def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
     return "".join(chars), offsets
 
 
-def _first_match_folding(text: str, terms: list[str]) -> int | None:
+def _first_match_folding(
+    text: str, phrases: tuple[tuple[str, ...], ...], terms: tuple[str, ...], words: bool
+) -> int | None:
     """:func:`_first_match` the slow way, character by character through :func:`fold`:
     only for a text with a combining mark NFC could not compose."""
     folded, offsets = _folded_with_offsets(text)
-    patterns = [r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\b"]
-    if len(terms) > 1:
-        patterns.insert(0, r"\b" + r"\W+".join(re.escape(t) for t in terms) + r"\b")
-    for pattern in patterns:
+    for pattern in _pattern_sources(phrases, terms, re.escape, words):
         found = re.search(pattern, folded)
         if found:
             return offsets[found.start()]
     return None
 
 
-def _first_match(text: str, terms: list[str]) -> int | None:
+def _first_match(
+    text: str,
+    phrases: tuple[tuple[str, ...], ...],
+    terms: tuple[str, ...],
+    words: bool = False,
+) -> int | None:
     """Where in ``text`` (NFC) the snippet's match starts: the first phrase match, else
     the first word, as :func:`fold` sees the text; ``None`` when there is none."""
     if not terms or not text:
         return None
-    for pattern in _snippet_patterns(tuple(terms)):
+    for pattern in _snippet_patterns(phrases, terms, words):
         found = pattern.search(text)
         if found:
             return found.start()
     if _MARKS_RE.search(text):  # rare: a mark between two letters the pattern did not see
-        return _first_match_folding(text, terms)
+        return _first_match_folding(text, phrases, terms, words)
     return None
+
+
+def _snippet(
+    body: str,
+    phrases: tuple[tuple[str, ...], ...],
+    terms: tuple[str, ...],
+    *,
+    words: bool = False,
+    width: int = SNIPPET_CHARS,
+    fallback: str | None = None,
+    exact: tuple[tuple[str, ...], ...] = (),
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """About ``width`` characters of ``body`` around the first match of a phrase (else of
+    a word), whole words, and where the matches are in it (for highlighting).
+
+    The text keeps its diacritics. When nothing matches in the body (a title-only match),
+    the snippet is the start of ``fallback`` (the sapo) or of the body. ``exact``: phrases
+    with their diacritics, whose first match is shown rather than an earlier one that
+    matches only without them (``Lào Cai`` rather than ``lao cải``).
+    """
+    text = unicodedata.normalize("NFC", body)
+    accented = _exact_pattern(exact)
+    found = accented.search(text) if accented is not None else None
+    start = found.start() if found else _first_match(text, phrases, terms, words)
+    if start is None:
+        source = " ".join((fallback or text).split())
+        snippet = _trim_end(source, width)
+    else:
+        lo = max(0, start - width // 3)
+        hi = min(len(text), lo + width)
+        lo = max(0, min(lo, hi - width))
+        if lo > 0:  # start on a word boundary
+            space = text.find(" ", lo)
+            lo = space + 1 if 0 <= space < start else lo
+        if hi < len(text):
+            space = text.rfind(" ", start, hi)
+            hi = space if space > start else hi
+        window = " ".join(text[lo:hi].split())
+        snippet = ("…" if lo > 0 else "") + window + ("…" if hi < len(text) else "")
+    for pattern in _snippet_patterns(phrases, terms, words) if terms else ():
+        spans = tuple(m.span() for m in pattern.finditer(snippet))
+        if spans:
+            return snippet, spans
+    return snippet, ()
 
 
 def make_snippet(
     body: str, terms: list[str], *, width: int = SNIPPET_CHARS, fallback: str | None = None
 ) -> str:
-    """About ``width`` characters of ``body`` around the first query term, whole words.
-
-    The text keeps its diacritics. When no term occurs in the body (a title-only match),
-    the snippet is the start of ``fallback`` (the sapo) or of the body.
-    """
-    text = unicodedata.normalize("NFC", body)
-    start = _first_match(text, terms)
-    if start is None:
-        source = " ".join((fallback or text).split())
-        return _trim_end(source, width)
-    lo = max(0, start - width // 3)
-    hi = min(len(text), lo + width)
-    lo = max(0, min(lo, hi - width))
-    if lo > 0:  # start on a word boundary
-        space = text.find(" ", lo)
-        lo = space + 1 if 0 <= space < start else lo
-    if hi < len(text):
-        space = text.rfind(" ", start, hi)
-        hi = space if space > start else hi
-    window = " ".join(text[lo:hi].split())
-    return ("…" if lo > 0 else "") + window + ("…" if hi < len(text) else "")
+    """About ``width`` characters of ``body`` around the first occurrence of the folded
+    ``terms`` as a phrase, else of any of them (:func:`_snippet` for one phrase)."""
+    phrase = tuple(terms)
+    found = (phrase,) if phrase else ()
+    return _snippet(body, found, phrase, words=True, width=width, fallback=fallback)[0]
 
 
 def _trim_end(text: str, width: int) -> str:

@@ -70,16 +70,21 @@ def test_index_and_query_fold_the_same_way() -> None:
         words = index_words(text)
         assert words.replace(PHRASE_BREAK, " ").split() == query_terms(text), text
     assert index_words("Hàng hóa. Bình yên, hòa bình") == "hang hoa ǂ binh yen ǂ hoa binh"
+    # Punctuation inside a word only separates its parts, which stay a phrase.
+    assert index_words("COVID-19 ở Lào-Cai (Sa Pa)") == "covid 19 o lao cai ǂ sa pa ǂ"
 
 
 def test_lao_cai_without_diacritics_finds_lao_cai(con: Path) -> None:
     found = ids(con, "lao cai")
     assert {101, 107, 109} <= set(found)
-    # Both words must occur; "lao động ... Cái khó" matches but ranks below "Lào Cai".
+    # 108 ("lao động ... Cái khó") is found only for "Báo Lào Cai" in its sapo: below
+    # the articles with Lào Cai in the title.
     assert found.index(107) < found.index(108) and found.index(109) < found.index(108)
-    # The same hits whatever the user types: accents, capitals, decomposed Unicode.
-    assert ids(con, "Lào Cai") == found == ids(con, "LÀO CAI")
-    assert ids(con, unicodedata.normalize("NFD", "Lào Cai")) == found
+    # The same articles whatever the user types: accents, capitals, decomposed Unicode
+    # (typed with accents, those matching them as typed rank first).
+    assert set(ids(con, "Lào Cai")) == set(found)
+    assert ids(con, "Lào Cai") == ids(con, "LÀO CAI")
+    assert ids(con, unicodedata.normalize("NFD", "Lào Cai")) == ids(con, "Lào Cai")
 
 
 def test_hoa_finds_hoa_hoa_and_hoa_with_either_tone_placement(
@@ -87,7 +92,9 @@ def test_hoa_finds_hoa_hoa_and_hoa_with_either_tone_placement(
 ) -> None:
     found = set(ids(con, "hoa"))
     assert {101, 102, 103, 104} <= found  # Hòa (old placement), Hoà (new), hoa (flower)
-    assert ids(con, "hòa bình") == ids(con, "hoà bình") == ids(con, "hoa binh")
+    # Either tone placement typed: the same query, the same ranking.
+    assert ids(con, "hòa bình") == ids(con, "hoà bình") == ids(con, "HOÀ BÌNH")
+    assert set(ids(con, "hòa bình")) == set(ids(con, "hoa binh"))
 
 
 def test_title_matches_rank_above_body_only_and_scattered_words(
@@ -95,7 +102,9 @@ def test_title_matches_rank_above_body_only_and_scattered_words(
 ) -> None:
     found = ids(con, "hoa binh")
     assert set(found[:2]) == {101, 102}  # in the title, both spellings
-    assert found.index(103) < found.index(104)  # phrase in the body > "hoa ... bình yên"
+    assert 103 in found and 104 not in found  # "hoa ... bình yên" is not the phrase
+    loose = ids(con, "hoa binh", words=True)  # --words: the words anywhere
+    assert loose.index(103) < loose.index(104)  # phrase in the body > "hoa ... bình yên"
     sa_pa = ids(con, "sa pa")
     assert sa_pa.index(105) < sa_pa.index(106)  # title vs. one mention deep in the body
     hits = search(con, "sa pa", limit=100)
@@ -109,7 +118,9 @@ def test_d_with_stroke_and_numbers(con: Path) -> None:
 
 
 def test_hit_fields_and_snippet_keep_diacritics(con: Path) -> None:
-    hit = next(h for h in search(con, "hoa binh dai dien", limit=5) if h.article_id == 103)
+    hits = search(con, "hoa binh dai dien", limit=5, words=True)
+    hit = next(h for h in hits if h.article_id == 103)
+    assert hit.author == "Lò Văn Minh"
     assert hit.title == "Hội nghị xúc tiến đầu tư năm 2025"
     assert hit.url.endswith("-post103.html") and hit.category == "Kinh tế"
     assert hit.published_at is not None and hit.published_at.year == 2025
@@ -235,7 +246,7 @@ def test_update_of_500_articles(fresh: Path, new_article) -> None:
         # measures update_500_s).
         assert elapsed < 10.0, elapsed
         assert index_info(index, con).documents == 533  # type: ignore[union-attr]
-        assert len(ids(index, "bai so sa pa", category="kinh-te")) == 100  # the limit
+        assert len(ids(index, '"bài số" "sa pa"', category="kinh-te")) == 100  # the limit
     finally:
         con.close()
 
@@ -416,10 +427,13 @@ def test_search_and_reindex_commands(fresh: Path, cli_app) -> None:
         "article_id",
         "published_at",
         "category",
+        "author",
         "title",
         "url",
         "score",
+        "accent_match",
         "snippet",
+        "highlights",
     }
     assert all(r["published_at"] >= "2024-01-01" for r in rows)
     bad_day = runner.invoke(cli_app, ["search", "x", "--since", "01/02/2024", "--db", str(fresh)])
@@ -431,3 +445,154 @@ def test_search_and_reindex_commands(fresh: Path, cli_app) -> None:
     no_file = runner.invoke(cli_app, ["reindex", "--db", str(fresh.with_name("nope.duckdb"))])
     assert no_file.exit_code == 1 and "no warehouse" in no_file.stderr
     assert not fresh.with_name("nope.duckdb").exists()  # reindex never creates a warehouse
+
+
+# -- phrases, accents, variants, filters (issue #22) ---------------------------------------------
+
+
+@pytest.fixture
+def phrased(fresh: Path, new_article) -> Path:
+    """``fresh`` plus articles that tell phrases, accents and spellings apart, indexed."""
+    import dataclasses
+
+    day = datetime(2025, 8, 1, 3, 0, tzinfo=UTC)
+    articles = [
+        new_article(
+            201,
+            "Rau cải vụ đông",
+            "Người lao động trồng rau cải trên đồi.",
+            day,
+            "Kinh tế",
+            sapo=None,
+        ),
+        new_article(202, "Lao Cai mùa lúa", "Lao Cai vào mùa gặt.", day, "Thời sự", sapo=None),
+        new_article(203, "Chuyện ở LÀO CAI", "Một ngày ở đây.", day, "Thời sự", sapo=None),
+        new_article(204, "Thủy điện Hòa Bình", "Nhà máy vận hành.", day, "Kinh tế", sapo=None),
+        new_article(205, "Thuỷ điện Hoà Bình", "Nhà máy phát điện.", day, "Kinh tế", sapo=None),
+        new_article(206, "Giá cả", "Giá hàng hóa bình ổn.", day, "Kinh tế", sapo=None),
+        new_article(
+            207,
+            "Hoa Binh hoa binh",
+            "hoa binh " * 30,  # typed without accents, many times: high BM25
+            day,
+            "Kinh tế",
+            sapo=None,
+        ),
+        dataclasses.replace(
+            new_article(208, "Sapa mùa tuyết", "Du khách đến Sapa.", day, "Du lịch", sapo=None),
+            author="Nguyễn Thị Huyền",
+        ),
+    ]
+    con = connect(fresh)
+    try:
+        _load(con, "t3", LATER, *articles)
+        rebuild_search_index(con, search_index_dir(fresh))
+    finally:
+        con.close()
+    return search_index_dir(fresh)
+
+
+SAPA = [["Sa Pa", "Sapa"]]
+
+
+def test_lao_cai_is_a_phrase_not_scattered_words(phrased: Path) -> None:
+    found = ids(phrased, "lao cai")
+    assert {202, 203} <= set(found) and 201 not in found  # "lao động … rau cải"
+    assert 201 in ids(phrased, "lao cai", words=True)  # --words: the old, loose search
+    assert 201 in ids(phrased, '"lao" "cai"')  # two phrases of one word: the same
+    for hit in search(phrased, "lao cai", limit=100):
+        text = fold(f"{hit.title} {hit.snippet}")
+        assert "lao cai" in text, hit  # every hit shows the phrase
+
+
+def test_accents_as_typed_rank_first_and_exact_requires_them(phrased: Path) -> None:
+    hits = search(phrased, "hòa bình", limit=100)
+    found = [h.article_id for h in hits]
+    assert {204, 205, 206, 207} <= set(found)
+    marks = [h.accent_match for h in hits]
+    assert marks == sorted(marks, reverse=True)  # every accent match above the others
+    assert found.index(204) < found.index(207) and found.index(205) < found.index(207)
+    # 207 scores more BM25 than 204 (the phrase 32 times), and still ranks below it.
+    by_id = {h.article_id: h for h in hits}
+    assert by_id[207].score > by_id[204].score and not by_id[207].accent_match
+    exact = ids(phrased, "hòa bình", exact=True)
+    assert {204, 205} <= set(exact) and not {206, 207} & set(exact)
+    assert ids(phrased, "hoà bình", exact=True) == exact  # tone placement is normalised
+    assert 206 in ids(phrased, "hóa bình", exact=True)
+    assert not {204, 205, 207} & set(ids(phrased, "hóa bình", exact=True))
+    assert ids(phrased, "hoa binh", exact=True) == [207]  # as typed: no diacritics
+    # Typed without any diacritics, nothing ranks higher for its accents.
+    assert not any(h.accent_match for h in search(phrased, "hoa binh", limit=100))
+
+
+def test_or_and_exclusions(phrased: Path) -> None:
+    either = set(ids(phrased, "lao cai OR hòa bình"))
+    assert either == set(ids(phrased, "lao cai")) | set(ids(phrased, "hòa bình"))
+    assert 106 in ids(phrased, "sa pa")
+    assert 106 not in ids(phrased, 'sa pa -"bắc hà"')  # "Chợ phiên Bắc Hà … Sa Pa"
+    assert 106 not in ids(phrased, 'sa pa OR lao cai -"bắc hà"')  # whichever side
+    # An exclusion typed with diacritics leaves out only what has them as typed: "-chợ"
+    # must not also leave out "cho" ("for", in nearly every article); typed without
+    # any, it leaves out every accent form ("-cho": chợ, chó, cho …).
+    assert ids(phrased, "sa pa -cho") == []
+    assert 106 not in ids(phrased, "sa pa -chợ") and 105 in ids(phrased, "sa pa -chợ")
+    assert ids(phrased, "sa pa -chợ") == ids(phrased, "sa pa -chợ", exact=True)
+    assert ids(phrased, "sa pa -CHỢ") == ids(phrased, "sa pa -chợ")  # case still ignored
+    with pytest.raises(InputError, match="exclusions only"):
+        search(phrased, '-"bắc hà"')
+
+
+def test_spelling_variants_find_each_other(phrased: Path) -> None:
+    assert 208 not in ids(phrased, "sa pa") and 105 not in ids(phrased, "sapa")
+    assert 208 in ids(phrased, "sa pa", variants=SAPA)
+    assert {105, 208} <= set(ids(phrased, "sapa", variants=SAPA))
+    assert 208 in ids(phrased, "du khách đến sa pa", variants=SAPA)  # a part of a phrase
+    assert 208 not in ids(phrased, "sa pa -sapa", variants=SAPA)  # excluded, every spelling
+
+
+def test_author_and_until_filters(phrased: Path) -> None:
+    assert ids(phrased, "sapa", author="nguyen thi huyen") == [208]
+    assert ids(phrased, "sapa", author="Huyền") == [208]
+    assert ids(phrased, "sapa", author="lo van minh") == []
+    assert ids(phrased, "sapa", author="huyen thi") == []  # the words in this order
+    assert search(phrased, "sapa", limit=1)[0].author == "Nguyễn Thị Huyền"
+    with pytest.raises(InputError, match="author"):
+        search(phrased, "sapa", author=" - ")
+    # 109: 00:30 on 1 January 2025 in Vietnam.
+    assert 109 in ids(phrased, "lao cai", until=date(2025, 1, 1))
+    assert 109 not in ids(phrased, "lao cai", until=date(2024, 12, 31))
+    assert ids(phrased, "lao cai", since=date(2025, 1, 1), until=date(2025, 1, 1)) == [109]
+    with pytest.raises(InputError, match="before the first day"):
+        search(phrased, "lao cai", since=date(2025, 1, 2), until=date(2025, 1, 1))
+
+
+def test_snippets_locate_and_highlight_the_phrase(phrased: Path) -> None:
+    hit = next(h for h in search(phrased, "lao cai", limit=100) if h.article_id == 202)
+    assert hit.highlights and all(fold(hit.snippet[a:b]) == "lao cai" for a, b in hit.highlights)
+    hit = search(phrased, "sapa", variants=SAPA, limit=100)
+    spans = {fold(h.snippet[a:b]) for h in hit for a, b in h.highlights}
+    assert spans == {"sa pa", "sapa"}
+    body = "Người lao động. " * 30 + "Về Lào Cai hôm nay."
+    assert "Lào Cai" in make_snippet(body, ["lao", "cai"])  # the phrase, not "lao"
+
+
+def test_a_huge_query_is_one_line_not_a_hang(phrased: Path) -> None:
+    with pytest.raises(InputError, match="more than"):
+        search(phrased, "lào cai " * 625)
+    assert search(phrased, "a" * 5000) == []
+
+
+def test_a_snippet_shows_the_accents_typed_first(phrased: Path, new_article) -> None:
+    body = "Giá hàng hóa bình ổn. " + "chữ " * 80 + "Thủy điện Hoà Bình phát điện."
+    con = connect(phrased.with_name("fresh.duckdb"))
+    try:
+        day = datetime(2025, 9, 1, 3, 0, tzinfo=UTC)
+        _load(con, "t4", LATER + HOUR, new_article(210, "Tin ngắn", body, day, "Kinh tế"))
+        update_search_index(con, phrased, keys(210))
+    finally:
+        con.close()
+    typed = next(h for h in search(phrased, "hòa bình", limit=100) if h.article_id == 210)
+    assert "Hoà Bình" in typed.snippet and "hóa bình" not in typed.snippet
+    assert typed.accent_match
+    bare = next(h for h in search(phrased, "hoa binh", limit=100) if h.article_id == 210)
+    assert bare.snippet.startswith("Giá hàng hóa bình")  # no accents typed: the first match

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 from pathlib import Path
@@ -67,3 +69,84 @@ def test_search_on_a_demo_warehouse(tmp_path: Path) -> None:
         "error: no search index yet: run 'baolaocai reindex' (or a crawl) to build demo.search"
     ]
     assert not index.exists()
+
+
+# -- the query syntax and the output formats (issue #22), on the hand-written warehouse -------
+
+
+@pytest.fixture
+def indexed(fresh: Path) -> Path:
+    """``fresh`` with its search index built (by ``reindex``, as a user would)."""
+    done = run_cli("reindex", "--db", str(fresh), "-q", cwd=fresh.parent)
+    assert done.returncode == 0, done.stderr
+    return fresh
+
+
+def test_results_are_blocks_with_whole_urls_on_a_narrow_terminal(indexed: Path) -> None:
+    for columns in ("60", "200"):
+        shown = subprocess.run(
+            [BAOLAOCAI, "search", "sa pa", "--db", str(indexed)],
+            cwd=indexed.parent,
+            env=clean_env(indexed.parent / ".prefect-home", COLUMNS=columns),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert shown.returncode == 0, shown.stderr
+        lines = shown.stdout.splitlines()
+        urls = [line for line in lines if line.startswith("https://")]
+        # Every URL whole, on a line of its own (the terminal wraps it, nothing is inserted).
+        assert urls and all(
+            u.startswith("https://baolaocai.vn/") and u.endswith(".html") for u in urls
+        )
+        assert "https://baolaocai.vn/bai-viet-105-post105.html" in urls
+        assert any("Lò Văn Minh" in line and "Văn hóa - Du lịch" in line for line in lines)
+        assert any("Sa Pa đón lượng khách kỷ lục" in line for line in lines)
+        assert f"({len(urls)} results)" in shown.stdout
+
+
+def test_flags_formats_and_the_hint_when_a_phrase_finds_nothing(indexed: Path) -> None:
+    db = ("--db", str(indexed))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_cli("search", *args, *db, cwd=indexed.parent, timeout=120)
+
+    as_csv = run("lao cai", "-f", "csv", "--until", "2025-01-01", "--author", "lo van minh")
+    assert as_csv.returncode == 0, as_csv.stderr
+    rows = list(csv.reader(io.StringIO(as_csv.stdout)))
+    assert rows[0] == [
+        "site",
+        "article_id",
+        "published_at",
+        "category",
+        "author",
+        "title",
+        "url",
+        "score",
+        "accent_match",
+        "snippet",
+    ]
+    assert "\r" not in as_csv.stdout  # LF line ends
+    found = {int(r[1]) for r in rows[1:]}
+    assert 109 in found and 101 not in found  # 101 is from March 2025
+    assert all(r[4] == "Lò Văn Minh" for r in rows[1:])
+    # Words apart: nothing as a phrase, and a loud line saying how to find them apart.
+    apart = run("sa pa du khách", "-f", "json")
+    assert apart.returncode == 0 and json.loads(apart.stdout) == []
+    (hint,) = apart.stderr.strip().splitlines()
+    assert '"sa pa du khách"' in hint and "--words" in hint and '"sa pa" "du khách"' in hint
+    loose = run("sa pa du khách", "--words", "-f", "json")
+    assert loose.returncode == 0 and loose.stderr == ""
+    assert 106 in {h["article_id"] for h in json.loads(loose.stdout)}  # "du khách … Sa Pa"
+    quoted = run('"sa pa" "du khách"', "-f", "json")
+    assert 106 in {h["article_id"] for h in json.loads(quoted.stdout)}
+    exact = run("hòa bình", "--exact", "-f", "json")
+    assert exact.returncode == 0, exact.stderr
+    assert all(h["accent_match"] for h in json.loads(exact.stdout))
+    # A bad query: one line, exit 2, before the index is read.
+    for bad, message in (('"sa pa', "unbalanced quote"), ("-mưa", "exclusions only")):
+        # A query that starts with "-" goes after "--" (else it is taken for an option).
+        refused = run_cli("search", *db, "--", bad, cwd=indexed.parent, timeout=120)
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+        assert message in refused.stderr and "Traceback" not in refused.stderr
