@@ -27,11 +27,16 @@ from baolaocai.errors import (
 from baolaocai.site import DEFAULT_SITE
 from cli.support import (
     DAY_RANGE,
+    DEFAULT_MAX_ROWS,
+    DEMO_DB,
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_SIGINT,
+    FORMAT_HELP,
+    MAX_MAX_ROWS,
     RUN_OK,
     SITE_HELP,
+    check_format,
     check_number,
     err,
     friendly_errors,
@@ -65,7 +70,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-DEMO_DB = "warehouse/demo.duckdb"
 MAX_LOCK_TIMEOUT = 86400.0
 """The longest ``sql --lock-timeout``: a day."""
 DEMO_RATE = 50.0
@@ -541,7 +545,15 @@ def sql(
         typer.Option(help=SITE_HELP + " Chooses the default warehouse (warehouse/<site>.duckdb)."),
     ] = None,
     db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = "auto",
+    max_rows: Annotated[
+        int,
+        typer.Option(
+            help=f"Rows a table, vertical or markdown answer shows (0 = all, at most"
+            f" {MAX_MAX_ROWS:,}); only these are fetched, the rest counted. csv and json"
+            " print every row."
+        ),
+    ] = DEFAULT_MAX_ROWS,
     write: Annotated[
         bool,
         typer.Option(
@@ -566,21 +578,29 @@ def sql(
 
     While a crawl writes a batch the file is locked; the query waits up to --lock-timeout seconds for it, then gives up with a clear message.
 
-    Limits: a query is stopped after --timeout seconds (default 60; Ctrl-C stops it at once), and a sandboxed query may use --memory-limit of memory (default 1GB; it never spills to disk, and the rows it returns count too). Either is one error line (exit 1) saying which limit it hit.
+    Limits: a query is stopped after --timeout seconds (default 60; Ctrl-C stops it at once), and a sandboxed query may use --memory-limit of memory (default 1GB; it never spills to disk, and the rows it returns count too). Either is one error line (exit 1) saying which limit it hit. A query DuckDB refuses is one error line followed by DuckDB's own hints ("Did you mean ...") and the place in the query.
+
+    Output: a table of the first --max-rows rows (default 100; the rest are counted, not fetched), or one record at a time (column | value) when a table would not fit the terminal; --format table or vertical chooses, markdown makes a GitHub table, csv and json print every row.
+
+    Without --db, --site, BAOLAOCAI_DB or BAOLAOCAI_SITE, and with no warehouse/baolaocai.duckdb yet, the demo's warehouse/demo.duckdb is read (one note line says so); --write never does that.
     """
     from cli.warehouse_commands import run_sql
     from warehouse.db import connect
 
-    if format not in ("table", "csv", "json"):
-        raise ConfigError(f"--format must be table, csv or json, not {format!r}")
+    check_format(format)
+    check_number(max_rows, "--max-rows", 0, MAX_MAX_ROWS)
     check_number(lock_timeout, "--lock-timeout", 0, MAX_LOCK_TIMEOUT)
     settings = query_settings(
-        site=site, db_path=db, query_timeout=timeout, query_memory=memory_limit
+        write=write, site=site, db_path=db, query_timeout=timeout, query_memory=memory_limit
     )
     if write and memory_limit is not None:
         raise ConfigError("--memory-limit is for sandboxed queries; --write has no limit")
     if write and not Path(settings.db_path).exists():
-        raise InputError(f"no warehouse at {settings.db_path}")
+        env = (os.environ.get(f"BAOLAOCAI_{v}", "").strip() for v in ("DB", "SITE"))
+        named = db or site or any(env)
+        demo = not named and Path(DEMO_DB).is_file()
+        hint = f" (the demo's is {DEMO_DB}: --db {DEMO_DB})" if demo else ""
+        raise InputError(f"no warehouse at {settings.db_path}{hint}")
     limit = None if write else settings.query_memory
     con = connect(
         settings.db_path,
@@ -589,19 +609,34 @@ def sql(
         sandbox=not write,
         memory_limit=limit,
     )
-    columns, rows = run_sql(
-        con, query, write=write, timeout=settings.query_timeout, memory_limit=limit
+    capped = format not in ("csv", "json") and max_rows > 0
+    answer = run_sql(
+        con,
+        query,
+        write=write,
+        timeout=settings.query_timeout,
+        memory_limit=limit,
+        max_rows=max_rows if capped else None,
     )
-    print_rows(columns, rows, format)
+    print_rows(
+        answer.columns,
+        answer.rows,
+        format,
+        max_rows=max_rows,
+        more=answer.more,
+        counted=answer.counted,
+    )
 
 
 def _register_more() -> None:
-    """Commands kept in their own modules (search/export/status; serve/backfill)."""
-    from cli import orchestration, sites, warehouse_commands
+    """Commands kept in their own modules (search/export/status; serve/backfill;
+    tables/describe)."""
+    from cli import orchestration, schema_commands, sites, warehouse_commands
 
     warehouse_commands.register(app)
     orchestration.register(app)
     sites.register(app)
+    schema_commands.register(app)
 
 
 _register_more()

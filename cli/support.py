@@ -18,6 +18,7 @@ import io
 import itertools
 import json
 import math
+import os
 import signal
 import sys
 import textwrap
@@ -99,6 +100,27 @@ def print_note(message: str) -> None:
     err.print(f"[yellow]note:[/yellow] {escape(_one_line(message))}", markup=True)
 
 
+class QueryError(BaoLaoCaiError):
+    """A query DuckDB refused: the first line of its message is the error line
+    (``error: query failed: Catalog Error: …``), and its other lines (``Did you mean
+    "articles"?``, the ``LINE 1:`` context and its caret) follow it, two spaces in
+    (:func:`print_details`). Exit code 1."""
+
+    def __init__(self, message: str, details: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+def print_details(lines: tuple[str, ...]) -> None:
+    """Lines that follow an error line on stderr, as they are but two spaces in (a caret
+    stays under its word; a line break in a quoted value cannot start a line that looks
+    like an ``error:`` of its own), control and bidi characters shown, not obeyed, and
+    no markup."""
+    for line in lines:
+        shown = "  " + for_terminal(line, one_line=True)
+        err.print(shown, markup=False, emoji=False, highlight=False)
+
+
 def _one_line(message: str) -> str:
     """One line of text for the terminal: line breaks become spaces, control and bidi
     characters are escaped (:func:`baolaocai.text.for_terminal`)."""
@@ -134,6 +156,7 @@ def friendly_errors(func: F) -> F:
                 if interrupts.received() is not None:
                     _stopped()
                 print_error(exc.message)
+                print_details(getattr(exc, "details", ()))
                 raise typer.Exit(exit_code(exc)) from None
             except OSError as exc:  # the file system refused (read-only, full, denied)
                 if interrupts.received() is not None:
@@ -340,15 +363,69 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-MAX_TABLE_ROWS = 1000
-"""Rows a table shows; more go to ``--format csv`` or ``json`` (which print every row, as
-they come) or a ``LIMIT``: a terminal table of a million rows takes gigabytes and hours."""
+DEFAULT_MAX_ROWS = 100
+"""Rows a table, a vertical listing or a Markdown table shows unless ``--max-rows`` says
+otherwise: a screenful or two. ``--format csv`` and ``json`` print every row, a
+``LIMIT`` asks for fewer. Only these rows are fetched (:func:`cli.warehouse_commands.run_sql`)."""
+MAX_MAX_ROWS = 1_000_000
+"""The most rows ``--max-rows`` may ask a terminal layout for (a million rows of a table
+take minutes to lay out; ``--format csv`` is the way to all of them)."""
+COUNTED_VALUES = 1_000_000
+"""Values (rows x columns) past the shown rows counted to say how many more there are:
+about a second of DuckDB's conversion to Python, nothing kept. A result still going
+after them is said to have "at least" so many more rows: counting on would cost the
+whole query's time (a ``count(*)`` of the query would run it twice)."""
+MIN_COLUMN_WIDTH = 10
+"""A table (grid) is laid out only if every column gets at least this many characters (or
+its whole width, if less) at the terminal's width; else one record at a time."""
+OUTPUT_FORMATS = ("auto", "table", "vertical", "markdown", "csv", "json")
+FORMAT_HELP = (
+    "auto (default: a table, or one record at a time when the table would not fit the"
+    " terminal), table, vertical, markdown (GitHub), csv or json."
+)
 _WRITE_ROWS = 1000
 
 
-def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
-    """``rows`` as a table (the first :data:`MAX_TABLE_ROWS`), CSV or JSON (every row,
-    written as it goes: the output never holds the whole result a second time)."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class QueryRows:
+    """A query's answer as fetched: its ``columns``, the ``rows`` taken, and ``more`` rows
+    the result had past them (not fetched, only counted): exactly ``more`` when
+    ``counted``, else at least ``more``."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    more: int = 0
+    counted: bool = True
+
+
+def check_format(value: str, allowed: tuple[str, ...] = OUTPUT_FORMATS) -> str:
+    """``--format`` must be one of ``allowed``: else one line (exit 2)."""
+    if value not in allowed:
+        raise ConfigError(
+            f"--format must be {', '.join(allowed[:-1])} or {allowed[-1]}, not {value!r}"
+        )
+    return value
+
+
+def print_rows(
+    columns: list[str],
+    rows: list[tuple[Any, ...]],
+    fmt: str,
+    *,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    more: int = 0,
+    counted: bool = True,
+    summary: str | None = None,
+) -> None:
+    """``rows`` as CSV or JSON (every row, written as it goes: the output never holds the
+    whole result a second time), or for a reader: the first ``max_rows`` (0: all) as a
+    table (``table``), one record at a time (``vertical``), the one that fits the
+    terminal (``auto``), or a GitHub Markdown table (``markdown``), followed by how many
+    rows there are (``more`` past ``rows`` were counted, not fetched; ``summary``, if
+    given, is said instead of the count when nothing was left out).
+
+    Text is shown, not obeyed (control and bidi characters escaped) and never read as
+    rich markup; CSV to a file or a pipe is the data as it is."""
     write = sys.stdout.write
     if fmt == "json":
         if not rows:
@@ -362,7 +439,8 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> Non
                 items.append(textwrap.indent(json.dumps(item, ensure_ascii=False, indent=2), "  "))
             last = start + _WRITE_ROWS >= len(rows)
             write(json_for_terminal(",\n".join(items)) + ("\n]\n" if last else ",\n"))
-    elif fmt == "csv":
+        return
+    if fmt == "csv":
         # To a file or a pipe: the data as it is. To a terminal: shown, not obeyed.
         shown = for_terminal if sys.stdout.isatty() else str
         chunks = itertools.chain(
@@ -376,24 +454,144 @@ def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> Non
             buffer = io.StringIO()
             csv.writer(buffer, lineterminator="\n").writerows(chunk)  # LF, as duckdb's CLI
             write(shown(buffer.getvalue()))
+        return
+    taken = rows[:max_rows] if max_rows else rows
+    rest = len(rows) - len(taken) + more
+    headers = [for_terminal(c) for c in columns]
+    cells = [[_table_cell(v) for v in row] for row in taken]
+    if fmt == "markdown":
+        write(markdown_table(headers, cells))
+        if rest:  # on stderr: the output stays one Markdown document
+            print_note(_count_line(len(taken), rest, counted).strip("()"))
+        return
+    width = out.size.width
+    if fmt == "vertical" or (fmt == "auto" and not grid_fits(headers, cells, width)):
+        _print_vertical(headers, cells, width)
     else:
-        from rich.table import Table  # not at the top: a CSV or JSON answer needs none
-        from rich.text import Text
+        _print_grid(headers, cells)
+    line = summary if summary is not None and not rest else _count_line(len(taken), rest, counted)
+    out.print(line, markup=False, emoji=False)
 
-        table = Table(show_lines=False)
-        for column in columns:
-            table.add_column(Text(for_terminal(column)))
-        for row in rows[:MAX_TABLE_ROWS]:  # Text: a "[" in the data is data, not markup
-            table.add_row(*(Text(_table_cell(v)) for v in row))
-        out.print(table)
-        count = f"{len(rows):,} row{'s' if len(rows) != 1 else ''}"
-        if len(rows) > MAX_TABLE_ROWS:
-            out.print(
-                f"({count}; the first {MAX_TABLE_ROWS:,} shown: --format csv or json prints"
-                " them all, LIMIT asks for fewer)"
-            )
-        else:
-            out.print(f"({count})")
+
+def _count_line(shown: int, rest: int, counted: bool) -> str:
+    """``(5 rows)``, or how many were left out and how to see them."""
+    if not rest:
+        return f"({shown:,} row{'s' if shown != 1 else ''})"
+    many = f"{rest:,} more row{'s' if rest != 1 else ''}"
+    if counted:
+        told = f"{shown:,} of {shown + rest:,} rows shown; {many}"
+    else:
+        told = f"{shown:,} rows shown; at least {many} (not counted to the end)"
+    return (
+        f"({told}: --max-rows N shows more, LIMIT/OFFSET pages through them,"
+        " --format csv or json prints every row)"
+    )
+
+
+def _width(text: str) -> int:
+    """Terminal cells the widest line of ``text`` takes."""
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in text.split("\n")), default=0)
+
+
+def grid_fits(headers: list[str], cells: list[list[str]], width: int) -> bool:
+    """Whether a table of these columns fits ``width``: every column gets at least
+    :data:`MIN_COLUMN_WIDTH` characters, or its whole width if it needs less, besides
+    the table's borders (3 per column and 1). 26 columns at 80 (or 200) do not: the
+    table would be columns of 0 to 3 characters, thousands of lines of them."""
+    if not headers:
+        return True
+    needs = 0
+    for i, header in enumerate(headers):
+        natural = max(_width(header), max((_width(row[i]) for row in cells), default=0))
+        needs += min(max(natural, 1), MIN_COLUMN_WIDTH)
+    return needs + 3 * len(headers) + 1 <= width
+
+
+def _print_grid(headers: list[str], cells: list[list[str]]) -> None:
+    from rich.table import Table  # not at the top: a CSV or JSON answer needs none
+    from rich.text import Text
+
+    table = Table(show_lines=False)
+    for header in headers:
+        table.add_column(Text(header), overflow="fold")  # a URL is folded, never cut short
+    for row in cells:  # Text: a "[" in the data is data, not markup
+        table.add_row(*(Text(cell) for cell in row))
+    out.print(table)
+
+
+def _print_vertical(headers: list[str], cells: list[list[str]], width: int) -> None:
+    """One record at a time, as ``psql``'s ``\\x`` and DuckDB's ``.mode line``::
+
+        -[ RECORD 1 ]------------------------------
+        title      | Lào Cai đón khách du lịch
+        body       | A long text, wrapped at the
+                   | terminal's width
+
+    Names longer than a third of the width are folded; values wrap at the width."""
+    from rich.text import Text
+
+    names = [_width(h) for h in headers]
+    label = min(max(names, default=1), max(MIN_COLUMN_WIDTH, width // 3))
+    value_width = max(MIN_COLUMN_WIDTH, width - label - 3)
+    for n, row in enumerate(cells, 1):
+        lines: list[str] = []
+        for header, cell in zip(headers, row, strict=True):
+            names_lines = _wrap(header, label)
+            values = _wrap(cell, value_width)
+            for i in range(max(len(names_lines), len(values))):
+                name = names_lines[i] if i < len(names_lines) else ""
+                value = values[i] if i < len(values) else ""
+                pad = " " * (label - _width(name))
+                lines.append(f"{name}{pad} | {value}".rstrip())
+        widest = max((_width(line) for line in lines), default=0)
+        rule = f"-[ RECORD {n:,} ]"
+        rule += "-" * max(0, min(width, max(widest, label + 3 + MIN_COLUMN_WIDTH)) - len(rule))
+        out.print(Text("\n".join([rule, *lines])), soft_wrap=True)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` (already escaped for the terminal) as lines of at most ``width`` cells:
+    at spaces where it can, else folded (a URL, a long word)."""
+    from rich.text import Text
+
+    if not text:
+        return [""]
+    console = _wrapping_console()
+    lines: list[str] = []
+    for part in text.expandtabs(4).split("\n"):
+        if _width(part) <= width:
+            lines.append(part)
+            continue
+        wrapped = Text(part).wrap(console, width, overflow="fold")
+        lines.extend(line.plain.rstrip() for line in wrapped)
+    return lines
+
+
+@functools.cache
+def _wrapping_console() -> Any:
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), width=10_000, highlight=False)
+
+
+def markdown_table(headers: list[str], cells: list[list[str]]) -> str:
+    """A GitHub-flavoured Markdown table of these (already terminal-escaped) texts: ``\\``
+    and ``|`` escaped, line breaks as ``<br>``, so each row stays one row of its table."""
+    if not headers:
+        return ""
+    lines = [
+        "| " + " | ".join(_markdown_cell(h) for h in headers) + " |",
+        "|" + "|".join(" --- " for _ in headers) + "|",
+        *("| " + " | ".join(_markdown_cell(c) for c in row) + " |" for row in cells),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_cell(text: str) -> str:
+    text = text.replace("\\", "\\\\").replace("|", "\\|")
+    return "<br>".join(line.strip() for line in text.replace("\t", " ").split("\n"))
 
 
 def _table_cell(value: Any) -> str:
@@ -420,10 +618,38 @@ STOP_GRACE_S = 10.0
 _POLL_S = 0.25
 
 
-def query_settings(**flags: Any) -> Settings:
+def query_settings(*, write: bool = False, **flags: Any) -> Settings:
     """:func:`settings_from` for ``sql`` and ``search``: a bad ``--timeout`` or
-    ``--memory-limit`` is one line naming the flag (exit 2)."""
-    return settings_from(**flags)
+    ``--memory-limit`` is one line naming the flag (exit 2). A read (not ``write``) that
+    names no warehouse reads the demo's when there is no other (:func:`read_path`)."""
+    settings = settings_from(**flags)
+    if write:
+        return settings
+    path = read_path(settings.db_path, flags.get("db_path"), flags.get("site"))
+    return settings if path == settings.db_path else settings.override(db_path=path)
+
+
+DEMO_DB = "warehouse/demo.duckdb"
+"""The warehouse ``baolaocai demo`` fills (the quick start's)."""
+_DB_VARS = ("BAOLAOCAI_DB", "BAOLAOCAI_SITE")
+
+
+def read_path(default: str, db: object, site: object) -> str:
+    """The warehouse a read command (``sql``, ``search``, ``status``, ``export``,
+    ``tables``, ``describe``) reads: ``default``, unless no warehouse was named (no
+    ``--db``, ``--site``, ``BAOLAOCAI_DB`` or ``BAOLAOCAI_SITE``), there is no
+    ``default`` file and there is the demo's (:data:`DEMO_DB`): right after the quick
+    start, the README's queries read what ``demo`` stored, with one note line saying so.
+    Write commands never come here: they write where they were told."""
+    if db is not None or site is not None:
+        return default
+    if any(os.environ.get(var, "").strip() for var in _DB_VARS):
+        return default
+    if os.path.lexists(default) or not os.path.isfile(DEMO_DB):
+        return default
+    # Each command resolves its warehouse once, so the note is said once.
+    print_note(f"no {default} yet; reading the demo's {DEMO_DB} (--db to choose)")
+    return DEMO_DB
 
 
 def run_stoppable(

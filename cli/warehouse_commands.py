@@ -33,6 +33,7 @@ from baolaocai.settings import load_settings, memory_bytes
 from baolaocai.text import for_terminal, json_for_terminal
 from cli.support import (
     DAY_RANGE,
+    QueryRows,
     check_number,
     friendly_errors,
     out,
@@ -80,8 +81,14 @@ MemoryLimitOption = Annotated[
 ]
 
 
-def _db_path(db: str | None, site: str | None = None) -> str:
-    return load_settings().override(site=site, db_path=db).db_path
+def _db_path(db: str | None, site: str | None = None, *, write: bool = False) -> str:
+    """The warehouse ``--db`` or ``--site`` names (or their env vars, or the default);
+    for a read (not ``write``), the demo's when only it exists and none was named
+    (:func:`cli.support.read_path`, with its note line)."""
+    from cli.support import read_path
+
+    path = load_settings().override(site=site, db_path=db).db_path
+    return path if write else read_path(path, db, site)
 
 
 def _site_filter(site: str | None) -> str | None:
@@ -120,7 +127,15 @@ def _print_json(data: Any) -> None:
 
 @friendly_errors
 def search_command(
-    text: Annotated[str, typer.Argument(help='Words to find, accents optional: "lao cai".')],
+    text: Annotated[
+        str,
+        typer.Argument(
+            help="The query, quoted for the shell: words are a phrase ('sa pa'); several"
+            """ phrases in double quotes ('"sa pa" "du lịch"'); OR between alternatives;"""
+            """ -word or -"phrase" to leave out (a query that starts with - goes after"""
+            " --). Accents optional."
+        ),
+    ],
     limit: Annotated[
         int, typer.Option("--limit", "-n", help=f"At most N results (1 to {MAX_SEARCH_LIMIT}).")
     ] = 20,
@@ -130,39 +145,81 @@ def search_command(
             help=f"Only articles published on or after this day (YYYY-MM-DD, {DAY_RANGE})."
         ),
     ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="Only articles published on or before this day (YYYY-MM-DD)."),
+    ] = None,
     category: Annotated[
         str | None,
         typer.Option(help='Only this section, e.g. "Kinh tế" or kinh-te (accents optional).'),
     ] = None,
+    author: Annotated[
+        str | None,
+        typer.Option(help='Only articles whose byline has these words, e.g. "minh huyen".'),
+    ] = None,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact", help="Diacritics must match as typed ('hòa bình' is not 'hóa bình')."
+        ),
+    ] = False,
+    words: Annotated[
+        bool,
+        typer.Option(
+            "--words",
+            help="Each word anywhere in the article, in any order (not as a phrase).",
+        ),
+    ] = False,
     db: DbOption = None,
     site: SiteOption = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
     timeout: TimeoutOption = None,
 ) -> None:
     """Full-text search (BM25, accent-insensitive) over titles, sapos and bodies.
 
-    A search that runs longer than --timeout seconds (default 60) is stopped with one line.
+    Unquoted words must occur together, in this order, as a phrase; articles whose accents
+    match the query as typed come first. Spelling variants listed in the site file
+    ([search] variants: Sa Pa = Sapa) find each other: those of the --site searched, or
+    with no --site of every bundled site the index holds. A search that runs longer than
+    --timeout seconds (default 60) is stopped with one line.
     """
-    from warehouse.search import search, search_index_dir
+    from cli.support import err
+    from warehouse.search import indexed_sites, plan_query, search, search_index_dir
 
-    _choice(format, ("table", "json"), "--format")
+    _choice(format, ("table", "json", "csv"), "--format")
     check_number(limit, "--limit", 1, MAX_SEARCH_LIMIT)
     since_day = parse_day(since, "--since")
+    until_day = parse_day(until, "--until")
+    plan = plan_query(text, words=words, exact=exact)  # a bad query: one line, no index read
     settings = query_settings(site=site, db_path=db, query_timeout=timeout)
     # Only the index folder next to the warehouse is read: the warehouse itself is never
     # opened, so a search does not wait for a crawl holding its write lock.
     path = Path(settings.db_path)
+    index_dir = search_index_dir(path)
     only_site = _site_filter(site)
+
+    def work(_stopping: threading.Event) -> list[Any]:
+        if only_site is not None:
+            variants = settings.site.variants
+        else:
+            variants = _bundled_variants(indexed_sites(index_dir))
+        return search(
+            index_dir,
+            text,
+            limit=limit,
+            since=since_day,
+            until=until_day,
+            category=category,
+            site=only_site,
+            author=author,
+            words=words,
+            exact=exact,
+            variants=variants,
+        )
+
     try:
         hits = run_stoppable(
-            lambda _stopping: search(
-                search_index_dir(path),
-                text,
-                limit=limit,
-                since=since_day,
-                category=category,
-                site=only_site,
-            ),
+            work,
             timeout=settings.query_timeout,
             what="the search",
             grace=0.0,  # a tantivy search cannot be interrupted; the command just ends
@@ -171,28 +228,106 @@ def search_command(
         if exc.message.startswith("no search index yet"):
             raise _why_no_index(path) from None
         raise
+    if not hits and not words:
+        loose = plan.query.loose_phrases()
+        if loose:
+            err.print(_escape(_apart_hint(loose[0].text())))
     if format == "json":
         _print_json([h.to_dict() for h in hits])
-        return
-    from rich.table import Table  # here: a JSON answer, or none, needs no table
+    elif format == "csv":
+        _print_hits_csv(hits)
+    else:
+        _print_hits(hits)
 
-    table = Table(show_lines=True)
-    several = len({hit.site for hit in hits}) > 1
-    if several:
-        table.add_column("site", no_wrap=True)
-    table.add_column("date", no_wrap=True)
-    table.add_column("category")
-    table.add_column("title / URL", overflow="fold")  # a URL is never cut short
-    table.add_column("snippet")
+
+SEARCH_CSV_COLUMNS = (
+    "site",
+    "article_id",
+    "published_at",
+    "category",
+    "author",
+    "title",
+    "url",
+    "score",
+    "accent_match",
+    "snippet",
+)
+
+
+def _bundled_variants(site_keys: list[str]) -> tuple[tuple[str, ...], ...]:
+    """The spelling variants of every bundled site whose key is among ``site_keys`` (the
+    sites of the index): what a search with no --site uses. A site searched with its own
+    file (--site path) brings its own."""
+    from baolaocai.site import bundled_sites, load_site
+
+    wanted = set(site_keys)
+    groups: list[tuple[str, ...]] = []
+    for key, file in bundled_sites():
+        if key in wanted:
+            groups.extend(g for g in load_site(file).variants if g not in groups)
+    return tuple(groups)
+
+
+def _apart_hint(phrase: str) -> str:
+    """The one line a phrase search that found nothing prints: how to find the words
+    apart (each quoted on its own, or --words), with the user's own words."""
+    parts = phrase.split()
+    half = (len(parts) + 1) // 2
+    apart = f'"{" ".join(parts[:half])}" "{" ".join(parts[half:])}"'
+    return (
+        f'no article has "{phrase}" as one phrase (these words together, in this order);'
+        f" to find them apart, quote each phrase (e.g. {apart}) or add --words"
+    )
+
+
+def _print_hits_csv(hits: list[Any]) -> None:
+    """The hits as CSV: a header row, UTF-8, LF; a text cell a spreadsheet would run
+    (``=``, ``+``, ``-``, ``@`` first) gets a leading ``'`` (:func:`csv_safe`)."""
+    import csv
+    import io
+
+    from baolaocai.text import csv_safe
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(SEARCH_CSV_COLUMNS)
     for hit in hits:
-        table.add_row(
-            *([_escape(hit.site)] if several else []),
-            _local(hit.published_at, "%Y-%m-%d"),
-            _escape(hit.category or ""),
-            f"[bold]{_escape(hit.title or '')}[/bold]\n[dim]{_escape(hit.url)}[/dim]",
-            _escape(hit.snippet),
+        row = hit.to_dict()
+        writer.writerow(
+            [csv_safe(v) if isinstance(v, str) else v for v in (row[c] for c in SEARCH_CSV_COLUMNS)]
         )
-    out.print(table)
+    shown = for_terminal if sys.stdout.isatty() else str
+    sys.stdout.write(shown(buffer.getvalue()))
+
+
+def _print_hits(hits: list[Any]) -> None:
+    """The hits as blocks, one per article: a line of date, category and author (and site
+    when several), the title, the URL alone on its line, the snippet with the matches in
+    bold. Not a table: a table folds a long URL over several lines with breaks inserted,
+    and it can no longer be copied; here it is printed whole (the terminal wraps it)."""
+    from rich.text import Text
+
+    several = len({hit.site for hit in hits}) > 1
+    for n, hit in enumerate(hits, 1):
+        meta = [
+            *([hit.site] if several else []),
+            _local(hit.published_at, "%Y-%m-%d") or "(no date)",
+            hit.category or "",
+            hit.author or "",
+        ]
+        head = Text(f"{n}. ", style="bold")
+        head.append(for_terminal(" · ".join(m for m in meta if m), one_line=True), style="cyan")
+        out.print(head)
+        out.print(
+            Text("   " + for_terminal(hit.title or "(no title)", one_line=True), style="bold")
+        )
+        out.print(Text(for_terminal(hit.url, one_line=True)), soft_wrap=True)
+        shown = for_terminal(hit.snippet, one_line=True)
+        snippet = Text("   " + shown)
+        for start, end in hit.highlights if shown == hit.snippet else ():
+            snippet.stylize("bold yellow", start + 3, end + 3)
+        out.print(snippet)
+        out.print()
     out.print(f"({len(hits)} result{'s' if len(hits) != 1 else ''})")
 
 
@@ -246,7 +381,7 @@ def reindex_command(
     from warehouse.db import write_connection
     from warehouse.search import rebuild_search_index, search_index_dir
 
-    path = _db_path(db, site)
+    path = _db_path(db, site, write=True)
     if not Path(path).exists():
         raise WarehouseError(
             f"no warehouse at {path}: run 'baolaocai crawl' or 'baolaocai demo' first"
@@ -274,25 +409,49 @@ SQL_FETCH_ROWS = 2048
 
 
 def run_sql(
-    con: Any, query: str, *, write: bool, timeout: float, memory_limit: str | None
-) -> tuple[list[str], list[tuple[Any, ...]]]:
+    con: Any,
+    query: str,
+    *,
+    write: bool,
+    timeout: float,
+    memory_limit: str | None,
+    max_rows: int | None = None,
+) -> QueryRows:
     """Run ``query`` on ``con`` (one transaction when ``write``) and close ``con``; returns
-    the column names and the rows.
+    the column names and the rows: every row, or with ``max_rows`` only the first
+    ``max_rows``, the others counted as they stream past and let go (up to
+    :data:`cli.support.COUNTED_VALUES` values; then "at least"), so that a table of 100
+    rows of a 10-million-row answer holds 100 rows.
 
     Stopped after ``timeout`` seconds (``the query ran longer than N s (--timeout);
     stopped``) or at Ctrl-C (exit 130), see :func:`cli.support.run_stoppable`. With a
     ``memory_limit`` (the sandbox's, :func:`warehouse.db.lock_down`), a query DuckDB
     cannot run in that memory, or whose rows would take more than that in this process,
     is stopped with ``the query needs more than <limit> of memory (--memory-limit)``.
-    Any other DuckDB error is ``query failed: <its first line>``. All :class:`BaoLaoCaiError`.
+    Any other DuckDB error is ``query failed: <its first line>``, its other lines (``Did
+    you mean …``, ``LINE 1:`` and the caret) kept as the error's details
+    (:class:`cli.support.QueryError`). All :class:`BaoLaoCaiError`.
     """
     import duckdb
 
+    from cli.support import COUNTED_VALUES, QueryError
     from warehouse.db import transaction
 
     budget = memory_bytes(memory_limit) if memory_limit is not None else None
 
-    def work(stopping: threading.Event) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def count_rest(cursor: Any, stopping: threading.Event, width: int, more: int) -> QueryRows:
+        values = more * width
+        while values < COUNTED_VALUES:
+            chunk = cursor.fetchmany(SQL_FETCH_ROWS)
+            if stopping.is_set():
+                raise _Stopped
+            if not chunk:
+                return QueryRows([], [], more, True)
+            more += len(chunk)
+            values += len(chunk) * width
+        return QueryRows([], [], more, cursor.fetchone() is None)
+
+    def work(stopping: threading.Event) -> QueryRows:
         try:  # the worker owns the connection: the main thread may have gone on
             with transaction(con) if write else contextlib.nullcontext():
                 cursor = con.execute(query)
@@ -302,12 +461,17 @@ def run_sql(
                 while columns and (chunk := cursor.fetchmany(SQL_FETCH_ROWS)):
                     if stopping.is_set():
                         raise _Stopped
+                    if max_rows is not None and len(rows) + len(chunk) > max_rows:
+                        keep = max_rows - len(rows)
+                        rows.extend(chunk[:keep])
+                        rest = count_rest(cursor, stopping, len(columns), len(chunk) - keep)
+                        return QueryRows(columns, rows, rest.more, rest.counted)
                     rows.extend(chunk)
                     if budget is not None:
                         held += _rows_size(chunk)
                         if held > budget:
                             raise _TooBig
-                return columns, rows
+                return QueryRows(columns, rows)
         finally:
             con.close()
 
@@ -321,7 +485,9 @@ def run_sql(
             " stopped: give it more with --memory-limit, or ask for fewer rows or columns"
         ) from None
     except duckdb.Error as exc:
-        raise BaoLaoCaiError(f"query failed: {str(exc).strip().splitlines()[0]}") from None
+        first, *rest = str(exc).strip().splitlines() or [type(exc).__name__]
+        details = tuple(line.rstrip() for line in rest if line.strip())
+        raise QueryError(f"query failed: {first}", details) from None
 
 
 class _Stopped(Exception):
@@ -354,12 +520,13 @@ def _value_size(value: Any) -> int:
 
 @friendly_errors
 def export_command(
-    format: Annotated[str, typer.Option("--format", "-f", help="parquet, csv or jsonl.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="parquet, csv, jsonl or wacz.")],
     out_dir: Annotated[
         Path,
         typer.Option(
             "--out",
-            help="Folder to write: missing (created), empty, or an earlier baolaocai export.",
+            help="Folder to write: missing (created), empty, or an earlier baolaocai export;"
+            " for wacz, the file to write (e.g. archive.wacz).",
         ),
     ],
     since: Annotated[
@@ -372,22 +539,46 @@ def export_command(
     ] = None,
     db: DbOption = None,
     site: SiteOption = None,
+    excel: Annotated[
+        bool,
+        typer.Option(
+            "--excel",
+            help="CSV for Excel: UTF-8 with a BOM and CRLF line ends (default: no BOM, LF).",
+        ),
+    ] = False,
 ) -> None:
-    """Export articles (with pictures) to Parquet (by year/month), CSV or JSON Lines.
+    """Export articles (every column, with pictures), their pictures and versions, fetch errors and runs to Parquet (articles by year/month), CSV or JSON Lines.
 
-    In CSV, a text cell starting with =, +, -, @, tab or CR gets a leading ' so that no spreadsheet runs it as a formula; numbers stay numbers. Parquet and JSON Lines keep the text exactly.
+    Times are in Vietnam time: ISO 8601 with +07:00 in CSV and JSON Lines, Parquet timestamps tagged Asia/Ho_Chi_Minh, and published_date is the Vietnam day. --since/--until select articles by their Vietnam publication day (their pictures and versions with them); fetch errors and runs are the site's, whatever their day.
+
+    In CSV, a text cell starting with =, +, -, @, tab or CR gets a leading ' so that no spreadsheet runs it as a formula; numbers stay numbers. Parquet and JSON Lines keep the text exactly. Double-clicked into Excel, a plain CSV file shows Vietnamese as mojibake: use --excel.
 
     --out must be missing, empty, or hold an earlier export (its manifest.json, written by baolaocai export). Only the files that export listed are replaced or deleted, and only inside --out: your own files there are kept, and nothing outside --out is ever touched. Any other folder that is not empty is refused (exit 2); choose another --out.
+
+    wacz: the web archive (the WARC captures, their CDXJ index, pages.jsonl of the articles, sha256 of every file) as one WACZ file for ReplayWeb.page or pywb; --since/--until select captures by their Vietnam fetch day. --out is the file, replaced only if it is a WACZ that baolaocai wrote.
     """
+    from baolaocai.errors import InputError
     from warehouse.db import connect
     from warehouse.export import FORMATS, export
 
-    _choice(format, FORMATS, "--format")
+    _choice(format, (*FORMATS, "wacz"), "--format")
+    if excel and format != "csv":
+        raise InputError(f"--excel is for --format csv, not {format}")
     since_day, until_day = parse_day(since, "--since"), parse_day(until, "--until")
-    con = connect(_db_path(db, site), read_only=True)
+    db_path = _db_path(db, site)
+    if format == "wacz":
+        _export_wacz(db_path, out_dir, site, since_day, until_day)
+        return
+    con = connect(db_path, read_only=True)
     try:
         manifest = export(
-            con, out_dir, format, since=since_day, until=until_day, site=_site_filter(site)
+            con,
+            out_dir,
+            format,
+            since=since_day,
+            until=until_day,
+            site=_site_filter(site),
+            excel=excel,
         )
     finally:
         con.close()
@@ -396,6 +587,34 @@ def export_command(
     files = f"{n} {format} file{'s' if n != 1 else ''}"
     out.print(f"exported {counts} to {out_dir} ({files})", markup=False)
     out.print(f"manifest: {out_dir / 'manifest.json'}", markup=False)
+
+
+def _export_wacz(
+    db_path: str, out_file: Path, site: str | None, since: dt.date | None, until: dt.date | None
+) -> None:
+    """``export --format wacz``: the captures of the warehouse's web archive as one file."""
+    from baolaocai.errors import InputError
+    from warehouse.db import connect
+    from warehouse.session import warc_dir
+    from warehouse.wacz import export_wacz
+
+    if out_file.is_dir():
+        raise InputError(
+            f"--out {out_file} is a folder: give the WACZ file to write, e.g. archive.wacz"
+        )
+    con = connect(db_path, read_only=True)
+    try:
+        summary = export_wacz(
+            con, warc_dir(db_path), out_file, site=_site_filter(site), since=since, until=until
+        )
+    finally:
+        con.close()
+    out.print(
+        f"exported {summary.captures} captures of {summary.pages} articles"
+        f" ({summary.files} WARC file{'s' if summary.files != 1 else ''},"
+        f" {_size(summary.bytes)}) to {out_file}",
+        markup=False,
+    )
 
 
 # -- status ---------------------------------------------------------------------------------------

@@ -61,23 +61,16 @@ LOADED_ARTICLE_COLUMNS: Final = MappingProxyType(
 )
 """The columns :func:`warehouse.load.load_batch` writes for every article it stores."""
 
-INTERNAL_ARTICLE_COLUMNS: Final = frozenset(
-    {
-        "extraction_method",
-        "body_chars",
-        "paragraph_count",
-        "missing_fields",
-        "field_conflicts",
-        "listed_lastmod",
-        "removed_at",
-    }
-)
-"""Bookkeeping of the crawler (extraction quality, recheck state): not exported."""
+INTERNAL_ARTICLE_COLUMNS: Final = frozenset[str]()
+"""Columns of ``articles`` an export leaves out: none. The crawler's bookkeeping is data
+to a researcher too: ``removed_at`` (taken down), ``version``, the extraction quality
+(``extraction_method``, ``body_chars``, ``paragraph_count``, ``missing_fields``,
+``field_conflicts``, ``page_kind``, ``category_source``) and ``listed_lastmod`` (#22)."""
 
 EXPORTED_ARTICLE_COLUMNS: Final = tuple(
     name for name in ARTICLE_COLUMNS if name not in INTERNAL_ARTICLE_COLUMNS
 )
-"""The stable columns of ``articles`` that an export writes, ``site`` first."""
+"""The columns of ``articles`` that an export writes, in table order, ``site`` first."""
 
 INDEXED_ARTICLE_COLUMNS: Final = (
     "site",
@@ -90,6 +83,7 @@ INDEXED_ARTICLE_COLUMNS: Final = (
     "removed_at",
     "sapo",
     "body",
+    "author",
 )
 """What the search index reads of each article (a projection of :data:`ARTICLE_COLUMNS`)."""
 

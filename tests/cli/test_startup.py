@@ -176,7 +176,8 @@ def test_idle_zero_stops_the_server_with_the_last_command(tmp_path: Path) -> Non
 # -- the quick commands import only what they use ---------------------------------------------
 
 HEAVY = ("prefect", "fsspec", "warcio", "pyarrow", "rich.progress", "httpx", "bs4", "lxml")
-"""Modules ``sql``, ``search``, ``status`` and ``--help`` have no use for."""
+"""Modules ``sql``, ``search``, ``status``, ``tables``, ``describe`` and ``--help`` have no
+use for."""
 
 RUN_COMMAND = textwrap.dedent(
     """
@@ -225,8 +226,16 @@ def warehouse(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "args",
-    [("sql", "SELECT 1"), ("search", "lao cai"), ("status",), ("--help",)],
-    ids=lambda a: a[0].strip("-"),
+    [
+        ("sql", "SELECT 1"),
+        ("sql", "SELECT * FROM range(100000)"),  # more rows than shown: counted, not kept
+        ("search", "lao cai"),
+        ("status",),
+        ("tables",),
+        ("describe", "articles"),
+        ("--help",),
+    ],
+    ids=lambda a: "-".join(a)[:24].strip("-"),
 )
 def test_quick_commands_import_no_prefect_and_no_archive_code(
     tmp_path: Path, warehouse: Path, args: tuple[str, ...]

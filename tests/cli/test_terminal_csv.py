@@ -21,15 +21,15 @@ def warehouse(tmp_path: Path) -> Path:
     return path
 
 
-def test_csv_on_a_terminal_is_shown_not_obeyed(tmp_path: Path) -> None:
-    db = warehouse(tmp_path)
+def on_a_terminal(*args: str) -> str:
+    """What ``baolaocai ARGS`` writes to a terminal (a pty of 80 columns)."""
     main, child = pty.openpty()
     try:
         proc = subprocess.Popen(
-            [BAOLAOCAI, "sql", QUERY, "-f", "csv", "--db", str(db)],
+            [BAOLAOCAI, *args],
             stdout=child,
             stderr=subprocess.PIPE,
-            env=clean_env(),
+            env=clean_env(COLUMNS="80"),
         )
         os.close(child)
         chunks = []
@@ -44,9 +44,28 @@ def test_csv_on_a_terminal_is_shown_not_obeyed(tmp_path: Path) -> None:
         assert proc.wait(timeout=60) == 0
     finally:
         os.close(main)
-    shown = b"".join(chunks).decode("utf-8")
+    return b"".join(chunks).decode("utf-8")
+
+
+def test_csv_on_a_terminal_is_shown_not_obeyed(tmp_path: Path) -> None:
+    db = warehouse(tmp_path)
+    shown = on_a_terminal("sql", QUERY, "-f", "csv", "--db", str(db))
     assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
     assert "\\x1b]0;pwned\\x07Lào Cai \\u202eevil" in shown
+
+
+def test_every_layout_on_a_terminal_is_shown_not_obeyed(tmp_path: Path) -> None:
+    """A table, one record at a time, Markdown: rich may colour the table's borders, but
+    nothing of the data reaches the terminal as a control character."""
+    db = warehouse(tmp_path)
+    wide = QUERY + ", " + ", ".join(f"{n} AS cot_{n}" for n in range(20))  # auto: a record
+    for query, fmt in ((QUERY, "table"), (wide, "vertical"), (wide, "markdown"), (wide, "auto")):
+        shown = on_a_terminal("sql", query, "-f", fmt, "--db", str(db))
+        data = shown.replace("\x1b[1m", "").replace("\x1b[0m", "")  # rich's own styles
+        if fmt == "markdown":  # its backslashes escaped
+            data = data.replace("\\\\", "\\")
+        assert "\x1b" not in data and "\x07" not in data and "\u202e" not in data, fmt
+        assert "\\x1b]0;pwned\\x07Lào Cai \\u202eevil" in data, fmt
 
 
 def test_csv_to_a_pipe_is_the_data_as_it_is(tmp_path: Path) -> None:

@@ -230,10 +230,31 @@ def test_status_shows_a_hostile_folder_name_as_text(
 
 
 def test_an_error_line_shows_control_characters_as_text(hostile: Path) -> None:
-    query = "SELECT CAST('\x1b]0;pwned\x07\u202e' AS INTEGER)"  # DuckDB quotes the text
+    """The error line, then DuckDB's own lines (the query, a caret under the place): all
+    of them shown, none obeyed; a line break in the query cannot start a line of its own."""
+    query = "SELECT CAST('\x1b]0;pwned\x07\u202e\n[red]x' AS INTEGER)"  # DuckDB quotes it
     code, _stdout, stderr = run(main_app(), "sql", query, "--db", str(hostile))
     assert code == 1
     lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: query failed:"), stderr
+    assert lines[0].startswith("error: query failed: Conversion Error:"), stderr
+    assert all(line.startswith("  ") for line in lines[1:])  # no line of its own
+    assert lines[-2].startswith("  LINE 1: SELECT CAST(") and lines[-1].strip() == "^"
     assert_nothing_obeyed(stderr)
-    assert "\\x1b]0;pwned\\x07" in stderr
+    assert "\\x1b]0;pwned\\x07\\u202e" in lines[0] and "[red]x" in stderr
+
+
+@pytest.mark.parametrize("fmt", ["vertical", "markdown", "auto"])
+def test_every_layout_shows_control_characters_and_markup_as_text(hostile: Path, fmt: str) -> None:
+    query = "SELECT * FROM articles WHERE article_id = 102"  # wide: auto is vertical
+    code, stdout, stderr = run(main_app(), "sql", query, "-f", fmt, "--db", str(hostile))
+    assert code == 0, stderr
+    assert_nothing_obeyed(stdout)
+    if fmt == "markdown":  # its backslashes escaped
+        flat = stdout.replace("\\\\", "\\")
+    else:  # the values of the records, their wrapped lines joined
+        assert stdout.startswith("-[ RECORD 1 ]")
+        flat = "".join(line.split("|", 1)[-1] for line in stdout.splitlines())
+    flat = flat.replace(" ", "")
+    for shown in ("\\x1b]0;pwned\\x07\\x1b[31m", "\\u202eevil", "[bold red]x[/bold red]"):
+        assert shown.replace(" ", "") in flat, (fmt, stdout)
+    assert "[link=http://e]y[/link]" in flat

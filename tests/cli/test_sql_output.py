@@ -1,0 +1,380 @@
+"""What ``sql``, ``tables`` and ``describe`` show a reader (issue #22): a wide row one
+record at a time instead of a grid of empty columns, a bounded number of rows fetched and
+printed, Markdown tables, DuckDB's own hints in an error, the tables and their columns;
+and, right after the quick start, the demo's warehouse read without ``--db``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+from support import BAOLAOCAI, clean_env
+
+from baolaocai.models import FetchedPage
+from baolaocai.site import default_site
+from cli.support import COUNTED_VALUES, DEMO_DB
+from cli.warehouse_commands import run_sql
+from sitecopy import SITE_DIR
+from transforms.pipeline import process_pages
+from warehouse.catalog import TABLE_DESCRIPTIONS, column_description
+from warehouse.db import connect
+from warehouse.load import load_batch
+from warehouse.schema import ARTICLE_COLUMNS, ARTICLE_KEY, DECLARED
+
+N_ARTICLES = 6
+
+
+def run_cli(
+    *args: str, cwd: Path, columns: int = 80, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BAOLAOCAI, *args],
+        cwd=cwd,
+        env=clean_env(cwd / ".prefect-home", COLUMNS=str(columns), **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def fill(path: Path) -> Path:
+    """A warehouse filled through the real loader from pages of the bundled site."""
+    now = datetime.now(UTC)
+    pages = [
+        FetchedPage(f"https://baolaocai.vn/{p.name}", str(p), 200, now, p.read_text("utf-8"))
+        for p in sorted(SITE_DIR.glob("*-post*.html"))[:N_ARTICLES]
+    ]
+    staged, failures = process_pages(pages, default_site())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = connect(path)
+    try:
+        load_batch(
+            con,
+            site=default_site(),
+            run_id="t",
+            seen_at=now,
+            pages=pages,
+            articles=staged,
+            failures=failures,
+        )
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return fill(tmp_path / "w.duckdb")
+
+
+def record_lines(stdout: str) -> list[list[str]]:
+    """The records of a vertical listing, each as its lines (the rule line left out)."""
+    records: list[list[str]] = []
+    for line in stdout.splitlines():
+        if line.startswith("-[ RECORD "):
+            records.append([])
+        elif records and not line.startswith("("):
+            records[-1].append(line)
+    return records
+
+
+# -- a wide row: one record at a time --------------------------------------------------------------
+
+
+def test_a_whole_article_at_80_columns_is_one_readable_record(tmp_path: Path, db: Path) -> None:
+    done = run_cli("sql", "SELECT * FROM articles LIMIT 1", "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("-[ RECORD 1 ]")
+    [lines] = record_lines(done.stdout)
+    named = [line.split(" |", 1)[0].strip() for line in lines if not line.startswith(" ")]
+    assert named == list(ARTICLE_COLUMNS)  # every column, by its name, in table order
+    assert all(cell_len(line) <= 80 for line in done.stdout.splitlines())
+    assert done.stdout.rstrip().endswith("(1 row)")
+    # Nothing is cut: the whole URL and title are there, wrapped at the width.
+    js = run_cli(
+        "sql", "SELECT * FROM articles LIMIT 1", "-f", "json", "--db", str(db), cwd=tmp_path
+    )
+    [article] = json.loads(js.stdout)
+    values = "".join(line.split("| ", 1)[1] if "| " in line else "" for line in lines)
+    assert article["url"] in values.replace(" ", "") or article["url"] in values
+    assert article["title"].replace(" ", "") in values.replace(" ", "")
+
+
+def test_five_articles_at_200_columns_take_a_bounded_number_of_lines(
+    tmp_path: Path, db: Path
+) -> None:
+    query = "SELECT * FROM articles ORDER BY article_id LIMIT 5"
+    done = run_cli("sql", query, "--db", str(db), cwd=tmp_path, columns=200)
+    assert done.returncode == 0, done.stderr
+    assert len(record_lines(done.stdout)) == 5
+    js = run_cli("sql", query, "-f", "json", "--db", str(db), cwd=tmp_path)
+    rows = json.loads(js.stdout)
+    # A line per column, plus the lines a long value wraps to (its text over the value
+    # column's width, ~180), plus its own line breaks; a record's rule; the count.
+    value_width = 200 - max(map(len, ARTICLE_COLUMNS)) - 3
+    bound = (
+        sum(
+            1
+            + sum(
+                math.ceil(len(str(v)) / (value_width // 2)) + str(v).count("\n") + 1
+                for v in row.values()
+            )
+            for row in rows
+        )
+        + 1
+    )
+    lines = done.stdout.splitlines()
+    assert len(lines) <= bound, (len(lines), bound)
+    assert all(cell_len(line) <= 200 for line in lines)
+
+
+def test_format_table_forces_the_grid_and_vertical_the_records(tmp_path: Path, db: Path) -> None:
+    grid = run_cli(
+        "sql", "SELECT * FROM articles LIMIT 1", "-f", "table", "--db", str(db), cwd=tmp_path
+    )
+    assert grid.returncode == 0 and "┏" in grid.stdout and "RECORD" not in grid.stdout
+    narrow = "SELECT 1 AS n, 'Lào Cai' AS t"
+    auto = run_cli("sql", narrow, "--db", str(db), cwd=tmp_path)
+    assert "┏" in auto.stdout and "Lào Cai" in auto.stdout  # it fits: a table
+    vertical = run_cli("sql", narrow, "-f", "vertical", "--db", str(db), cwd=tmp_path)
+    assert vertical.stdout.splitlines()[:3] == [
+        "-[ RECORD 1 ]" + "-" * (len(vertical.stdout.splitlines()[0]) - 13),
+        "n | 1",
+        "t | Lào Cai",
+    ]
+
+
+# -- a long answer: the first rows, the rest counted -----------------------------------------------
+
+
+def test_100000_rows_print_100_and_say_how_many_more(tmp_path: Path, db: Path) -> None:
+    query = "SELECT * FROM generate_series(1, 100000) t(n)"
+    done = run_cli("sql", query, "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shown = re.findall(r"^│\s*(\d+)\s*│$", done.stdout, flags=re.M)
+    assert shown == [str(n) for n in range(1, 101)]
+    assert "(100 of 100,000 rows shown; 99,900 more rows: --max-rows N shows more" in done.stdout
+    more = run_cli(
+        "sql", query, "--max-rows", "250", "-f", "markdown", "--db", str(db), cwd=tmp_path
+    )
+    assert len(more.stdout.splitlines()) == 2 + 250
+    assert "note: 250 of 100,000 rows shown; 99,750 more rows" in more.stderr
+    every = run_cli("sql", query, "-f", "csv", "--db", str(db), cwd=tmp_path)
+    assert len(every.stdout.splitlines()) == 100_001  # csv: every row
+
+
+def test_only_the_shown_rows_are_fetched(db: Path) -> None:
+    """The rest are counted as they stream past, not kept; past COUNTED_VALUES the count
+    says "at least"."""
+    con = connect(db, read_only=True, sandbox=True)
+    answer = run_sql(
+        con,
+        "SELECT * FROM generate_series(1, 100000) t(n)",
+        write=False,
+        timeout=60,
+        memory_limit="1GB",
+        max_rows=100,
+    )
+    assert answer.columns == ["n"] and [r[0] for r in answer.rows] == list(range(1, 101))
+    assert (answer.more, answer.counted) == (99_900, True)
+    con = connect(db, read_only=True, sandbox=True)
+    huge = 3 * COUNTED_VALUES
+    answer = run_sql(
+        con,
+        f"SELECT range AS n FROM range({huge})",
+        write=False,
+        timeout=60,
+        memory_limit="1GB",
+        max_rows=10,
+    )
+    assert len(answer.rows) == 10 and not answer.counted
+    assert COUNTED_VALUES - 10 <= answer.more < huge - 10
+
+
+@pytest.mark.parametrize("bad", ["-1", "1000001", "x"])
+def test_a_bad_max_rows_is_one_line(tmp_path: Path, db: Path, bad: str) -> None:
+    done = run_cli("sql", "SELECT 1", "--max-rows", bad, "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1 and "--max-rows" in done.stderr
+
+
+# -- Markdown --------------------------------------------------------------------------------------
+
+
+def test_markdown_is_one_table_row_per_row_whatever_the_text(tmp_path: Path, db: Path) -> None:
+    query = (
+        "SELECT 'a|b' AS \"x|y\", 'dòng 1' || chr(10) || 'dòng 2' AS lines,"
+        " 'C:\\thư mục\\|' AS path, chr(27) || '[31m đỏ' AS esc, NULL AS nothing"
+    )
+    done = run_cli("sql", query, "-f", "markdown", "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "| x\\|y | lines | path | esc | nothing |",
+        "| --- | --- | --- | --- | --- |",
+        "| a\\|b | dòng 1<br>dòng 2 | C:\\\\thư mục\\\\\\| | \\\\x1b[31m đỏ |  |",
+    ]
+    # Every row splits into the same cells at its unescaped pipes.
+    for line in done.stdout.splitlines():
+        assert len(re.findall(r"(?<!\\)(?:\\\\)*\|", line)) == 6, line
+
+
+# -- DuckDB's own words -----------------------------------------------------------------------------
+
+
+def test_a_refused_query_keeps_duckdbs_hint_and_the_place(tmp_path: Path, db: Path) -> None:
+    done = run_cli("sql", "SELECT title FROM artcles", "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 1 and done.stdout == "" and "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert lines == [
+        "error: query failed: Catalog Error: Table with name artcles does not exist!",
+        '  Did you mean "articles"?',
+        "  LINE 1: SELECT title FROM artcles",
+        " " * len("  LINE 1: SELECT title FROM ") + "^",  # under the name
+    ]
+    column = run_cli("sql", "SELECT titel FROM articles", "--db", str(db), cwd=tmp_path)
+    assert column.stderr.splitlines()[1].startswith('  Candidate bindings: "title"')
+
+
+def test_a_line_break_in_a_quoted_value_starts_no_error_line(tmp_path: Path, db: Path) -> None:
+    query = "SELECT CAST('x' || chr(10) || 'error: giả mạo' || chr(27) AS INTEGER)"
+    done = run_cli("sql", query, "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("error: query failed: Conversion Error:")
+    assert all(line.startswith("  ") for line in lines[1:])
+    assert any(line.startswith("  error: giả mạo") for line in lines)  # DuckDB quotes it
+    assert "\x1b" not in done.stderr and "\\x1b" in done.stderr  # shown, not obeyed
+
+
+# -- tables and describe ----------------------------------------------------------------------------
+
+
+def test_tables_lists_every_table_and_view_with_rows_and_a_description(
+    tmp_path: Path, db: Path
+) -> None:
+    done = run_cli("tables", "-f", "json", "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    listed = {t["name"]: t for t in json.loads(done.stdout)}
+    assert set(DECLARED) < set(listed)  # the declared tables and others
+    assert {"crawl_runs", "schema_version", "latest_articles", "open_fetch_errors"} <= set(listed)
+    assert listed["articles"]["rows"] == N_ARTICLES and listed["articles"]["kind"] == "table"
+    assert listed["latest_articles"]["kind"] == "view" and listed["latest_articles"]["rows"] is None
+    assert all(t["description"] for t in listed.values())
+    table = run_cli("tables", "--db", str(db), cwd=tmp_path)
+    assert table.returncode == 0 and "articles" in table.stdout
+    assert f"({sum(t['kind'] == 'table' for t in listed.values())} tables," in table.stdout
+    markdown = run_cli("tables", "-f", "markdown", "--db", str(db), cwd=tmp_path)
+    assert markdown.stdout.splitlines()[0] == "| name | kind | rows | columns | description |"
+
+
+def test_describe_shows_columns_types_nulls_key_and_meanings(tmp_path: Path, db: Path) -> None:
+    done = run_cli("describe", "ARTICLES", "-f", "json", "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout)
+    assert info["name"] == "articles" and info["rows"] == N_ARTICLES
+    assert info["primary_key"] == list(ARTICLE_KEY)
+    names = [c["name"] for c in info["columns"]]
+    assert names == list(ARTICLE_COLUMNS)
+    types = {c["name"]: c["type"] for c in info["columns"]}
+    assert types["tags"] == "VARCHAR[]" and types["published_date"] == "DATE"
+    assert types["published_at"] == "TIMESTAMP WITH TIME ZONE"
+    nullable = {c["name"]: c["nullable"] for c in info["columns"]}
+    assert nullable["site"] is False and nullable["title"] is True
+    assert all(c["description"] for c in info["columns"])
+    shown = run_cli("describe", "articles", "--db", str(db), cwd=tmp_path, columns=120)
+    assert shown.returncode == 0 and shown.stdout.startswith("articles (table, 6 rows): ")
+    assert "primary key: (site, article_id)" in shown.stdout
+
+
+def test_describe_an_unknown_table_says_which_it_may_be(tmp_path: Path, db: Path) -> None:
+    done = run_cli("describe", "artcles", "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"error: no table or view named 'artcles' in {db}; did you mean \"articles\"?"
+        " ('baolaocai tables' lists them)"
+    ]
+
+
+def test_every_table_view_and_column_we_make_has_its_line(tmp_path: Path) -> None:
+    con = connect(tmp_path / "fresh.duckdb")
+    try:
+        columns = con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns()"
+            " WHERE database_name = current_database() AND NOT internal"
+        ).fetchall()
+    finally:
+        con.close()
+    assert {t for t, _ in columns} == set(TABLE_DESCRIPTIONS)
+    missing = [(t, c) for t, c in columns if column_description(t, c) is None]
+    assert missing == []
+    assert column_description("my_table", "url") is None  # not ours: no guess
+
+
+# -- right after the quick start: the demo's warehouse ---------------------------------------------
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+NOTE = (
+    "note: no warehouse/baolaocai.duckdb yet; reading the demo's warehouse/demo.duckdb"
+    " (--db to choose)"
+)
+
+
+def test_read_commands_read_the_demos_warehouse_when_there_is_no_other(tmp_path: Path) -> None:
+    demo = fill(tmp_path / DEMO_DB)
+    before = digest(demo)
+    count = run_cli("sql", "SELECT count(*) AS n FROM articles", "-f", "json", cwd=tmp_path)
+    assert count.returncode == 0, count.stderr
+    assert json.loads(count.stdout) == [{"n": N_ARTICLES}]
+    assert count.stderr.splitlines() == [NOTE]
+    for args in (("tables",), ("describe", "articles"), ("status", "-f", "json")):
+        done = run_cli(*args, cwd=tmp_path, columns=160)
+        assert done.returncode == 0 and done.stderr.splitlines() == [NOTE], (args, done.stderr)
+    status = run_cli("status", "-f", "json", cwd=tmp_path)
+    assert json.loads(status.stdout)["db_path"] == DEMO_DB
+    export = run_cli("export", "-f", "jsonl", "--out", "out", cwd=tmp_path)
+    assert export.returncode == 0 and export.stderr.splitlines()[0] == NOTE, export.stderr
+    exported = (tmp_path / "out" / "articles.jsonl").read_text("utf-8").splitlines()
+    assert len(exported) == N_ARTICLES
+    search = run_cli("search", "lào cai", cwd=tmp_path)  # no index: its line names the demo's
+    assert search.stderr.splitlines()[0] == NOTE and "demo" in search.stderr.splitlines()[1]
+    assert digest(demo) == before
+
+
+def test_a_named_warehouse_or_a_write_never_reads_the_demos(tmp_path: Path) -> None:
+    demo = fill(tmp_path / DEMO_DB)
+    before = digest(demo)
+    query = "SELECT count(*) AS n FROM articles"
+    for args, env in (
+        (("--site", "baolaocai"), {}),
+        ((), {"BAOLAOCAI_SITE": "baolaocai"}),
+        ((), {"BAOLAOCAI_DB": "warehouse/baolaocai.duckdb"}),
+    ):
+        done = run_cli("sql", query, *args, cwd=tmp_path, **env)
+        assert done.returncode == 1 and "no warehouse at warehouse/baolaocai.duckdb" in done.stderr
+        assert "note:" not in done.stderr, (args, env)
+    write = run_cli("sql", "DELETE FROM articles", "--write", cwd=tmp_path)
+    assert write.returncode == 2 and write.stderr.splitlines() == [
+        "error: no warehouse at warehouse/baolaocai.duckdb (the demo's is"
+        " warehouse/demo.duckdb: --db warehouse/demo.duckdb)"
+    ]
+    reindex = run_cli("reindex", "-q", cwd=tmp_path)
+    assert (
+        reindex.returncode == 1 and "no warehouse at warehouse/baolaocai.duckdb" in reindex.stderr
+    )
+    assert digest(demo) == before and not (tmp_path / "warehouse" / "demo.search").exists()
+    # Once the site's own warehouse exists, it is the one read, without a note.
+    fill(tmp_path / "warehouse" / "baolaocai.duckdb")
+    own = run_cli("sql", "SELECT count(*) AS n FROM articles", "-f", "json", cwd=tmp_path)
+    assert own.returncode == 0 and own.stderr == ""
