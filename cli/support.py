@@ -529,7 +529,8 @@ def _print_vertical(headers: list[str], cells: list[list[str]], width: int) -> N
         body       | A long text, wrapped at the
                    | terminal's width
 
-    Names longer than a third of the width are folded; values wrap at the width."""
+    Names longer than a third of the width are folded; values wrap at the width, at
+    spaces, except a value of one word (a URL), printed whole for the terminal to wrap."""
     from rich.text import Text
 
     names = [_width(h) for h in headers]
@@ -539,7 +540,11 @@ def _print_vertical(headers: list[str], cells: list[list[str]], width: int) -> N
         lines: list[str] = []
         for header, cell in zip(headers, row, strict=True):
             names_lines = _wrap(header, label)
-            values = _wrap(cell, value_width)
+            # One word (a URL, a hash) is printed whole: the terminal wraps it without a
+            # line break of ours, so it is copied whole and a URL stays clickable.
+            values = (
+                [cell] if cell and not any(c.isspace() for c in cell) else _wrap(cell, value_width)
+            )
             for i in range(max(len(names_lines), len(values))):
                 name = names_lines[i] if i < len(names_lines) else ""
                 value = values[i] if i < len(values) else ""
