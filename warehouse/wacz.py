@@ -14,13 +14,16 @@ what a researcher hands on as one file.
   digests and record ids unchanged), after a ``warcinfo`` naming the selection; a
   selected revisit brings the response it refers to along, whatever its date, so that
   every record in the file replays.
-- ``indexes/index.cdxj``: one line per ``response`` and ``revisit`` record of those files
+- ``indexes/index.cdx`` (CDXJ lines; the name pywb's ``--unpack-wacz`` reads): one line
+  per ``response`` record and ``identical-payload-digest`` revisit of those files (a 304's
+  revisit is kept in the WARC but not indexed: :func:`replayable`)
   (SURT key, 14-digit UTC timestamp, JSON with ``url``, ``mime`` (``warc/revisit`` for a
   revisit), ``status``, ``digest``, ``length``, ``offset``, ``filename``), sorted: the
-  lines ``cdxj-indexer`` writes for the same files (a test compares them).
+  lines ``cdxj-indexer`` writes for the same files, those of 304 revisits aside (a test
+  compares them).
 - ``pages/pages.jsonl``: the ``json-pages-1.0`` header, then one line per article of the
   warehouse whose page is among the captures: its ``url``, ``ts`` (the latest capture of
-  it in the export, ISO UTC) and ``title`` (what ReplayWeb.page lists as the pages).
+  it in the export that replays, ISO UTC) and ``title`` (what ReplayWeb.page lists as the pages).
 - ``datapackage.json`` (``wacz_version`` 1.1.1, every file with its ``sha256:`` hash and
   size) and ``datapackage-digest.json`` (the hash of ``datapackage.json``).
 
@@ -70,6 +73,11 @@ from warehouse.warc import (
 )
 
 WACZ_VERSION = "1.1.1"
+INDEX_PATH = "indexes/index.cdx"
+"""The CDXJ index, under one of the names the spec and ``wacz validate`` accept
+(``index.cdx``, ``index.cdx.gz``, ``index.idx``): pywb's ``wb-manager add --unpack-wacz``
+takes only ``*.cdx`` and ``*.cdx.gz`` files from ``indexes/`` (an ``index.cdxj`` left
+the collection empty, with a warning and exit 0)."""
 SOFTWARE = f"baolaocai {__version__} (warehouse.wacz)"
 """``datapackage.json``'s ``software``: how an existing file is known to be ours."""
 _COPY = 1 << 20
@@ -87,7 +95,7 @@ class WaczSummary:
     pages: int
     """Lines of ``pages/pages.jsonl`` after its header (articles)."""
     captures: int
-    """Lines of ``indexes/index.cdxj`` (response and revisit records)."""
+    """Lines of the index (responses and the revisits that replay)."""
     bytes: int
     """Size of the WACZ file."""
 
@@ -125,6 +133,14 @@ def surt_key(url: str) -> str:
         path = path.rstrip("/") or "/"
     query = "&".join(sorted(q for q in parts.query.split("&") if q))
     return f"{key}){path}" + (f"?{query}" if query else "")
+
+
+def replayable(entry: IndexEntry) -> bool:
+    """Whether the index lists ``entry``: a response, or a revisit of identical payload.
+    A ``server-not-modified`` revisit (a 304) stays in the WARC file, the evidence that
+    the page was unchanged on that day, but is not indexed: a replay tool that lands on
+    it (pywb, asked for the page's latest capture) serves an empty 304 page."""
+    return not (entry.rec_type == "revisit" and entry.status == 304)
 
 
 def cdxj_line(entry: IndexEntry, filename: str) -> str:
@@ -226,14 +242,15 @@ def _selected(
 def _pages(
     con: duckdb.DuckDBPyConnection, site: str | None, since: date | None, until: date | None
 ) -> Iterator[tuple[str, datetime, str | None]]:
-    """Each article whose page is among the selected captures: URL, its latest capture,
-    title (streamed)."""
+    """Each article whose page is among the selected captures: URL, its latest capture
+    that replays (not a 304's revisit: :func:`replayable`), title (streamed)."""
     where, params = _where(site, since, until, "c")
     cursor = con.cursor()
     try:
         cursor.execute(
             "SELECT a.url, max(c.fetched_at), any_value(a.title)"
             f" FROM captures c JOIN articles a ON a.site = c.site AND a.url = c.url{where}"
+            f" {'AND' if where else 'WHERE'} NOT (c.record_type = 'revisit' AND c.status = 304)"
             " GROUP BY a.site, a.url ORDER BY a.url",
             params,
         )
@@ -415,7 +432,8 @@ def _copy_records(
                     f"{source} at {row.offset}: not the record {row.record_id} the"
                     " warehouse indexes there"
                 )
-            index.add(cdxj_line(entry, name))
+            if replayable(entry):
+                index.add(cdxj_line(entry, name))
             out.write(raw)
             request = concurrent_request(warc_dir, source, row.offset + row.length, row.record_id)
             if request is not None:
@@ -448,7 +466,12 @@ def export_wacz(
     if not files:
         what = f"site {site!r}" if site else "the warehouse"
         raise InputError(f"nothing to export: {what} has no captures in that span")
-    fd, temp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    try:
+        fd, temp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    except OSError as exc:  # a folder that is missing, read-only, not ours: the user's to fix
+        raise InputError(
+            f"{out.parent}: cannot write there ({exc.strerror or type(exc).__name__})"
+        ) from None
     temp = Path(temp_name)
     try:
         with (
@@ -506,7 +529,8 @@ def _write(
                 resource, size = _copy_whole(zf, warc_dir, name)
                 resources.append(resource)
                 for entry in _whole_index(warc_dir, name, size):
-                    index.add(cdxj_line(entry, name))
+                    if replayable(entry):
+                        index.add(cdxj_line(entry, name))
         else:
             names = [f"{site or 'baolaocai'}-{since or 'start'}-{until or 'now'}.warc.gz"]
             description = (
@@ -516,7 +540,7 @@ def _write(
             )
             rows = _selected(con, site, since, until)
             resources.append(_copy_records(zf, warc_dir, names[0], rows, description, index))
-        with _entry(zf, "indexes/index.cdxj", resources) as out:
+        with _entry(zf, INDEX_PATH, resources) as out:
             index.write(out)
         pages = -1  # the header is not a page
         with _entry(zf, "pages/pages.jsonl", resources) as out:

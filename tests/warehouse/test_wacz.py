@@ -26,7 +26,7 @@ from transforms.validate import content_hash
 from warehouse import wacz
 from warehouse.load import kept_captures, load_batch
 from warehouse.session import WarehouseSession, warc_dir
-from warehouse.wacz import WaczSummary, export_wacz, surt_key
+from warehouse.wacz import INDEX_PATH, WaczSummary, export_wacz, surt_key
 from warehouse.warc import WarcError, warc_files
 
 SITE = default_site()
@@ -188,16 +188,19 @@ def test_the_export_is_a_valid_wacz_with_every_capture_and_article(
     assert [(p["url"], p["title"]) for p in pages] == [
         (url(a), f"Chợ phiên Bắc Hà số {a}") for a in (1, 2, 3)
     ]
-    assert {p["ts"] for p in pages} == {DAY2.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
-    # The index: 3 responses of day 1, then day 2's two revisits and one response.
-    index = cdxj(files["indexes/index.cdxj"])
+    # The latest capture that replays: article 2's day-2 answer was a 304 (its revisit
+    # record is evidence, not a page), so its page is its day-1 response.
+    stamp = {day: day.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for day in (DAY1, DAY2)}
+    assert [p["ts"] for p in pages] == [stamp[DAY2], stamp[DAY1], stamp[DAY2]]
+    # The index: 3 responses of day 1, then day 2's revisit of identical payload and its
+    # response; the 304's revisit is in the WARC file but not indexed (no page to replay).
+    index = cdxj(files[INDEX_PATH])
     assert index == sorted(index, key=lambda e: (e[0], e[1]))
     mimes = sorted((f["url"], stamp[:8], f["mime"], f["status"]) for _, stamp, f in index)
     assert mimes == sorted(
         [(url(a), "20261101", "text/html", "200") for a in (1, 2, 3)]
         + [
             (url(1), "20261102", "warc/revisit", "200"),
-            (url(2), "20261102", "warc/revisit", "304"),
             (url(3), "20261102", "text/html", "200"),
         ]
     )
@@ -211,7 +214,7 @@ def test_the_export_is_a_valid_wacz_with_every_capture_and_article(
         assert record.rec_headers.get_header("WARC-Payload-Digest") == f["digest"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         captures = con.execute("SELECT count(*) FROM captures").fetchone()
-    assert summary == WaczSummary(len(names), 3, 6, out.stat().st_size)
+    assert summary == WaczSummary(len(names), 3, 5, out.stat().st_size)
     assert captures == (6,)
     package = json.loads(files["datapackage.json"])
     assert package["wacz_version"] == "1.1.1" and package["profile"] == "data-package"
@@ -236,8 +239,14 @@ def test_the_index_is_the_one_cdxj_indexer_writes(warehouse: Path, tmp_path: Pat
             for k, s, f in lines
         )
 
-    ours = norm(cdxj(contents(out)["indexes/index.cdxj"]))
-    assert ours == norm(cdxj(theirs.encode()))
+    ours = norm(cdxj(contents(out)[INDEX_PATH]))
+    replayable = [
+        line
+        for line in cdxj(theirs.encode())
+        if not (line[2]["mime"] == "warc/revisit" and line[2].get("status") == "304")
+    ]
+    assert len(replayable) < len(cdxj(theirs.encode()))  # the 304 is there, left out
+    assert ours == norm(replayable)
 
 
 def test_a_span_of_days_copies_its_records_and_the_responses_they_refer_to(
@@ -267,8 +276,8 @@ def test_a_span_of_days_copies_its_records_and_the_responses_they_refer_to(
     assert responses == sorted([url(1), url(2), url(3)])
     assert sorted(refers) == [url(1), url(2)] and set(refers.values()) <= ids
     assert sum(1 for t, _ in types if t == "request") == 5
-    index = cdxj(files["indexes/index.cdxj"])
-    assert len(index) == 5 and summary.captures == 5
+    index = cdxj(files[INDEX_PATH])
+    assert len(index) == 4 and summary.captures == 4  # the 304's revisit is not indexed
     assert {f["filename"] for _, _, f in index} == {name.removeprefix("archive/")}
 
 
@@ -377,7 +386,7 @@ def test_an_index_sorted_in_pieces_is_the_same_index(
     export(warehouse, tmp_path / "whole.wacz")
     monkeypatch.setattr(wacz, "_SORT_LINES", 2)
     export(warehouse, tmp_path / "pieces.wacz")
-    whole = contents(tmp_path / "whole.wacz")["indexes/index.cdxj"]
-    assert contents(tmp_path / "pieces.wacz")["indexes/index.cdxj"] == whole
-    assert len(whole.splitlines()) == 6
+    whole = contents(tmp_path / "whole.wacz")[INDEX_PATH]
+    assert contents(tmp_path / "pieces.wacz")[INDEX_PATH] == whole
+    assert len(whole.splitlines()) == 5  # 6 captures, one a 304 (not indexed)
     assert list(tmp_path.glob(".*.part")) == []  # the spilled runs went with their folder
