@@ -3,9 +3,12 @@ Pure functions, shared by the site model, discovery and the parser."""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 _PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -119,6 +122,24 @@ def json_for_terminal(encoded: str) -> str:
 
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """What makes a spreadsheet take a CSV cell for a formula (OWASP, CSV injection)."""
+
+
+def csv_lines(rows: Iterable[Sequence[object]]) -> str:
+    """``rows`` as CSV text with LF line ends, a field holding any line break quoted.
+
+    Python's :mod:`csv` quotes a field for the characters of its line terminator only: with
+    ``"\n"``, a lone CR (a title as a site wrote it) went out bare, and every reader
+    (:mod:`csv`, pandas, a spreadsheet) split the row there. Each row is written with
+    ``"\r\n"`` (so CR and LF both quote a field), then ends with LF."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    out: list[str] = []
+    for row in rows:
+        writer.writerow(row)
+        out.append(buffer.getvalue()[:-2] + "\n")
+        buffer.seek(0)
+        buffer.truncate()
+    return "".join(out)
 
 
 def csv_safe(text: str) -> str:

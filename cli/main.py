@@ -609,6 +609,9 @@ def sql(
         sandbox=not write,
         memory_limit=limit,
     )
+    statements = _statements(query)
+    if statements > 1:  # DuckDB runs them all and answers with the last one's rows
+        print_note(f"{statements} statements: the rows shown are the last one's")
     capped = format not in ("csv", "json") and max_rows > 0
     answer = run_sql(
         con,
@@ -626,6 +629,17 @@ def sql(
         more=answer.more,
         counted=answer.counted,
     )
+
+
+def _statements(query: str) -> int:
+    """How many statements ``query`` holds (0 when DuckDB cannot parse it: running it
+    then says why)."""
+    import duckdb
+
+    try:
+        return len(duckdb.extract_statements(query))
+    except duckdb.Error:
+        return 0
 
 
 def _register_more() -> None:

@@ -9,7 +9,6 @@ anything unexpected is ``error: internal error: <Type>: <message>`` with exit co
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import datetime as dt
 import decimal
@@ -24,6 +23,7 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn, TypeVar
 
@@ -40,7 +40,7 @@ from baolaocai.errors import (
     internal_error,
 )
 from baolaocai.settings import Settings, load_settings
-from baolaocai.text import csv_safe, for_terminal, json_for_terminal
+from baolaocai.text import csv_lines, csv_safe, for_terminal, json_for_terminal
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -158,6 +158,9 @@ def friendly_errors(func: F) -> F:
                 print_error(exc.message)
                 print_details(getattr(exc, "details", ()))
                 raise typer.Exit(exit_code(exc)) from None
+            except BrokenPipeError:  # the reader went away (| head): nothing to say
+                _quiet_stdout()
+                raise typer.Exit(EXIT_BROKEN_PIPE) from None
             except OSError as exc:  # the file system refused (read-only, full, denied)
                 if interrupts.received() is not None:
                     _stopped()
@@ -176,6 +179,20 @@ def friendly_errors(func: F) -> F:
             return result
 
     return wrapper  # type: ignore[return-value]
+
+
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+"""A command whose reader closed the pipe (``baolaocai sql … | head -1``) ends quietly
+with the exit code of a process killed by SIGPIPE, as ``cat`` does: no error line."""
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush of what is left in
+    its buffer does not fail again on the closed pipe (Python's own advice)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _success(exc: BaseException) -> bool:
@@ -350,10 +367,19 @@ def print_summary(summary: dict[str, Any], db_path: str) -> None:
 
 
 def _jsonable(value: Any) -> Any:
+    """A value as JSON holds it: times in ISO 8601 (with their offset), an INTERVAL in
+    ISO 8601 too (``P3DT4H``), a UUID as text, NaN and infinities as ``null`` (JSON has
+    none: a strict parser refuses ``NaN``), bytes in hex."""
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return _iso_duration(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, decimal.Decimal):
-        return float(value)
+        return float(value) if value.is_finite() else None
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, list | tuple):
@@ -361,6 +387,16 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return value
+
+
+def _iso_duration(value: dt.timedelta) -> str:
+    """``timedelta(days=3, hours=4, seconds=1.5)`` -> ``P3DT4H0M1.5S`` (ISO 8601)."""
+    sign = "-" if value < dt.timedelta(0) else ""
+    value = abs(value)
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    second = f"{seconds}.{value.microseconds:06d}".rstrip("0").rstrip(".")
+    return f"{sign}P{value.days}DT{hours}H{minutes}M{second}S"
 
 
 DEFAULT_MAX_ROWS = 100
@@ -451,9 +487,7 @@ def print_rows(
             ),
         )
         for chunk in chunks:
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerows(chunk)  # LF, as duckdb's CLI
-            write(shown(buffer.getvalue()))
+            write(shown(csv_lines(chunk)))  # LF, as duckdb's CLI; a CR in a field quoted
         return
     taken = rows[:max_rows] if max_rows else rows
     rest = len(rows) - len(taken) + more
@@ -466,9 +500,14 @@ def print_rows(
         return
     width = out.size.width
     if fmt == "vertical" or (fmt == "auto" and not grid_fits(headers, cells, width)):
-        _print_vertical(headers, cells, width)
+        if cells:
+            _print_vertical(headers, cells, width)
+        else:  # no record to show the columns in: name them
+            from rich.text import Text
+
+            out.print(Text(f"columns: {', '.join(headers)}"), soft_wrap=True)
     else:
-        _print_grid(headers, cells)
+        _print_grid(headers, cells, width)
     line = summary if summary is not None and not rest else _count_line(len(taken), rest, counted)
     out.print(line, markup=False, emoji=False)
 
@@ -509,16 +548,25 @@ def grid_fits(headers: list[str], cells: list[list[str]], width: int) -> bool:
     return needs + 3 * len(headers) + 1 <= width
 
 
-def _print_grid(headers: list[str], cells: list[list[str]]) -> None:
+def _print_grid(headers: list[str], cells: list[list[str]], width: int) -> None:
+    """A table whose every column gets :data:`MIN_COLUMN_WIDTH` characters (or its whole
+    width if less): asked for with ``--format table`` where it does not fit, it is drawn
+    wider than the terminal (which wraps its lines; ``less -S`` scrolls them) rather than
+    squeezed into columns of no character."""
     from rich.table import Table  # not at the top: a CSV or JSON answer needs none
     from rich.text import Text
 
     table = Table(show_lines=False)
-    for header in headers:
-        table.add_column(Text(header), overflow="fold")  # a URL is folded, never cut short
+    needs = 3 * len(headers) + 1
+    for i, header in enumerate(headers):
+        natural = max(_width(header), max((_width(row[i]) for row in cells), default=0))
+        least = min(max(natural, 1), MIN_COLUMN_WIDTH)
+        needs += least
+        # a URL is folded, never cut short
+        table.add_column(Text(header), overflow="fold", min_width=least)
     for row in cells:  # Text: a "[" in the data is data, not markup
         table.add_row(*(Text(cell) for cell in row))
-    out.print(table)
+    out.print(table, width=max(width, needs))
 
 
 def _print_vertical(headers: list[str], cells: list[list[str]], width: int) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import sys
@@ -28,7 +29,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from baolaocai.dates import VIETNAM_TIME_ZONE
-from baolaocai.errors import BaoLaoCaiError, ConfigError, WarehouseError
+from baolaocai.errors import BaoLaoCaiError, ConfigError, InputError, WarehouseError
 from baolaocai.settings import load_settings, memory_bytes
 from baolaocai.text import for_terminal, json_for_terminal
 from cli.support import (
@@ -198,7 +199,7 @@ def search_command(
     index_dir = search_index_dir(path)
     only_site = _site_filter(site)
 
-    def work(_stopping: threading.Event) -> list[Any]:
+    def work(_stopping: threading.Event, *, words: bool = words, limit: int = limit) -> list[Any]:
         if only_site is not None:
             variants = settings.site.variants
         else:
@@ -228,10 +229,16 @@ def search_command(
         if exc.message.startswith("no search index yet"):
             raise _why_no_index(path) from None
         raise
-    if not hits and not words:
-        loose = plan.query.loose_phrases()
-        if loose:
-            err.print(_escape(_apart_hint(loose[0].text())))
+    loose = plan.query.loose_phrases() if not hits and not words else []
+    # The hint only when the words apart would find something with the same filters:
+    # nothing found because of a date, a category or an exclusion is not the phrase's doing.
+    if loose and run_stoppable(
+        functools.partial(work, words=True, limit=1),
+        timeout=settings.query_timeout,
+        what="the search",
+        grace=0.0,
+    ):
+        err.print(_escape(_apart_hint(loose[0].text())))
     if format == "json":
         _print_json([h.to_dict() for h in hits])
     elif format == "csv":
@@ -283,21 +290,16 @@ def _apart_hint(phrase: str) -> str:
 def _print_hits_csv(hits: list[Any]) -> None:
     """The hits as CSV: a header row, UTF-8, LF; a text cell a spreadsheet would run
     (``=``, ``+``, ``-``, ``@`` first) gets a leading ``'`` (:func:`csv_safe`)."""
-    import csv
-    import io
+    from baolaocai.text import csv_lines, csv_safe
 
-    from baolaocai.text import csv_safe
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(SEARCH_CSV_COLUMNS)
+    rows: list[list[object]] = [list(SEARCH_CSV_COLUMNS)]
     for hit in hits:
         row = hit.to_dict()
-        writer.writerow(
+        rows.append(
             [csv_safe(v) if isinstance(v, str) else v for v in (row[c] for c in SEARCH_CSV_COLUMNS)]
         )
     shown = for_terminal if sys.stdout.isatty() else str
-    sys.stdout.write(shown(buffer.getvalue()))
+    sys.stdout.write(shown(csv_lines(rows)))
 
 
 def _print_hits(hits: list[Any]) -> None:
@@ -455,6 +457,8 @@ def run_sql(
         try:  # the worker owns the connection: the main thread may have gone on
             with transaction(con) if write else contextlib.nullcontext():
                 cursor = con.execute(query)
+                if cursor is None:  # only comments or semicolons: DuckDB ran nothing
+                    raise InputError("nothing to run: the query has no statement")
                 columns = [d[0] for d in cursor.description or []]
                 rows: list[tuple[Any, ...]] = []
                 held = 0
@@ -485,9 +489,17 @@ def run_sql(
             " stopped: give it more with --memory-limit, or ask for fewer rows or columns"
         ) from None
     except duckdb.Error as exc:
-        first, *rest = str(exc).strip().splitlines() or [type(exc).__name__]
-        details = tuple(line.rstrip() for line in rest if line.strip())
+        lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+        # A query that fails while its rows stream is reported by DuckDB as this line
+        # first, the cause after it: the cause leads.
+        if len(lines) > 1 and _PENDING_FAILED in lines[0]:
+            lines = [lines[1].removeprefix("Error: "), *lines[2:]]
+        first, *rest = lines or [type(exc).__name__]
+        details = tuple(line.rstrip() for line in rest)
         raise QueryError(f"query failed: {first}", details) from None
+
+
+_PENDING_FAILED = "Attempting to execute an unsuccessful or closed pending query result"
 
 
 class _Stopped(Exception):

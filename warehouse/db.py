@@ -529,6 +529,33 @@ def known_version() -> int:
     return found[-1][0] if found else 0
 
 
+def check_is_warehouse(con: duckdb.DuckDBPyConnection, path: str | Path | None = None) -> None:
+    """:class:`WarehouseError` for a DuckDB file that is not a warehouse: no
+    ``schema_version`` (every warehouse has it from its first migration) but tables or
+    views of its own. Migrating it would add ours beside them (a user's file given to
+    ``--db`` by mistake); an empty file is a new warehouse."""
+    found = con.execute(
+        "SELECT name FROM (SELECT table_name AS name FROM duckdb_tables()"
+        "  WHERE database_name = current_database() UNION ALL"
+        "  SELECT view_name FROM duckdb_views()"
+        "  WHERE database_name = current_database() AND NOT internal) ORDER BY name"
+    ).fetchall()
+    names = [str(name) for (name,) in found]
+    if not names or "schema_version" in names:
+        return
+    shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+    if path is None:
+        row = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchone()
+        path = row[0] if row and row[0] else None
+    where = f"{path}" if path is not None else "the file"
+    raise WarehouseError(
+        f"{where} is a DuckDB file but not a baolaocai warehouse (it holds {shown});"
+        " give another --db"
+    )
+
+
 def check_schema(con: duckdb.DuckDBPyConnection, path: str | Path | None = None) -> int:
     """The warehouse's schema version; :class:`WarehouseError` if it is newer than this
     code knows (a newer baolaocai wrote it: writing to it could corrupt it)."""
@@ -549,6 +576,7 @@ SITES_VERSION = 6
 def require_sites(con: duckdb.DuckDBPyConnection, path: str | Path | None = None) -> None:
     """:class:`WarehouseError` for a warehouse older than :data:`SITES_VERSION` opened
     read-only (it cannot be migrated then): one line saying how to upgrade it."""
+    check_is_warehouse(con, path)
     current = schema_version(con)
     if current < SITES_VERSION:
         where = f"the warehouse {path}" if path is not None else "the warehouse"
@@ -582,8 +610,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply pending migrations, each in its own transaction; returns the new version.
 
     Refuses (:class:`WarehouseError`, nothing written) a warehouse whose schema is newer
-    than the migrations this code has.
+    than the migrations this code has, and a DuckDB file that is not a warehouse
+    (:func:`check_is_warehouse`).
     """
+    check_is_warehouse(con)
     check_schema(con)
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_version ("

@@ -1220,7 +1220,8 @@ def plan_query(
     query = parse_query(text)
     groups = variant_groups(variants)
     every = [*query.phrases(), *query.excluded]
-    return _Plan(query, {p: spellings(p, groups) for p in every}, words=words, exact=exact)
+    found = {p: spellings(p, groups, exact=exact) for p in every}
+    return _Plan(query, found, words=words, exact=exact)
 
 
 def _author_filter(schema: tantivy.Schema, author: str) -> tantivy.Query:

@@ -345,11 +345,20 @@ def variant_groups(groups: Iterable[Sequence[str]]) -> tuple[tuple[Spelling, ...
 
 
 def spellings(
-    phrase: Phrase, groups: Sequence[Sequence[Spelling]], limit: int = MAX_ALTERNATIVES
+    phrase: Phrase,
+    groups: Sequence[Sequence[Spelling]],
+    limit: int = MAX_ALTERNATIVES,
+    *,
+    exact: bool = False,
 ) -> list[Spelling]:
     """The phrase as typed, then with every part that is a member of a variant group
     replaced by the other members (``du lịch sa pa`` -> ``du lịch sapa``), at most
-    ``limit`` in all. Parts are matched folded, the longest member first."""
+    ``limit`` in all. Parts are matched folded, the longest member first.
+
+    ``exact`` (``--exact``: diacritics as typed): a part is replaced only when it was
+    typed with the member's own diacritics (``Sa Pa`` -> ``Sapa``); ``Sà Pà`` is then a
+    spelling of its own, never the group's (it would find ``Sa Pa`` against the
+    accents typed)."""
     by_first: dict[str, list[tuple[Spelling, Sequence[Spelling]]]] = {}
     for group in groups:
         for member in group:
@@ -364,7 +373,10 @@ def spellings(
             size = len(member[0])
             if words[i : i + size] == member[0]:
                 typed = (words[i : i + size], phrase.exact[i : i + size])
-                options.append([typed, *(m for m in group if m[0] != member[0])])
+                if exact and typed[1] != member[1]:
+                    options.append([typed])
+                else:
+                    options.append([typed, *(m for m in group if m[0] != member[0])])
                 i += size
                 break
         else:
@@ -373,7 +385,7 @@ def spellings(
     out: list[Spelling] = []
     for combination in itertools.islice(itertools.product(*options), limit):
         folded = tuple(w for part in combination for w in part[0])
-        exact = tuple(w for part in combination for w in part[1])
+        written = tuple(w for part in combination for w in part[1])
         if all(folded != f for f, _ in out):
-            out.append((folded, exact))
+            out.append((folded, written))
     return out

@@ -383,3 +383,106 @@ def test_a_named_warehouse_or_a_write_never_reads_the_demos(tmp_path: Path) -> N
     fill(tmp_path / "warehouse" / "baolaocai.duckdb")
     own = run_cli("sql", "SELECT count(*) AS n FROM articles", "-f", "json", cwd=tmp_path)
     assert own.returncode == 0 and own.stderr == ""
+
+
+# -- what a hostile reviewer found (issue #22, second ring) ---------------------------------------
+
+
+def test_an_empty_query_is_bad_input_not_an_internal_error(tmp_path: Path, db: Path) -> None:
+    for query in ("", "  ", ";", "/* only a comment */"):
+        done = run_cli("sql", query, "--db", str(db), cwd=tmp_path)
+        assert done.returncode == 2, (query, done.stderr)
+        assert done.stderr.strip() == "error: nothing to run: the query has no statement"
+
+
+def test_several_statements_say_whose_rows_are_shown(tmp_path: Path, db: Path) -> None:
+    done = run_cli(
+        "sql", "SELECT 1 AS a; SELECT 2 AS b", "-f", "json", "--db", str(db), cwd=tmp_path
+    )
+    assert done.returncode == 0 and json.loads(done.stdout) == [{"b": 2}]
+    assert "note: 2 statements: the rows shown are the last one's" in done.stderr
+
+
+def test_json_holds_intervals_uuids_and_no_nan(tmp_path: Path, db: Path) -> None:
+    query = (
+        "SELECT INTERVAL 3 DAY + INTERVAL 4 HOUR + INTERVAL 1500 MILLISECOND AS age,"
+        " '6ba7b810-9dad-11d1-80b4-00c04fd430c8'::UUID AS u, 'nan'::DOUBLE AS d,"
+        " 'infinity'::DOUBLE AS i, -INTERVAL 90 MINUTE AS back"
+    )
+    done = run_cli("sql", query, "-f", "json", "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "NaN" not in done.stdout and "Infinity" not in done.stdout  # strict JSON
+    assert json.loads(done.stdout) == [
+        {
+            "age": "P3DT4H0M1.5S",
+            "u": "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+            "d": None,
+            "i": None,
+            "back": "-P0DT1H30M0S",
+        }
+    ]
+
+
+def test_a_field_with_a_lone_cr_is_quoted_in_csv(tmp_path: Path, db: Path) -> None:
+    """Python's csv quotes only the characters of its line terminator: with LF, a lone CR
+    went out bare and split the row for every reader."""
+    import csv
+    import io
+
+    query = "SELECT 'Tab' || chr(9) || 'and' || chr(13) || 'CR' AS t, 2 AS n"
+    done = subprocess.run(  # bytes: text mode would turn the CR into a line break
+        [BAOLAOCAI, "sql", query, "-f", "csv", "--db", str(db)],
+        cwd=tmp_path,
+        env=clean_env(tmp_path / ".prefect-home"),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout.decode("utf-8"), newline="")))
+    assert rows == [["t", "n"], ["Tab\tand\rCR", "2"]]
+
+
+def test_an_error_while_rows_stream_leads_with_its_cause(tmp_path: Path, db: Path) -> None:
+    query = (
+        "SELECT CASE WHEN range < 300000 THEN 'ok' ELSE error('hỏng ở giữa') END"
+        " FROM range(1000000)"
+    )
+    done = run_cli("sql", query, "-f", "csv", "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "error: query failed: Invalid Input Error: hỏng ở giữa" in done.stderr
+    assert "pending query result" not in done.stderr
+
+
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(tmp_path: Path, db: Path) -> None:
+    """``sql … | head -1``: the exit code of SIGPIPE (141), as cat's, and no error line."""
+    shell = subprocess.run(
+        f'"{BAOLAOCAI}" sql "SELECT * FROM range(3000000)" -f csv --db "{db}" | head -1;'
+        ' echo "rc=${PIPESTATUS[0]}"',
+        shell=True,
+        executable="/bin/bash",
+        cwd=tmp_path,
+        env=clean_env(tmp_path / ".prefect-home"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shell.stdout.splitlines() == ["range", "rc=141"]
+    assert shell.stderr == ""
+
+
+def test_a_table_asked_for_never_squeezes_its_columns_to_nothing(tmp_path: Path, db: Path) -> None:
+    """``-f table`` at 80 columns with 30 columns: each gets its 10 characters (the table
+    is wider than the terminal) instead of an empty grid; no rows: the columns named."""
+    done = run_cli(
+        "sql", "SELECT * FROM articles LIMIT 1", "-f", "table", "--db", str(db), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    header = next(line for line in done.stdout.splitlines() if "article_id" in line)
+    assert "┃ site      ┃ article_id ┃" in header
+    assert re.search(r"│ baolaocai │ \d+ +│", done.stdout)
+    none = run_cli("sql", "SELECT * FROM articles LIMIT 0", "--db", str(db), cwd=tmp_path)
+    assert none.returncode == 0, none.stderr
+    assert none.stdout.splitlines()[0].startswith("columns: site, article_id, url, title")
+    assert none.stdout.rstrip().endswith("(0 rows)")

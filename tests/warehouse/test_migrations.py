@@ -323,3 +323,26 @@ def test_the_declared_columns_are_the_migrated_tables() -> None:
     assert set(EXPORTED_ARTICLE_COLUMNS) <= set(articles)
     assert set(INDEXED_ARTICLE_COLUMNS) <= set(articles)
     assert EXPORTED_ARTICLE_COLUMNS[0] == "site"
+
+
+def test_a_duckdb_file_that_is_not_a_warehouse_is_refused_untouched(tmp_path: Path) -> None:
+    """A user's own DuckDB file given to --db by mistake: neither migrated (our tables
+    added beside theirs) nor read as a warehouse too old to hold sites."""
+    import duckdb as plain
+
+    from warehouse.db import require_sites
+
+    path = tmp_path / "mine.duckdb"
+    with plain.connect(str(path)) as con:
+        con.execute("CREATE TABLE notes (x INTEGER); INSERT INTO notes VALUES (1)")
+    with pytest.raises(WarehouseError, match="is a DuckDB file but not a baolaocai warehouse"):
+        connect(path)
+    with plain.connect(str(path), read_only=True) as con:
+        with pytest.raises(WarehouseError, match=r"not a baolaocai warehouse \(it holds notes\)"):
+            require_sites(con, path)
+        tables = con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    assert tables == [("notes",)]
+    # An empty DuckDB file is a new warehouse, as before.
+    empty = tmp_path / "empty.duckdb"
+    plain.connect(str(empty)).close()
+    connect(empty).close()

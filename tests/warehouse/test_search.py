@@ -548,6 +548,11 @@ def test_spelling_variants_find_each_other(phrased: Path) -> None:
     assert {105, 208} <= set(ids(phrased, "sapa", variants=SAPA))
     assert 208 in ids(phrased, "du khách đến sa pa", variants=SAPA)  # a part of a phrase
     assert 208 not in ids(phrased, "sa pa -sapa", variants=SAPA)  # excluded, every spelling
+    # --exact: a variant counts only when typed with its own diacritics ("Sa Pa", not
+    # "Sà Pà", which folds to the same words but is a spelling of its own)
+    assert {105, 208} <= set(ids(phrased, "Sa Pa", variants=SAPA, exact=True))
+    assert ids(phrased, "Sà Pà", variants=SAPA, exact=True) == []
+    assert ids(phrased, "sàpà", variants=SAPA, exact=True) == []
 
 
 def test_author_and_until_filters(phrased: Path) -> None:

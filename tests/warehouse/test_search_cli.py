@@ -136,6 +136,10 @@ def test_flags_formats_and_the_hint_when_a_phrase_finds_nothing(indexed: Path) -
     assert apart.returncode == 0 and json.loads(apart.stdout) == []
     (hint,) = apart.stderr.strip().splitlines()
     assert '"sa pa du khách"' in hint and "--words" in hint and '"sa pa" "du khách"' in hint
+    # Nothing found because of a filter is not the phrase's doing: no hint then.
+    filtered = run("sa pa du khách", "--since", "2099-01-01", "-f", "json")
+    assert filtered.returncode == 0 and json.loads(filtered.stdout) == []
+    assert filtered.stderr.strip() == ""
     loose = run("sa pa du khách", "--words", "-f", "json")
     assert loose.returncode == 0 and loose.stderr == ""
     assert 106 in {h["article_id"] for h in json.loads(loose.stdout)}  # "du khách … Sa Pa"
