@@ -667,8 +667,12 @@ def main() -> None:
         code = app(standalone_mode=False)
     except UsageError as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "baolaocai"
-        if exc.format_message():  # none when the help was shown instead (no arguments)
-            print_error(f"{exc.format_message()} (see '{where} --help')")
+        message = exc.format_message()
+        if message.startswith("No such option") and where.endswith(" search"):
+            # `search -"du lịch" sa pa`: an exclusion first reads as an option
+            message += "; a query that starts with - goes after --: search -- '-x y'"
+        if message:  # none when the help was shown instead (no arguments)
+            print_error(f"{message} (see '{where} --help')")
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(EXIT_SIGINT)

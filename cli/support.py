@@ -241,7 +241,12 @@ def check_number(value: float | None, flag: str, low: float, high: float) -> Non
         return
     finite = isinstance(value, int) or math.isfinite(value)
     if isinstance(value, bool) or not finite or not low <= value <= high:
-        raise ConfigError(f"{flag} must be from {low:g} to {high:g}, not {value}")
+        raise ConfigError(f"{flag} must be from {_number(low)} to {_number(high)}, not {value}")
+
+
+def _number(value: float) -> str:
+    """``1000000`` -> ``1,000,000`` (not ``1e+06``); ``0.5`` -> ``0.5``."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 @contextlib.contextmanager
@@ -631,7 +636,8 @@ def _wrapping_console() -> Any:
 
 def markdown_table(headers: list[str], cells: list[list[str]]) -> str:
     """A GitHub-flavoured Markdown table of these (already terminal-escaped) texts: ``\\``
-    and ``|`` escaped, line breaks as ``<br>``, so each row stays one row of its table."""
+    and ``|`` escaped, line breaks as ``<br>``, so each row stays one row of its table;
+    emphasis, code, links and HTML shown as text (:data:`_MARKDOWN_ESCAPES`)."""
     if not headers:
         return ""
     lines = [
@@ -642,8 +648,27 @@ def markdown_table(headers: list[str], cells: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MARKDOWN_ESCAPES = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "*": "\\*",
+        "`": "\\`",
+        "[": "\\[",
+        "]": "\\]",
+        "~": "\\~",
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+    }
+)
+"""What a Markdown renderer would obey in a cell: emphasis, code, links, strike-through
+and raw HTML (``<b>``, ``<img onerror=…>``) are shown as the text they are. ``_`` is
+left alone: GitHub does not emphasise inside a word, and URLs are full of them."""
+
+
 def _markdown_cell(text: str) -> str:
-    text = text.replace("\\", "\\\\").replace("|", "\\|")
+    text = text.translate(_MARKDOWN_ESCAPES)
     return "<br>".join(line.strip() for line in text.replace("\t", " ").split("\n"))
 
 
@@ -684,7 +709,7 @@ def query_settings(*, write: bool = False, **flags: Any) -> Settings:
 
 DEMO_DB = "warehouse/demo.duckdb"
 """The warehouse ``baolaocai demo`` fills (the quick start's)."""
-_DB_VARS = ("BAOLAOCAI_DB", "BAOLAOCAI_SITE")
+DB_VARS = ("BAOLAOCAI_DB", "BAOLAOCAI_SITE")
 
 
 def read_path(default: str, db: object, site: object) -> str:
@@ -696,7 +721,7 @@ def read_path(default: str, db: object, site: object) -> str:
     Write commands never come here: they write where they were told."""
     if db is not None or site is not None:
         return default
-    if any(os.environ.get(var, "").strip() for var in _DB_VARS):
+    if any(os.environ.get(var, "").strip() for var in DB_VARS):
         return default
     if os.path.lexists(default) or not os.path.isfile(DEMO_DB):
         return default

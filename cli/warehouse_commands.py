@@ -385,8 +385,13 @@ def reindex_command(
 
     path = _db_path(db, site, write=True)
     if not Path(path).exists():
+        from cli.support import DB_VARS, DEMO_DB
+
+        named = db or site or any(os.environ.get(v, "").strip() for v in DB_VARS)
+        demo = not named and Path(DEMO_DB).is_file()  # right after the quick start
         raise WarehouseError(
-            f"no warehouse at {path}: run 'baolaocai crawl' or 'baolaocai demo' first"
+            f"no warehouse at {path}: run 'baolaocai crawl' first"
+            + (f" (the demo's is {DEMO_DB}: --db {DEMO_DB})" if demo else " or 'baolaocai demo'")
         )
     from baolaocai import progress
     from cli.progress import watching

@@ -224,7 +224,7 @@ def test_markdown_is_one_table_row_per_row_whatever_the_text(tmp_path: Path, db:
     assert done.stdout.splitlines() == [
         "| x\\|y | lines | path | esc | nothing |",
         "| --- | --- | --- | --- | --- |",
-        "| a\\|b | dòng 1<br>dòng 2 | C:\\\\thư mục\\\\\\| | \\\\x1b[31m đỏ |  |",
+        "| a\\|b | dòng 1<br>dòng 2 | C:\\\\thư mục\\\\\\| | \\\\x1b\\[31m đỏ |  |",
     ]
     # Every row splits into the same cells at its unescaped pipes.
     for line in done.stdout.splitlines():
@@ -486,3 +486,14 @@ def test_a_table_asked_for_never_squeezes_its_columns_to_nothing(tmp_path: Path,
     assert none.returncode == 0, none.stderr
     assert none.stdout.splitlines()[0].startswith("columns: site, article_id, url, title")
     assert none.stdout.rstrip().endswith("(0 rows)")
+
+
+def test_markdown_shows_html_emphasis_and_links_as_text(tmp_path: Path, db: Path) -> None:
+    """Pasted into GitHub, a cell must not become bold, a link or an HTML element."""
+    query = "SELECT '<img src=x onerror=alert(1)> *đậm* [liên kết](http://x) `mã` ~gạch~ a&b' AS t"
+    done = run_cli("sql", query, "-f", "markdown", "--db", str(db), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    row = done.stdout.splitlines()[2]
+    assert "<img" not in row and "&lt;img src=x onerror=alert(1)&gt;" in row
+    assert r"\*đậm\*" in row and r"\[liên kết\](http://x)" in row
+    assert r"\`mã\`" in row and r"\~gạch\~" in row and "a&amp;b" in row

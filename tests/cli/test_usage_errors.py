@@ -18,6 +18,8 @@ from support import BAOLAOCAI, clean_env
         (["export"], "Missing option '--format'"),
         (["status", "--bogus"], "No such option: --bogus"),
         (["nonexistent"], "No such command 'nonexistent'"),
+        # an exclusion first reads as an option: the line says how to write it
+        (["search", '-"du khách" bắc hà'], "goes after --: search -- '-x y'"),
     ],
 )
 def test_a_mistyped_command_line_is_one_line(args: list[str], said: str, tmp_path: Path) -> None:
