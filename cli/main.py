@@ -610,8 +610,6 @@ def sql(
         memory_limit=limit,
     )
     statements = _statements(query)
-    if statements > 1:  # DuckDB runs them all and answers with the last one's rows
-        print_note(f"{statements} statements: the rows shown are the last one's")
     capped = format not in ("csv", "json") and max_rows > 0
     answer = run_sql(
         con,
@@ -621,6 +619,8 @@ def sql(
         memory_limit=limit,
         max_rows=max_rows if capped else None,
     )
+    if statements > 1:  # DuckDB ran them all and answered with the last one's rows
+        print_note(f"{statements} statements: the rows shown are the last one's")
     print_rows(
         answer.columns,
         answer.rows,

@@ -707,6 +707,18 @@ def iter_captures(
 ) -> Iterator[Capture]:
     """Every response record of ``files`` (default: all, see :func:`warc_files`), in
     file order. A damaged tail is skipped, logged and appended to ``damage``."""
+    for name, member in _members(folder, files, damage):
+        capture = _capture(name, member)
+        if capture is not None:
+            yield capture
+
+
+def _members(
+    folder: Path, files: Iterable[str] | None, damage: list[BrokenTail] | None
+) -> Iterator[tuple[str, _Member]]:
+    """``(file name, member)`` of every gzip member of ``files`` (default: all), in file
+    order, each file opened without following a symbolic link; a damaged tail ends its
+    file, logged and appended to ``damage``."""
     names = warc_files(folder) if files is None else [check_warc_name(n) for n in files]
     for name in names:
         with _open_plain(folder, name) as fh:
@@ -714,9 +726,7 @@ def iter_captures(
                 if isinstance(item, BrokenTail):
                     _report(item, damage)
                     break
-                capture = _capture(name, item)
-                if capture is not None:
-                    yield capture
+                yield name, item
 
 
 def _index_entry(file: str, member: _Member) -> IndexEntry | None:
@@ -773,16 +783,10 @@ def iter_index(
     """What a CDX index holds of every ``response`` and ``revisit`` record of ``files``
     (default: all), in file order; a damaged tail as in :func:`iter_captures`. Files are
     opened without following a symbolic link."""
-    names = warc_files(folder) if files is None else [check_warc_name(n) for n in files]
-    for name in names:
-        with _open_plain(folder, name) as fh:
-            for item in _iter_members(fh, 0, name):
-                if isinstance(item, BrokenTail):
-                    _report(item, damage)
-                    break
-                entry = _index_entry(name, item)
-                if entry is not None:
-                    yield entry
+    for name, member in _members(folder, files, damage):
+        entry = _index_entry(name, member)
+        if entry is not None:
+            yield entry
 
 
 def _open_plain(folder: Path, name: str) -> BinaryIO:

@@ -3,8 +3,10 @@ data as it is: a crawled title cannot retitle or recolour the terminal it is sho
 
 from __future__ import annotations
 
+import html
 import os
 import pty
+import re
 import subprocess
 from pathlib import Path
 
@@ -62,8 +64,8 @@ def test_every_layout_on_a_terminal_is_shown_not_obeyed(tmp_path: Path) -> None:
     for query, fmt in ((QUERY, "table"), (wide, "vertical"), (wide, "markdown"), (wide, "auto")):
         shown = on_a_terminal("sql", query, "-f", fmt, "--db", str(db))
         data = shown.replace("\x1b[1m", "").replace("\x1b[0m", "")  # rich's own styles
-        if fmt == "markdown":  # its backslashes escaped
-            data = data.replace("\\\\", "\\")
+        if fmt == "markdown":  # Markdown's escapes undone: what a renderer shows
+            data = html.unescape(re.sub(r"\\(.)", r"\1", data))
         assert "\x1b" not in data and "\x07" not in data and "\u202e" not in data, fmt
         assert "\\x1b]0;pwned\\x07Lào Cai \\u202eevil" in data, fmt
 
