@@ -113,6 +113,8 @@ def prefect_api_for_cli(
     # fail ("Error logging to API") once it is stopped. Run records still reach it.
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
+    preloading: list[threading.Thread] = []
+
     def known(api_url: str) -> None:
         # Prefect reads its settings once, at its first import: the environment is
         # final here (the address is this server's, chosen under the home's lock).
@@ -122,9 +124,11 @@ def prefect_api_for_cli(
             # What this thread imports while the preload runs, first: two threads
             # importing one package in opposite orders could deadlock.
             importlib.import_module("httpx")
-            threading.Thread(
+            thread = threading.Thread(
                 target=_preload, args=(preload,), name="baolaocai-preload", daemon=True
-            ).start()
+            )
+            thread.start()
+            preloading.append(thread)
 
     try:
         with shared_local_server(home, idle=idle, abort=abort, on_address=known) as api_url:
@@ -132,6 +136,16 @@ def prefect_api_for_cli(
             yield
     finally:
         os.environ.pop("PREFECT_API_URL", None)
+        # A command that ends early (an unreachable site) must not exit while the
+        # preload is inside an extension's C++ import (pyarrow, duckdb): the interpreter
+        # then ends that thread by force and the process aborts ("FATAL: exception not
+        # rethrown", SIGABRT) instead of exiting with its code. The import takes seconds.
+        for thread in preloading:
+            thread.join(PRELOAD_JOIN_S)
+
+
+PRELOAD_JOIN_S = 30.0
+"""Seconds a command's end waits for the preload import to finish (it takes 1–3 s)."""
 
 
 def _preload(module: str) -> None:
