@@ -5,6 +5,7 @@
     BaoLaoCaiError                      every error we raise on purpose
     ├── ConfigError                     a bad setting, env var or flag         (terminal)
     ├── InputError                      a file or argument we cannot use       (terminal)
+    │   └── NotFoundError               no such article, version or capture
     ├── FetchError                      an HTTP exchange went wrong; has .url
     │   ├── TransientFetchError         worth retrying: timeout, reset, 429, 5xx
     │   └── TerminalFetchError          not worth retrying: 404, 410, off-site redirect
@@ -43,6 +44,11 @@ class ConfigError(BaoLaoCaiError):
 
 class InputError(BaoLaoCaiError):
     """A user-supplied file or argument cannot be used."""
+
+
+class NotFoundError(InputError):
+    """No such article, version or capture: the CLI says so in one line (exit 2, as any
+    bad input), the web app answers 404."""
 
 
 class FetchError(BaoLaoCaiError):

@@ -328,6 +328,18 @@ def bundled_sites() -> list[tuple[str, Path]]:
     return sorted((p.stem, p) for p in SITES_DIR.glob("*.toml"))
 
 
+def bundled_variants(site_keys: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """The spelling variants (``[search] variants``) of every bundled site whose key is
+    among ``site_keys`` (e.g. the sites of a search index), each group once: what a search
+    that names no site file uses. A site searched with its own file brings its own."""
+    wanted = set(site_keys)
+    groups: list[tuple[str, ...]] = []
+    for key, file in bundled_sites():
+        if key in wanted:
+            groups.extend(g for g in load_site(file).variants if g not in groups)
+    return tuple(groups)
+
+
 def load_site(name_or_path: str | Path = DEFAULT_SITE) -> Site:
     """The site of a bundled key or a site file's path, checked and compiled."""
     return _load(resolve_site_path(name_or_path).resolve())

@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -56,7 +57,12 @@ from cli.warehouse_commands import MemoryLimitOption, TimeoutOption
 from cli.writers import WaitOption, claim_warehouse
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from baolaocai.settings import Settings
+    from baolaocai.site import Site
+    from sitecopy.overlay import Overlay
+    from warehouse.writer import Holder
 
 # Heavy modules (Prefect, the warehouse, rich's tables and live display, parsing) are
 # imported in the commands that use them, not here: every command, ``--help`` included,
@@ -278,8 +284,41 @@ DEMO_QUERIES = (
         "SELECT published_at::DATE AS day, category, title FROM articles"
         " WHERE site = '{site}' ORDER BY published_at DESC LIMIT 5",
     ),
+    (
+        "What the second pass found: edits (every version kept) and takedowns",
+        "SELECT article_id, version AS versions, removed_at::DATE AS removed, title"
+        " FROM articles WHERE site = '{site}' AND (version > 1 OR removed_at IS NOT NULL)"
+        " ORDER BY article_id",
+    ),
 )
 """Queries the demo prints; ``{site}`` is the demo site's key (letters, digits, - and _)."""
+
+
+@contextmanager
+def _demo_turn(db: str, patience: float) -> Iterator[None]:
+    """One ``demo`` at a time on a warehouse, for all its passes: each pass takes the
+    writer lock for itself only, and a second demo coming between two passes would find
+    the site half-way (or crawl the bundled copy after the later one). Waits as long as
+    a writer would (``--wait``/``--no-wait``)."""
+    from warehouse.writer import WriterLock
+
+    path = Path(db)
+    turn = WriterLock(path.with_name(f"{path.name}.demo"), kind="demo")
+
+    def say(holder: Holder) -> None:
+        err.print(f"waiting for the {holder.describe()} on {db} to finish …", markup=False)
+
+    try:
+        turn.acquire(patience, say)
+    except WarehouseBusyError as exc:
+        raise WarehouseBusyError(
+            f"another demo is writing {db}; try again when it has finished (or pass --wait)",
+            holder=exc.holder,
+        ) from None
+    try:
+        yield
+    finally:
+        turn.release()
 
 
 @app.command()
@@ -295,12 +334,20 @@ def demo(
         bool, typer.Option("--verbose", "-v", help="Show Prefect's run log.")
     ] = False,
 ) -> None:
-    """Crawl the bundled offline copy of the site (served on 127.0.0.1) into DB, then query it.
+    """Crawl the bundled offline copy of the site (served on 127.0.0.1) into DB twice, then query it.
 
-    Like ``crawl``, the warehouse is checked before anything starts.
+    Pass 1 crawls the copy as bundled; pass 2 the same site a few days later (an article
+    edited, one taken down: ``sitecopy/changes/<site>.toml``), so the warehouse shows
+    versions and removals. Pass 2 is an ordinary incremental crawl: the sitemap's later
+    ``<lastmod>`` makes it recheck the edited article, the sitemap that no longer lists
+    the other makes it recheck that one, and its 404 marks it removed. A warehouse that
+    already holds the site gets pass 2 only: the site as it is now, so a rerun stores
+    nothing new and never turns the edit or the takedown back. Like ``crawl``, the
+    warehouse is checked before anything starts.
     """
     try:
-        from sitecopy import copy_dir, serve_site
+        from sitecopy import copy_dir
+        from sitecopy.overlay import changed_copy
     except ImportError:
         raise InputError(
             "demo needs a clone of the repository: the bundled copies of the sites"
@@ -313,10 +360,37 @@ def demo(
         root = copy_dir(chosen.key)
     except LookupError as exc:
         raise InputError(str(exc).strip("'\"")) from None
+    later = changed_copy(chosen.key, root)
     check_warehouse(db)
     patience = claim_warehouse(settings_from(site=chosen, db_path=db), wait).writer_wait
+    with _demo_turn(db, patience):
+        _demo_passes(chosen, root, later, db, patience, verbose=verbose)
+
+
+def _demo_passes(
+    chosen: Site, root: Path, later: Overlay | None, db: str, patience: float, *, verbose: bool
+) -> None:
+    """``demo`` once it has its turn: the passes, then the example queries."""
+    from sitecopy import serve_site
+    from warehouse.db import connect
+
+    con = connect(db, read_only=True)
+    try:
+        row = con.execute("SELECT count(*) FROM articles WHERE site = ?", [chosen.key]).fetchone()
+    finally:
+        con.close()
+    passes: list[tuple[int, str, Overlay | None]] = []
+    if later is None or not (row and row[0]):
+        passes.append((1, "the site as bundled", None))
+    if later is not None:
+        passes.append((2, later.changes.summary, later))
     with serve_site(root) as server:
         out.print(f"Serving the bundled copy of {chosen.name} ({chosen.host}) at {server.url}")
+        if len(passes) == 1 and later is not None:
+            out.print(
+                "Pass 1 skipped: the warehouse holds this site already;"
+                " a rerun crawls the site as it is now."
+            )
         settings = settings_from(
             site=chosen,
             base_url=server.url,
@@ -325,12 +399,18 @@ def demo(
             concurrency=DEMO_CONCURRENCY,
             writer_wait=patience,
         )
-        summary = run_crawl_flow(settings, verbose=verbose)
-    print_summary(summary, settings.db_path)
-    if summary["status"] not in RUN_OK:
-        raise typer.Exit(EXIT_FAILED)
-    from warehouse.db import connect
-
+        # One Prefect API for both passes: pass 2 never waits for a server of its own.
+        with prefect_api(
+            settings, verbose=verbose, quiet=False, check_site=False, flow="flows.crawl"
+        ):
+            for number, title, changes in passes:
+                server.changes = changes
+                if later is not None:
+                    out.print(f"\n[bold]Pass {number}: {title}[/bold]", markup=True)
+                summary = run_crawl_flow(settings, verbose=verbose)
+                print_summary(summary, settings.db_path)
+                if summary["status"] not in RUN_OK:
+                    raise typer.Exit(EXIT_FAILED)
     con = connect(settings.db_path, read_only=True)
     try:
         for title, template in DEMO_QUERIES:
@@ -342,6 +422,11 @@ def demo(
             print_rows(columns, cursor.fetchall(), "table")
     finally:
         con.close()
+    out.print(
+        f"\nRead it in a browser: baolaocai web --db {db}"
+        "  (then http://127.0.0.1:8765/; Ctrl-C stops it)",
+        markup=False,
+    )
 
 
 @app.command()
@@ -644,13 +729,22 @@ def _statements(query: str) -> int:
 
 def _register_more() -> None:
     """Commands kept in their own modules (search/export/status; serve/backfill;
-    tables/describe)."""
-    from cli import orchestration, schema_commands, sites, warehouse_commands
+    tables/describe; show/history/page/removed)."""
+    from cli import (
+        orchestration,
+        reading_commands,
+        schema_commands,
+        sites,
+        warehouse_commands,
+        web_command,
+    )
 
     warehouse_commands.register(app)
     orchestration.register(app)
     sites.register(app)
     schema_commands.register(app)
+    web_command.register(app)
+    reading_commands.register(app)
 
 
 _register_more()

@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -247,32 +248,11 @@ def search_command(
         _print_hits(hits)
 
 
-SEARCH_CSV_COLUMNS = (
-    "site",
-    "article_id",
-    "published_at",
-    "category",
-    "author",
-    "title",
-    "url",
-    "score",
-    "accent_match",
-    "snippet",
-)
-
-
 def _bundled_variants(site_keys: list[str]) -> tuple[tuple[str, ...], ...]:
-    """The spelling variants of every bundled site whose key is among ``site_keys`` (the
-    sites of the index): what a search with no --site uses. A site searched with its own
-    file (--site path) brings its own."""
-    from baolaocai.site import bundled_sites, load_site
+    """:func:`baolaocai.site.bundled_variants` (kept under this name for the callers)."""
+    from baolaocai.site import bundled_variants
 
-    wanted = set(site_keys)
-    groups: list[tuple[str, ...]] = []
-    for key, file in bundled_sites():
-        if key in wanted:
-            groups.extend(g for g in load_site(file).variants if g not in groups)
-    return tuple(groups)
+    return bundled_variants(site_keys)
 
 
 def _apart_hint(phrase: str) -> str:
@@ -288,18 +268,11 @@ def _apart_hint(phrase: str) -> str:
 
 
 def _print_hits_csv(hits: list[Any]) -> None:
-    """The hits as CSV: a header row, UTF-8, LF; a text cell a spreadsheet would run
-    (``=``, ``+``, ``-``, ``@`` first) gets a leading ``'`` (:func:`csv_safe`)."""
-    from baolaocai.text import csv_lines, csv_safe
+    """The hits as CSV (:func:`warehouse.search.hits_csv`)."""
+    from warehouse.search import hits_csv
 
-    rows: list[list[object]] = [list(SEARCH_CSV_COLUMNS)]
-    for hit in hits:
-        row = hit.to_dict()
-        rows.append(
-            [csv_safe(v) if isinstance(v, str) else v for v in (row[c] for c in SEARCH_CSV_COLUMNS)]
-        )
     shown = for_terminal if sys.stdout.isatty() else str
-    sys.stdout.write(shown(csv_lines(rows)))
+    sys.stdout.write(shown(hits_csv(hits)))
 
 
 def _print_hits(hits: list[Any]) -> None:
@@ -370,6 +343,15 @@ def _escape(text: str) -> str:
     return escape(for_terminal(text))
 
 
+def _say_waiting(holder: Any, path: str) -> None:
+    from cli.support import err
+
+    err.print(
+        f"waiting for {holder.describe()} to finish writing {path} (Ctrl-C to give up) …",
+        markup=False,
+    )
+
+
 @friendly_errors
 def reindex_command(
     db: DbOption = None,
@@ -396,12 +378,33 @@ def reindex_command(
     from baolaocai import progress
     from cli.progress import watching
     from cli.support import err
+    from warehouse.db import connect
+    from warehouse.writer import WriterLock
 
     started = time.perf_counter()
     index_dir = search_index_dir(path)
-    with watching(err, quiet=quiet), write_connection(path) as con:
-        progress.current().phase("indexing")
-        documents = rebuild_search_index(con, index_dir)
+    with write_connection(path):  # migrated to this code's schema first, if older
+        pass
+    # Writers wait meanwhile (the articles are read in batches: one state of the
+    # warehouse); readers, e.g. the web view, get the file between two batches.
+    writer = WriterLock(path, kind="reindex")
+    settings = load_settings().override(db_path=path)
+    writer.acquire(settings.writer_wait, lambda holder: _say_waiting(holder, path))
+
+    @contextlib.contextmanager
+    def reading() -> Iterator[Any]:
+        con = connect(path, read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    try:
+        with watching(err, quiet=quiet):
+            progress.current().phase("indexing")
+            documents = rebuild_search_index(None, index_dir, reading=reading)
+    finally:
+        writer.release()
     out.print(
         f"search index rebuilt: {documents} articles in {time.perf_counter() - started:.1f} s"
         f" ({index_dir})",

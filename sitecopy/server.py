@@ -21,7 +21,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from sitecopy.overlay import Overlay
 
 SITE_DIR = Path(__file__).with_name("site")
 """The hand-written copy of baolaocai.vn."""
@@ -84,12 +88,21 @@ Override = Callable[[BaseHTTPRequestHandler, "SiteServer"], bool]
 
 class SiteServer:
     def __init__(
-        self, root: Path, host: str = "127.0.0.1", port: int = 0, *, gzip: bool = False
+        self,
+        root: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        gzip: bool = False,
+        changes: Overlay | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the site copy is served on loopback only")
         self.root = root.resolve()
         self.gzip = gzip
+        self.changes = changes
+        """The copy's later state served over it (:mod:`sitecopy.overlay`); settable
+        between two crawls, as the demo does: the same site, a few days later."""
         self._requests: list[RequestRecord] = []
         self.override: Override | None = None
         self._lock = threading.Lock()
@@ -164,7 +177,7 @@ class SiteServer:
             if self.override is not None and self.override(handler, self):
                 status = getattr(handler, "_status_sent", 200)
                 return
-            status = self.send_file(handler, self.resolve(handler.path))
+            status = self._answer(handler)
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -180,6 +193,21 @@ class SiteServer:
                         dict(getattr(handler, "_headers_sent", {})),
                     )
                 )
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> int:
+        """The file of the request's path, or its changed bytes or a 404 when the
+        overlay (:attr:`changes`) says the site changed it or took it down."""
+        file = self.resolve(handler.path)
+        overlay = self.changes
+        if file is None or overlay is None:
+            return self.send_file(handler, file)
+        changed = overlay.lookup(file.relative_to(self.root).as_posix())
+        if changed is None:
+            return self.send_file(handler, None)
+        if changed is False:
+            return self.send_file(handler, file)
+        mtime = email.utils.formatdate(overlay.changes.last_modified.timestamp(), usegmt=True)
+        return self.send_body(handler, changed, file.suffix, mtime)
 
     def send_file(
         self,
@@ -198,8 +226,25 @@ class SiteServer:
             return 404
         body = file.read_bytes()
         if validators is None:
-            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
             mtime = email.utils.formatdate(file.stat().st_mtime, usegmt=True)
+            return self.send_body(handler, body, file.suffix, mtime, name=file.name)
+        return self.send_body(handler, body, file.suffix, "", validators, name=file.name)
+
+    def send_body(
+        self,
+        handler: BaseHTTPRequestHandler,
+        body: bytes,
+        suffix: str,
+        mtime: str,
+        validators: dict[str, str] | None = None,
+        *,
+        name: str = "",
+    ) -> int:
+        """Answer 200 with ``body`` (a file's bytes, ``suffix`` its type), or 304 when
+        the request's validators match: an ``ETag`` from the content and ``mtime`` as
+        ``Last-Modified``, unless ``validators`` (both keys) are given."""
+        if validators is None:
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
             validators = {"ETag": etag, "Last-Modified": mtime}
         else:
             validators = dict(validators)
@@ -211,8 +256,8 @@ class SiteServer:
             send(handler, 304, b"", None, validators)
             return 304
         ctype = (
-            CONTENT_TYPES.get(file.suffix)
-            or mimetypes.guess_type(file.name)[0]
+            CONTENT_TYPES.get(suffix)
+            or mimetypes.guess_type(name or f"x{suffix}")[0]
             or "application/octet-stream"
         )
         if self.gzip and "gzip" in handler.headers.get("Accept-Encoding", ""):
@@ -243,9 +288,12 @@ def send(
 
 
 @contextmanager
-def serve_site(root: Path = SITE_DIR, port: int = 0, *, gzip: bool = False) -> Iterator[SiteServer]:
-    """Serve ``root`` on 127.0.0.1 (a free port by default) for the ``with`` block."""
-    server = SiteServer(root, port=port, gzip=gzip).start()
+def serve_site(
+    root: Path = SITE_DIR, port: int = 0, *, gzip: bool = False, changes: Overlay | None = None
+) -> Iterator[SiteServer]:
+    """Serve ``root`` on 127.0.0.1 (a free port by default) for the ``with`` block;
+    with ``changes``, its later state (:mod:`sitecopy.overlay`)."""
+    server = SiteServer(root, port=port, gzip=gzip, changes=changes).start()
     try:
         yield server
     finally:

@@ -15,7 +15,10 @@ for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_prox
 os.environ["NO_PROXY"] = "127.0.0.1,localhost"
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-for _var in [k for k in os.environ if k.startswith("BAOLAOCAI_")]:
+# No BAOLAOCAI_* setting of the shell reaches a test, except the browser tests' own two
+# (tests/web/conftest.py: which chromium, where screenshots go), which configure no app.
+_HARNESS = ("BAOLAOCAI_CHROMIUM", "BAOLAOCAI_SCREENSHOTS")
+for _var in [k for k in os.environ if k.startswith("BAOLAOCAI_") and k not in _HARNESS]:
     os.environ.pop(_var)
 
 from sitecopy import SITE_DIR, SiteServer, serve_site  # noqa: E402

@@ -28,6 +28,60 @@ BAOLAOCAI = str(Path(sys.executable).with_name("baolaocai"))
 """The installed ``baolaocai`` command, as users run it."""
 
 
+def run_cli(
+    *args: str, cwd: Path, timeout: float = 240, columns: int | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``baolaocai ARGS`` run to its end in ``cwd`` as a user runs it (the installed
+    command, a clean environment plus ``env``, a Prefect home of its own under ``cwd``;
+    ``columns``: the terminal width it is told), its output captured."""
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
+    return subprocess.run(
+        [BAOLAOCAI, *args],
+        cwd=cwd,
+        env=clean_env(cwd / ".prefect-home", **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def fill_bundled(path: Path, articles: int = 6) -> Path:
+    """A warehouse at ``path`` holding the first ``articles`` pages of the bundled site,
+    parsed and loaded through the real pipeline and loader in one batch (no crawl)."""
+    from datetime import UTC, datetime
+
+    from baolaocai.models import FetchedPage
+    from baolaocai.site import default_site
+    from sitecopy import SITE_DIR
+    from transforms.pipeline import process_pages
+    from warehouse.db import connect
+    from warehouse.load import load_batch
+
+    now = datetime.now(UTC)
+    pages = [
+        FetchedPage(f"https://baolaocai.vn/{p.name}", str(p), 200, now, p.read_text("utf-8"))
+        for p in sorted(SITE_DIR.glob("*-post*.html"))[:articles]
+    ]
+    staged, failures = process_pages(pages, default_site())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = connect(path)
+    try:
+        load_batch(
+            con,
+            site=default_site(),
+            run_id="t",
+            seen_at=now,
+            pages=pages,
+            articles=staged,
+            failures=failures,
+        )
+    finally:
+        con.close()
+    return path
+
+
 class Started:
     """A command started in ``cwd`` in a session of its own (as a shell starts a job),
     its output (stdout and stderr) gathered as it comes."""

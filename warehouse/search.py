@@ -97,7 +97,7 @@ import socket
 import tempfile
 import time as _time
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -109,6 +109,7 @@ import tantivy
 
 from baolaocai.errors import InputError, WarehouseError
 from baolaocai.processes import process_alive
+from baolaocai.text import csv_lines, csv_safe
 from warehouse.db import SITE_TIME_ZONE
 from warehouse.schema import INDEXED_ARTICLE_COLUMNS
 from warehouse.search_query import MAX_QUERY_WORDS as MAX_QUERY_WORDS
@@ -203,6 +204,35 @@ class SearchHit:
             "snippet": self.snippet,
             "highlights": [list(span) for span in self.highlights],
         }
+
+
+SEARCH_CSV_COLUMNS = (
+    "site",
+    "article_id",
+    "published_at",
+    "category",
+    "author",
+    "title",
+    "url",
+    "score",
+    "accent_match",
+    "snippet",
+)
+"""The columns of a search's CSV (``baolaocai search --format csv``, the web view's
+``/search.csv``): keys of :meth:`SearchHit.to_dict`, in this order."""
+
+
+def hits_csv(hits: Iterable[SearchHit]) -> str:
+    """The hits as CSV (:data:`SEARCH_CSV_COLUMNS`): a header row, UTF-8, LF; a text cell
+    a spreadsheet would run (``=``, ``+``, ``-``, ``@`` first) gets a leading ``'``
+    (:func:`~baolaocai.text.csv_safe`)."""
+    rows: list[list[object]] = [list(SEARCH_CSV_COLUMNS)]
+    for hit in hits:
+        row = hit.to_dict()
+        rows.append(
+            [csv_safe(v) if isinstance(v, str) else v for v in (row[c] for c in SEARCH_CSV_COLUMNS)]
+        )
+    return csv_lines(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -918,11 +948,16 @@ def reconcile_search_index(
     return rebuild_search_index(con, folder, lock_timeout=lock_timeout)
 
 
+Reading = Callable[[], contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]]
+"""Opens the warehouse for one read and closes it after (a connection per batch)."""
+
+
 def rebuild_search_index(
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection | None,
     index_dir: str | Path | None = None,
     *,
     lock_timeout: float = LOCK_TIMEOUT,
+    reading: Reading | None = None,
 ) -> int:
     """Build a fresh index of the whole warehouse and swap it in; returns its document count.
 
@@ -930,7 +965,17 @@ def rebuild_search_index(
     ``CURRENT`` is replaced atomically: searches see the old index or the new one, never a
     half-built one, and on any error the previous index stays. The writer of the old index
     is held meanwhile, so updates wait (and give up after ``lock_timeout`` s).
+
+    ``reading`` (instead of ``con``): each batch of articles is read through a connection
+    of its own, opened and closed around it, in key order, so the warehouse file is free
+    between two batches (other processes' readers get in: ``reindex`` of 100,000 articles
+    held it some 110 s). The caller keeps writers out meanwhile (the warehouse's writer
+    lock), so the batches are one state of the warehouse.
     """
+    if (con is None) == (reading is None):
+        raise ValueError("give a connection or a way to open one, not both")
+    if index_dir is None and con is None:
+        raise ValueError("reading in batches needs the index folder")
     folder = _index_dir(index_dir, con)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -943,7 +988,7 @@ def rebuild_search_index(
             except WarehouseError as exc:
                 if "another version" not in exc.message:
                     raise
-            count = _build(con, folder)
+            count = _build(con, folder, reading)
         _remove_other_generations(folder)
     return count
 
@@ -955,7 +1000,40 @@ def refresh_search_index(
     return rebuild_search_index(con, index_dir)
 
 
-def _build(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
+def _article_rows(
+    con: duckdb.DuckDBPyConnection | None, reading: Reading | None
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Every article in key order, a batch at a time: from one cursor of ``con``, or
+    through a connection of ``reading`` per batch (keyset pagination on the key)."""
+    if con is not None:
+        cursor = con.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY site, article_id")
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            yield rows
+        return
+    assert reading is not None
+    after: tuple[str, int] | None = None
+    while True:
+        where = (
+            "" if after is None else " WHERE site > $site OR (site = $site AND article_id > $id)"
+        )
+        params = {} if after is None else {"site": after[0], "id": after[1]}
+        with reading() as batch_con:
+            rows = batch_con.execute(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles{where}"
+                f" ORDER BY site, article_id LIMIT {FETCH_ROWS}",
+                params,
+            ).fetchall()
+        if rows:
+            yield rows
+        if len(rows) < FETCH_ROWS:
+            return
+        last = rows[-1]
+        after = (str(last[_COLUMN["site"]]), int(last[_COLUMN["article_id"]]))
+
+
+def _build(
+    con: duckdb.DuckDBPyConnection | None, folder: Path, reading: Reading | None = None
+) -> int:
     generation = f"gen-{_time.time_ns():x}-{os.getpid()}"
     path = folder / generation
     started = datetime.now(UTC)
@@ -967,10 +1045,7 @@ def _build(con: duckdb.DuckDBPyConnection, folder: Path) -> int:
         newest: int | None = None
         count = 0
         try:
-            cursor = con.execute(
-                f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY site, article_id"
-            )
-            while rows := cursor.fetchmany(FETCH_ROWS):
+            for rows in _article_rows(con, reading):
                 for row in rows:
                     newest = _newest(newest, row)
                     writer.add_document(_document(row))
@@ -1243,6 +1318,15 @@ def indexed_sites(where: str | Path | duckdb.DuckDBPyConnection) -> list[str]:
     return sorted(k for k in keys if _has_docs(searcher, _term(schema, "site", k)))
 
 
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of results (:func:`search_page`): its hits and how many match in all."""
+
+    hits: list[SearchHit]
+    total: int
+    """Every article the query and filters match (not only those on the page)."""
+
+
 def search(
     where: str | Path | duckdb.DuckDBPyConnection,
     text: str,
@@ -1257,6 +1341,37 @@ def search(
     exact: bool = False,
     variants: Iterable[Sequence[str]] = (),
 ) -> list[SearchHit]:
+    """The first ``limit`` hits of :func:`search_page` (its documentation says all)."""
+    return search_page(
+        where,
+        text,
+        limit=limit,
+        since=since,
+        until=until,
+        category=category,
+        site=site,
+        author=author,
+        words=words,
+        exact=exact,
+        variants=variants,
+    ).hits
+
+
+def search_page(
+    where: str | Path | duckdb.DuckDBPyConnection,
+    text: str,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    since: date | None = None,
+    until: date | None = None,
+    category: str | None = None,
+    site: str | None = None,
+    author: str | None = None,
+    words: bool = False,
+    exact: bool = False,
+    variants: Iterable[Sequence[str]] = (),
+) -> SearchPage:
     """Articles matching the query ``text`` (:mod:`warehouse.search_query` syntax), best
     first.
 
@@ -1273,10 +1388,14 @@ def search(
     ``category``: equal ignoring case, accents and punctuation (``kinh-te`` matches ``Kinh
     tế``); ``site``: that site's articles only (its key; ``None``: every site of the
     index); ``author``: the byline contains these words in this order, accents optional.
+    ``offset``: the hits after the first ``offset`` (a later page); only the page's hits
+    get a snippet, and :attr:`SearchPage.total` counts every match.
     """
     plan = plan_query(text, variants=variants, words=words, exact=exact)
     if not 1 <= limit <= MAX_LIMIT:
         raise InputError(f"the limit must be from 1 to {MAX_LIMIT}, not {limit}")
+    if not 0 <= offset <= MAX_LIMIT:
+        raise InputError(f"the offset must be from 0 to {MAX_LIMIT}, not {offset}")
     if since is not None and until is not None and until < since:
         raise InputError(f"the last day {until} is before the first day {since}")
     folder = _index_dir(where, None)
@@ -1309,7 +1428,7 @@ def search(
         filters.append(_author_filter(schema, author))
     query = plan.build(schema, filters)
     try:
-        result = searcher.search(query, limit + _TIE_MARGIN, count=False)
+        result = searcher.search(query, offset + limit + _TIE_MARGIN, count=True)
         addresses = [address for _, address in result.hits]
         article_ids = searcher.fast_field_values("article_id", addresses)
         published = searcher.fast_field_values("published_us", addresses)
@@ -1319,7 +1438,7 @@ def search(
     ranked = sorted(
         zip(result.hits, article_ids, published, sites, strict=True),
         key=lambda r: (-r[0][0], r[2] is None, -(r[2] or 0), -int(r[1] or 0), r[3]),
-    )[:limit]
+    )[offset : offset + limit]
     phrases = plan.snippet_phrases()
     exact_phrases = plan.snippet_exact()
     terms = tuple(dict.fromkeys(w for p in phrases for w in p))
@@ -1352,7 +1471,9 @@ def search(
                 highlights=spans,
             )
         )
-    return hits
+    # count=True fills SearchResult.count (the stubs of tantivy 0.25 leave it out)
+    total: int = getattr(result, "count", None) or 0
+    return SearchPage(hits=hits, total=total)
 
 
 # -- snippets -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ PACKAGES = (
     "pipeline",
     "flows",
     "cli",
+    "web",
     "sitecopy",
 )
 ALLOWED: dict[str, frozenset[str]] = {
@@ -32,6 +33,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "pipeline": frozenset({"baolaocai", "scrapers", "transforms", "warehouse", "pipeline"}),
     "flows": frozenset({"baolaocai", "scrapers", "transforms", "warehouse", "pipeline", "flows"}),
     "cli": frozenset(PACKAGES),
+    # the browser view: a reader over the warehouse (no crawl, no Prefect, no CLI)
+    "web": frozenset({"baolaocai", "warehouse", "web"}),
     # the bundled copies of the sites: test furniture, over the floor only
     "sitecopy": frozenset({"baolaocai", "sitecopy"}),
 }

@@ -13,34 +13,17 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
-from support import BAOLAOCAI, clean_env
+from support import fill_bundled, run_cli
 
-from baolaocai.models import FetchedPage
-from baolaocai.site import default_site
 from sitecopy import SITE_DIR
-from transforms.pipeline import process_pages
-from warehouse.db import connect, known_version
-from warehouse.load import load_batch
+from warehouse.db import known_version
 
 GOOD_PAGE = next(SITE_DIR.glob("*-post902277.html"))
 UNREACHABLE = "http://127.0.0.1:9"
-
-
-def run_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [BAOLAOCAI, *args],
-        cwd=cwd,
-        env=clean_env(cwd / ".prefect-home"),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def one_error_line(result: subprocess.CompletedProcess[str], code: int) -> str:
@@ -54,25 +37,7 @@ def one_error_line(result: subprocess.CompletedProcess[str], code: int) -> str:
 
 
 def fill(path: Path, pages: int = 6) -> None:
-    now = datetime.now(UTC)
-    fetched = [
-        FetchedPage(f"https://baolaocai.vn/{p.name}", str(p), 200, now, p.read_text("utf-8"))
-        for p in sorted(SITE_DIR.glob("*-post*.html"))[:pages]
-    ]
-    staged, failures = process_pages(fetched, default_site())
-    con = connect(path)
-    try:
-        load_batch(
-            con,
-            site=default_site(),
-            run_id="t",
-            seen_at=now,
-            pages=fetched,
-            articles=staged,
-            failures=failures,
-        )
-    finally:
-        con.close()
+    fill_bundled(path, pages)
 
 
 def snapshot(path: Path) -> tuple[str, int, list[str]]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
-from support import BAOLAOCAI, clean_env
+from support import run_cli
 
 from baolaocai.models import CONTRACT_KEYS, FetchedPage
 from baolaocai.site import default_site
@@ -17,19 +16,6 @@ from warehouse.db import connect
 from warehouse.load import load_batch
 
 GOOD_PAGE = next(SITE_DIR.glob("*-post902277.html"))
-
-
-def run_cli(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    env = clean_env(cwd / ".prefect-home")
-    return subprocess.run(
-        [BAOLAOCAI, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def test_parse_prints_the_contract(tmp_path: Path) -> None:
@@ -146,19 +132,6 @@ def test_crawl_unreachable_site(tmp_path: Path, site: SiteServer) -> None:
     assert result.returncode == 1
     assert "could not be reached" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-
-
-@pytest.mark.slow
-def test_demo_twice_is_idempotent_and_quiet(tmp_path: Path) -> None:
-    first = run_cli("demo", "--db", "demo.duckdb", cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    assert "Traceback" not in first.stdout + first.stderr and "ERROR" not in first.stderr
-    assert "new                  22" in first.stdout.replace("\t", " ") or " 22" in first.stdout
-    second = run_cli("demo", "--db", "demo.duckdb", cwd=tmp_path)
-    assert second.returncode == 0 and "Traceback" not in second.stdout + second.stderr
-    summary = second.stdout.split("Articles per category")[0]
-    new_line = next(line for line in summary.splitlines() if line.strip().startswith("new"))
-    assert new_line.split()[-1] == "0"
 
 
 def test_parse_without_any_article_url_warns(tmp_path: Path) -> None:

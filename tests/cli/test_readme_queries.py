@@ -18,23 +18,22 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import BAOLAOCAI, clean_env
+from support import clean_env, run_cli
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-READ_COMMANDS = ("sql", "search", "status", "export", "tables", "describe")
+READ_COMMANDS = (
+    "sql",
+    "search",
+    "status",
+    "export",
+    "tables",
+    "describe",
+    "show",
+    "history",
+    "page",
+    "removed",
+)
 _FENCE_RE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
-
-
-def run_cli(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [BAOLAOCAI, *args],
-        cwd=cwd,
-        env=clean_env(cwd / ".prefect-home"),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def _section(text: str, heading: str) -> str:
@@ -93,7 +92,7 @@ def readme_python() -> list[str]:
 def test_the_readme_has_examples_to_check() -> None:
     """The readers below find what they look for (else the test would pass on nothing)."""
     commands = readme_commands()
-    assert {c[0] for c in commands} >= {"sql", "search", "export", "status"}
+    assert {c[0] for c in commands} >= {"sql", "search", "export", "status", "show", "page"}
     assert len(readme_sql()) >= 3 and readme_python()
 
 

@@ -10,22 +10,17 @@ import json
 import math
 import re
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import support
 from rich.cells import cell_len
 from support import BAOLAOCAI, clean_env
 
-from baolaocai.models import FetchedPage
-from baolaocai.site import default_site
 from cli.support import COUNTED_VALUES, DEMO_DB
 from cli.warehouse_commands import run_sql
-from sitecopy import SITE_DIR
-from transforms.pipeline import process_pages
 from warehouse.catalog import TABLE_DESCRIPTIONS, column_description
 from warehouse.db import connect
-from warehouse.load import load_batch
 from warehouse.schema import ARTICLE_COLUMNS, ARTICLE_KEY, DECLARED
 
 N_ARTICLES = 6
@@ -34,40 +29,13 @@ N_ARTICLES = 6
 def run_cli(
     *args: str, cwd: Path, columns: int = 80, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [BAOLAOCAI, *args],
-        cwd=cwd,
-        env=clean_env(cwd / ".prefect-home", COLUMNS=str(columns), **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """:func:`support.run_cli` on an 80-column terminal unless told otherwise."""
+    return support.run_cli(*args, cwd=cwd, timeout=120, columns=columns, **env)
 
 
 def fill(path: Path) -> Path:
     """A warehouse filled through the real loader from pages of the bundled site."""
-    now = datetime.now(UTC)
-    pages = [
-        FetchedPage(f"https://baolaocai.vn/{p.name}", str(p), 200, now, p.read_text("utf-8"))
-        for p in sorted(SITE_DIR.glob("*-post*.html"))[:N_ARTICLES]
-    ]
-    staged, failures = process_pages(pages, default_site())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = connect(path)
-    try:
-        load_batch(
-            con,
-            site=default_site(),
-            run_id="t",
-            seen_at=now,
-            pages=pages,
-            articles=staged,
-            failures=failures,
-        )
-    finally:
-        con.close()
-    return path
+    return support.fill_bundled(path, N_ARTICLES)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from warehouse.search import (
     reconcile_search_index,
     search,
     search_index_dir,
+    search_page,
     update_search_index,
 )
 
@@ -85,6 +86,20 @@ def test_lao_cai_without_diacritics_finds_lao_cai(con: Path) -> None:
     assert set(ids(con, "Lào Cai")) == set(found)
     assert ids(con, "Lào Cai") == ids(con, "LÀO CAI")
     assert ids(con, unicodedata.normalize("NFD", "Lào Cai")) == ids(con, "Lào Cai")
+
+
+def test_pages_of_results_add_up_to_the_whole_list_and_count_every_match(con: Path) -> None:
+    """A later page (``offset``) is the same slice of the ranking the whole list has, and
+    the total counts every match, not only the page's (the web view's pages and count)."""
+    whole = search(con, "lao cai", limit=100)
+    assert len(whole) >= 3
+    pages = [search_page(con, "lao cai", limit=2, offset=o) for o in range(0, len(whole), 2)]
+    assert [h.article_id for p in pages for h in p.hits] == [h.article_id for h in whole]
+    assert {p.total for p in pages} == {len(whole)}
+    assert search_page(con, "lao cai", limit=1).total == len(whole)
+    assert search_page(con, "lao cai", limit=5, offset=len(whole)).hits == []
+    with pytest.raises(InputError, match="offset"):
+        search_page(con, "lao cai", offset=-1)
 
 
 def test_hoa_finds_hoa_hoa_and_hoa_with_either_tone_placement(
@@ -601,3 +616,44 @@ def test_a_snippet_shows_the_accents_typed_first(phrased: Path, new_article) -> 
     assert typed.accent_match
     bare = next(h for h in search(phrased, "hoa binh", limit=100) if h.article_id == 210)
     assert bare.snippet.startswith("Giá hàng hóa bình")  # no accents typed: the first match
+
+
+def test_a_rebuild_read_in_batches_is_the_same_index_and_frees_the_file_between(
+    fresh: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``reindex`` reads the articles a batch at a time, each through a connection of its
+    own (the file is free between two: a web view's readers get in), and builds the same
+    index as one cursor does."""
+    import contextlib
+
+    import warehouse.search as engine
+
+    con = connect(fresh)
+    try:
+        whole = rebuild_search_index(con, fresh.parent / "whole.search")
+        total = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    finally:
+        con.close()
+    monkeypatch.setattr(engine, "FETCH_ROWS", 2)
+    opened: list[int] = []
+
+    @contextlib.contextmanager
+    def reading():  # type: ignore[no-untyped-def]
+        batch = connect(fresh, read_only=True)
+        opened.append(1)
+        try:
+            yield batch
+        finally:
+            batch.close()
+        # between two batches a writer gets the file
+        duckdb.connect(str(fresh)).close()
+
+    batched = rebuild_search_index(None, fresh.parent / "batched.search", reading=reading)
+    assert batched == whole == total
+    assert len(opened) == total // 2 + 1  # every batch (and an empty one after a full one)
+    for query in ("lao cai", "chè", "du khách"):
+        assert ids(fresh.parent / "batched.search", query) == ids(
+            fresh.parent / "whole.search", query
+        )
+    with pytest.raises(ValueError):
+        rebuild_search_index(con, fresh.parent / "x", reading=reading)
