@@ -496,7 +496,11 @@ class LocalPrefectServer:
             start_new_session=True,
         )
         log.close()
-        self.pid_file.write_text(f"{self.process.pid}\n")
+        # Whole or absent (a temporary file renamed over it): a reader that found it
+        # empty, half written, took it for no server and left the server running.
+        tmp = self.pid_file.with_name(f".{self.pid_file.name}.{os.getpid()}")
+        tmp.write_text(f"{self.process.pid}\n")
+        os.replace(tmp, self.pid_file)
         try:
             self._wait_healthy(abort)
         except BaseException:  # Ctrl-C while it starts: it is out of reach of Ctrl-C
