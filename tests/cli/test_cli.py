@@ -6,14 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from support import run_cli
+from support import fill_bundled, run_cli
 
-from baolaocai.models import CONTRACT_KEYS, FetchedPage
-from baolaocai.site import default_site
+from baolaocai.models import CONTRACT_KEYS
 from sitecopy import SITE_DIR, SiteServer
-from transforms.pipeline import process_pages
-from warehouse.db import connect
-from warehouse.load import load_batch
 
 GOOD_PAGE = next(SITE_DIR.glob("*-post902277.html"))
 
@@ -62,27 +58,7 @@ def test_parse_url_option(tmp_path: Path) -> None:
 @pytest.fixture
 def small_warehouse(tmp_path: Path) -> Path:
     """A warehouse filled through the real loader, without running a crawl."""
-    from datetime import UTC, datetime
-
-    now = datetime.now(UTC)
-    pages = [
-        FetchedPage(f"https://baolaocai.vn/{p.name}", str(p), 200, now, p.read_text("utf-8"))
-        for p in sorted(SITE_DIR.glob("*-post*.html"))[:6]
-    ]
-    staged, failures = process_pages(pages, default_site())
-    path = tmp_path / "w.duckdb"
-    con = connect(path)
-    load_batch(
-        con,
-        site=default_site(),
-        run_id="t",
-        seen_at=now,
-        pages=pages,
-        articles=staged,
-        failures=failures,
-    )
-    con.close()
-    return path
+    return fill_bundled(tmp_path / "w.duckdb", 6)
 
 
 def test_sql_formats(tmp_path: Path, small_warehouse: Path) -> None:
