@@ -13,7 +13,9 @@
     ├── WarehouseError                  the DuckDB file cannot be opened or written
     │   ├── WarehouseLockedError        another process holds the write lock
     │   └── WarehouseBusyError          another run is writing the warehouse
-    └── CrawlError                      a whole run failed (e.g. the site is unreachable)
+    ├── CrawlError                      a whole run failed (e.g. the site is unreachable)
+    └── ServiceError                    a service we start is missing or will not start
+                                        (PostgreSQL for a throwaway cluster)
 
 Each error says whether it is *transient* (retrying may help) or *terminal*. Exactly one
 layer owns retries: :mod:`scrapers.fetch` for HTTP; nothing else retries.
@@ -114,6 +116,11 @@ class WarehouseBusyError(WarehouseError):
 
 class CrawlError(BaoLaoCaiError):
     """A crawl run failed as a whole."""
+
+
+class ServiceError(BaoLaoCaiError):
+    """A server we start ourselves (:mod:`flows.pg_cluster`'s PostgreSQL) is not installed
+    or does not start: one line saying what to install, or the server's last log line."""
 
 
 MAX_REASON_CHARS = 300

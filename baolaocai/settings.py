@@ -188,6 +188,19 @@ class Settings:
         rule="from 0.001 (one request every 1000 s) to 100000 requests per second",
         flag="--rate",
     )
+    shared_politeness: str = _setting(
+        "auto",
+        "hold `rate`, `concurrency` and Retry-After per host across every worker, on the"
+        " Prefect server's concurrency limits (`auto`: in flow runs of a deployment on the"
+        " server of `PREFECT_API_URL`; `on`; `off`)",
+        check=lambda value: value in ("auto", "on", "off"),
+        rule="auto, on or off",
+    )
+    """Each process paces its own requests; workers crawling one host share the host's
+    limits only through a Prefect server (:mod:`flows.host_gate`). ``auto`` turns it on
+    where several workers can meet: runs of a deployment dispatched by a real server;
+    a command's own run on one machine (its private API, or Prefect's temporary one) has
+    no one to share with. ``on`` without a Prefect server is refused before any request."""
     connect_timeout: float = _setting(
         10.0,
         "connect timeout, seconds",
@@ -447,9 +460,21 @@ def env_var(name: str) -> str:
     return ENV_PREFIX + ("DB" if name == "db_path" else name.upper())
 
 
+WAREHOUSE_ENV = ENV_PREFIX + "WAREHOUSE"
+"""Another name of ``BAOLAOCAI_DB``, the one a lake's users expect (``ducklake:…``)."""
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Defaults overridden by ``BAOLAOCAI_*`` environment variables."""
+    """Defaults overridden by ``BAOLAOCAI_*`` environment variables (``BAOLAOCAI_WAREHOUSE``
+    is ``BAOLAOCAI_DB`` by another name; both, different: a :class:`ConfigError`)."""
     env = os.environ if environ is None else environ
+    db, warehouse = (env.get(v, "").strip() for v in (env_var("db_path"), WAREHOUSE_ENV))
+    if db and warehouse and db != warehouse:
+        raise ConfigError(
+            f"{env_var('db_path')} and {WAREHOUSE_ENV} name two warehouses; set only one"
+        )
+    if warehouse and not db:
+        env = {**env, env_var("db_path"): warehouse}
     values: dict[str, Any] = {}
     for f in dataclasses.fields(Settings):
         if not f.metadata.get("env"):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shlex
 import stat
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -37,6 +38,7 @@ from cli.support import (
     MAX_MAX_ROWS,
     RUN_OK,
     SITE_HELP,
+    WAREHOUSE_HELP,
     check_format,
     check_number,
     err,
@@ -52,6 +54,7 @@ from cli.support import (
     query_settings,
     settings_from,
     sigterm_as_interrupt,
+    warehouse_missing,
 )
 from cli.warehouse_commands import MemoryLimitOption, TimeoutOption
 from cli.writers import WaitOption, claim_warehouse
@@ -154,7 +157,12 @@ def crawl(
     ] = None,
     db: Annotated[
         str | None,
-        typer.Option(help="Warehouse file (env BAOLAOCAI_DB; default warehouse/<site>.duckdb)."),
+        typer.Option(
+            "--db",
+            "--warehouse",
+            help="Warehouse: a file, or a lake 'ducklake:postgres:<connection>' (env"
+            " BAOLAOCAI_DB or BAOLAOCAI_WAREHOUSE; default warehouse/<site>.duckdb).",
+        ),
     ] = None,
     max_articles: Annotated[
         int | None, typer.Option(help="Fetch at most N new articles (0 = no limit).")
@@ -294,14 +302,35 @@ DEMO_QUERIES = (
 """Queries the demo prints; ``{site}`` is the demo site's key (letters, digits, - and _)."""
 
 
+def _shown(db: str) -> str:
+    """The warehouse as a line may name it: a lake's spec without its password."""
+    from warehouse.lake import LakeSpec, is_lake
+
+    return LakeSpec.parse(db).shown if is_lake(db) else db
+
+
 @contextmanager
 def _demo_turn(db: str, patience: float) -> Iterator[None]:
     """One ``demo`` at a time on a warehouse, for all its passes: each pass takes the
     writer lock for itself only, and a second demo coming between two passes would find
     the site half-way (or crawl the bundled copy after the later one). Waits as long as
-    a writer would (``--wait``/``--no-wait``)."""
+    a writer would (``--wait``/``--no-wait``). On a lake the turn is a lock in its
+    catalog: a spec is no path to put a lock file beside."""
+    from warehouse.lake import LakeSpec, catalog_lock, is_lake
     from warehouse.writer import WriterLock
 
+    if is_lake(db):
+        lake = LakeSpec.parse(db)
+        with ExitStack() as held:
+            try:
+                held.enter_context(catalog_lock(lake, "demo", wait_s=patience))
+            except WarehouseBusyError:
+                raise WarehouseBusyError(
+                    f"another demo is writing {lake.shown}; try again when it has finished"
+                    " (or pass --wait)"
+                ) from None
+            yield
+        return
     path = Path(db)
     turn = WriterLock(path.with_name(f"{path.name}.demo"), kind="demo")
 
@@ -423,7 +452,7 @@ def _demo_passes(
     finally:
         con.close()
     out.print(
-        f"\nRead it in a browser: baolaocai web --db {db}"
+        f"\nRead it in a browser: baolaocai web --db {shlex.quote(_shown(db))}"
         "  (then http://127.0.0.1:8765/; Ctrl-C stops it)",
         markup=False,
     )
@@ -433,8 +462,17 @@ def _demo_passes(
 @friendly_errors
 def reparse(
     site: Annotated[str | None, typer.Option(help=SITE_HELP)] = None,
-    db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
+    db: Annotated[str | None, typer.Option("--db", "--warehouse", help=WAREHOUSE_HELP)] = None,
     wait: WaitOption = True,
+    parts: Annotated[
+        int,
+        typer.Option(
+            help="Reparse in this many parts side by side: on a lake with a Prefect server"
+            " and the site's reparse-part deployment (baolaocai deploy), one flow run per"
+            " part on the work pool's workers; otherwise the parts run here one after another"
+            " (the same result). 1 to 64."
+        ),
+    ] = 1,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress display or progress lines.")
     ] = False,
@@ -446,6 +484,7 @@ def reparse(
 
     Refused (one error line) when there is no warehouse, it cannot be opened, or it was written by a newer baolaocai.
     """
+    check_number(parts, "--parts", 1, MAX_REPARSE_PARTS)
     settings = settings_from(site=site, db_path=db)
     from warehouse.db import check_warehouse, connect
 
@@ -464,15 +503,19 @@ def reparse(
                 db_path=settings.db_path,
                 site=settings.site.path,
                 writer_wait=settings.writer_wait,
+                parts=parts,
             )
     if result.get("status") == "busy":
         raise WarehouseBusyError(str(result.get("error")))
+    in_parts = f" in {result['parts']} parts" if result.get("parts", 1) > 1 else ""
     out.print(
-        f"Reparsed {result['pages']} stored pages in {result['elapsed_s']:.1f} s: "
+        f"Reparsed {result['pages']} stored pages{in_parts} in {result['elapsed_s']:.1f} s: "
         f"{result['changed']} changed (new versions), {result['unchanged']} unchanged, "
         f"{result['failed']} failed, {result['fallback']} of unknown layout (read by the fallback extractor)."
     )
 
+
+MAX_REPARSE_PARTS = 64
 
 # -- parse ----------------------------------------------------------------------------------------
 
@@ -629,7 +672,7 @@ def sql(
         str | None,
         typer.Option(help=SITE_HELP + " Chooses the default warehouse (warehouse/<site>.duckdb)."),
     ] = None,
-    db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
+    db: Annotated[str | None, typer.Option("--db", "--warehouse", help=WAREHOUSE_HELP)] = None,
     format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = "auto",
     max_rows: Annotated[
         int,
@@ -680,7 +723,7 @@ def sql(
     )
     if write and memory_limit is not None:
         raise ConfigError("--memory-limit is for sandboxed queries; --write has no limit")
-    if write and not Path(settings.db_path).exists():
+    if write and warehouse_missing(settings.db_path):
         env = (os.environ.get(f"BAOLAOCAI_{v}", "").strip() for v in ("DB", "SITE"))
         named = db or site or any(env)
         demo = not named and Path(DEMO_DB).is_file()
@@ -728,9 +771,10 @@ def _statements(query: str) -> int:
 
 
 def _register_more() -> None:
-    """Commands kept in their own modules (search/export/status; serve/backfill;
+    """Commands kept in their own modules (search/export/status; serve/backfill; deploy;
     tables/describe; show/history/page/removed)."""
     from cli import (
+        deploy_command,
         orchestration,
         reading_commands,
         schema_commands,
@@ -741,6 +785,7 @@ def _register_more() -> None:
 
     warehouse_commands.register(app)
     orchestration.register(app)
+    deploy_command.register(app)
     sites.register(app)
     schema_commands.register(app)
     web_command.register(app)

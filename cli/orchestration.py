@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import os
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +24,7 @@ from cli.support import (
     EXIT_FAILED,
     RUN_OK,
     SITE_HELP,
+    WAREHOUSE_HELP,
     check_number,
     err,
     friendly_errors,
@@ -75,7 +78,7 @@ def register(app: typer.Typer) -> None:
         base_url: Annotated[
             str | None, typer.Option(help="Fetch from this copy (env BAOLAOCAI_BASE_URL).")
         ] = None,
-        db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
+        db: Annotated[str | None, typer.Option("--db", "--warehouse", help=WAREHOUSE_HELP)] = None,
         rate: Annotated[float | None, typer.Option(help="Requests per second (default 1).")] = None,
         concurrency: Annotated[int | None, typer.Option(help="Requests in flight (2).")] = None,
         wait: WaitOption = True,
@@ -145,7 +148,7 @@ def register(app: typer.Typer) -> None:
         base_url: Annotated[
             str | None, typer.Option(help="Fetch from this copy (env BAOLAOCAI_BASE_URL).")
         ] = None,
-        db: Annotated[str | None, typer.Option(help="Warehouse file (env BAOLAOCAI_DB).")] = None,
+        db: Annotated[str | None, typer.Option("--db", "--warehouse", help=WAREHOUSE_HELP)] = None,
         rate: Annotated[float | None, typer.Option(help="Requests per second (default 1).")] = None,
         concurrency: Annotated[int | None, typer.Option(help="Requests in flight (2).")] = None,
         port: Annotated[
@@ -176,16 +179,27 @@ def register(app: typer.Typer) -> None:
         # server's port is chosen now, so its URL is known before it runs.
         from flows.prefect_server import LocalPrefectServer, claim_exclusive
         from warehouse.db import check_companions
+        from warehouse.lake import is_lake
 
-        db_path = Path(settings.db_path).resolve()
-        check_companions(db_path)
-        # One serve per warehouse, and one per local Prefect home (its folder); the
-        # locks go with this process, however it ends.
-        claims = [claim_exclusive(db_path.with_name(f".{db_path.name}.serve"), str(db_path))]
+        # One serve per warehouse (per site of a lake: each site's runs are its own
+        # writer), and one per local Prefect home (its folder); the locks go with this
+        # process, however it ends.
+        lake_claim = ExitStack()
+        if is_lake(settings.db_path):
+            # A lake has no folder of its own to keep serve's Prefect home in: the
+            # current folder's warehouse/, as a file's default warehouse would have.
+            folder = Path(DEFAULT_WAREHOUSE_FOLDER).resolve()
+            lake_claim.enter_context(_serve_turn(settings.db_path, settings.site.key))
+            claims = []
+        else:
+            db_path = Path(settings.db_path).resolve()
+            check_companions(db_path)
+            folder = db_path.parent
+            claims = [claim_exclusive(db_path.with_name(f".{db_path.name}.serve"), str(db_path))]
         server = None
         if not os.environ.get("PREFECT_API_URL"):
-            home = db_path.parent / ".prefect-server"
-            claims.append(claim_exclusive(home / "serve.lock", f"the folder {db_path.parent}"))
+            home = folder / ".prefect-server"
+            claims.append(claim_exclusive(home / "serve.lock", f"the folder {folder}"))
             server = LocalPrefectServer(home, port)
             os.environ["PREFECT_API_URL"] = server.api_url
             os.environ.setdefault("PREFECT_HOME", str(home))
@@ -243,3 +257,26 @@ def register(app: typer.Typer) -> None:
                 out.print("Prefect server stopped.")
             for fd in claims:
                 os.close(fd)
+            lake_claim.close()
+
+
+DEFAULT_WAREHOUSE_FOLDER = "warehouse"
+"""Where ``serve`` on a lake keeps its Prefect home: the current folder's ``warehouse/``."""
+
+
+@contextmanager
+def _serve_turn(spec: str, site_key: str) -> Iterator[None]:
+    """One ``serve`` per site of a lake, on any machine: a lock in the lake's catalog,
+    held while serve runs (the server frees it when serve's connection ends)."""
+    from warehouse.lake import LakeSpec, catalog_lock
+
+    lake = LakeSpec.parse(spec)
+    with ExitStack() as held:
+        try:
+            held.enter_context(catalog_lock(lake, f"serve:{site_key}", wait_s=0.0))
+        except WarehouseBusyError:
+            raise WarehouseBusyError(
+                f"another 'baolaocai serve' of {site_key} runs on the lake {lake.shown};"
+                " stop it first"
+            ) from None
+        yield

@@ -324,6 +324,10 @@ def settings_from(**flags: Any) -> Settings:
 def print_summary(summary: dict[str, Any], db_path: str) -> None:
     from rich.table import Table  # not at the top: sql, search and status start faster
 
+    from warehouse.lake import LakeSpec, is_lake
+
+    if is_lake(db_path):
+        db_path = LakeSpec.parse(db_path).shown  # never its password
     colour = {"completed": "green", "warning": "yellow"}.get(summary["status"], "red")
     out.print(
         f"[bold]Crawl {escape(_one_line(str(summary['run_id'])))}[/bold] of"
@@ -709,7 +713,11 @@ def query_settings(*, write: bool = False, **flags: Any) -> Settings:
 
 DEMO_DB = "warehouse/demo.duckdb"
 """The warehouse ``baolaocai demo`` fills (the quick start's)."""
-DB_VARS = ("BAOLAOCAI_DB", "BAOLAOCAI_SITE")
+WAREHOUSE_HELP = (
+    "Warehouse: a file, or a lake 'ducklake:postgres:<connection>' (env BAOLAOCAI_DB or"
+    " BAOLAOCAI_WAREHOUSE)."
+)
+DB_VARS = ("BAOLAOCAI_DB", "BAOLAOCAI_WAREHOUSE", "BAOLAOCAI_SITE")
 
 
 def read_path(default: str, db: object, site: object) -> str:
@@ -728,6 +736,21 @@ def read_path(default: str, db: object, site: object) -> str:
     # Each command resolves its warehouse once, so the note is said once.
     print_note(f"no {default} yet; reading the demo's {DEMO_DB} (--db to choose)")
     return DEMO_DB
+
+
+def warehouse_missing(path: str) -> bool:
+    """Whether there is no warehouse at ``path`` for a command that must not make one
+    (``sql --write``, ``reindex``): no file. A lake is opened read-only to find out: one
+    that cannot be opened, or whose catalog never held a lake, says so itself in one line
+    (:func:`warehouse.db.connect`); a spec is never a path to test."""
+    from warehouse.lake import is_lake
+
+    if not is_lake(path):
+        return not os.path.exists(path)
+    from warehouse.db import connect
+
+    connect(path, read_only=True).close()
+    return False
 
 
 def run_stoppable(

@@ -35,6 +35,7 @@ from baolaocai.settings import load_settings, memory_bytes
 from baolaocai.text import for_terminal, json_for_terminal
 from cli.support import (
     DAY_RANGE,
+    WAREHOUSE_HELP,
     QueryRows,
     check_number,
     friendly_errors,
@@ -46,7 +47,7 @@ from cli.support import (
 
 SITE_TZ = ZoneInfo(VIETNAM_TIME_ZONE)
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Warehouse file (env BAOLAOCAI_DB).")]
+DbOption = Annotated[str | None, typer.Option("--db", "--warehouse", help=WAREHOUSE_HELP)]
 SiteOption = Annotated[
     str | None,
     typer.Option(
@@ -196,7 +197,7 @@ def search_command(
     settings = query_settings(site=site, db_path=db, query_timeout=timeout)
     # Only the index folder next to the warehouse is read: the warehouse itself is never
     # opened, so a search does not wait for a crawl holding its write lock.
-    path = Path(settings.db_path)
+    path = settings.db_path  # a lake's spec is no path: never made a Path
     index_dir = search_index_dir(path)
     only_site = _site_filter(site)
 
@@ -310,15 +311,16 @@ NO_INDEX_LOCK_TIMEOUT = 2.0
 """Seconds a search without an index waits for the warehouse to say why there is none."""
 
 
-def _why_no_index(path: Path) -> WarehouseError:
+def _why_no_index(path: str) -> WarehouseError:
     """Why there is no search index, in one line: no warehouse, a broken one (its own
     error), a run that builds the index now or will (a first crawl indexes its articles
     after its first 500 or 30 s), or none (then: run 'baolaocai reindex')."""
     from baolaocai.errors import WarehouseLockedError
+    from cli.support import warehouse_missing
     from warehouse.db import connect
     from warehouse.search import index_being_built, missing_index, running_runs, search_index_dir
 
-    if not path.exists():
+    if warehouse_missing(path):
         return WarehouseError(
             f"no warehouse at {path}: run 'baolaocai crawl' or 'baolaocai demo' first"
         )
@@ -366,7 +368,9 @@ def reindex_command(
     from warehouse.search import rebuild_search_index, search_index_dir
 
     path = _db_path(db, site, write=True)
-    if not Path(path).exists():
+    from cli.support import warehouse_missing
+
+    if warehouse_missing(path):
         from cli.support import DB_VARS, DEMO_DB
 
         named = db or site or any(os.environ.get(v, "").strip() for v in DB_VARS)
@@ -379,17 +383,36 @@ def reindex_command(
     from cli.progress import watching
     from cli.support import err
     from warehouse.db import connect
-    from warehouse.writer import WriterLock
+    from warehouse.lake import is_lake
+    from warehouse.session import writer_lock
 
     started = time.perf_counter()
     index_dir = search_index_dir(path)
     with write_connection(path):  # migrated to this code's schema first, if older
         pass
     # Writers wait meanwhile (the articles are read in batches: one state of the
-    # warehouse); readers, e.g. the web view, get the file between two batches.
-    writer = WriterLock(path, kind="reindex")
+    # warehouse); readers, e.g. the web view, get the file between two batches. A lake
+    # has a writer per site: those of every site stored wait (taken in one order, so
+    # that two reindexes cannot each hold what the other waits for).
     settings = load_settings().override(db_path=path)
-    writer.acquire(settings.writer_wait, lambda holder: _say_waiting(holder, path))
+    keys = [settings.site.key]
+    if is_lake(path):
+        con = connect(path, read_only=True)
+        try:
+            rows = con.execute("SELECT DISTINCT site FROM articles ORDER BY site").fetchall()
+        finally:
+            con.close()
+        keys = [str(key) for (key,) in rows]
+    held = []
+    try:
+        for key in keys:
+            writer = writer_lock(path, key, kind="reindex")
+            writer.acquire(settings.writer_wait, lambda holder: _say_waiting(holder, path))
+            held.append(writer)
+    except BaseException:
+        for writer in held:
+            writer.release()
+        raise
 
     @contextlib.contextmanager
     def reading() -> Iterator[Any]:
@@ -404,7 +427,8 @@ def reindex_command(
             progress.current().phase("indexing")
             documents = rebuild_search_index(None, index_dir, reading=reading)
     finally:
-        writer.release()
+        for writer in held:
+            writer.release()
     out.print(
         f"search index rebuilt: {documents} articles in {time.perf_counter() - started:.1f} s"
         f" ({index_dir})",
@@ -640,6 +664,15 @@ def _export_wacz(
 # -- status ---------------------------------------------------------------------------------------
 
 
+def _storage(info: dict[str, Any]) -> str:
+    """The file's size; a lake's Parquet files (the lake is no file to measure)."""
+    lake = info.get("lake")
+    if lake is None:
+        return _size(info["db_size_bytes"])
+    files = f"{lake['files']} Parquet file{'s' if lake['files'] != 1 else ''}"
+    return f"lake: {_size(lake['size_bytes'])} in {files} under {_escape(lake['data_path'])}"
+
+
 def _size(n: int) -> str:
     size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
@@ -661,16 +694,18 @@ def status_command(
 
     _choice(format, ("table", "json"), "--format")
     path = _db_path(db, site)
+    only_site = _site_filter(site)
     con = connect(path, read_only=True)
     try:
-        info = status(con, path, site=_site_filter(site))
+        info = status(con, path, site=only_site)
         info["search_index"] = _search_index_status(path, con)
+        run_sites = {
+            str(s) for (s,) in con.execute("SELECT DISTINCT site FROM crawl_runs").fetchall()
+        }
     finally:
         con.close()
-    from warehouse.writer import read_holder
-
-    holder = read_holder(path)
-    info["writer"] = None if holder is None else {**asdict(holder), "describe": holder.describe()}
+    info["writers"] = _writers(path, only_site or {*info["sites"], *run_sites})
+    info["writer"] = info["writers"][0] if info["writers"] else None
     if format == "json":
         _print_json(info)
         return
@@ -679,7 +714,7 @@ def status_command(
     index = info["search_index"]
     overview = Table(show_header=False, box=None, padding=(0, 2))
     rows = [
-        ("warehouse", f"{_escape(info['db_path'])} ({_size(info['db_size_bytes'])})"),
+        ("warehouse", f"{_escape(info['db_path'])} ({_storage(info)})"),
         ("schema version", str(info["schema_version"])),
         ("articles", str(info["articles"])),
         *(
@@ -694,7 +729,7 @@ def status_command(
         ),
         ("newest published", _local(info["newest_published_at"]) or "-"),
         ("open fetch errors", str(info["open_fetch_errors"])),
-        ("being written by", _escape(info["writer"]["describe"]) if info["writer"] else "-"),
+        ("being written by", _writers_line(info["writers"])),
         ("search index", _search_index_line(index)),
         (
             "web archive",
@@ -721,6 +756,39 @@ def status_command(
         out.print(runs)
     else:
         out.print("no crawl runs yet")
+
+
+def _writers(path: str, sites: str | set[str]) -> list[dict[str, Any]]:
+    """Who writes the warehouse now. A file has one writer at a time (its ``site`` is
+    ``None``: it holds the whole file); a lake one per site, each holding its site's lock
+    in the catalog (:class:`warehouse.lake.LakeWriterLock`): asked for ``sites`` (one
+    site, or those stored or run so far and the bundled ones: a first run of a site
+    writes before it has stored anything)."""
+    from warehouse.lake import LakeSpec, LakeWriterLock, is_lake
+    from warehouse.writer import Holder
+
+    if not is_lake(path):
+        from warehouse.writer import read_holder
+
+        holder = read_holder(path)
+        found: list[tuple[str | None, Holder]] = [] if holder is None else [(None, holder)]
+    else:
+        from baolaocai.site import bundled_sites
+
+        keys = {sites} if isinstance(sites, str) else {*sites, *(k for k, _ in bundled_sites())}
+        lake = LakeSpec.parse(path)
+        held = ((key, LakeWriterLock(lake, key).holder()) for key in sorted(keys))
+        found = [(key, holder) for key, holder in held if holder is not None]
+    return [{"site": key, **asdict(holder), "describe": holder.describe()} for key, holder in found]
+
+
+def _writers_line(writers: list[dict[str, Any]]) -> str:
+    """``status``'s "being written by": the writer, or each site's on a lake."""
+    if not writers:
+        return "-"
+    return "; ".join(
+        _escape(f"{w['site']}: {w['describe']}" if w["site"] else w["describe"]) for w in writers
+    )
 
 
 def _search_index_status(path: str, con: Any) -> dict[str, Any] | None:

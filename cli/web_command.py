@@ -53,7 +53,11 @@ def web_command(
     host = _check_host(host)
     if not 1 <= port <= 65535:
         raise InputError(f"--port must be from 1 to 65535, not {port}")
-    path = Path(_db_path(db, site))
+    from warehouse.lake import LakeSpec, is_lake
+
+    spec = _db_path(db, site)
+    path: Path | str = spec if is_lake(spec) else Path(spec)  # a lake's spec is no path
+    shown = LakeSpec.parse(spec).shown if is_lake(spec) else str(path)
     only_site = _site_filter(site)
 
     from warehouse.db import connect
@@ -84,12 +88,18 @@ def web_command(
         allowed_hosts=tuple(sorted(allowed)),
     )
     app = create_app(config)
-    shown = f"[{host}]" if ":" in host else host
+    address = f"[{host}]" if ":" in host else host
 
     def announce() -> None:
-        out.print(f"Serving {path} at http://{shown}:{port}/ (read-only; Ctrl-C stops it)")
+        out.print(
+            f"Serving {shown} at http://{address}:{port}/ (read-only; Ctrl-C stops it)",
+            markup=False,
+        )
 
-    _serve(app, host, port, announce)
+    try:
+        _serve(app, host, port, announce)
+    finally:
+        app.state.web.close()
 
 
 WEB_STOP_GRACE_S = 10.0

@@ -29,7 +29,8 @@ WaitOption = Annotated[
 def claim_warehouse(settings: Settings, wait: bool) -> Settings:
     """Wait until no other run writes ``settings.db_path`` (or refuse: one line, exit 75);
     returns the settings the run takes the writer lock with."""
-    from warehouse.writer import Holder, WriterLock
+    from warehouse.session import writer_lock
+    from warehouse.writer import Holder
 
     patience = settings.writer_wait if wait else 0.0
 
@@ -40,7 +41,7 @@ def claim_warehouse(settings: Settings, wait: bool) -> Settings:
             markup=False,
         )
 
-    probe = WriterLock(settings.db_path)
+    probe = writer_lock(settings.db_path, settings.site.key)
     probe.acquire(patience, say)
     probe.release()
     return settings.override(writer_wait=patience)

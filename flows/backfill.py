@@ -14,6 +14,7 @@ from prefect.client.schemas.objects import State
 from baolaocai.errors import WarehouseBusyError
 from baolaocai.settings import load_settings
 from flows.crawl import busy_state, current_flow_run_id, final_state, publish_report
+from flows.host_gate import host_gate_for
 from flows.tasks import TASK_STEPS
 from pipeline.crawl import backfill_archive
 from pipeline.steps import MonthResult
@@ -53,6 +54,7 @@ def backfill(
         concurrency=concurrency,
         writer_wait=writer_wait,
     )
+    gate = host_gate_for(settings)  # politeness shared with other workers, if wanted
     try:
         run = backfill_archive(
             settings,
@@ -60,6 +62,7 @@ def backfill(
             date_to,
             steps=replace(TASK_STEPS, month=backfill_month),
             flow_run_id=current_flow_run_id(),
+            gate=gate,
         )
     except WarehouseBusyError as exc:
         return busy_state(exc)

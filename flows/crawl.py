@@ -20,6 +20,7 @@ from prefect.states import Cancelled, Completed, Failed
 
 from baolaocai.errors import WarehouseBusyError
 from baolaocai.settings import load_settings
+from flows.host_gate import host_gate_for
 from flows.tasks import TASK_STEPS
 from pipeline.crawl import crawl_site
 from pipeline.report import drift_report, run_report
@@ -135,6 +136,7 @@ def crawl(
         revisit_days=revisit_days,
         writer_wait=writer_wait,
     )
+    gate = host_gate_for(settings)  # politeness shared with other workers, if wanted
     try:
         run = crawl_site(
             settings,
@@ -142,6 +144,7 @@ def crawl(
             retry_failed=retry_failed,
             steps=TASK_STEPS,
             flow_run_id=current_flow_run_id(),
+            gate=gate,
         )
     except WarehouseBusyError as exc:
         return busy_state(exc)

@@ -27,7 +27,7 @@ from prefect.types.entrypoint import EntrypointType
 from baolaocai.site import Site
 from flows.backfill import backfill
 from flows.crawl import crawl
-from flows.reparse import reparse
+from flows.reparse import reparse, reparse_part
 
 NO_OVERLAP = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
 CRAWL_DEPLOYMENT = "scheduled"
@@ -55,7 +55,9 @@ def build_deployments(
         "tags": ["baolaocai", f"site:{site.key}"],
     }
     crawl_params = {k: v for k, v in parameters.items() if v is not None}
-    crawl_params["site"] = site.path
+    # The site file's path, unless the caller names the site as workers elsewhere find it
+    # (``baolaocai deploy``: a bundled site's key, a path from the repository root).
+    crawl_params.setdefault("site", site.path)
     # A run that meets another one writing the warehouse (a manual crawl, a backfill) is
     # cancelled at once, like a run that would overlap the deployment's previous one.
     crawl_params.setdefault("writer_wait", 0.0)
@@ -69,10 +71,11 @@ def build_deployments(
         ),
         backfill.to_deployment(
             deployment_name(MANUAL_DEPLOYMENT, site.key),
+            # A backfill fetches too: the same politeness as the crawl.
             parameters={
                 k: v
                 for k, v in crawl_params.items()
-                if k in ("site", "base_url", "db_path", "writer_wait")
+                if k in ("site", "base_url", "db_path", "rate", "concurrency", "writer_wait")
             },
             description="Fill the archive back to date_from (run it with parameters).",
             **common,
@@ -82,8 +85,18 @@ def build_deployments(
             parameters={
                 k: v for k, v in crawl_params.items() if k in ("site", "db_path", "writer_wait")
             },
-            description="Parse the stored raw pages again, offline.",
+            description="Parse the stored raw pages again, offline (parameter parts=N: in"
+            " N parts side by side on the pool's workers).",
             **common,
+        ),
+        # The parts of a reparse in parts run side by side: no overlap limit here (the
+        # reparse run they belong to holds the site's writer lock for all of them).
+        reparse_part.to_deployment(
+            deployment_name(MANUAL_DEPLOYMENT, site.key),
+            parameters={k: v for k, v in crawl_params.items() if k in ("site", "db_path")},
+            description="One part of a reparse in parts (started by the reparse run).",
+            entrypoint_type=EntrypointType.MODULE_PATH,
+            tags=common["tags"],
         ),
     ]
     # Called from synchronous code, to_deployment returns the deployment itself.

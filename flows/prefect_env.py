@@ -19,12 +19,13 @@ import os
 from pathlib import Path
 
 from baolaocai.errors import BaoLaoCaiError
+from warehouse.spec import local_folder
 
 
 def prepare_prefect_env(db_path: str, *, verbose: bool = False) -> None:
     env = os.environ
     if "PREFECT_API_URL" not in env and "PREFECT_HOME" not in env:
-        env["PREFECT_HOME"] = str(Path(db_path).resolve().parent / ".prefect")
+        env["PREFECT_HOME"] = str(local_folder(db_path) / ".prefect")
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # The temporary server migrates a fresh SQLite file at its first start; on a busy
     # 2-core machine that takes longer than Prefect's default 20 s.

@@ -37,6 +37,7 @@ from pathlib import Path
 from baolaocai import interrupts
 from baolaocai.errors import BaoLaoCaiError, WarehouseBusyError
 from baolaocai.processes import process_alive
+from warehouse.spec import local_folder
 
 HEALTH_TIMEOUT = 120.0
 HEALTH_POLL_S = 0.2
@@ -99,7 +100,7 @@ def prefect_api_for_cli(
         prepare_prefect_env(db_path, verbose=verbose)
         yield
         return
-    home = Path(db_path).resolve().parent / ".prefect"
+    home = local_folder(db_path) / ".prefect"
     if say is not None:
         running = _registered_server(home)
         kept = f"; kept {idle:g} s after the last command, for the next one" if idle > 0 else ""
@@ -446,10 +447,15 @@ class LocalPrefectServer:
         log_file: Path | None = None,
         *,
         services: bool = True,
+        database_url: str | None = None,
     ) -> None:
         self.home = home
         self.services = services
         """False: only the API (no scheduler, no UI), for one run from the command line."""
+        self.database_url = database_url
+        """The server's database (``PREFECT_API_DATABASE_CONNECTION_URL``, e.g.
+        ``postgresql+asyncpg://postgres@127.0.0.1:PORT/prefect`` for many workers, see
+        :mod:`flows.pg_cluster`); None: SQLite in its home."""
         self.port = port or free_port()
         self.log_file = log_file or home / "server.log"
         self.pid_file = home / "server.pid"
@@ -475,6 +481,8 @@ class LocalPrefectServer:
             PREFECT_SERVER_API_HOST="127.0.0.1",
             PREFECT_SERVER_API_PORT=str(self.port),
         )
+        if self.database_url is not None:
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
         prefect = Path(sys.executable).with_name("prefect")
         command = [
             str(prefect) if prefect.exists() else "prefect",

@@ -29,7 +29,7 @@ from scrapers.archive import MonthSitemap
 from scrapers.discovery import DiscoveryOptions, nothing_matched
 from scrapers.http import HttpSession
 from scrapers.plan import WorkPlan, plan_work
-from scrapers.politeness import RequestPacer
+from scrapers.politeness import HostGate, RequestPacer
 from warehouse.session import WarehouseSession
 from warehouse.sitemaps import read_memos
 from warehouse.state import NO_RECHECKS, RecheckPolicy, read_crawl_state
@@ -190,8 +190,10 @@ def crawl_site(
     retry_failed: bool = False,
     steps: Steps = PLAIN_STEPS,
     flow_run_id: str | None = None,
+    gate: HostGate | None = None,
 ) -> Run:
-    """Crawl the site once: new articles in, edits and takedowns caught, nothing lost."""
+    """Crawl the site once: new articles in, edits and takedowns caught, nothing lost.
+    ``gate``: the host politeness shared with other workers, if any."""
     options = DiscoveryOptions(
         max_listing_pages=settings.max_listing_pages,
         listing_margin=settings.listing_margin,
@@ -203,6 +205,7 @@ def crawl_site(
         steps=steps,
         policy=RecheckPolicy.from_settings(settings),
         flow_run_id=flow_run_id,
+        gate=gate,
     )
     return run.execute(lambda r: crawl_into(r, options, retry_failed=retry_failed))
 
@@ -337,10 +340,19 @@ def backfill_archive(
     *,
     steps: Steps = PLAIN_STEPS,
     flow_run_id: str | None = None,
+    gate: HostGate | None = None,
 ) -> Run:
-    """Fill the archive with the articles published from ``date_from`` to ``date_to``."""
+    """Fill the archive with the articles published from ``date_from`` to ``date_to``.
+    ``gate``: the host politeness shared with other workers, if any."""
     end = date_to or datetime.now(UTC).date()
-    run = Run(settings, "backfill", steps=steps, policy=NO_RECHECKS, flow_run_id=flow_run_id)
+    run = Run(
+        settings,
+        "backfill",
+        steps=steps,
+        policy=NO_RECHECKS,
+        flow_run_id=flow_run_id,
+        gate=gate,
+    )
     run.extra.update(months=[], months_skipped=0)
 
     def body(r: Run) -> None:

@@ -60,7 +60,7 @@ from pipeline.steps import (
 from pipeline.steps import close_run as plain_close_run
 from scrapers.fetch import FetchStats, MayStop
 from scrapers.http import HttpSession
-from scrapers.politeness import RequestPacer, RobotsRules
+from scrapers.politeness import HostGate, RequestPacer, RobotsRules
 from transforms.parallel import ParsePool
 from transforms.parse import MAX_IMAGES
 from transforms.quality import QualityReport, drift_warning
@@ -236,6 +236,13 @@ class Run:
     transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
     """The network under the run's HTTP client: ``None`` for the real one; a test may hand
     in an ``httpx.MockTransport``."""
+    part_of: str | None = None
+    """The run this one is a part of (a reparse run in parts, side by side on several
+    workers): that run holds the site's writer lock for all of its parts, so a part takes
+    none (each part writes articles of its own: see :func:`warehouse.raw.reparse_parts`)."""
+    gate: HostGate | None = field(default=None, repr=False)
+    """The host politeness shared with other workers (handed in by the flows: this package
+    never imports Prefect); the run's pacer carries it to every fetcher."""
     _http: HttpSession | None = field(default=None, init=False, repr=False)
     _warehouse: WarehouseSession | None = field(default=None, init=False, repr=False)
     _parse_pool: ParsePool | None = field(default=None, init=False, repr=False)
@@ -249,7 +256,7 @@ class Run:
             prefix = "" if self.kind == "crawl" else f"{self.kind}-"
             self.run_id = prefix + uuid.uuid4().hex[:12]
         self.summary = CrawlSummary(run_id=self.run_id, base_url=self.settings.base_url)
-        self.pacer = RequestPacer(self.settings.rate)
+        self.pacer = RequestPacer(self.settings.rate, gate=self.gate)
 
     @property
     def http(self) -> HttpSession:
@@ -271,6 +278,7 @@ class Run:
                 kind=self.kind,
                 wait_s=self.settings.writer_wait,
                 on_wait=_say_waiting(self.settings.db_path),
+                locks=self.part_of is None,
             )
         return self._warehouse
 

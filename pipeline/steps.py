@@ -45,6 +45,8 @@ from transforms.integrity import fingerprint, refuse_collapsed, refuse_impostors
 from transforms.parallel import ParsePool
 from transforms.quality import QualityReport, assess
 from warehouse.backfill import done_months, record_month
+from warehouse.lake import LakeSpec
+from warehouse.lake_search import index_lake_changes
 from warehouse.load import (
     LoadCounts,
     any_placeholders,
@@ -55,7 +57,7 @@ from warehouse.load import (
     start_run,
     stored_texts_changed,
 )
-from warehouse.raw import read_raw_article_pages
+from warehouse.raw import read_raw_article_pages, reparse_parts
 from warehouse.search import reconcile_search_index, search_index_dir, update_search_index
 from warehouse.session import WarehouseSession
 from warehouse.sitemaps import listed_before, read_memos, store_reads
@@ -479,7 +481,10 @@ def update_index(wh: WarehouseSession, changed: Set[tuple[str, int]], when: str)
         return
     try:
         with wh.reading() as con:
-            update_search_index(con, search_index_dir(wh.db_path), touched)
+            if wh.lake:  # every change since the index's snapshot, by one indexer at a time
+                index_lake_changes(con, search_index_dir(wh.db_path), LakeSpec.parse(wh.db_path))
+            else:
+                update_search_index(con, search_index_dir(wh.db_path), touched)
     except BaoLaoCaiError as exc:  # the close of the run catches up (watermark)
         log.warning("search index not updated %s: %s", when, exc.message)
 
@@ -499,7 +504,10 @@ def refresh_search(settings: Settings, wh: WarehouseSession) -> str | None:
     the run."""
     try:
         with wh.reading() as con:
-            reconcile_search_index(con, search_index_dir(wh.db_path))
+            if wh.lake:
+                index_lake_changes(con, search_index_dir(wh.db_path), LakeSpec.parse(wh.db_path))
+            else:
+                reconcile_search_index(con, search_index_dir(wh.db_path))
     except BaoLaoCaiError as exc:
         return f"search index not refreshed: {exc.message}"
     return None
@@ -532,9 +540,14 @@ def finish_month(
 
 
 def read_raw_batch(
-    settings: Settings, wh: WarehouseSession, after_id: int, batch_size: int
+    settings: Settings,
+    wh: WarehouseSession,
+    after_id: int,
+    batch_size: int,
+    upto_id: int | None = None,
 ) -> list[FetchedPage]:
-    """The next ``batch_size`` stored article pages after ``after_id`` (a short read)."""
+    """The next ``batch_size`` stored article pages after ``after_id`` (and at most
+    ``upto_id``) (a short read)."""
     with wh.reading() as con:
         return read_raw_article_pages(
             con,
@@ -542,7 +555,16 @@ def read_raw_batch(
             after_id=after_id,
             limit=batch_size,
             warc_folder=wh.warc_dir,
+            upto_id=upto_id,
         )
+
+
+def plan_reparse_parts(
+    settings: Settings, wh: WarehouseSession, parts: int
+) -> list[tuple[int, int]]:
+    """The article id ranges of a reparse in ``parts`` (:func:`warehouse.raw.reparse_parts`)."""
+    with wh.reading() as con:
+        return reparse_parts(con, settings.site, parts)
 
 
 # -- the network side -----------------------------------------------------------------------
@@ -834,7 +856,12 @@ class FinishMonth(Protocol):
 
 class ReadRawBatch(Protocol):
     def __call__(
-        self, settings: Settings, wh: WarehouseSession, after_id: int, batch_size: int
+        self,
+        settings: Settings,
+        wh: WarehouseSession,
+        after_id: int,
+        batch_size: int,
+        upto_id: int | None = None,
     ) -> list[FetchedPage]: ...
 
 

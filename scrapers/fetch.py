@@ -44,6 +44,14 @@ long (the run's failure stop then ends the run with that reason; the next run pi
 :class:`FetchStats` counts the holds (``held_back``) and the seconds they added to the
 time the host was held back (``held_back_s``; holds that the run refused to wait out
 because they exceed ``retry_after_cap`` add nothing, as the run did not wait for them).
+
+With a :class:`~scrapers.politeness.HostGate` (several workers crawling one host), each
+request, once the local pacer lets it go, also waits at the gate for the host's shared
+rate slot and in-flight slot, and frees the latter when its answer is read. A hold found
+at the gate (another worker got a 429/503) goes into the local pacer, which waits it out
+with this process's other requests, or refuses it past ``retry_after_cap``, as its own;
+a hold this fetcher sets is shared through the gate too. A gate that cannot be reached
+fails the request (a transient fetch error naming the reason): it is never sent unpaced.
 """
 
 from __future__ import annotations
@@ -67,11 +75,11 @@ import httpx
 
 from baolaocai import progress
 from baolaocai.decoding import decode_html as decode_html  # re-exported for its users
-from baolaocai.errors import FetchError, TerminalFetchError, TransientFetchError
+from baolaocai.errors import FetchError, ServiceError, TerminalFetchError, TransientFetchError
 from baolaocai.identity import canonicalize, is_site_url, to_fetch_url
 from baolaocai.models import FetchedPage
 from baolaocai.settings import Settings
-from scrapers.politeness import RequestPacer, RobotsRules
+from scrapers.politeness import Hold, HostGate, RequestPacer, RobotsRules
 
 log = logging.getLogger(__name__)
 
@@ -214,10 +222,12 @@ class Fetcher:
         retry_after_cap: float = 120.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        gate: HostGate | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
         self.pacer = pacer
+        self.gate = gate if gate is not None else pacer.gate
         self.robots = robots
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -313,6 +323,8 @@ class Fetcher:
         else:
             seconds = min(self._backoff(attempt, None), self.retry_after_cap)
         added = self.pacer.push_back(host, seconds)
+        if self.gate is not None:
+            self.gate.push_back(host, seconds)
         if seconds > 0:
             self.stats.held_back += 1
             if seconds <= self.retry_after_cap:
@@ -334,6 +346,30 @@ class Fetcher:
             retry_after=self.pacer.held_for(host) or None,
         )
 
+    async def _wait_turn(self, url: str, host: str) -> Hold | None:
+        """Until this request may start: the pacer's slot, then the gate's slots. A
+        shared hold found at the gate goes into the pacer, which waits it out (holding
+        this process's other requests too) before the gate is asked again. Returns the
+        hold refused for being longer than ``retry_after_cap`` (nothing taken)."""
+        while True:
+            hold = await self.pacer.wait(host, max_hold=self.retry_after_cap)
+            if hold is not None or self.gate is None:
+                return hold
+            try:
+                left = await self.gate.enter(host)
+            except ServiceError as exc:
+                raise TransientFetchError(exc.message, url=url) from None
+            if left is None:
+                if not self.pacer.held_for(host):
+                    return None
+                # A 429 of this process came back while the gate's slots were asked for
+                # (some API calls long): its hold is in the pacer, not yet on the server.
+                # Give the slots back and wait it out with the others (seen: a request
+                # sent 0.4 s into a 2 s Retry-After).
+                await self.gate.leave(host)
+                continue
+            self.pacer.push_back(host, left)
+
     async def _fetch_once(
         self,
         url: str,
@@ -349,7 +385,7 @@ class Fetcher:
         for _ in range(MAX_REDIRECTS + 1):
             host = urlsplit(target).netloc
             async with self._in_flight:
-                if await self.pacer.wait(host, max_hold=self.retry_after_cap) is not None:
+                if await self._wait_turn(url, host) is not None:
                     raise self._refusal(url, host, None)
                 self.stats.requests += 1
                 try:
@@ -404,6 +440,9 @@ class Fetcher:
                     raise TransientFetchError(
                         f"connection error: {exc or type(exc).__name__}", url=url
                     ) from None
+                finally:
+                    if self.gate is not None:
+                        await self._leave_gate(url, host)
             content_type = kept.get("content-type", "")
             if content_type and not re.search(r"html|xml|text/plain", content_type, re.I):
                 raise TerminalFetchError(f"not a web page ({content_type})", url=url, status=status)
@@ -427,6 +466,16 @@ class Fetcher:
                 redirected_to=reached if reached != url else None,
             )
         raise TerminalFetchError(f"more than {MAX_REDIRECTS} redirects", url=url)
+
+    async def _leave_gate(self, url: str, host: str) -> None:
+        """Free the gate's in-flight slot. A failure does not throw away the answer
+        just read: the slot frees by its lease's expiry, and the next request fails
+        at the gate if the shared state is really out of reach."""
+        assert self.gate is not None
+        try:
+            await self.gate.leave(host)
+        except ServiceError as exc:
+            log.error("%s: %s", url, exc.message)
 
     def _redirect_target(self, url: str, current: str, response: httpx.Response) -> str:
         location = response.headers.get("location")

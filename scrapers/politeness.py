@@ -17,6 +17,12 @@ not bound to an event loop), so whatever batch or task a request comes from:
   ``HOLD_SLACK_S``), so the requests held back resume at the usual pace, not all at once.
 * :meth:`RequestPacer.wait` with ``max_hold`` refuses (returns the :class:`Hold`, takes
   no slot) instead of waiting out a hold that has longer than that left to run.
+
+The pacer is one process's. When several processes (workers, machines) crawl one host, a
+:class:`HostGate` handed to the fetcher shares the host's rate, in-flight cap and holds
+among them (``flows.host_gate.PrefectHostGate``, on Prefect global concurrency limits;
+this package knows only the Protocol): each request passes the local pacer first, then
+the gate.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from protego import Protego
 
@@ -62,6 +69,8 @@ class RequestPacer:
     """Spaces request *starts* per host and holds a host back when the site asks us to.
 
     ``clock`` (monotonic seconds) and ``sleep`` (an async sleep) are injectable for tests.
+    ``gate``: the host politeness shared with other processes, which every fetcher using
+    this pacer passes after it (None: this process is alone).
     """
 
     def __init__(
@@ -69,7 +78,10 @@ class RequestPacer:
         rate: float,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        *,
+        gate: HostGate | None = None,
     ) -> None:
+        self.gate = gate
         self.interval = pacing_interval(1.0 / rate)
         self._clock = clock
         self._sleep = sleep
@@ -155,6 +167,29 @@ class RequestPacer:
             if delay <= 0:
                 return None
             await self._sleep(delay)
+
+
+class HostGate(Protocol):
+    """A host's politeness shared by every process crawling it: its request rate, its
+    in-flight cap and its holds (``Retry-After``), whatever the number of workers."""
+
+    async def enter(self, host: str) -> float | None:
+        """Wait for a shared rate slot and a shared in-flight slot for one request to
+        ``host``; None once both are taken. If the host is under a shared hold, take
+        nothing and return the seconds left of it: the caller waits them out in its
+        pacer (which then holds its other requests too) or refuses, and enters again.
+
+        Raises :class:`~baolaocai.errors.ServiceError` when the shared state cannot be
+        reached: the request must not be sent unpaced."""
+        ...
+
+    async def leave(self, host: str) -> None:
+        """Free the in-flight slot this task took for ``host`` (the answer is read)."""
+        ...
+
+    def push_back(self, host: str, seconds: float) -> None:
+        """Share a hold: no request to ``host`` starts, in any process, for ``seconds``."""
+        ...
 
 
 DISALLOW_ALL = "User-agent: *\nDisallow: /\n"

@@ -40,7 +40,7 @@ import unicodedata
 import zlib
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -50,6 +50,7 @@ __all__ = [
     "BAOLAOCAI",
     "BUNDLE",
     "CATEGORIES",
+    "DOICHE",
     "NUIMAY",
     "PAPERS",
     "SITE_URL",
@@ -894,7 +895,41 @@ NUIMAY = PaperSpec(
 )
 """Báo Núi Mây (nuimay.vn): an invented sister paper on the same CMS, other URL forms."""
 
-PAPERS: tuple[PaperSpec, ...] = (BAOLAOCAI, NUIMAY)
+DOICHE = replace(
+    NUIMAY,
+    key="doiche",
+    origin="https://doiche.example.vn",
+    name="Báo Đồi Chè",
+    cdn="https://img.doiche.example.vn/uploads",
+    image_salt="doiche-synthetic",
+    article_path="/{slug}-a{id}.html",
+    section_path="/muc/{category}/",
+    pagination_path="/muc/{category}/page/{page}/",
+    tag_path="/the/{slug}-{id}",
+    sitemap_index_path="/sitemap_index.xml",
+    month_sitemap_path="/sitemaps/news-{month}.xml",
+    feed_path="/feed/tin-moi.xml",
+    title_suffix=" | Đồi Chè Online",
+    home_title="Đồi Chè Online - Báo Đồi Chè",
+    feed_title="Báo Đồi Chè",
+    feed_description="Tin mới của Báo Đồi Chè",
+    publisher="Đồi Chè Online",
+    footer_lines=(
+        "Báo Đồi Chè - Cơ quan của Đảng bộ tỉnh Đồi Chè",
+        "Tổng biên tập: Nguyễn Văn Chè",
+        "Địa chỉ: số 2 đường Búp Non, tỉnh Đồi Chè",
+        "Giấy phép số 12/GP-BTTTT",
+    ),
+    first_id=51_200,
+    menu_extra=(("/video/", "Video"), ("/lien-he/", "Liên hệ")),
+    dateline="ĐC",
+    dateline_until=date(2025, 1, 1),
+)
+"""Báo Đồi Chè (doiche.example.vn): another invented paper on the same CMS, with yet other
+URL forms, described by a site file written from the README alone
+(``tests/flows/sites/doiche.toml``); no bundled copy (tests and benchmarks generate it)."""
+
+PAPERS: tuple[PaperSpec, ...] = (BAOLAOCAI, NUIMAY, DOICHE)
 
 
 def paper_spec(key: str) -> PaperSpec:

@@ -47,9 +47,10 @@ def run_cli(
     )
 
 
-def fill_bundled(path: Path, articles: int = 6) -> Path:
-    """A warehouse at ``path`` holding the first ``articles`` pages of the bundled site,
-    parsed and loaded through the real pipeline and loader in one batch (no crawl)."""
+def fill_bundled(path: Path | str, articles: int = 6) -> Path | str:
+    """A warehouse at ``path`` (a file, or a lake's spec) holding the first ``articles``
+    pages of the bundled site, parsed and loaded through the real pipeline and loader in
+    one batch (no crawl)."""
     from datetime import UTC, datetime
 
     from baolaocai.models import FetchedPage
@@ -65,7 +66,8 @@ def fill_bundled(path: Path, articles: int = 6) -> Path:
         for p in sorted(SITE_DIR.glob("*-post*.html"))[:articles]
     ]
     staged, failures = process_pages(pages, default_site())
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     con = connect(path)
     try:
         load_batch(

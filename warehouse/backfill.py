@@ -8,6 +8,7 @@ import duckdb
 
 from baolaocai.site import Site
 from warehouse.db import transaction
+from warehouse.lake import retry_on_conflict, upsert_statement
 
 
 def done_months(con: duckdb.DuckDBPyConnection, site: Site) -> set[date]:
@@ -18,6 +19,7 @@ def done_months(con: duckdb.DuckDBPyConnection, site: Site) -> set[date]:
     return {r[0] for r in rows.fetchall()}
 
 
+@retry_on_conflict
 def record_month(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -30,8 +32,14 @@ def record_month(
     completed_at: datetime | None,
 ) -> None:
     with transaction(con):
+        columns = ("site", "month", "sitemap_url", "articles", "stored", "failed")
         con.execute(
-            "INSERT OR REPLACE INTO backfill_months (site, month, sitemap_url, articles, stored,"
-            " failed, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            upsert_statement(
+                con,
+                "backfill_months",
+                (*columns, "completed_at"),
+                ("site", "month"),
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ),
             [site.key, month, sitemap_url, articles, stored, failed, completed_at],
         )

@@ -37,6 +37,9 @@ import duckdb
 
 from baolaocai.errors import WarehouseError, WarehouseLockedError
 from baolaocai.settings import QUERY_MEMORY_DEFAULT, memory_bytes
+from warehouse.lake import LakeSpec, is_lake, migrate_lake
+from warehouse.lake import attach as attach_lake
+from warehouse.lake import data_dir as lake_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,8 @@ def held_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 def checkpoint(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
     """Write the log of a connection from :func:`open_held` into the file (at the end of a
     run; its closes do not)."""
+    if is_lake(path):
+        return  # every commit of a lake is whole in its catalog: there is no log to write
     try:
         con.execute(f"CHECKPOINT {HELD_CATALOG}")
     except duckdb.Error as exc:
@@ -149,11 +154,20 @@ def connect(
     ``memory_limit`` of memory (an amount such as ``"1GB"``, default
     :data:`~baolaocai.settings.QUERY_MEMORY_DEFAULT`) and no disk for the queries.
     """
-    path = Path(path)
     if sandbox and not read_only:
         raise ValueError("only a read-only connection can be sandboxed")
     if memory_limit is not None and not sandbox:
         raise ValueError("only a sandboxed connection takes a memory_limit")
+    if is_lake(path):
+        return _connect_lake(
+            str(path),
+            read_only=read_only,
+            sandbox=sandbox,
+            memory_limit=memory_limit,
+            extensions=extensions,
+            migrate=_migrate,
+        )
+    path = Path(path)
     try:
         if read_only and not path.exists():
             raise WarehouseError(
@@ -197,6 +211,44 @@ def connect(
         con.close()
         if isinstance(exc, duckdb.Error | OSError):
             raise WarehouseError(f"cannot open the warehouse {path}: {_first_line(exc)}") from None
+        raise
+    return con
+
+
+def _connect_lake(
+    spec: str,
+    *,
+    read_only: bool,
+    sandbox: bool,
+    memory_limit: str | None,
+    extensions: tuple[str, ...],
+    migrate: bool,
+) -> duckdb.DuckDBPyConnection:
+    """:func:`connect` for a lake (:mod:`warehouse.lake`): an in-memory DuckDB with the
+    lake attached as ``warehouse`` and in use, so that every statement reads as on a file.
+    Many processes may hold such connections at once, writers too: there is no lock to
+    wait for. A write connection brings the lake to the newest schema first."""
+    lake = LakeSpec.parse(spec)
+    config: dict[str, str | bool | int | float | list[str]] = dict(SANDBOX) if sandbox else {}
+    con = duckdb.connect(":memory:", config=config)
+    try:
+        load_bundled_extension(con, "icu")
+        for name in extensions:
+            load_bundled_extension(con, name)
+        con.execute(f"SET TimeZone = '{SITE_TIME_ZONE}'")
+        attach_lake(con, lake, read_only=read_only)
+        if not read_only and migrate:
+            migrate_lake(con, lake)
+        if sandbox:
+            readable = (str(lake_data_dir(con)),)
+            lock_down(con, memory_limit=memory_limit or QUERY_MEMORY_DEFAULT, readable=readable)
+        else:
+            limit = READ_MEMORY_LIMIT if read_only else WRITE_MEMORY_LIMIT
+            con.execute(f"SET memory_limit = '{limit}'")
+    except BaseException as exc:
+        con.close()
+        if isinstance(exc, duckdb.Error | OSError):
+            raise WarehouseError(f"cannot open the lake {lake.shown}: {_first_line(exc)}") from None
         raise
     return con
 
@@ -248,7 +300,10 @@ def _waiting(path: Path) -> Iterator[Callable[[], None]]:
 
 
 def readers_waiting(path: str | Path, *, max_age_s: float = 120.0) -> bool:
-    """Whether another live process waits for the lock of ``path`` (its mark is there)."""
+    """Whether another live process waits for the lock of ``path`` (its mark is there).
+    Never on a lake: its readers read a snapshot while writers commit."""
+    if is_lake(path):
+        return False
     path = Path(path)
     prefix = WAIT_MARK.format(name=path.name, pid="")
     try:
@@ -342,6 +397,8 @@ def check_companions(path: str | Path) -> None:
     """One :class:`WarehouseError` line when the warehouse's path collides with the names
     of what it keeps beside it: ``--db x.warc`` (its own archive folder would be the
     file itself), ``--db warehouse/.prefect``, or a file where a folder is needed."""
+    if is_lake(path):
+        return  # a lake keeps its archive and index under its data path
     path = Path(path)
     names = {"stem": path.stem, "name": path.name}
     for pattern in COMPANION_FOLDERS:
@@ -390,6 +447,8 @@ def check_writable_companions(path: str | Path) -> None:
     """One :class:`WarehouseError` line when a run could not write the web archive or
     the search index beside the warehouse (a read-only mount, a folder of another user):
     said before a run starts, not after it fetched a batch it cannot keep."""
+    if is_lake(path):
+        return
     path = Path(path)
     names = {"stem": path.stem, "name": path.name}
     for pattern in ("{stem}.warc", "{stem}.search"):
@@ -428,7 +487,12 @@ LOCK_DOWN = (
 """DuckDB settings of a sandboxed connection, in this order (the last one freezes them)."""
 
 
-def lock_down(con: duckdb.DuckDBPyConnection, *, memory_limit: str = QUERY_MEMORY_DEFAULT) -> None:
+def lock_down(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    memory_limit: str = QUERY_MEMORY_DEFAULT,
+    readable: tuple[str, ...] = (),
+) -> None:
     """Make a read-only connection safe for arbitrary SQL.
 
     DuckDB may use ``memory_limit`` (``"1GB"``, ``"512MiB"``: see
@@ -444,11 +508,19 @@ def lock_down(con: duckdb.DuckDBPyConnection, *, memory_limit: str = QUERY_MEMOR
     caller needs (ICU, fts) must be loaded before. These are settings of the database
     instance: they last until its last connection is closed, which is why
     :func:`connect` gives a sandboxed connection an instance of its own (:data:`SANDBOX`).
+
+    ``readable``: folders the connection still reaches (DuckDB's ``allowed_directories``):
+    a lake's data path, whose Parquet files are its tables. DuckDB cannot allow a folder
+    for reading only, so a query could also write files there; whoever runs ``sql`` on a
+    lake may write the lake anyway (a crawl does).
     """
     amount = memory_bytes(memory_limit)
     if amount is None:
         raise ValueError(f"not an amount of memory: {memory_limit!r}")
     con.execute(f"SET memory_limit = '{amount}B'")
+    if readable:
+        folders = ", ".join("'" + f.rstrip("/").replace("'", "''") + "/'" for f in readable)
+        con.execute(f"SET allowed_directories = [{folders}]")
     for statement in LOCK_DOWN:
         con.execute(statement)
 

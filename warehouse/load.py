@@ -62,6 +62,7 @@ from baolaocai.models import (
 )
 from baolaocai.site import Site
 from warehouse.db import SITE_TIME_ZONE, transaction
+from warehouse.lake import retry_on_conflict, upsert_statement
 from warehouse.schema import (
     CAPTURE_COLUMNS,
     IMAGE_COLUMNS,
@@ -171,6 +172,13 @@ _ARROW_TYPES: Mapping[str, pa.DataType] = {
 
 _URL_TYPES: Mapping[str, str] = {"url": "VARCHAR"}
 
+_PLACEHOLDER_TYPES: Mapping[str, str] = {
+    "site": "VARCHAR",
+    "fingerprint": "VARCHAR",
+    "first_url": "VARCHAR",
+    "seen_at": "TIMESTAMPTZ",
+}
+
 FAILURE_TYPES: Mapping[str, str] = {
     "site": "VARCHAR",
     "url": "VARCHAR",
@@ -237,6 +245,27 @@ def insert_rows(
 _SITE_TZ = ZoneInfo(SITE_TIME_ZONE)
 
 
+def upsert_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    types: Mapping[str, str],
+    key: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    ignore: bool = False,
+) -> int:
+    """``rows`` (in ``types`` order) inserted into ``table``, replacing (``ignore``:
+    keeping) the rows of the same ``key``: ``INSERT OR REPLACE`` on a file, a ``MERGE`` on a
+    lake (:func:`warehouse.lake.upsert_statement`); nothing is run for no rows."""
+    if not rows:
+        return 0
+    names = list(types)
+    with registered(con, batch_rows=arrow_table(types, rows)):
+        source = f"SELECT {', '.join(names)} FROM batch_rows"
+        con.execute(upsert_statement(con, table, names, key, source, ignore=ignore))
+    return len(rows)
+
+
 def vietnam_day(moment: datetime | None) -> date | None:
     """The calendar day of ``moment`` in Vietnam time (``articles.published_date``)."""
     return moment.astimezone(_SITE_TZ).date() if moment is not None else None
@@ -287,6 +316,7 @@ def _article_row(
     return tuple(values[name] for name in ARTICLE_TYPES)
 
 
+@retry_on_conflict
 def load_batch(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -367,10 +397,13 @@ def load_batch(
             counts.unchanged += len(not_modified)
         _record_failures(con, site, run_id, seen_at, failures)
         if placeholders:
-            con.executemany(
-                "INSERT OR IGNORE INTO placeholder_pages (site, fingerprint, first_url, seen_at)"
-                " VALUES (?, ?, ?, ?)",
+            upsert_rows(
+                con,
+                "placeholder_pages",
+                _PLACEHOLDER_TYPES,
+                ("site", "fingerprint"),
                 [(site.key, fp, url, seen_at) for fp, url in sorted(placeholders.items())],
+                ignore=True,
             )
         _note_suspects(con, site, seen_at, [f for f in refused if f.url in suspects])
         counts.suspect = sorted(suspects)
@@ -475,14 +508,15 @@ def _mark_removed(
         "SELECT url FROM articles WHERE site = ? AND list_contains(?, url) ORDER BY url",
         [site.key, gone],
     ).fetchall()
-    rows = con.execute(
-        "UPDATE articles SET removed_at = ?"
-        " WHERE site = ? AND removed_at IS NULL AND list_contains(?, url) RETURNING article_id",
-        [seen_at, site.key, gone],
-    ).fetchall()
-    return len(rows), [str(r[0]) for r in stored]
+    # The rows found first, then changed (a lake's UPDATE has no RETURNING); both inside
+    # the batch's transaction, so they are the same rows.
+    where = " WHERE site = ? AND removed_at IS NULL AND list_contains(?, url)"
+    found = con.execute("SELECT count(*) FROM articles" + where, [site.key, gone]).fetchone()
+    con.execute("UPDATE articles SET removed_at = ?" + where, [seen_at, site.key, gone])
+    return int(found[0]) if found else 0, [str(r[0]) for r in stored]
 
 
+@retry_on_conflict
 def record_failures(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -506,10 +540,11 @@ def _record_failures(
 ) -> None:
     # The last failure of a URL wins (the one a row-by-row replace would have left).
     last = {f.url: f for f in failures}
-    insert_rows(
+    upsert_rows(
         con,
-        "INSERT OR REPLACE INTO fetch_errors",
+        "fetch_errors",
         FAILURE_TYPES,
+        ("site", "url", "run_id"),
         [
             (site.key, f.url, run_id, f.status, f.error, f.attempts, f.stage, at)
             for f in last.values()
@@ -609,7 +644,7 @@ def _store_raw(
             index.append(
                 capture_row(site.key, p.url, aid, p.fetched_at, p.status, content_type, ref, run_id)
             )
-    insert_rows(con, "INSERT OR REPLACE INTO raw_pages", RAW_TYPES, rows)
+    upsert_rows(con, "raw_pages", RAW_TYPES, ("site", "url"), rows)
     _insert_captures(con, site, index)
     if renewed:
         urls = sorted(renewed)
@@ -864,6 +899,7 @@ def _merge_articles(
 # -- crawl runs -------------------------------------------------------------------------------
 
 
+@retry_on_conflict
 def start_run(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -879,13 +915,17 @@ def start_run(
     """Record a run of ``site`` as running (``base_url``: where it fetches from, the
     site's origin or a copy of it)."""
     with transaction(con):
+        columns: tuple[str, ...] = ("site", "run_id", "flow_run_id", "started_at", "status")
+        columns += ("base_url", "kind", "pid", "host")
         con.execute(
-            "INSERT OR REPLACE INTO crawl_runs (site, run_id, flow_run_id, started_at, status,"
-            " base_url, kind, pid, host) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
-            [site.key, run_id, flow_run_id, started_at, base_url, kind, pid, host],
+            upsert_statement(
+                con, "crawl_runs", columns, ("run_id",), "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
+            [site.key, run_id, flow_run_id, started_at, "running", base_url, kind, pid, host],
         )
 
 
+@retry_on_conflict
 def finish_run(
     con: duckdb.DuckDBPyConnection,
     *,

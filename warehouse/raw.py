@@ -20,21 +20,46 @@ from warehouse.warc import CaptureRef, read_capture
 
 
 def read_raw_article_pages(
-    con: duckdb.DuckDBPyConnection, *, site: Site, after_id: int, limit: int, warc_folder: Path
+    con: duckdb.DuckDBPyConnection,
+    *,
+    site: Site,
+    after_id: int,
+    limit: int,
+    warc_folder: Path,
+    upto_id: int | None = None,
 ) -> list[FetchedPage]:
-    """The next ``limit`` stored article pages of ``site`` with an id above ``after_id``.
+    """The next ``limit`` stored article pages of ``site`` with an id above ``after_id``
+    (and at most ``upto_id``: a part of a reparse, :func:`reparse_parts`).
 
     A reference that cannot be read (a WARC file deleted or damaged by hand) raises
     :class:`~warehouse.warc.WarcError`, one line naming the file."""
     rows = con.execute(
         "SELECT url, fetched_at, status, etag, last_modified, content_type, html,"
         " warc_file, warc_offset, warc_length, digest, record_id"
-        " FROM raw_pages WHERE site = ? AND article_id > ?"
-        "  AND (html IS NOT NULL OR warc_file IS NOT NULL)"
-        " ORDER BY article_id LIMIT ?",
-        [site.key, after_id, limit],
+        f" FROM raw_pages WHERE site = ? AND article_id > ?{_STORED}"
+        + ("" if upto_id is None else " AND article_id <= ?")
+        + " ORDER BY article_id LIMIT ?",
+        [site.key, after_id, *([] if upto_id is None else [upto_id]), limit],
     ).fetchall()
     return [_page(warc_folder, *row) for row in rows]
+
+
+_STORED = " AND (html IS NOT NULL OR warc_file IS NOT NULL)"
+
+
+def reparse_parts(con: duckdb.DuckDBPyConnection, site: Site, parts: int) -> list[tuple[int, int]]:
+    """The stored article pages of ``site`` cut into at most ``parts`` ranges of article
+    ids (``(first, last)``, both included) holding as many pages each as can be: the parts
+    of a reparse run side by side. Every article is in exactly one range, so two parts
+    never write the same article (a lake has no key that would refuse a duplicate)."""
+    rows = con.execute(
+        "SELECT min(article_id), max(article_id) FROM (SELECT article_id,"
+        "  ntile(?) OVER (ORDER BY article_id) AS part FROM raw_pages"
+        f"  WHERE site = ? AND article_id IS NOT NULL{_STORED})"
+        " GROUP BY part ORDER BY 1",
+        [max(1, parts), site.key],
+    ).fetchall()
+    return [(int(lo), int(hi)) for lo, hi in rows]
 
 
 def _page(

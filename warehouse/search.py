@@ -111,6 +111,8 @@ from baolaocai.errors import InputError, WarehouseError
 from baolaocai.processes import process_alive
 from baolaocai.text import csv_lines, csv_safe
 from warehouse.db import SITE_TIME_ZONE
+from warehouse.lake import data_dir as lake_data_path
+from warehouse.lake import is_lake, is_lake_connection, search_folder
 from warehouse.schema import INDEXED_ARTICLE_COLUMNS
 from warehouse.search_query import MAX_QUERY_WORDS as MAX_QUERY_WORDS
 from warehouse.search_query import PHRASE_BREAK as PHRASE_BREAK
@@ -295,7 +297,10 @@ def _category_key(text: str) -> str:
 
 
 def search_index_dir(db_path: str | Path) -> Path:
-    """``warehouse/baolaocai.duckdb`` -> ``warehouse/baolaocai.search`` (the index folder)."""
+    """``warehouse/baolaocai.duckdb`` -> ``warehouse/baolaocai.search`` (the index folder);
+    a lake's is ``<data path>/search`` (:func:`warehouse.lake.search_folder`)."""
+    if is_lake(db_path):
+        return search_folder(str(db_path))
     path = Path(db_path)
     return path.parent / f"{path.stem}.search"
 
@@ -318,6 +323,8 @@ def _index_dir(
     source = where if where is not None else con
     if source is None:
         raise ValueError("give the index folder or a warehouse connection")
+    if is_lake_connection(source):
+        return lake_data_path(source) / "search"
     return search_index_dir(_warehouse_path(source))
 
 

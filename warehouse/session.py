@@ -65,6 +65,7 @@ from warehouse.db import (
     transaction,
     write_connection,
 )
+from warehouse.lake import LakeSpec, LakeWriterLock, is_lake, retry_on_conflict, warc_folder
 from warehouse.load import CAPTURE_TYPES, bulk_insert, capture_row
 from warehouse.staging import remove_dead as remove_dead_staging
 from warehouse.warc import CaptureRef, Exchange, Revisit, WarcError, WarcWriter, read_capture
@@ -79,9 +80,23 @@ INDEX_EVERY_S = 30.0
 
 
 def warc_dir(db_path: str | Path) -> Path:
-    """``warehouse/baolaocai.duckdb`` -> ``warehouse/baolaocai.warc``."""
+    """``warehouse/baolaocai.duckdb`` -> ``warehouse/baolaocai.warc``; a lake's is
+    ``<data path>/warc`` (:func:`warehouse.lake.warc_folder`)."""
+    if is_lake(db_path):
+        return warc_folder(str(db_path))
     path = Path(db_path)
     return path.with_name(f"{path.stem}.warc")
+
+
+def writer_lock(
+    db_path: str | Path, site_key: str, *, run_id: str = "", kind: str = ""
+) -> WriterLock | LakeWriterLock:
+    """The writer lock a run of ``site_key`` takes on ``db_path``: the file's (one run at a
+    time, :mod:`warehouse.writer`), or on a lake the site's (one run per site at a time,
+    :class:`warehouse.lake.LakeWriterLock`)."""
+    if is_lake(db_path):
+        return LakeWriterLock(LakeSpec.parse(str(db_path)), site_key, run_id=run_id, kind=kind)
+    return WriterLock(db_path, run_id=run_id, kind=kind)
 
 
 class WarehouseSession:
@@ -105,13 +120,23 @@ class WarehouseSession:
         kind: str = "",
         wait_s: float = 0.0,
         on_wait: Callable[[Holder], None] | None = None,
+        locks: bool = True,
     ) -> None:
-        self.db_path = Path(db_path)
+        self.lake = is_lake(db_path)
+        """A lake (:mod:`warehouse.lake`): the write connection is held for the run (its
+        readers read snapshots, nobody waits for it), the writer lock is per site."""
+        self.db_path: str | Path = str(db_path) if self.lake else Path(db_path)
         self.site = site
         self.lock_timeout = lock_timeout
         self.wait_s = wait_s
         self.on_wait = on_wait
-        self.writer_lock = WriterLock(db_path, run_id=run_id, kind=kind)
+        self.locks = locks
+        """False: a part of a run that holds the writer lock for it (a reparse in parts).
+        On a lake a part still takes a lock of its own (``<site>#<run id>``), so that
+        whoever waits for it can tell a part that died (its lock gone, its run still
+        'running') from one at work."""
+        key = site.key if locks else f"{site.key}#{run_id}"
+        self.writer_lock = writer_lock(db_path, key, run_id=run_id, kind=kind)
         self._con: duckdb.DuckDBPyConnection | None = None
         self._writes = 0
         """Write blocks under way (threads of an orchestrator may overlap them)."""
@@ -147,7 +172,7 @@ class WarehouseSession:
         returns how many pages were moved. Staging files left beside the warehouse by a
         killed writer are removed first (:func:`warehouse.staging.remove_dead`)."""
         self.claim()
-        for left in remove_dead_staging(self.db_path):
+        for left in [] if self.lake else remove_dead_staging(self.db_path):
             log.info("removed a staging file left by a killed process: %s", left)
         with self._lock:
             self._running = True
@@ -164,7 +189,8 @@ class WarehouseSession:
         when this session holds it already. :meth:`begin` claims; a run claims first, in
         its own code, so that a busy warehouse is its answer, not a failed step."""
         check_companions(self.db_path)
-        self.writer_lock.acquire(self.wait_s, self.on_wait)
+        if self.locks or self.lake:
+            self.writer_lock.acquire(self.wait_s, self.on_wait)
 
     def close(self) -> None:
         """Flush and close the archive (every site's writer), close the warehouse if a write
@@ -183,7 +209,8 @@ class WarehouseSession:
                 writer.close()
         finally:
             try:
-                self._let_go(final=self.writer_lock.held and self._migrated)
+                owner = self.writer_lock.held or not self.locks
+                self._let_go(final=owner and self._migrated, closing=True)
             finally:
                 self.writer_lock.release()
 
@@ -193,8 +220,9 @@ class WarehouseSession:
                 self._con = open_held(
                     self.db_path, lock_timeout=self.lock_timeout, migrate=not self._migrated
                 )
-                wal = self.db_path.with_name(f"{self.db_path.name}.wal")
-                if not self._migrated and wal.exists() and wal.stat().st_size:
+                wal = Path(self.db_path)
+                wal = wal.with_name(f"{wal.name}.wal")
+                if not self.lake and not self._migrated and wal.exists() and wal.stat().st_size:
                     # DuckDB (1.5) cannot replay a log holding a migration's schema
                     # changes into a read-only connection ("Failure while replaying
                     # WAL … no default database set"): readers, ours and the user's,
@@ -210,11 +238,15 @@ class WarehouseSession:
             atexit.register(self.close)
             self._closes_at_exit = True
 
-    def _let_go(self, *, final: bool = False) -> None:
+    def _let_go(self, *, final: bool = False, closing: bool = False) -> None:
         """Close the write connection; ``final`` (the run ends): checkpoint first, opening
         it for that if need be, so the run leaves no write-ahead log behind."""
         with self._lock:
+            if self.lake and not (final or closing):
+                return  # nobody waits for a lake's writer: keep the connection for the run
             con, self._con = self._con, None
+            if final and con is None and self.lake:
+                return
             if final and con is None:
                 con = open_held(self.db_path, lock_timeout=self.lock_timeout, migrate=False)
         if con is None:
@@ -248,7 +280,7 @@ class WarehouseSession:
                 yield cursor
             except duckdb.Error as exc:
                 if is_disk_error(exc):  # the disk refused, not a bug
-                    raise storage_error(self.db_path, exc) from None
+                    raise storage_error(Path(self.db_path), exc) from None
                 raise
             except OSError as exc:  # a staging file beside the warehouse: the same disk
                 raise storage_error(Path(self.db_path).parent, exc) from None
@@ -470,6 +502,7 @@ def _legacy_page(
     return FetchedPage(url, url, status, fetched_at, html, {k: v for k, v in pairs if v})
 
 
+@retry_on_conflict
 def _index_moved(
     con: duckdb.DuckDBPyConnection,
     site: str,

@@ -18,6 +18,7 @@ import duckdb
 from baolaocai.models import SitemapMemo, SitemapRead
 from baolaocai.site import Site
 from warehouse.db import transaction
+from warehouse.lake import retry_on_conflict, upsert_statement
 
 
 def read_memos(con: duckdb.DuckDBPyConnection, site: Site) -> dict[str, SitemapMemo]:
@@ -44,6 +45,19 @@ def listed_before(
     return {int(r[0]) for r in rows}
 
 
+SITEMAP_COLUMNS = (
+    "site",
+    "url",
+    "lastmod",
+    "etag",
+    "last_modified",
+    "articles",
+    "read_at",
+    "run_id",
+)
+
+
+@retry_on_conflict
 def store_reads(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -81,8 +95,13 @@ def store_reads(
                 continue
             memo = read.memo
             con.execute(
-                "INSERT OR REPLACE INTO sitemaps (site, url, lastmod, etag, last_modified,"
-                " articles, read_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                upsert_statement(
+                    con,
+                    "sitemaps",
+                    SITEMAP_COLUMNS,
+                    ("site", "url"),
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ),
                 [
                     site.key,
                     memo.url,

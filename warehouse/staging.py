@@ -39,12 +39,12 @@ def database_path(con: duckdb.DuckDBPyConnection) -> Path | None:
     """The file of ``con``'s current database (None: an in-memory one)."""
     try:
         row = con.execute(
-            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+            "SELECT path, type FROM duckdb_databases() WHERE database_name = current_database()"
         ).fetchone()
     except duckdb.Error:
         return None
-    if not row or not row[0] or str(row[0]) == ":memory:":
-        return None
+    if not row or not row[0] or str(row[0]) == ":memory:" or row[1] == "ducklake":
+        return None  # a lake's catalog is no file: staging goes to the temporary folder
     return Path(str(row[0]))
 
 

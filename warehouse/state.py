@@ -52,6 +52,7 @@ from baolaocai.models import CrawlState
 from baolaocai.settings import Settings
 from baolaocai.site import Site
 from warehouse.db import require_sites, transaction
+from warehouse.lake import retry_on_conflict
 
 GONE_STATUSES = (404, 410)
 PARKED_STAGES = ("unusable", "parse", "validate", "identity", "load")
@@ -195,6 +196,7 @@ def stored_validators(
     return {str(url): (etag, lm) for url, etag, lm in rows}
 
 
+@retry_on_conflict
 def mark_interrupted_runs(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -281,6 +283,7 @@ def listed_categories(
     return {int(aid): str(category) for aid, category in rows}
 
 
+@retry_on_conflict
 def set_listed_categories(
     con: duckdb.DuckDBPyConnection, site: Site, listed: Mapping[int, str]
 ) -> list[int]:
@@ -289,12 +292,19 @@ def set_listed_categories(
     transaction. Returns the ids of the rows that took one."""
     ids = list(listed)
     names = [listed[i] for i in ids]
+    # The rows found first, then changed (a lake's UPDATE has no RETURNING), in one
+    # transaction: the same rows.
     with transaction(con):
         rows = con.execute(
+            "SELECT article_id FROM articles WHERE site = ? AND category IS NULL"
+            " AND article_id IN (SELECT unnest(?::BIGINT[])) ORDER BY article_id",
+            [site.key, ids],
+        ).fetchall()
+        con.execute(
             "UPDATE articles SET category = l.name, category_source = 'listing'"
             " FROM (SELECT unnest(?::BIGINT[]) AS article_id, unnest(?::VARCHAR[]) AS name) l"
             " WHERE articles.site = ? AND articles.article_id = l.article_id"
-            " AND articles.category IS NULL RETURNING articles.article_id",
+            " AND articles.category IS NULL",
             [ids, names, site.key],
-        ).fetchall()
+        )
     return [int(r[0]) for r in rows]

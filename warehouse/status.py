@@ -10,6 +10,8 @@ from typing import Any
 import duckdb
 
 from warehouse.db import require_sites, schema_version
+from warehouse.lake import LakeSpec, is_lake, warc_folder
+from warehouse.lake import data_dir as lake_data_dir
 
 RECENT_RUNS = 5
 
@@ -29,7 +31,23 @@ def _file_size(db_path: Path) -> int:
 _WARC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.warc\.gz")
 
 
+def lake_storage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """What a lake's tables take under its data path: ``data_path``, ``files`` (Parquet
+    data and delete files of the current snapshot) and ``size_bytes``. A lake is no file
+    to measure; files of older snapshots (kept for time travel until expired) and rows
+    small enough to be kept in the catalog are not counted."""
+    row = con.execute(
+        "SELECT coalesce(sum(file_count + delete_file_count), 0),"
+        " coalesce(sum(file_size_bytes + delete_file_size_bytes), 0)"
+        " FROM ducklake_table_info(current_database())"
+    ).fetchone()
+    files, size = (int(row[0]), int(row[1])) if row else (0, 0)
+    return {"data_path": str(lake_data_dir(con)), "files": files, "size_bytes": size}
+
+
 def _warc_dir(db_path: str | Path) -> Path:
+    if is_lake(db_path):
+        return warc_folder(str(db_path))
     path = Path(db_path)
     return path.with_name(f"{path.stem}.warc")
 
@@ -69,7 +87,9 @@ def status(
     ``site``: one site's key, for its articles, errors, runs and captures only; ``None``
     for every site of the warehouse.
 
-    Keys: ``db_path``, ``db_size_bytes``, ``schema_version``, ``site`` (the filter),
+    Keys: ``db_path`` (a lake's spec without its password), ``db_size_bytes`` (the
+    file's; ``None`` for a lake), ``lake`` (``None`` for a file, else
+    :func:`lake_storage`), ``schema_version``, ``site`` (the filter),
     ``sites`` (site key -> articles stored, every site), ``articles``,
     ``newest_published_at``, ``open_fetch_errors``, ``runs`` (the last ``runs`` runs,
     newest first: ``site``, ``run_id``, ``started_at``, ``finished_at``, ``status``, ``new``,
@@ -104,9 +124,11 @@ def status(
         con,
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'captures'",
     )
+    lake = is_lake(db_path)
     return {
-        "db_path": str(db_path),
-        "db_size_bytes": _file_size(Path(db_path)),
+        "db_path": LakeSpec.parse(str(db_path)).shown if lake else str(db_path),
+        "db_size_bytes": None if lake else _file_size(Path(db_path)),
+        "lake": lake_storage(con) if lake else None,
         "schema_version": schema_version(con),
         "site": site,
         "sites": sites,

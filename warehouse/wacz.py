@@ -230,7 +230,7 @@ def _selected(
 ) -> Iterator[_Row]:
     """The selected captures in file order, streamed (memory stays at one chunk)."""
     where, params = _where(site, since, until)
-    cursor = con.cursor()
+    cursor = _cursor(con)
     try:
         cursor.execute(f"{_SELECTED.format(where=where)} ORDER BY warc_file, warc_offset", params)
         while chunk := cursor.fetchmany(_CHUNK_ROWS):
@@ -239,13 +239,24 @@ def _selected(
         cursor.close()
 
 
+def _cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of ``con`` reading its database: a cursor starts in DuckDB's default one,
+    which is the warehouse for a file but an empty in-memory one beside a lake (attached
+    as ``warehouse``: :mod:`warehouse.lake`)."""
+    row = con.execute("SELECT current_database()").fetchone()
+    cursor = con.cursor()
+    if row is not None:
+        cursor.execute('USE "' + str(row[0]).replace('"', '""') + '"')
+    return cursor
+
+
 def _pages(
     con: duckdb.DuckDBPyConnection, site: str | None, since: date | None, until: date | None
 ) -> Iterator[tuple[str, datetime, str | None]]:
     """Each article whose page is among the selected captures: URL, its latest capture
     that replays (not a 304's revisit: :func:`replayable`), title (streamed)."""
     where, params = _where(site, since, until, "c")
-    cursor = con.cursor()
+    cursor = _cursor(con)
     try:
         cursor.execute(
             "SELECT a.url, max(c.fetched_at), any_value(a.title)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import unicodedata
@@ -46,7 +47,8 @@ class QueryTimeout(WarehouseError):
 class WebConfig:
     """What ``baolaocai web`` was started on."""
 
-    db_path: Path
+    db_path: Path | str
+    """The warehouse file, or a lake's spec (:mod:`warehouse.lake`: never made a Path)."""
     index_dir: Path
     warc_dir: Path
     site: str | None = None
@@ -59,6 +61,31 @@ class WebConfig:
     lock_wait_s: float = LOCK_WAIT_S
     page_size: int = PAGE_SIZE
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+    @property
+    def is_lake(self) -> bool:
+        from warehouse.lake import is_lake
+
+        return is_lake(self.db_path)
+
+    @property
+    def shown_path(self) -> str:
+        """The warehouse as a page may name it: a lake's spec without its password."""
+        if self.is_lake:
+            from warehouse.lake import LakeSpec
+
+            return LakeSpec.parse(str(self.db_path)).shown
+        return str(self.db_path)
+
+    @property
+    def label(self) -> str:
+        """The warehouse in the footer: the file's name; a lake's catalog database."""
+        if not self.is_lake:
+            return Path(self.db_path).name
+        from warehouse.lake import LakeSpec
+
+        found = re.search(r"(?:^|\s)dbname=(\S+)", LakeSpec.parse(str(self.db_path)).conninfo)
+        return f"DuckLake {found.group(1)}" if found else "DuckLake"
 
 
 @dataclass(slots=True)
@@ -73,6 +100,9 @@ class Web:
     _variants: tuple[int, tuple[tuple[str, ...], ...]] | None = field(init=False, default=None)
     _building: int = field(init=False, default=0)
     _idle: threading.Condition = field(init=False, default_factory=threading.Condition)
+    _lake: duckdb.DuckDBPyConnection | None = field(init=False, default=None)
+    """A lake's connection, opened once and shared by every request (:meth:`reading`)."""
+    _lake_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.templates = make_templates()
@@ -80,11 +110,16 @@ class Web:
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection for one request, closed at its end; its queries are
-        interrupted after ``query_timeout_s`` (:class:`QueryTimeout`)."""
+        interrupted after ``query_timeout_s`` (:class:`QueryTimeout`).
+
+        On a lake, a cursor of one connection kept for the app's life (:meth:`_lake_cursor`)."""
         from warehouse.db import connect
 
-        self._let_writers_in()
-        con = connect(self.config.db_path, read_only=True, lock_timeout=self.config.lock_wait_s)
+        if self.config.is_lake:
+            con = self._lake_cursor()
+        else:
+            self._let_writers_in()
+            con = connect(self.config.db_path, read_only=True, lock_timeout=self.config.lock_wait_s)
         with self._lock:
             self._open.add(con)
         timer = threading.Timer(self.config.query_timeout_s, con.interrupt)
@@ -100,6 +135,29 @@ class Web:
             timer.cancel()
             with self._lock:
                 self._open.discard(con)
+            con.close()
+
+    def _lake_cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own for one request on a lake: a cursor of the app's lake
+        connection. Opening a lake (two extensions loaded, the catalog attached) takes
+        most of a second, a cursor a few milliseconds; nothing is lost by keeping it open,
+        as a lake's readers never stand in a writer's way. Each query still reads the
+        lake's newest snapshot, and each request can be interrupted alone."""
+        from warehouse.db import connect, held_cursor
+
+        with self._lake_lock:  # the first requests wait for one connection, not open many
+            if self._lake is None:
+                self._lake = connect(self.config.db_path, read_only=True)
+            base = self._lake
+        # The lake is attached as ``warehouse``, as the held file is. A restart of the
+        # catalog's server is no reason to open it again: DuckDB reconnects by itself.
+        return held_cursor(base)
+
+    def close(self) -> None:
+        """Close the lake's shared connection (the command is stopping)."""
+        with self._lake_lock:
+            con, self._lake = self._lake, None
+        if con is not None:
             con.close()
 
     def _let_writers_in(self) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -330,7 +331,8 @@ def _no_index_message(exc: WarehouseError, web: Web) -> str:
     if exc.message.startswith("no search index yet"):
         return (
             "Chưa có chỉ mục tìm kiếm (no search index yet). Hãy chạy"
-            f" `baolaocai reindex --db {web.config.db_path}` (hoặc một lần crawl) để dựng"
+            f" `baolaocai reindex --db {shlex.quote(web.config.shown_path)}` (hoặc một lần"
+            " crawl) để dựng"
             " nó, rồi tải lại trang."
         )
     return f"Không tìm được: {vietnamese(exc.message)}"

@@ -9,7 +9,6 @@ sitemaps ``/sitemaps/news-YYYY-MM.xml`` behind ``/sitemap_index.xml``)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,41 +20,14 @@ from baolaocai.settings import Settings
 from baolaocai.site import Site, load_site
 from pipeline.crawl import backfill_archive, crawl_site, plan_site
 from sitecopy import SiteServer, serve_site
-from sitecopy.generate import NUIMAY, GeneratedArticle, make_articles, write_site
+from sitecopy.generate import GeneratedArticle, make_articles, paper_spec, write_site
 
 pytestmark = pytest.mark.slow
 
 SITE_FILE = Path(__file__).with_name("sites") / "doiche.toml"
-DOICHE = dataclasses.replace(
-    NUIMAY,
-    key="doiche",
-    origin="https://doiche.example.vn",
-    name="Báo Đồi Chè",
-    cdn="https://img.doiche.example.vn/uploads",
-    image_salt="doiche-synthetic",
-    article_path="/{slug}-a{id}.html",
-    section_path="/muc/{category}/",
-    pagination_path="/muc/{category}/page/{page}/",
-    tag_path="/the/{slug}-{id}",
-    sitemap_index_path="/sitemap_index.xml",
-    month_sitemap_path="/sitemaps/news-{month}.xml",
-    feed_path="/feed/tin-moi.xml",
-    title_suffix=" | Đồi Chè Online",
-    home_title="Đồi Chè Online - Báo Đồi Chè",
-    feed_title="Báo Đồi Chè",
-    feed_description="Tin mới của Báo Đồi Chè",
-    publisher="Đồi Chè Online",
-    footer_lines=(
-        "Báo Đồi Chè - Cơ quan của Đảng bộ tỉnh Đồi Chè",
-        "Tổng biên tập: Nguyễn Văn Chè",
-        "Địa chỉ: số 2 đường Búp Non, tỉnh Đồi Chè",
-        "Giấy phép số 12/GP-BTTTT",
-    ),
-    first_id=51_200,
-    menu_extra=(("/video/", "Video"), ("/lien-he/", "Liên hệ")),
-    dateline="ĐC",
-    dateline_until=date(2025, 1, 1),
-)
+DOICHE = paper_spec("doiche")
+"""The paper the site file describes (its spec lives in :mod:`sitecopy.generate`: the
+scale-out benchmark serves it too)."""
 
 
 @pytest.fixture(scope="module")
