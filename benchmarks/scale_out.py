@@ -60,7 +60,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from baolaocai.processes import process_alive  # noqa: E402
 from flows.pg_cluster import PostgresCluster  # noqa: E402
 from sitecopy.faults import FaultPlan, status  # noqa: E402
 from sitecopy.generate import BAOLAOCAI, DOICHE, NUIMAY, PaperSpec, make_articles, write_site  # noqa: E402
@@ -269,11 +268,8 @@ def crawl_all(
     stored, start another worker, and run the dead crawl again."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
-    from prefect.states import Crashed
 
-    from warehouse.lake import LakeSpec, LakeWriterLock
-
-    lake = LakeSpec.parse(e.spec)
+    from flows.recovery import recover
 
     def submit(s: Served) -> Any:
         return run_deployment(
@@ -334,12 +330,10 @@ def crawl_all(
                         e.workers.append(start_worker(e, wanted_workers + 1))
                         continue
                 if running and killed.get("site") == s.key and killed["flow_run"] == runs[s.key]:
-                    holder = LakeWriterLock(lake, s.key).holder()
-                    if holder is None and not process_alive(int(row[0][1])):
-                        log(f"the crawl of {s.key} is dead (no lock, no process): run it again")
-                        client.set_flow_run_state(
-                            runs[s.key], Crashed(message="its worker was killed"), force=True
-                        )
+                    # What `baolaocai recover` does: a run whose lock is gone is dead.
+                    ended = [d for d, _ in recover(e.spec, rerun=False) if d.site == s.key]
+                    if ended:
+                        log(f"the crawl of {s.key} is dead (its lock is gone): run it again")
                         runs[s.key] = submit(s)
                         retried += 1
     return {

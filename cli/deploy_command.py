@@ -101,6 +101,27 @@ def site_ref(name: str, settings: Settings, repo_root: Path = REPO_ROOT) -> str:
         return str(path)
 
 
+def shown_spec(spec: str) -> str:
+    """A warehouse as printed: a lake's spec without its password."""
+    from warehouse.spec import is_lake
+
+    if not is_lake(spec):
+        return spec
+    from warehouse.lake import LakeSpec
+
+    return LakeSpec.parse(spec).shown
+
+
+def make_warehouse(spec: str) -> None:
+    """The warehouse every worker will write, made (or migrated) now, by the one who
+    deploys: a lake's catalog unreachable, or a new lake without its data path
+    (``BAOLAOCAI_LAKE_DATA``, which the workers then need not have), is one line here,
+    not a failed first run on every worker."""
+    from warehouse.db import connect
+
+    connect(spec).close()
+
+
 def warehouse_spec(flag: str | None) -> str | None:
     """The warehouse every worker writes: ``--warehouse``, else the environment's; a
     DuckDB file as an absolute path (a relative one would be each worker's own)."""
@@ -148,6 +169,42 @@ def host_caps(plans: list[SitePlan]) -> dict[str, tuple[float, int]]:
 
 
 def register(app: typer.Typer) -> None:
+    @app.command("recover")
+    @friendly_errors
+    def recover_command(
+        db: Annotated[
+            str | None,
+            typer.Option("--db", "--warehouse", help="The lake (env BAOLAOCAI_WAREHOUSE)."),
+        ] = None,
+        rerun: Annotated[
+            bool, typer.Option("--rerun", help="Start each dead run's deployment again.")
+        ] = False,
+    ) -> None:
+        """End the runs of a lake whose worker died (kill -9, a lost machine): their
+        Prefect flow runs are marked Crashed (freeing their deployments' slots) and their
+        crawl_runs rows interrupted; with --rerun each is started again."""
+        settings = settings_from(db_path=db)
+        api_url = os.environ.get("PREFECT_API_URL", "").strip()
+        if not api_url:
+            raise ConfigError(
+                "recover needs the Prefect server of the workers: set PREFECT_API_URL"
+            )
+        from flows.prefect_env import check_prefect_settings, prepare_prefect_env
+
+        prepare_prefect_env(settings.db_path)
+        check_prefect_settings(api_url)
+        from flows.recovery import recover
+
+        done = recover(settings.db_path, rerun=rerun)
+        if not done:
+            out.print("no dead run: every run recorded as running holds its lock", markup=False)
+        for run, said in done:
+            out.print(
+                f"{run.kind} run {run.run_id} of {run.site} (since"
+                f" {run.started_at:%Y-%m-%d %H:%M:%S %Z}): {said}",
+                markup=False,
+            )
+
     @app.command("deploy")
     @friendly_errors
     def deploy_command(
@@ -205,6 +262,8 @@ def register(app: typer.Typer) -> None:
                 "deploy needs a Prefect server: set PREFECT_API_URL"
                 " (e.g. http://127.0.0.1:4200/api)"
             )
+        if plans[0].warehouse is not None:
+            make_warehouse(plans[0].warehouse)
         from flows.prefect_env import check_prefect_settings, prepare_prefect_env
 
         prepare_prefect_env(plans[0].settings.db_path)
@@ -329,5 +388,5 @@ async def apply_deployment(
         cron = getattr(schedule.schedule, "cron", None)
         if cron:
             when = f"cron '{cron}' ({getattr(schedule.schedule, 'timezone', None)})"
-    warehouse = plan.warehouse or "each worker's own"
+    warehouse = shown_spec(plan.warehouse) if plan.warehouse else "each worker's own"
     return f"deployment {name}: {done}, {when}, site {plan.ref}, warehouse {warehouse}"

@@ -714,6 +714,7 @@ def sql(
     """
     from cli.warehouse_commands import run_sql
     from warehouse.db import connect
+    from warehouse.spec import is_lake
 
     check_format(format)
     check_number(max_rows, "--max-rows", 0, MAX_MAX_ROWS)
@@ -730,6 +731,10 @@ def sql(
         hint = f" (the demo's is {DEMO_DB}: --db {DEMO_DB})" if demo else ""
         raise InputError(f"no warehouse at {settings.db_path}{hint}")
     limit = None if write else settings.query_memory
+    if not write and is_lake(settings.db_path):
+        from warehouse.lake import check_sandboxed_query
+
+        check_sandboxed_query(query)
     con = connect(
         settings.db_path,
         read_only=not write,

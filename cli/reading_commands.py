@@ -40,6 +40,7 @@ from cli.support import (
     out,
     parse_day,
     print_rows,
+    shown_warehouse,
 )
 from cli.warehouse_commands import DbOption, SiteOption, _print_json, _site_filter
 
@@ -138,7 +139,7 @@ def _reading(path: str) -> Iterator[Any]:
         yield con
     except NotFoundError as exc:
         raise NotFoundError(
-            exc.message.replace(" in the warehouse", "") + f" (in {path})"
+            exc.message.replace(" in the warehouse", "") + f" (in {shown_warehouse(path)})"
         ) from None
     finally:
         con.close()

@@ -717,6 +717,22 @@ WAREHOUSE_HELP = (
     "Warehouse: a file, or a lake 'ducklake:postgres:<connection>' (env BAOLAOCAI_DB or"
     " BAOLAOCAI_WAREHOUSE)."
 )
+
+
+def shown_warehouse(path: str | os.PathLike[str]) -> str:
+    """A warehouse as printed: a lake's spec without its password, a file's path."""
+    from warehouse.spec import is_lake
+
+    if not is_lake(path):
+        return str(path)
+    from warehouse.lake import LakeSpec
+
+    try:
+        return LakeSpec.parse(str(path)).shown
+    except BaoLaoCaiError:
+        return "a lake"
+
+
 DB_VARS = ("BAOLAOCAI_DB", "BAOLAOCAI_WAREHOUSE", "BAOLAOCAI_SITE")
 
 

@@ -390,19 +390,27 @@ def reindex_command(
     index_dir = search_index_dir(path)
     with write_connection(path):  # migrated to this code's schema first, if older
         pass
-    # Writers wait meanwhile (the articles are read in batches: one state of the
-    # warehouse); readers, e.g. the web view, get the file between two batches. A lake
-    # has a writer per site: those of every site stored wait (taken in one order, so
-    # that two reindexes cannot each hold what the other waits for).
-    settings = load_settings().override(db_path=path)
-    keys = [settings.site.key]
-    if is_lake(path):
+    if is_lake(path):  # a snapshot is read while writers commit: nobody waits
+        from warehouse.lake import LakeSpec
+        from warehouse.lake_search import rebuild_lake_index
+
         con = connect(path, read_only=True)
         try:
-            rows = con.execute("SELECT DISTINCT site FROM articles ORDER BY site").fetchall()
+            with watching(err, quiet=quiet):
+                progress.current().phase("indexing")
+                documents = rebuild_lake_index(con, index_dir, LakeSpec.parse(path))
         finally:
             con.close()
-        keys = [str(key) for (key,) in rows]
+        out.print(
+            f"search index rebuilt: {documents} articles in {time.perf_counter() - started:.1f} s"
+            f" ({index_dir})",
+            markup=False,
+        )
+        return
+    # Writers wait meanwhile (the articles are read in batches: one state of the
+    # warehouse); readers, e.g. the web view, get the file between two batches.
+    settings = load_settings().override(db_path=path)
+    keys = [settings.site.key]
     held = []
     try:
         for key in keys:

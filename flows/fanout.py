@@ -28,6 +28,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.states import Crashed
 
+from baolaocai import progress
 from baolaocai.errors import CrawlError
 from baolaocai.settings import Settings
 from baolaocai.site import SITES_DIR
@@ -38,6 +39,11 @@ from warehouse.lake import LakeSpec, LakeWriterLock, is_lake
 log = logging.getLogger(__name__)
 
 POLL_S = 2.0
+STUCK_PENDING_S = 180.0
+"""A part taken by a worker (Pending) and not started after this long: that worker died
+(a worker starts a flow run's process in seconds)."""
+NO_WORKER_WARNING_S = 60.0
+"""Said (and again every minute) when no part has left the queue for that long."""
 MAX_ATTEMPTS = 3
 """Flow runs of one part at most (the first and two more after a death)."""
 
@@ -49,6 +55,18 @@ class _Tracked:
     attempts: int = 1
     done: bool = False
     history: list[str] = field(default_factory=list)
+    queued_at: float = field(default_factory=time.monotonic)
+    """When its flow run was (last) submitted."""
+
+
+def part_started(settings: Settings, part: ReparsePart) -> bool:
+    """Whether ``part`` has a ``crawl_runs`` row (its run opened)."""
+    con = connect(settings.db_path, read_only=True)
+    try:
+        row = con.execute("SELECT 1 FROM crawl_runs WHERE run_id = ?", [part.run_id]).fetchone()
+    finally:
+        con.close()
+    return row is not None
 
 
 def part_is_dead(settings: Settings, part: ReparsePart) -> bool:
@@ -94,22 +112,42 @@ def run_parts_on_pool(
 
     def run(plan: Sequence[ReparsePart]) -> None:
         tracked = [_Tracked(part, submit(part)) for part in plan]
+        waiting_since = time.monotonic()
         with get_client(sync_client=True) as client:
             while not all(t.done for t in tracked):
                 time.sleep(POLL_S)
-                for t in tracked:
+                states = [client.read_flow_run(t.flow_run_id).state for t in tracked]
+                if any(
+                    s is not None and not s.is_scheduled() and not s.is_pending() for s in states
+                ):
+                    waiting_since = time.monotonic()
+                elif time.monotonic() - waiting_since > NO_WORKER_WARNING_S:
+                    said = (
+                        f"none of the {len(tracked)} parts started in"
+                        f" {time.monotonic() - waiting_since:.0f} s: is a worker running on"
+                        f" the pool of {deployment}? (prefect worker start --pool …)"
+                    )
+                    log.warning("%s", said)
+                    progress.current().phase(f"waiting: {said}")
+                    waiting_since = time.monotonic()
+                for t, state in zip(tracked, states, strict=True):
                     if t.done:
                         continue
-                    state = client.read_flow_run(t.flow_run_id).state
                     if state is not None and state.is_completed():
                         t.done = True
                         continue
-                    ended = state is not None and (state.is_failed() or state.is_crashed())
+                    # failed, crashed, cancelled (by hand, or by its worker's going)
+                    ended = state is not None and state.is_final()
                     dead = not ended and state is not None and state.is_running()
                     dead = dead and is_dead(settings, t.part)
+                    # Taken by a worker that died before it started the part's process:
+                    # Prefect shows it Pending ("Submitting") for ever.
+                    stuck = state is not None and state.is_pending()
+                    stuck = stuck and time.monotonic() - t.queued_at > STUCK_PENDING_S
+                    dead = dead or (stuck and not part_started(settings, t.part))
                     if not (ended or dead):
                         continue
-                    what = str(state.name) if ended and state is not None else "its process died"
+                    what = str(state.name) if ended and state is not None else "its worker died"
                     t.history.append(what)
                     if dead:
                         client.set_flow_run_state(
@@ -123,6 +161,7 @@ def run_parts_on_pool(
                     log.warning("part %s: %s; running it again", t.part.run_id, what)
                     t.attempts += 1
                     t.flow_run_id = submit(t.part)
+                    t.queued_at = time.monotonic()
         retried = [t for t in tracked if t.attempts > 1]
         for t in retried:
             log.info("part %s ran %d times (%s)", t.part.run_id, t.attempts, ", ".join(t.history))

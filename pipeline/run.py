@@ -533,7 +533,9 @@ class Run:
                 f" pictures; the first {MAX_IMAGES} of each were kept"
             )
         if not interrupted:
-            if s.articles_new or s.articles_updated:
+            # A lake's index also takes in what other writers committed (another run whose
+            # update failed, a `sql --write`): its change feed, cheap when nothing changed.
+            if s.articles_new or s.articles_updated or self.warehouse.lake:
                 self.search_warning = self.steps.refresh_search(self.settings, self.warehouse)
                 if self.search_warning:
                     s.notes.append(self.search_warning)

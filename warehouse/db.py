@@ -248,7 +248,8 @@ def _connect_lake(
     except BaseException as exc:
         con.close()
         if isinstance(exc, duckdb.Error | OSError):
-            raise WarehouseError(f"cannot open the lake {lake.shown}: {_first_line(exc)}") from None
+            reason = re.sub(r"password\s*=\s*\S+", "password=…", _first_line(exc))
+            raise WarehouseError(f"cannot open the lake {lake.shown}: {reason}") from None
         raise
     return con
 

@@ -82,16 +82,17 @@ class LakeSpec:
     @classmethod
     def parse(cls, spec: str | Path) -> LakeSpec:
         text = str(spec).strip()
+        shown = _without_password(text)
         if not text.startswith(POSTGRES_PREFIX):
             raise WarehouseError(
-                f"cannot use the lake {text!r}: its catalog must be PostgreSQL"
+                f"cannot use the lake {shown!r}: its catalog must be PostgreSQL"
                 " ('ducklake:postgres:dbname=… host=…'); a lake's catalog in a file"
                 " takes one writer, as a DuckDB file does"
             )
         conninfo = text[len(POSTGRES_PREFIX) :].strip()
         if not conninfo or "'" in conninfo:
             raise WarehouseError(
-                f"cannot use the lake {text!r}: give the catalog's connection as"
+                f"cannot use the lake {shown!r}: give the catalog's connection as"
                 " 'ducklake:postgres:dbname=… host=… port=… user=…'"
             )
         return cls(spec=text, conninfo=conninfo)
@@ -99,7 +100,7 @@ class LakeSpec:
     @property
     def shown(self) -> str:
         """The spec without a password (for messages and logs)."""
-        return re.sub(r"password=\S+", "password=…", self.spec)
+        return _without_password(self.spec)
 
 
 def _extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -129,12 +130,17 @@ def attach(
             folder = str(Path(folder).resolve())
         options.append("DATA_PATH " + _literal(folder.rstrip("/") + "/"))
     source = _literal(POSTGRES_PREFIX + lake.conninfo)
+    statement = f"ATTACH {source} AS {CATALOG}" + (f" ({', '.join(options)})" if options else "")
     try:
-        con.execute(
-            f"ATTACH {source} AS {CATALOG}" + (f" ({', '.join(options)})" if options else "")
-        )
+        if read_only:
+            con.execute(statement)
+        else:
+            # Two first writers of a new lake at once would both make its catalog's
+            # tables ("relation ducklake_metadata already exists", seen in a review).
+            with catalog_lock(lake, "attach", wait_s=120.0):
+                con.execute(statement)
     except duckdb.Error as exc:
-        text = _first_line(exc)
+        text = _without_password(_first_line(exc))
         if "data_path" in text.lower() or "DATA_PATH" in text:
             raise WarehouseError(
                 f"the lake {lake.shown} is new: say where its data goes with"
@@ -374,6 +380,93 @@ def retry_on_conflict(fn: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
+# -- the sandbox of a query on a lake ----------------------------------------------------------
+
+READ_FUNCTIONS = frozenset(
+    {
+        "ducklake_snapshots",
+        "ducklake_table_info",
+        "ducklake_table_changes",
+        "ducklake_table_insertions",
+        "ducklake_table_deletions",
+        "ducklake_list_files",
+        "ducklake_current_snapshot",
+        "ducklake_last_committed_snapshot",
+        "ducklake_options",
+    }
+)
+"""The ducklake functions a sandboxed query may call: they read the lake's history."""
+
+
+def _named(node: object, key: str) -> Iterator[str]:
+    """Every value of ``key`` anywhere in a serialized statement."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key and isinstance(v, str):
+                yield v
+            else:
+                yield from _named(v, key)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _named(item, key)
+
+
+def check_sandboxed_query(sql: str) -> None:
+    """Refuse (one :class:`WarehouseError` line) a read-only query on a lake that would
+    reach past the lake's tables.
+
+    A lake is attached through DuckDB's postgres extension, whose functions
+    (``postgres_execute``, ``postgres_query``, ``postgres_scan``) run any SQL on the
+    catalog's PostgreSQL server, or any other one, whatever DuckDB's own sandbox says
+    (``COPY … TO PROGRAM`` as the catalog's user: a shell on that server); the catalog's
+    own tables are reachable as ``__ducklake_metadata_warehouse``; and some ducklake
+    functions rewrite or delete data files. So only ``SELECT`` statements (``DESCRIBE``,
+    ``SHOW``, ``SUMMARIZE``, ``FROM …`` are ones) are run, and each is parsed
+    (``json_serialize_sql``) and refused if it names one of those functions, the catalog's
+    tables, or ``query``/``query_table`` (which would run SQL built from strings)."""
+    import json
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error:
+        return  # not SQL: DuckDB says why when it runs it
+    parser = duckdb.connect(":memory:")
+    try:
+        for statement in statements:
+            if statement.type != duckdb.StatementType.SELECT:
+                raise WarehouseError(
+                    f"on a lake a query without --write may only read: {statement.type.name}"
+                    " statements are refused (SELECT, DESCRIBE, SHOW, SUMMARIZE are fine)"
+                )
+            row = parser.execute("SELECT json_serialize_sql(?)", [statement.query]).fetchone()
+            tree = json.loads(row[0]) if row else {"error": True}
+            if tree.get("error"):
+                raise WarehouseError(
+                    "on a lake a query without --write must be a plain SELECT that can be"
+                    f" checked ({tree.get('error_message', 'not a SELECT')})"
+                )
+            for name in _named(tree, "function_name"):
+                low = name.lower()
+                if (
+                    low.startswith("postgres_")
+                    or low in ("query", "query_table")
+                    or (low.startswith("ducklake_") and low not in READ_FUNCTIONS)
+                ):
+                    raise WarehouseError(
+                        f"on a lake a query without --write may not call {name}(): it reaches"
+                        " past the lake's tables"
+                    )
+            for key in ("catalog_name", "schema_name", "table_name"):
+                for name in _named(tree, key):
+                    if name.lower().startswith("__ducklake_metadata"):
+                        raise WarehouseError(
+                            f"on a lake a query without --write may not read {name}:"
+                            " the catalog's own tables"
+                        )
+    finally:
+        parser.close()
+
+
 # -- locks in the catalog's PostgreSQL --------------------------------------------------------
 
 
@@ -491,6 +584,10 @@ class LakeWriterLock:
         con, self._con = self._con, None
         if con is not None:
             con.close()
+
+
+def _without_password(text: str) -> str:
+    return re.sub(r"password\s*=\s*\S+", "password=…", text)
 
 
 def _literal(text: str) -> str:

@@ -77,6 +77,24 @@ def changed_articles(con: duckdb.DuckDBPyConnection, after: int, upto: int) -> s
     return {(str(site), int(aid)) for site, aid in rows}
 
 
+def rebuild_lake_index(
+    con: duckdb.DuckDBPyConnection,
+    index_dir: Path,
+    lake: LakeSpec,
+    *,
+    wait_s: float = INDEXER_WAIT_S,
+) -> int:
+    """The lake's search index built whole (``reindex``), as the one indexer of the moment:
+    writers go on committing meanwhile (the build reads one snapshot), and the mark is the
+    snapshot before the build, so what they commit is taken in next time."""
+    with catalog_lock(lake, INDEXER_LOCK, wait_s=wait_s):
+        upto = current_snapshot(con)
+        index_dir.mkdir(parents=True, exist_ok=True)
+        count = rebuild_search_index(con, index_dir)
+        write_mark(index_dir, upto)
+        return count
+
+
 def index_lake_changes(
     con: duckdb.DuckDBPyConnection,
     index_dir: Path,

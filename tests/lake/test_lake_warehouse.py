@@ -262,3 +262,87 @@ def test_the_lake_index_follows_the_change_feed(lake: Lake) -> None:
         con.close()
     hits = search(folder, "Suối Giàng mở rộng vùng nguyên liệu")
     assert [h.article_id for h in hits][:1] == [aid]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "CALL postgres_execute('__ducklake_metadata_warehouse', 'SELECT 1')",
+        "SELECT * FROM postgres_query('__ducklake_metadata_warehouse', 'SELECT 1')",
+        "WITH x AS (SELECT * FROM postgres_scan('dbname=postgres', 'pg_catalog', 'pg_authid'))"
+        " SELECT 1",
+        "SELECT (SELECT count(*) FROM POSTGRES_QUERY('x', 'SELECT 1'))",
+        "SELECT * FROM query('CALL postgres_' || 'execute(1)')",
+        "SELECT * FROM query_table('articles')",
+        "SELECT * FROM __ducklake_metadata_warehouse.ducklake_snapshot",
+        "SELECT * FROM ducklake_cleanup_old_files('warehouse')",
+        "SELECT * FROM ducklake_expire_snapshots('warehouse', older_than => now())",
+        "EXPLAIN SELECT 1",
+        "CREATE TEMP MACRO m() AS TABLE SELECT 1",
+        "SELECT 1; CALL postgres_execute('x', 'SELECT 1')",
+    ],
+)
+def test_a_sandboxed_query_on_a_lake_cannot_reach_past_its_tables(query: str) -> None:
+    """The postgres extension a lake needs runs any SQL on the catalog's server (COPY …
+    TO PROGRAM: a shell there, found by a review) whatever DuckDB's sandbox says."""
+    from warehouse.lake import check_sandboxed_query
+
+    with pytest.raises(WarehouseError, match="on a lake a query without --write"):
+        check_sandboxed_query(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT count(*) FROM articles AT (VERSION => 3)",
+        "SELECT * FROM ducklake_snapshots('warehouse')",
+        "SELECT * FROM ducklake_table_changes('warehouse', 'main', 'articles', 1, 2)",
+        "SELECT * FROM table_changes('articles', 1, 2)",
+        "DESCRIBE articles",
+        "SHOW TABLES",
+        "SUMMARIZE articles",
+        "PRAGMA table_info('articles')",
+        "FROM articles SELECT title WHERE title ILIKE '%postgres_query%'",
+    ],
+)
+def test_a_researchers_queries_on_a_lake_pass_the_check(query: str) -> None:
+    from warehouse.lake import check_sandboxed_query
+
+    check_sandboxed_query(query)
+
+
+def test_the_sql_command_refuses_a_shell_on_the_catalogs_server(lake: Lake, tmp_path: Path) -> None:
+    from tests.support import fill_bundled
+
+    fill_bundled(lake.spec, articles=1)
+    proof = tmp_path / "owned.txt"
+    attack = (
+        "CALL postgres_execute('__ducklake_metadata_warehouse',"
+        f" 'COPY (SELECT 1) TO PROGRAM ''id > {proof}''')"
+    )
+    done = run_cli("sql", "--db", lake.spec, attack, cwd=tmp_path, **lake.env())
+    assert done.returncode != 0 and not proof.exists()
+    assert done.stderr.count("\n") == 1 and "CALL statements are refused" in done.stderr
+
+
+def test_three_first_writers_of_a_new_lake_at_once_all_get_in(lake: Lake) -> None:
+    """Without a lock around making the catalog, all but one failed with 'relation
+    ducklake_metadata already exists' (seen in a review: two first crawls at once)."""
+    code = f"from warehouse.db import connect; connect({lake.spec!r}).close(); print('in')"
+    env = {**os.environ, **lake.env()}
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [p.communicate(timeout=120) for p in started]
+    assert [p.returncode for p in started] == [0, 0, 0], results
+    assert _rows(lake.spec, "SELECT count(*) FROM schema_version")[0][0] == len(
+        reference_schema().migrations
+    )

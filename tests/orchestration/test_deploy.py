@@ -20,6 +20,7 @@ from baolaocai.site import load_site
 from cli.deploy_command import site_names, site_ref
 from flows.host_gate import shared_interval
 from flows.prefect_server import LocalPrefectServer
+from tests.lake.conftest import Lake, lake, pg_cluster  # noqa: F401  (the fixtures)
 
 REPO = Path(__file__).resolve().parents[2]
 SITES = ("baolaocai", "nuimay")
@@ -47,10 +48,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPrefectSer
 
 
 def deploy(
-    server: LocalPrefectServer | None, cwd: Path, *args: str
+    server: LocalPrefectServer | None, cwd: Path, *args: str, **extra: str
 ) -> subprocess.CompletedProcess[str]:
     env = {"PREFECT_API_URL": server.api_url} if server is not None else {}
-    return run_cli("deploy", *args, cwd=cwd, timeout=300, **env)
+    return run_cli("deploy", *args, cwd=cwd, timeout=300, **env, **extra)
 
 
 def api(server: LocalPrefectServer, method: str, path: str, body: Any = None) -> Any:
@@ -196,9 +197,14 @@ def test_deploy_two_sites_to_a_pool_and_again(server: LocalPrefectServer, tmp_pa
     assert ran["parameters"]["db_path"] == str(warehouse)
 
 
-def test_a_lake_and_a_site_file(server: LocalPrefectServer, tmp_path: Path) -> None:
-    """A lake spec goes to every worker as it is; a site file outside the checkout by its
-    absolute path (inside it, by its path from the root: see the next test)."""
+def test_a_lake_and_a_site_file(
+    server: LocalPrefectServer,
+    tmp_path: Path,
+    lake: Lake,  # noqa: F811  (the fixture imported above)
+) -> None:
+    """A lake spec goes to every worker as it is (the lake made first, by deploy, so that
+    workers need no data path); a site file outside the checkout by its absolute path
+    (inside it, by its path from the root: see the next test)."""
     site_file = tmp_path / "sites" / "thu.toml"
     site_file.parent.mkdir()
     text = (REPO / "baolaocai" / "sites" / "nuimay.toml").read_text(encoding="utf-8")
@@ -216,16 +222,30 @@ def test_a_lake_and_a_site_file(server: LocalPrefectServer, tmp_path: Path) -> N
         "--pool",
         "lake-pool",
         "--warehouse",
-        LAKE,
+        lake.spec,
         "--concurrency",
         "3",
+        **lake.env(),
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert (lake.data / "main").is_dir()  # made, with its data path, before the deploy
     made = deployments(server, "lake-pool")
     assert sorted(made) == sorted(f"{flow}/{kind}-thu" for flow, kind, _ in FLOWS)
     crawl = made["crawl/scheduled-thu"]["parameters"]
-    assert crawl["site"] == str(site_file) and crawl["db_path"] == LAKE
+    assert crawl["site"] == str(site_file) and crawl["db_path"] == lake.spec
     assert limits(server)["baolaocai-inflight:thu.example.vn"]["limit"] == 3
+
+
+def test_a_lake_it_cannot_reach_is_one_line_and_nothing_is_deployed(
+    server: LocalPrefectServer, tmp_path: Path
+) -> None:
+    spec = "ducklake:postgres:dbname=lake host=127.0.0.1 port=1 user=postgres password=hunter2"
+    done = deploy(server, tmp_path, "--sites", "nuimay", "--pool", "nowhere", "--warehouse", spec)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "hunter2" not in done.stdout + done.stderr
+    assert deployments(server, "nowhere") == {}
 
 
 def test_site_names_and_refs() -> None:
