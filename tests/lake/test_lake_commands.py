@@ -111,13 +111,20 @@ def test_sql_reads_a_lake_as_a_file_in_its_sandbox_and_writes_it_when_asked(
         assert lake == file, fmt
     assert len(json.loads(lake)) == 22
 
-    # The sandbox reaches the lake's data path only: no file written elsewhere.
+    # The sandbox reaches the lake's data path only: no file written (a COPY is not even
+    # run: a read-only query on a lake is SELECTs only), none read elsewhere.
     target = tmp_path / "out.csv"
     refused = run_cli(
         "sql", "--db", filled.lake.spec, f"COPY (SELECT 1) TO '{target}'", cwd=tmp_path
     )
-    assert "disabled" in _one_line_error(refused)
+    assert "COPY statements are refused" in _one_line_error(refused)
     assert not target.exists()
+    outside = tmp_path / "secret.txt"
+    outside.write_text("không được đọc", encoding="utf-8")
+    refused = run_cli(
+        "sql", "--db", filled.lake.spec, f"SELECT * FROM read_text('{outside}')", cwd=tmp_path
+    )
+    assert refused.returncode != 0 and "disabled by configuration" in refused.stderr
 
     # Time travel: every commit is a snapshot, and any of them can be read again: the
     # articles table as it was made (empty), and as it is.
