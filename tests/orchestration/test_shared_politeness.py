@@ -281,7 +281,7 @@ def test_a_retry_after_seen_by_one_worker_holds_the_other(
         "wait_for_go": True,
     }
     b = start_worker(
-        prefect.api_url, tmp_path / "b", site, [f"/b-tin-{n}" for n in range(20)], **common
+        prefect.api_url, tmp_path / "b", site, [f"/b-tin-{n}" for n in range(60)], **common
     )
     a = start_worker(prefect.api_url, tmp_path / "a", site, ["/busy"], **common)
     together([b])
