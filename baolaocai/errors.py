@@ -76,9 +76,13 @@ class TransientFetchError(FetchError):
         url: str,
         status: int | None = None,
         retry_after: float | None = None,
+        held: float | None = None,
     ) -> None:
         super().__init__(message, url=url, status=status)
         self.retry_after = retry_after
+        self.held = held
+        """Seconds this answer held its whole host back (429/503), set by the fetcher the
+        moment the answer was read; None if it held back only its own request."""
 
 
 class TerminalFetchError(FetchError):

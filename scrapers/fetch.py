@@ -274,7 +274,7 @@ class Fetcher:
                         url, fetched_url, headers, started, attempts, limit, sink
                     )
                 except TransientFetchError as exc:
-                    held = self._hold_host(host, exc, attempts)
+                    held = exc.held  # set as the answer was read (see _fetch_once)
                     if self.pacer.held_for(host) > self.retry_after_cap:
                         raise self._refusal(url, host, exc.status) from None
                     if attempts > self.settings.retries:
@@ -415,12 +415,19 @@ class Fetcher:
                         if status in RETRY_STATUSES:
                             if status == 429:
                                 self.stats.responses_429 += 1
-                            raise TransientFetchError(
+                            refused = TransientFetchError(
                                 f"HTTP {status}",
                                 url=url,
                                 status=status,
                                 retry_after=parse_retry_after(response.headers.get("retry-after")),
                             )
+                            # The host is held back here, before anything is awaited (the
+                            # answer's close, the gate's leave: an API call): any await lets
+                            # this process's other requests pass the pacer and the gate
+                            # without seeing the hold (seen: a request sent 0.46 s into a
+                            # Retry-After while the slot of the 429 was being given back).
+                            refused.held = self._hold_host(host, refused, attempts)
+                            raise refused
                         if status >= 400:
                             raise TerminalFetchError(f"HTTP {status}", url=url, status=status)
                         if sink is not None:

@@ -244,3 +244,40 @@ def test_a_429_that_comes_back_while_the_gate_is_asked_holds_that_request_too() 
     assert all(p.ok for p in pages)
     assert refused_at and min(arrivals[second]) >= refused_at[0] + 1.0
     assert gate.inflight == 0  # the slots taken before the hold was seen were given back
+
+
+def test_a_429_holds_the_host_before_its_own_slot_is_given_back() -> None:
+    """The next member of that class: the 429's hold must be set the moment the answer
+    is read, not after the gate's slot of that request is given back (an API call). A
+    request of the same process whose gate answer comes during that call found no hold
+    in the pacer and went out (seen in CI: 0.46 s into a Retry-After)."""
+
+    class SlowLeaveGate(FakeGate):
+        async def enter(self, host: str) -> float | None:
+            if self.entered == 1:
+                await asyncio.sleep(0.15)  # the second ask: answered while the first leaves
+            return await super().enter(host)
+
+        async def leave(self, host: str) -> None:
+            if self.left == 0:
+                await asyncio.sleep(0.5)  # giving back the slot of the 429 takes a while
+            await super().leave(host)
+
+    gate = SlowLeaveGate()
+    refused_at: list[float] = []
+    arrivals: dict[str, list[float]] = {}
+    first, second = ("/" + u.rsplit("/", 1)[1] for u in URLS[:2])
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        arrivals.setdefault(request.url.path, []).append(time.monotonic())
+        if request.url.path == first and not refused_at:
+            await asyncio.sleep(0.05)
+            refused_at.append(time.monotonic())
+            return httpx.Response(429, headers={"retry-after": "1"})
+        return ok(request)
+
+    pages, stats, _ = fetch(handler, gate, URLS[:2])  # type: ignore[arg-type]
+    assert all(p.ok for p in pages)
+    assert stats.responses_429 == 1 and gate.pushed == [(HOST, 1.0)]
+    assert refused_at and min(arrivals[second]) >= refused_at[0] + 1.0
+    assert gate.inflight == 0
