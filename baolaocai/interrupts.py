@@ -30,6 +30,7 @@ recorded ``running``; the next run of the warehouse says so.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import select
@@ -44,6 +45,8 @@ from typing import Any
 EXIT_GRACE_S = 20.0
 """Seconds a command has to end after the first stop signal before the last resort."""
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+REDELIVER_S = 0.05
+"""How long after it was lost an interrupt is raised again (:meth:`_StopSignals.lost`)."""
 _WAKE = b"\0"
 """A byte the module writes to its own pipe (no signal has number 0): look again."""
 
@@ -62,6 +65,9 @@ class _StopSignals:
         """Stop signals seen by the Python handler (main thread)."""
         self.seen = 0
         """Stop signals seen by the watch thread (through the wakeup fd)."""
+        self.redelivered = 0
+        """Interrupts delivered again (:meth:`lost`) whose byte the watch thread has not
+        read yet: not signals."""
         self.deadline: float | None = None
         self.grace = EXIT_GRACE_S
         self.announced = False
@@ -102,6 +108,26 @@ class _StopSignals:
         _quiet()
         raise KeyboardInterrupt
 
+    def lost(self, args: Any) -> None:
+        """``sys.unraisablehook`` after a stop signal. The :class:`KeyboardInterrupt` of
+        :meth:`on_signal` can land where Python cannot raise (a weakref callback, a
+        ``__del__``: seen in an import lock's callback while a command started): Python
+        would print "Exception ignored in ..." with a traceback and go on as if no
+        signal had come. It is delivered again instead, as the same first signal,
+        :data:`REDELIVER_S` later, where the main thread is then (and again if that
+        place cannot raise it either). Anything else unraisable after a
+        stop signal is, like the rest, not for the user."""
+        if not isinstance(args.exc_value, KeyboardInterrupt) or self.first is None:
+            return
+        with self.lock:  # not a second signal, for the handler nor for the watch thread
+            self.handled = max(0, self.handled - 1)
+            self.redelivered += 1
+        # From another thread, a moment later: raised in this hook, it would be
+        # unraisable again (the main thread runs a signal handler at its next bytecode).
+        again = threading.Timer(REDELIVER_S, _thread.interrupt_main, (signal.Signals(self.first),))
+        again.daemon = True
+        again.start()
+
     def watch(self, read_fd: int) -> None:
         """The watch thread: counts stop signals from the wakeup fd (seen even when the
         main thread is stuck in C code) and keeps the deadline."""
@@ -125,6 +151,10 @@ class _StopSignals:
             for number in data:
                 if number not in STOP_SIGNALS:
                     continue
+                with self.lock:
+                    if self.redelivered:  # the simulated signal writes the pipe too
+                        self.redelivered -= 1
+                        continue
                 self.seen += 1
                 self.note(number)
                 if self.seen >= 2:
@@ -157,11 +187,13 @@ _process = _StopSignals()
 def _quiet() -> None:
     """After a stop signal, libraries' reactions to it are not for the user: Prefect
     logs the crash it sees ("Crash detected! Execution was aborted by an interrupt
-    signal.") and threads may end with an error. The command prints one line."""
+    signal."), threads may end with an error and the interrupt itself may be
+    unraisable where it landed (:meth:`_StopSignals.lost`). The command prints one line."""
     import logging
 
     logging.disable(logging.ERROR)
     threading.excepthook = _silent
+    sys.unraisablehook = _process.lost
 
 
 def _silent(args: Any) -> None:

@@ -137,7 +137,9 @@ def test_a_crawl_stopped_while_its_prefect_server_starts_leaves_none(
     code, line = expected(how)
     assert one.proc.returncode == code, one.output
     # The command's first line said what it was starting, its last how it ended.
-    said, ended = one.output.strip().splitlines()
+    lines = one.output.strip().splitlines()
+    assert len(lines) == 2, one.output
+    said, ended = lines
     assert said.startswith("Starting the local Prefect API in "), one.output
     assert ended == line
     assert took < STOP_WITHIN_S, took
@@ -207,6 +209,50 @@ def test_a_command_that_does_not_end_is_ended_after_the_grace(
     assert 1.5 < took < STOP_WITHIN_S
     assert one.output.split() == ["ready", "interrupted"]
     assert marker.read_text() == "cleaned"
+
+
+UNRAISABLE = textwrap.dedent(
+    """
+    import os, signal, sys, time, weakref
+    from baolaocai import interrupts
+    class Thing:
+        pass
+    def gone(_ref):  # a weakref callback: Python cannot raise out of it
+        os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:  # the handler runs here, inside the callback
+            pass
+    with interrupts.handling(grace=60):
+        print("ready", flush=True)
+        try:
+            thing = Thing()
+            ref = weakref.ref(thing, gone)
+            del thing
+            end = time.monotonic() + 20
+            while time.monotonic() < end:
+                time.sleep(0.01)
+            print("not interrupted", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted where it could be", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_an_interrupt_that_lands_where_python_cannot_raise_is_delivered_again(
+    tmp_path: Path, started: list[Stoppable], how: str
+) -> None:
+    """Seen in CI: a SIGTERM while a command imported a module landed in an import
+    lock's weakref callback; Python printed "Exception ignored in ..." and a traceback,
+    and went on as if nothing had come. It is raised again where it can be, no line of
+    it printed, and it does not count as a second signal (which would end at once)."""
+    one = Stoppable([sys.executable, "-c", UNRAISABLE, how], tmp_path, PYTHONPATH=str(ROOT))
+    started.append(one)
+    one.proc.wait(timeout=STOP_WITHIN_S)
+    one._reader.join(timeout=10)
+    assert one.output.split("\n")[:2] == ["ready", "interrupted where it could be"], one.output
+    assert "Traceback" not in one.output and "Exception ignored" not in one.output
+    assert one.proc.returncode == 0, one.output  # it ended by itself, not by the last resort
 
 
 KILLED_WRITER = textwrap.dedent(
