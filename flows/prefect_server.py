@@ -37,6 +37,7 @@ from pathlib import Path
 from baolaocai import interrupts
 from baolaocai.errors import BaoLaoCaiError, WarehouseBusyError
 from baolaocai.processes import process_alive
+from flows import prefect_template
 from warehouse.spec import local_folder
 
 HEALTH_TIMEOUT = 120.0
@@ -483,6 +484,10 @@ class LocalPrefectServer:
         )
         if self.database_url is not None:
             env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
+        built_here = (
+            not prefect_template.seed_home(self.home, env)
+            and not (self.home / prefect_template.DATABASE).exists()
+        )
         prefect = Path(sys.executable).with_name("prefect")
         command = [
             str(prefect) if prefect.exists() else "prefect",
@@ -514,6 +519,8 @@ class LocalPrefectServer:
         except BaseException:  # Ctrl-C while it starts: it is out of reach of Ctrl-C
             self.stop(timeout=5.0)
             raise
+        if built_here and not self.services:  # used by nobody yet: what a new home needs
+            prefect_template.keep_template(self.home, env)
         return self
 
     def _wait_healthy(self, abort: Callable[[], None] | None = None) -> None:

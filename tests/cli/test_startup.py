@@ -132,19 +132,20 @@ def test_the_site_check_sends_no_request(tmp_path: Path, site: SiteServer) -> No
 def test_a_second_command_reuses_the_server_which_stops_when_idle(
     tmp_path: Path, leftovers: list[int]
 ) -> None:
-    first = run(tmp_path, "demo", "--db", "demo.duckdb", BAOLAOCAI_PREFECT_IDLE="60")
+    # 20 s idle: longer than the moment between the two commands, shorter than a wait.
+    first = run(tmp_path, "demo", "--db", "demo.duckdb", BAOLAOCAI_PREFECT_IDLE="20")
     assert first.returncode == 0, first.stdout + first.stderr
     kept = state(tmp_path)
     leftovers.extend([kept["pid"], kept["watchdog"]])
     assert process_alive(kept["pid"]) and process_alive(kept["watchdog"])
     assert first.stderr.startswith("Starting the local Prefect API in "), first.stderr
 
-    second = run(tmp_path, "reparse", "--db", "demo.duckdb", BAOLAOCAI_PREFECT_IDLE="60")
+    second = run(tmp_path, "reparse", "--db", "demo.duckdb", BAOLAOCAI_PREFECT_IDLE="20")
     assert second.returncode == 0, second.stdout + second.stderr
     url = f"http://127.0.0.1:{kept['port']}/api"
     assert second.stderr.splitlines()[0] == f"Using the local Prefect API at {url}"
     assert state(tmp_path) == kept  # the same server, the same watchdog
-    # No command for 60 s: the watchdog stops the server, then ends.
+    # No command for 20 s: the watchdog stops the server, then ends.
     wait_until_gone(kept["pid"], within=180)
     wait_until_gone(kept["watchdog"], within=30)
     assert state(tmp_path) == {}
