@@ -62,16 +62,25 @@ class LineObserver(Silent):
         self.stream = stream or sys.stderr
         self.counts = RunCounts()
         self._last_discovery_line = 0.0
+        self._work = "fetching"
+        """What the batches do: ``fetching``, or ``reparsing`` (stored pages, no request)."""
 
     def _line(self, text: str) -> None:
         self.stream.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}\n")
         self.stream.flush()
 
+    def _done(self) -> str:
+        """``N of M done``, or ``N done`` when the total is not known (a reparse)."""
+        c = self.counts
+        return f"{c.done} of {c.total} done" if c.total else f"{c.done} done"
+
     def phase(self, name: str) -> None:
         c = self.counts
-        if name == "closing":
-            self._line(f"closing: {c.done} of {c.total} done, {c.stored} stored, {c.failed} failed")
-        else:
+        if name == "reparsing":
+            self._work = name
+        if name == "closing" and (c.done or c.total):
+            self._line(f"closing: {self._done()}, {c.stored} stored, {c.failed} failed")
+        else:  # nothing counted here (a reparse whose parts ran elsewhere): no numbers
             self._line(f"{name} …")
 
     def page_read(self, articles_found: int) -> None:
@@ -99,7 +108,7 @@ class LineObserver(Silent):
         c.stored += stored
         c.failed += failed
         self._line(
-            f"fetching: {c.done} of {c.total or '?'} done, {c.stored} stored, {c.failed} failed"
+            f"{self._work}: {self._done()}, {c.stored} stored, {c.failed} failed"
             + (f", about {c.eta()} left" if c.total else "")
         )
 

@@ -36,14 +36,19 @@ class Lake:
         return {"BAOLAOCAI_DB": self.spec, "BAOLAOCAI_LAKE_DATA": str(self.data)}
 
 
-@pytest.fixture(scope="session")
-def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresCluster]:
+def require_postgres() -> None:
+    """Skip (a developer's machine) or fail (CI) when PostgreSQL is not installed."""
     try:
         find_bindir()
     except ServiceError as exc:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is needed in CI: {exc}")
         pytest.skip(f"PostgreSQL is not installed: {exc}")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresCluster]:
+    require_postgres()
     cluster = PostgresCluster(tmp_path_factory.mktemp("pg"))
     try:
         with cluster:

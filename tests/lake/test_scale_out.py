@@ -20,25 +20,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from baolaocai.errors import ServiceError
-from flows.pg_cluster import find_bindir
+from tests.lake.conftest import require_postgres
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _postgres() -> None:
-    try:
-        find_bindir()
-    except ServiceError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is needed in CI: {exc}")
-        pytest.skip(f"PostgreSQL is not installed: {exc}")
-
-
 def test_two_workers_two_papers_one_lake(tmp_path: Path) -> None:
-    _postgres()
+    require_postgres()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BAOLAOCAI_", "PREFECT_"))}
     try:
         _run_and_check(tmp_path, env)
