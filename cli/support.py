@@ -295,7 +295,39 @@ def prefect_api(
     ):
         if check is not None:
             check.wait()
+        with contextlib.nullcontext() if verbose else _no_run_tracebacks():
+            yield
+
+
+class _DropTracebacks:
+    """A logging filter: no error record that carries a traceback."""
+
+    def filter(self, record: Any) -> bool:
+        return not (record.exc_info and record.levelno >= 40)  # logging.ERROR
+
+
+RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+"""Prefect's loggers of flow and task runs: a run that raises is logged there as
+"Encountered exception during execution" with its traceback."""
+
+
+@contextlib.contextmanager
+def _no_run_tracebacks() -> Iterator[None]:
+    """Without ``--verbose``, a run that fails is said once, in the command's one line
+    (and recorded on the run): Prefect's own report of it, a traceback on the user's
+    terminal, is dropped (seen: 77 lines before the one line, for a damaged lake).
+    Prefect's warnings and its errors without a traceback still show."""
+    import logging
+
+    dropping = _DropTracebacks()
+    loggers = [logging.getLogger(name) for name in RUN_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(dropping)
+    try:
         yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(dropping)
 
 
 SITE_HELP = (
