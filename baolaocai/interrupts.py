@@ -39,7 +39,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from types import FrameType
+from types import CodeType, FrameType, TracebackType
 from typing import Any
 
 EXIT_GRACE_S = 20.0
@@ -79,6 +79,8 @@ class _StopSignals:
         self.installed = False
         self.normal = False
         """A stop signal is the command's ordinary end (``serve``): exit 0 when it ends."""
+        self.previous_hook: Callable[[Any], object] = sys.unraisablehook
+        """The ``sys.unraisablehook`` :func:`keep_lost_signals` replaced."""
 
     # -- the first signal, the second, the deadline ----------------------------------------
 
@@ -109,22 +111,33 @@ class _StopSignals:
         raise KeyboardInterrupt
 
     def lost(self, args: Any) -> None:
-        """``sys.unraisablehook`` after a stop signal. The :class:`KeyboardInterrupt` of
-        :meth:`on_signal` can land where Python cannot raise (a weakref callback, a
-        ``__del__``: seen in an import lock's callback while a command started): Python
-        would print "Exception ignored in ..." with a traceback and go on as if no
-        signal had come. It is delivered again instead, as the same first signal,
-        :data:`REDELIVER_S` later, where the main thread is then (and again if that
-        place cannot raise it either). Anything else unraisable after a
-        stop signal is, like the rest, not for the user."""
-        if not isinstance(args.exc_value, KeyboardInterrupt) or self.first is None:
+        """``sys.unraisablehook`` (:func:`keep_lost_signals`). An exception raised by a
+        signal handler can land where Python cannot raise it (a weakref callback, a
+        ``__del__``): our :class:`KeyboardInterrupt` (seen in an import lock's callback
+        while a command started), Prefect's ``TerminationSignal`` in a flow run's process
+        (seen when ``serve`` stopped its runs). Python would print "Exception ignored
+        in ..." with a traceback and go on as if no signal had come. The signal is
+        delivered again instead, :data:`REDELIVER_S` later, to whatever handler is then
+        installed, where the main thread is then (and again if that place cannot raise it
+        either). Anything else unraisable goes to the hook that was there before, except
+        after a stop signal: then, like the rest, it is not for the user."""
+        found = _raised_by_handler(args.exc_value, args.exc_traceback)
+        if found is None:
+            if self.first is None:
+                self.previous_hook(args)
             return
-        with self.lock:  # not a second signal, for the handler nor for the watch thread
-            self.handled = max(0, self.handled - 1)
-            self.redelivered += 1
+        signum, ours = found
+        if ours and self.first is not None:
+            signum = self.first
+        with self.lock:
+            if ours:  # not a second signal for the handler
+                self.handled = max(0, self.handled - 1)
+            if self.installed and signum in STOP_SIGNALS:  # nor for the watch thread,
+                # which the simulated signal wakes
+                self.redelivered += 1
         # From another thread, a moment later: raised in this hook, it would be
         # unraisable again (the main thread runs a signal handler at its next bytecode).
-        again = threading.Timer(REDELIVER_S, _thread.interrupt_main, (signal.Signals(self.first),))
+        again = threading.Timer(REDELIVER_S, _deliver, (signum,))
         again.daemon = True
         again.start()
 
@@ -193,7 +206,56 @@ def _quiet() -> None:
 
     logging.disable(logging.ERROR)
     threading.excepthook = _silent
-    sys.unraisablehook = _process.lost
+    keep_lost_signals()
+
+
+def keep_lost_signals() -> None:
+    """Make ``sys.unraisablehook`` deliver again a signal whose handler raised where
+    Python cannot raise (:meth:`_StopSignals.lost`); once per process. Called by
+    :func:`handling` (every command) and by the ``flows`` package (every process that
+    runs a flow of ours: a command, ``serve``'s and the workers' flow-run processes,
+    where Prefect's own SIGTERM handler is the one that raises)."""
+    if sys.unraisablehook != _process.lost:
+        _process.previous_hook = sys.unraisablehook
+        sys.unraisablehook = _process.lost
+
+
+def _raised_by_handler(
+    exc: BaseException | None, tb: TracebackType | None
+) -> tuple[int, bool] | None:
+    """The signal whose Python handler raised ``exc`` (the innermost frame of its
+    traceback that is a handler installed now), and whether the handler is ours; a
+    :class:`KeyboardInterrupt` from Python's own SIGINT handler (C code, no frame) too."""
+    if exc is None:
+        return None
+    handlers: dict[CodeType, int] = {}
+    for signum in sorted(signal.valid_signals(), reverse=True):
+        with contextlib.suppress(ValueError, OSError):
+            handler = signal.getsignal(signum)
+            code = getattr(getattr(handler, "__func__", handler), "__code__", None)
+            if isinstance(code, CodeType):
+                handlers[code] = signum  # the lowest number of a shared handler
+    found: tuple[int, bool] | None = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code in handlers:
+            found = (handlers[code], code is _StopSignals.on_signal.__code__)
+        tb = tb.tb_next
+    if found is None and isinstance(exc, KeyboardInterrupt):
+        with contextlib.suppress(ValueError):
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                found = (signal.SIGINT, False)
+    return found
+
+
+def _deliver(signum: int) -> None:
+    """Raise ``signum`` again for the main thread: its Python handler if it has one
+    (as if it had come now), otherwise the signal itself (its default action)."""
+    with contextlib.suppress(ValueError, OSError):
+        if callable(signal.getsignal(signum)):
+            _thread.interrupt_main(signal.Signals(signum))
+            return
+        os.kill(os.getpid(), signum)
 
 
 def _silent(args: Any) -> None:
@@ -271,6 +333,7 @@ def handling(grace: float | None = None) -> Iterator[None]:
         os.close(write_fd)
         yield
         return
+    keep_lost_signals()
     previous = {s: signal.signal(s, state.on_signal) for s in STOP_SIGNALS}
     state.pipe = (read_fd, write_fd)
     state.installed = True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 import time
@@ -253,6 +254,79 @@ def test_an_interrupt_that_lands_where_python_cannot_raise_is_delivered_again(
     assert one.output.split("\n")[:2] == ["ready", "interrupted where it could be"], one.output
     assert "Traceback" not in one.output and "Exception ignored" not in one.output
     assert one.proc.returncode == 0, one.output  # it ended by itself, not by the last resort
+
+
+PREFECT_FLOW_RUN = textwrap.dedent(
+    """
+    import os, signal, sys, time, weakref
+    import flows  # what a flow-run process of serve or of a worker imports first
+    from prefect.utilities.engine import capture_sigterm
+    class Thing:
+        pass
+    def gone(_ref):  # a weakref callback: Python cannot raise out of it
+        os.kill(os.getpid(), signal.SIGTERM)
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:  # Prefect's handler runs here, inside the callback
+            pass
+    # As Prefect's flow engine runs a flow: a TerminationSignal raised inside it ends
+    # the process by SIGTERM's own (default) action, once Prefect has seen it.
+    with capture_sigterm():
+        print("ready", flush=True)
+        thing = Thing()
+        ref = weakref.ref(thing, gone)
+        del thing
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            time.sleep(0.01)
+        print("not terminated", flush=True)
+    """
+)
+
+
+def test_prefects_termination_lost_in_a_flow_run_process_is_delivered_again(
+    tmp_path: Path, started: list[Stoppable]
+) -> None:
+    """Seen in CI: ``serve`` stopped, its runner sent SIGTERM to a flow-run process
+    (``python -m prefect.engine``: not one of our commands, Prefect's own SIGTERM
+    handler); the handler's ``TerminationSignal`` landed in a weakref callback and
+    Python printed "Exception ignored in ..." and its traceback into serve's output.
+    Any handler's exception lost that way is raised again where it can be: here
+    Prefect's, in a process that only imported our flows."""
+    one = Stoppable([sys.executable, "-c", PREFECT_FLOW_RUN], tmp_path, PYTHONPATH=str(ROOT))
+    started.append(one)
+    one.proc.wait(timeout=60)
+    one._reader.join(timeout=10)
+    assert "Traceback" not in one.output and "Exception ignored" not in one.output, one.output
+    assert one.output.split() == ["ready"], one.output
+    assert one.proc.returncode == -signal.SIGTERM, one.output
+
+
+UNRAISABLE_ELSEWHERE = textwrap.dedent(
+    """
+    import sys
+    from baolaocai import interrupts
+    interrupts.keep_lost_signals()
+    class Broken:
+        def __del__(self):
+            raise RuntimeError("a bug in a finaliser")
+    Broken()
+    print("went on", flush=True)
+    """
+)
+
+
+def test_an_unraisable_error_that_no_signal_raised_is_still_reported() -> None:
+    """The hook only takes what signal handlers raised: a bug's unraisable error is
+    Python's report as before (before any stop signal)."""
+    done = subprocess.run(
+        [sys.executable, "-c", UNRAISABLE_ELSEWHERE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.stdout == "went on\n"
+    assert "Exception ignored" in done.stderr and "a bug in a finaliser" in done.stderr
 
 
 KILLED_WRITER = textwrap.dedent(
