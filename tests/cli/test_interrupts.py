@@ -212,26 +212,31 @@ def test_a_command_that_does_not_end_is_ended_after_the_grace(
     assert marker.read_text() == "cleaned"
 
 
-UNRAISABLE = textwrap.dedent(
-    """
-    import os, signal, sys, time, weakref
-    from baolaocai import interrupts
-    class Thing:
-        pass
+SIGNAL_IN_A_WEAKREF_CALLBACK = """
+import os, signal, sys, time, weakref
+class Thing:
+    pass
+def signal_in_a_weakref_callback(signum):
     def gone(_ref):  # a weakref callback: Python cannot raise out of it
-        os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+        os.kill(os.getpid(), signum)
         end = time.monotonic() + 1.0
         while time.monotonic() < end:  # the handler runs here, inside the callback
             pass
+    thing = Thing()
+    ref = weakref.ref(thing, gone)
+    del thing  # the callback runs now
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        time.sleep(0.01)
+"""
+
+UNRAISABLE = SIGNAL_IN_A_WEAKREF_CALLBACK + textwrap.dedent(
+    """
+    from baolaocai import interrupts
     with interrupts.handling(grace=60):
         print("ready", flush=True)
         try:
-            thing = Thing()
-            ref = weakref.ref(thing, gone)
-            del thing
-            end = time.monotonic() + 20
-            while time.monotonic() < end:
-                time.sleep(0.01)
+            signal_in_a_weakref_callback(getattr(signal, sys.argv[1]))
             print("not interrupted", flush=True)
         except KeyboardInterrupt:
             print("interrupted where it could be", flush=True)
@@ -256,28 +261,15 @@ def test_an_interrupt_that_lands_where_python_cannot_raise_is_delivered_again(
     assert one.proc.returncode == 0, one.output  # it ended by itself, not by the last resort
 
 
-PREFECT_FLOW_RUN = textwrap.dedent(
+PREFECT_FLOW_RUN = SIGNAL_IN_A_WEAKREF_CALLBACK + textwrap.dedent(
     """
-    import os, signal, sys, time, weakref
     import flows  # what a flow-run process of serve or of a worker imports first
     from prefect.utilities.engine import capture_sigterm
-    class Thing:
-        pass
-    def gone(_ref):  # a weakref callback: Python cannot raise out of it
-        os.kill(os.getpid(), signal.SIGTERM)
-        end = time.monotonic() + 1.0
-        while time.monotonic() < end:  # Prefect's handler runs here, inside the callback
-            pass
     # As Prefect's flow engine runs a flow: a TerminationSignal raised inside it ends
     # the process by SIGTERM's own (default) action, once Prefect has seen it.
     with capture_sigterm():
         print("ready", flush=True)
-        thing = Thing()
-        ref = weakref.ref(thing, gone)
-        del thing
-        end = time.monotonic() + 20
-        while time.monotonic() < end:
-            time.sleep(0.01)
+        signal_in_a_weakref_callback(signal.SIGTERM)
         print("not terminated", flush=True)
     """
 )

@@ -228,6 +228,18 @@ def test_a_429_that_comes_back_while_the_gate_is_asked_holds_that_request_too() 
             return await super().enter(host)
 
     gate = SlowGate()
+    # the 429 comes back 0.1 s after it was sent, while the second asks the gate
+    _, refused_at, second_sent = two_requests_the_first_refused(gate, answer_after=0.1)
+    assert second_sent >= refused_at + 1.0
+    assert gate.inflight == 0  # the slots taken before the hold was seen were given back
+
+
+def two_requests_the_first_refused(
+    gate: FakeGate, answer_after: float
+) -> tuple[FetchStats, float, float]:
+    """Fetch two pages through ``gate``; the first request's answer is a 429 with
+    ``Retry-After: 1`` that comes back ``answer_after`` seconds after it was sent.
+    Returns the stats, when the 429 came back and when the second page was first sent."""
     refused_at: list[float] = []
     arrivals: dict[str, list[float]] = {}
     first, second = ("/" + u.rsplit("/", 1)[1] for u in URLS[:2])
@@ -235,15 +247,15 @@ def test_a_429_that_comes_back_while_the_gate_is_asked_holds_that_request_too() 
     async def handler(request: httpx.Request) -> httpx.Response:
         arrivals.setdefault(request.url.path, []).append(time.monotonic())
         if request.url.path == first and not refused_at:
-            await asyncio.sleep(0.1)  # the 429 comes back while the second asks the gate
+            await asyncio.sleep(answer_after)
             refused_at.append(time.monotonic())
             return httpx.Response(429, headers={"retry-after": "1"})
         return ok(request)
 
-    pages, _, _ = fetch(handler, gate, URLS[:2])  # type: ignore[arg-type]
+    pages, stats, _ = fetch(handler, gate, URLS[:2])  # type: ignore[arg-type]
     assert all(p.ok for p in pages)
-    assert refused_at and min(arrivals[second]) >= refused_at[0] + 1.0
-    assert gate.inflight == 0  # the slots taken before the hold was seen were given back
+    assert refused_at, "the first request was never answered with its 429"
+    return stats, refused_at[0], min(arrivals[second])
 
 
 def test_a_429_holds_the_host_before_its_own_slot_is_given_back() -> None:
@@ -264,20 +276,7 @@ def test_a_429_holds_the_host_before_its_own_slot_is_given_back() -> None:
             await super().leave(host)
 
     gate = SlowLeaveGate()
-    refused_at: list[float] = []
-    arrivals: dict[str, list[float]] = {}
-    first, second = ("/" + u.rsplit("/", 1)[1] for u in URLS[:2])
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        arrivals.setdefault(request.url.path, []).append(time.monotonic())
-        if request.url.path == first and not refused_at:
-            await asyncio.sleep(0.05)
-            refused_at.append(time.monotonic())
-            return httpx.Response(429, headers={"retry-after": "1"})
-        return ok(request)
-
-    pages, stats, _ = fetch(handler, gate, URLS[:2])  # type: ignore[arg-type]
-    assert all(p.ok for p in pages)
+    stats, refused_at, second_sent = two_requests_the_first_refused(gate, answer_after=0.05)
     assert stats.responses_429 == 1 and gate.pushed == [(HOST, 1.0)]
-    assert refused_at and min(arrivals[second]) >= refused_at[0] + 1.0
+    assert second_sent >= refused_at + 1.0
     assert gate.inflight == 0
