@@ -110,8 +110,17 @@ def _choice(value: str, allowed: tuple[str, ...], flag: str) -> str:
     return value
 
 
+VN = "UTC+7"
+"""How ``status`` marks its times (Vietnam time), so that none reads as UTC or local."""
+
+
 def _local(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(SITE_TZ).strftime(fmt) if value is not None else ""
+
+
+def _marked(value: dt.datetime | None) -> str:
+    """A time of ``status``'s overview: Vietnam time, said so."""
+    return _local(value, f"%Y-%m-%d %H:%M {VN}")
 
 
 def _json_default(value: Any) -> Any:
@@ -735,7 +744,7 @@ def status_command(
             if len(info.get("sites") or {}) > 1
             else []
         ),
-        ("newest published", _local(info["newest_published_at"]) or "-"),
+        ("newest published", _marked(info["newest_published_at"]) or "-"),
         ("open fetch errors", str(info["open_fetch_errors"])),
         ("being written by", _writers_line(info["writers"])),
         ("search index", _search_index_line(index)),
@@ -749,7 +758,7 @@ def status_command(
     for name, value in rows:
         overview.add_row(name, value)
     out.print(overview)
-    runs = Table("run", "started", "status", "new", "updated", "failed", title="Last runs")
+    runs = Table("run", f"started ({VN})", "status", "new", "updated", "failed", title="Last runs")
     for run in info["runs"]:
         colour = {"completed": "green", "failed": "red"}.get(run["status"], "yellow")
         runs.add_row(
@@ -827,9 +836,9 @@ def _search_index_line(index: dict[str, Any] | None) -> str:
         return "not built (run 'baolaocai reindex')"
     if "error" in index:
         return _escape(index["error"])
-    line = f"{index['documents']} articles, built {_local(index['built_at'])}"
+    line = f"{index['documents']} articles, built {_marked(index['built_at'])}"
     if index["updated_at"]:
-        line += f", updated {_local(index['updated_at'])}"
+        line += f", updated {_marked(index['updated_at'])}"
     if index["stale"]:
         line += f", {index['stale']} changed since"
     return line + f" ({_escape(index['path'])})"

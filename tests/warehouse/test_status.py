@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
 
+from baolaocai.dates import SITE_TZ
 from baolaocai.models import Failure
 from baolaocai.site import default_site
 from warehouse.db import connect, schema_version
@@ -90,6 +92,10 @@ def test_status_command(fresh: Path, cli_app) -> None:
     assert table.exit_code == 0, table.stderr
     for text in ("articles", "33", "open fetch errors", "not built", "r5", "failed", "Last runs"):
         assert text in table.stdout, text
+    # Times are Vietnam time and say so: r4 started at T0 + 4 h (UTC), 7 h later there.
+    r4_started = (T0 + timedelta(hours=4)).astimezone(SITE_TZ).strftime("%Y-%m-%d %H:%M")
+    assert r4_started in table.stdout and "started (UTC+7)" in table.stdout
+    assert re.search(r"newest published +\d{4}-\d\d-\d\d \d\d:\d\d UTC\+7", table.stdout)
     as_json = runner.invoke(cli_app, ["status", "--db", str(fresh), "--format", "json"])
     assert as_json.exit_code == 0, as_json.stderr
     data = json.loads(as_json.stdout)
