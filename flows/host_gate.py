@@ -1,5 +1,5 @@
-"""Politeness held across workers: a host's rate, in-flight cap and Retry-After holds
-shared by every process that crawls it, on a Prefect server.
+"""Politeness held across workers: a host's rate, in-flight cap, Retry-After holds and
+robots.txt Crawl-delay shared by every process that crawls it, on a Prefect server.
 
 Each process paces its own requests (:class:`scrapers.politeness.RequestPacer`); W
 workers crawling one host would each do so and the site would see W times the rate.
@@ -40,6 +40,13 @@ after the local pacer and in this order:
   host, when the last granted slot has decayed (the limit's ``updated``, read first),
   and after a denial one shared interval later (see :meth:`PrefectHostGate._take_rate_slot`).
   Workers contending for one host get no more than ``rate`` together, often less.
+
+* robots.txt's Crawl-delay, shared: each run reads robots.txt first and, through
+  :meth:`PrefectHostGate.share_crawl_delay`, writes what it asks to a Variable per host
+  and slows ``baolaocai-rate:<host>``'s decay to it (never faster than ``rate``): every
+  gate paces its asks by the limit's decay, so the site sees the Crawl-delay between any
+  two requests, whichever worker sends them. :func:`ensure_host_limits` reads the
+  Variable: a run starting later does not speed the host up again.
 
 Names: a global concurrency limit's name may hold anything but ``/ % & < >``, so the
 host (``host[:port]``, as in the site's URLs) is used as it is:
@@ -131,9 +138,18 @@ def inflight_limit_name(host: str) -> str:
 def hold_variable_name(host: str) -> str:
     """The Prefect Variable holding ``host``'s shared Retry-After hold (see the module
     docstring for why it is not simply the host)."""
+    return _variable_name("hold", host)
+
+
+def delay_variable_name(host: str) -> str:
+    """The Prefect Variable holding the Crawl-delay ``host``'s robots.txt asks for."""
+    return _variable_name("delay", host)
+
+
+def _variable_name(kind: str, host: str) -> str:
     digest = hashlib.sha1(host.encode("utf-8")).hexdigest()[:8]
     readable = _VARIABLE_CHARS.sub("_", host.lower())[:200]
-    return f"baolaocai-hold-{readable}-{digest}"
+    return f"baolaocai-{kind}-{readable}-{digest}"
 
 
 def _check_caps(rate: float, inflight: int) -> None:
@@ -169,9 +185,17 @@ async def ensure_host_limits(
     """Create or update (idempotent) ``host``'s two limits on the Prefect server behind
     ``client``: ``baolaocai-rate:<host>`` (limit 1, one slot decaying per
     :func:`shared_interval` of ``rate``: 0.84 a second at 1 request a second) and
-    ``baolaocai-inflight:<host>`` (limit ``inflight``, no decay). Both are made active. ``host`` is ``host[:port]`` as in the site's URLs (``urlsplit(url).netloc``)."""
+    ``baolaocai-inflight:<host>`` (limit ``inflight``, no decay). Both are made active.
+    ``host`` is ``host[:port]`` as in the site's URLs (``urlsplit(url).netloc``). A
+    Crawl-delay shared for the host (:meth:`PrefectHostGate.share_crawl_delay`) longer
+    than ``1/rate`` slows the rate limit to it: a run starting never speeds the host up
+    past what its robots.txt asked of another run."""
     _check_caps(rate, inflight)
-    await _upsert_limit(client, rate_limit_name(host), 1, 1.0 / shared_interval(rate))
+    interval = shared_interval(rate)
+    delay = _seconds(await Variable.aget(delay_variable_name(host), default=None))
+    if delay is not None:  # robots.txt's Crawl-delay, as the last run that read it shared
+        interval = max(interval, pacing_interval(delay) + ANSWER_SPREAD_S)
+    await _upsert_limit(client, rate_limit_name(host), 1, 1.0 / interval)
     await _upsert_limit(client, inflight_limit_name(host), inflight, 0.0)
 
 
@@ -179,6 +203,14 @@ def prefect_api_url() -> str | None:
     """The Prefect API this process talks to (None: an ephemeral, in-process one)."""
     url = get_current_settings().api.url
     return str(url) if url else None
+
+
+def _seconds(value: Any) -> float | None:
+    """The ``seconds`` of a Crawl-delay Variable's value (None: none, or not ours)."""
+    if isinstance(value, dict) and isinstance(value.get("seconds"), int | float):
+        seconds = float(value["seconds"])
+        return seconds if math.isfinite(seconds) and seconds > 0 else None
+    return None
 
 
 def _until(value: Any) -> float | None:
@@ -304,10 +336,15 @@ class PrefectHostGate:
         async with lock, get_client() as client:
             with self._api("read its rate limit", host):
                 limit = await client.read_global_concurrency_limit_by_name(name)
+            # The limit's decay is the host's interval for every worker: slower than
+            # this run's rate when a robots.txt Crawl-delay was shared.
+            interval = self.interval
+            if limit.slot_decay_per_second:
+                interval = max(interval, 1.0 / limit.slot_decay_per_second)
             last = self._granted.get(host, -math.inf)
             if limit.active_slots and limit.updated is not None:
                 last = max(last, limit.updated.timestamp())
-            wait = last + self.interval + GRANT_SLACK_S - self._clock()
+            wait = last + interval + GRANT_SLACK_S - self._clock()
             while True:
                 if wait > 0:
                     await asyncio.sleep(wait)
@@ -328,7 +365,7 @@ class PrefectHostGate:
                         and cause.response.status_code == 423  # Locked: not yet
                     ):
                         raise
-                    wait = self.interval + GRANT_SLACK_S
+                    wait = interval + GRANT_SLACK_S
                     continue
                 await reading
                 if not granted.json():
@@ -391,6 +428,23 @@ class PrefectHostGate:
             del self._slots[self._key(host)]
         with self._api("free an in-flight slot", host):
             await stack.aclose()
+
+    async def share_crawl_delay(self, host: str, seconds: float | None) -> None:
+        """Share what ``host``'s robots.txt asks: request starts ``seconds`` apart
+        (None: no Crawl-delay). Written to the host's delay Variable, and the rate
+        limit's decay follows it at once (every gate paces its asks by that decay, and
+        every run starting later reads the Variable when it makes the limits), so the
+        host sees the Crawl-delay whatever the number of workers. A robots.txt without
+        one removes it: the last run to read the file speaks for it."""
+        name = delay_variable_name(host)
+        with self._api("share its robots.txt Crawl-delay", host):
+            if seconds is not None and seconds > 0:
+                await Variable.aset(name, {"seconds": seconds}, overwrite=True)
+            else:
+                await Variable.aunset(name)
+            async with get_client() as client:
+                await ensure_host_limits(client, host, rate=self.rate, inflight=self.inflight)
+        self._ready.add(host)
 
     def push_back(self, host: str, seconds: float) -> None:
         """Share a hold of ``seconds`` on ``host`` (written in the background on the

@@ -19,7 +19,8 @@ not bound to an event loop), so whatever batch or task a request comes from:
   no slot) instead of waiting out a hold that has longer than that left to run.
 
 The pacer is one process's. When several processes (workers, machines) crawl one host, a
-:class:`HostGate` handed to the fetcher shares the host's rate, in-flight cap and holds
+:class:`HostGate` handed to the fetcher shares the host's rate, in-flight cap, holds and
+robots.txt Crawl-delay
 among them (``flows.host_gate.PrefectHostGate``, on Prefect global concurrency limits;
 this package knows only the Protocol): each request passes the local pacer first, then
 the gate.
@@ -189,6 +190,11 @@ class HostGate(Protocol):
 
     def push_back(self, host: str, seconds: float) -> None:
         """Share a hold: no request to ``host`` starts, in any process, for ``seconds``."""
+        ...
+
+    async def share_crawl_delay(self, host: str, seconds: float | None) -> None:
+        """Share what ``host``'s robots.txt asks: request starts at least ``seconds``
+        apart in all processes together (None: it asks for no Crawl-delay)."""
         ...
 
 

@@ -26,9 +26,11 @@ not silently obeyed for days: the run does not crawl, with a
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from baolaocai import progress
 from baolaocai.errors import CrawlError
+from baolaocai.identity import to_fetch_url
 from scrapers.fetch import Fetcher
 from scrapers.politeness import RobotsRules, pacing_interval
 
@@ -80,13 +82,16 @@ async def read_robots(fetcher: Fetcher) -> RobotsRules:
         raise
     fetcher.robots = rules
     delay = rules.crawl_delay
+    if delay is not None and delay > settings.max_crawl_delay:
+        raise CrawlError(
+            f"robots.txt asks for a Crawl-delay of {delay:g} s, more than the"
+            f" {settings.max_crawl_delay:g} s this crawler accepts"
+            " (BAOLAOCAI_MAX_CRAWL_DELAY); not crawling"
+        )
+    if fetcher.gate is not None:  # other workers crawl the host too: they keep to it
+        host = urlsplit(to_fetch_url(settings.site.url("/robots.txt"), settings.base_url)).netloc
+        await fetcher.gate.share_crawl_delay(host, delay if delay and delay > 0 else None)
     if delay is not None and delay > 0:
-        if delay > settings.max_crawl_delay:
-            raise CrawlError(
-                f"robots.txt asks for a Crawl-delay of {delay:g} s, more than the"
-                f" {settings.max_crawl_delay:g} s this crawler accepts"
-                " (BAOLAOCAI_MAX_CRAWL_DELAY); not crawling"
-            )
         # A little slower than asked, as for the rate: the site never sees a shorter gap.
         fetcher.pacer.set_min_interval(pacing_interval(delay))
         log.warning(

@@ -6,7 +6,8 @@ Usage: ``python host_gate_worker.py '<json job>'``; prints one JSON line with ea
 page's status and error, and ``entered`` when told to (``{"say_entered": true}``) each
 time it took the gate's slots (the kill test waits for it). With ``{"wait_for_go": true}``
 it prints ``ready`` once Prefect is imported and waits for a line on its stdin before
-fetching: workers started together then really crawl together."""
+fetching: workers started together then really crawl together. With
+``{"read_robots": true}`` it reads robots.txt first, as a run does."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from baolaocai.settings import Settings
 from flows.host_gate import PrefectHostGate
 from scrapers.fetch import Fetcher, build_client
 from scrapers.politeness import RequestPacer
+from scrapers.robots import read_robots
 
 
 class SayingGate(PrefectHostGate):
@@ -44,6 +46,8 @@ async def main(job: dict[str, object]) -> list[dict[str, object]]:
         await asyncio.to_thread(sys.stdin.readline)
     async with build_client(settings) as client:
         fetcher = Fetcher(client, settings, RequestPacer(rate, gate=gate), backoff_base=0.2)
+        if job.get("read_robots"):  # as a run starts: its rules and Crawl-delay in force
+            await read_robots(fetcher)
         urls = [f"https://baolaocai.vn{path}" for path in job["paths"]]  # type: ignore[attr-defined]
         pages = await fetcher.fetch_many(urls)
     return [{"url": p.url, "status": p.status, "error": p.error} for p in pages]

@@ -60,9 +60,10 @@ class Hit:
 class LoggingSite:
     """A loopback site that logs every request; ``/busy`` answers its first request with
     a 429 (``Retry-After: 3``), ``/slow-…`` takes :data:`SLOW_S` to answer, ``/hang``
-    answers only when the site stops."""
+    answers only when the site stops, ``/robots.txt`` is ``robots``."""
 
-    def __init__(self) -> None:
+    def __init__(self, robots: str = "User-agent: *\nDisallow:\n") -> None:
+        self.robots = robots
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -83,12 +84,16 @@ class LoggingSite:
                         status, headers = 429, {"retry-after": str(RETRY_AFTER_S)}
                 elif self.path.startswith("/slow-"):
                     time.sleep(SLOW_S)
+                elif self.path == "/robots.txt":
+                    headers = {"content-type": "text/plain"}
                 elif self.path == "/hang":
                     with site.lock:
                         site.hits.append(Hit(self.path, started, float("inf"), 0))
                     site.stopping.wait(600)
                     return
                 body = PAGE if status == 200 else b""
+                if self.path == "/robots.txt":
+                    body = site.robots.encode()
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -300,6 +305,55 @@ def test_a_retry_after_seen_by_one_worker_holds_the_other(
     assert not inside, [(h.path, round(h.started - held_from, 3)) for h in inside]
     b_starts = [h.started for h in hits if h.path.startswith("/b-")]
     assert min(b_starts) < held_from and max(b_starts) > held_to, "B was not crawling then"
+
+
+CRAWL_DELAY_S = 1.0
+
+
+@pytest.mark.slow
+def test_a_crawl_delay_read_by_one_worker_spaces_every_workers_requests(
+    prefect: LocalPrefectServer, tmp_path: Path
+) -> None:
+    """robots.txt asks for a Crawl-delay far longer than the run's rate: each worker's
+    pacer obeys it, and so do both together (unshared, the site saw two requests per
+    Crawl-delay). B starts once A has read robots.txt: B's own first request, its
+    robots.txt, already keeps to what A shared."""
+    site = LoggingSite(robots=f"User-agent: *\nCrawl-delay: {CRAWL_DELAY_S:g}\n")
+    common: dict[str, object] = {
+        "rate": 10.0,
+        "inflight": 4,
+        "concurrency": 2,
+        "wait_for_go": True,
+        "read_robots": True,
+    }
+    try:
+        a = start_worker(
+            prefect.api_url, tmp_path / "a", site, [f"/a-tin-{n}" for n in range(5)], **common
+        )
+        b = start_worker(
+            prefect.api_url, tmp_path / "b", site, [f"/b-tin-{n}" for n in range(5)], **common
+        )
+        together([a])
+        deadline = time.monotonic() + 120
+        while not any(h.path.startswith("/a-") for h in site.log()):
+            assert time.monotonic() < deadline and a.poll() is None, "worker A never started"
+            time.sleep(0.05)
+        together([b])
+        pages = results(a) + results(b)
+        hits = site.log()
+    finally:
+        site.stop()
+    assert all(p["status"] == 200 for p in pages), pages
+    assert [h.path for h in hits].count("/robots.txt") == 2 and len(hits) == 12
+    a_starts = [h.started for h in hits if h.path.startswith("/a-")]
+    b_starts = [h.started for h in hits if h.path.startswith("/b-")]
+    assert min(b_starts) < max(a_starts), "the two workers did not crawl together"
+    # (The server keeps times to the millisecond: a gap may look 1 ms short.)
+    gaps = [
+        (later.path, round(later.started - h.started, 3)) for h, later in itertools.pairwise(hits)
+    ]
+    short = [(path, gap) for path, gap in gaps if gap < CRAWL_DELAY_S - 0.001]
+    assert not short, f"requests closer than the Crawl-delay of {CRAWL_DELAY_S:g} s: {short}"
 
 
 @pytest.mark.slow

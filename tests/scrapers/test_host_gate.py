@@ -15,11 +15,12 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from baolaocai.errors import ServiceError
+from baolaocai.errors import CrawlError, ServiceError
 from baolaocai.models import FetchedPage
 from baolaocai.settings import Settings
 from scrapers.fetch import Fetcher, FetchStats, build_client
-from scrapers.politeness import RequestPacer
+from scrapers.politeness import RequestPacer, pacing_interval
+from scrapers.robots import read_robots
 
 HOST = "baolaocai.vn"
 URLS = [f"https://baolaocai.vn/tin-tuc-so-{n}-post{1000 + n}.html" for n in range(6)]
@@ -38,6 +39,7 @@ class FakeGate:
         self.entered = 0
         self.left = 0
         self.pushed: list[tuple[str, float]] = []
+        self.delays: list[tuple[str, float | None]] = []
         self.log: list[str] = []
 
     @property
@@ -60,6 +62,9 @@ class FakeGate:
 
     def push_back(self, host: str, seconds: float) -> None:
         self.pushed.append((host, seconds))
+
+    async def share_crawl_delay(self, host: str, seconds: float | None) -> None:
+        self.delays.append((host, seconds))
 
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -280,3 +285,46 @@ def test_a_429_holds_the_host_before_its_own_slot_is_given_back() -> None:
     assert stats.responses_429 == 1 and gate.pushed == [(HOST, 1.0)]
     assert second_sent >= refused_at + 1.0
     assert gate.inflight == 0
+
+
+@pytest.mark.parametrize(
+    ("robots", "shared"),
+    [("User-agent: *\nCrawl-delay: 2\n", 2.0), ("User-agent: *\nDisallow: /x\n", None)],
+    ids=["a-crawl-delay", "none"],
+)
+def test_robots_txt_crawl_delay_is_shared_at_the_gate(robots: str, shared: float | None) -> None:
+    """Every worker's pacer obeys the Crawl-delay it read, but W workers together would
+    give the site W requests per Crawl-delay: it goes to the gate, for all of them (and a
+    robots.txt without one says so: a Crawl-delay the site dropped is dropped)."""
+    gate = FakeGate()
+    settings = Settings(rate=200.0, concurrency=3, base_url="http://127.0.0.1:8765")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/robots.txt"
+        return httpx.Response(200, text=robots, headers={"content-type": "text/plain"})
+
+    async def run() -> RequestPacer:
+        async with build_client(settings, transport=httpx.MockTransport(handler)) as client:
+            pacer = RequestPacer(settings.rate, gate=gate)
+            await read_robots(Fetcher(client, settings, pacer))
+            return pacer
+
+    pacer = asyncio.run(run())
+    assert gate.delays == [("127.0.0.1:8765", shared)]
+    assert pacer.interval == pacing_interval(shared or 1 / settings.rate)
+
+
+def test_a_crawl_delay_the_run_refuses_is_not_shared() -> None:
+    gate = FakeGate()
+    settings = Settings(rate=200.0, concurrency=3, max_crawl_delay=5.0)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, text="User-agent: *\nCrawl-delay: 60\n")
+
+    async def run() -> None:
+        async with build_client(settings, transport=httpx.MockTransport(handler)) as client:
+            await read_robots(Fetcher(client, settings, RequestPacer(settings.rate, gate=gate)))
+
+    with pytest.raises(CrawlError, match="Crawl-delay of 60 s"):
+        asyncio.run(run())
+    assert gate.delays == []
