@@ -90,12 +90,29 @@ class LakeSpec:
                 " takes one writer, as a DuckDB file does"
             )
         conninfo = text[len(POSTGRES_PREFIX) :].strip()
-        if not conninfo or "'" in conninfo:
-            raise WarehouseError(
-                f"cannot use the lake {shown!r}: give the catalog's connection as"
-                " 'ducklake:postgres:dbname=… host=… port=… user=…'"
-            )
+        how = "give the catalog's connection as 'ducklake:postgres:dbname=… host=… port=… user=…'"
+        if not conninfo:
+            raise WarehouseError(f"cannot use the lake {shown!r}: {how}")
+        # libpq's own syntax, as psycopg (libpq) reads it: quoted values (a password
+        # with a space, a database named 'lake 2') and URIs are libpq's, and the
+        # connection goes to libpq twice (psycopg for the locks, DuckDB's ATTACH).
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            conninfo_to_dict(conninfo)
+        except ProgrammingError as exc:
+            reason = _without_password(_first_line(exc))
+            raise WarehouseError(f"cannot use the lake {shown!r}: {reason}; {how}") from None
         return cls(spec=text, conninfo=conninfo)
+
+    @property
+    def database(self) -> str | None:
+        """The catalog's database as the connection names it (None: libpq's default)."""
+        from psycopg.conninfo import conninfo_to_dict
+
+        name = conninfo_to_dict(self.conninfo).get("dbname")
+        return None if name is None else str(name)
 
     @property
     def shown(self) -> str:
@@ -484,7 +501,7 @@ def _pg_connect(lake: LakeSpec, application_name: str) -> Any:
         )
     except psycopg.Error as exc:
         raise WarehouseError(
-            f"cannot reach the lake's catalog {lake.shown}: {_first_line(exc)}"
+            f"cannot reach the lake's catalog {lake.shown}: {_without_password(_first_line(exc))}"
         ) from None
 
 
@@ -586,8 +603,14 @@ class LakeWriterLock:
             con.close()
 
 
+_PASSWORD = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|\S+)", re.IGNORECASE)
+"""A password in a libpq key=value string, bare or quoted (backslash escapes inside)."""
+_URI_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@", re.IGNORECASE)
+"""A password in a libpq URI (``postgresql://user:secret@host/db``)."""
+
+
 def _without_password(text: str) -> str:
-    return re.sub(r"password\s*=\s*\S+", "password=…", text)
+    return _URI_PASSWORD.sub(r"\1…@", _PASSWORD.sub(r"\1…", text))
 
 
 def _literal(text: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import unicodedata
@@ -84,8 +83,8 @@ class WebConfig:
             return Path(self.db_path).name
         from warehouse.lake import LakeSpec
 
-        found = re.search(r"(?:^|\s)dbname=(\S+)", LakeSpec.parse(str(self.db_path)).conninfo)
-        return f"DuckLake {found.group(1)}" if found else "DuckLake"
+        database = LakeSpec.parse(str(self.db_path)).database
+        return f"DuckLake {database}" if database else "DuckLake"
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from baolaocai.errors import WarehouseBusyError, WarehouseError
+from flows.pg_cluster import PostgresCluster
 from sitecopy.server import SiteServer
 from tests.lake.conftest import Lake
 from tests.support import run_cli
@@ -52,6 +53,44 @@ def test_a_spec_names_a_lake_only_with_a_postgres_catalog() -> None:
         LakeSpec.parse("ducklake:postgres:  ")
     shown = LakeSpec.parse("ducklake:postgres:dbname=x password=secret host=h").shown
     assert "secret" not in shown
+
+
+def test_a_spec_is_read_with_libpqs_own_syntax() -> None:
+    """Quoted values (a password with a space, a database named with one) and URIs are
+    libpq's: refused before, though libpq (psycopg, DuckDB's ATTACH) takes them. A
+    password never shows, bare, quoted or in a URI."""
+    quoted = LakeSpec.parse(
+        "ducklake:postgres:dbname='lake 2' host=127.0.0.1 password='a b\\' c' user=x"
+    )
+    assert quoted.database == "lake 2"
+    assert quoted.shown == "ducklake:postgres:dbname='lake 2' host=127.0.0.1 password=… user=x"
+    uri = LakeSpec.parse("ducklake:postgres:postgresql://me:s3cret@db.example:5432/lake")
+    assert uri.database == "lake" and "s3cret" not in uri.shown
+    with pytest.raises(WarehouseError, match="unterminated quoted string") as refused:
+        LakeSpec.parse("ducklake:postgres:dbname='lake password=hidden")
+    assert "hidden" not in str(refused.value)
+
+
+def test_a_catalog_database_whose_name_needs_quotes_is_a_lake(
+    pg_cluster: PostgresCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"lake {os.getpid()} it's"
+    pg_cluster.create_database(name)
+    monkeypatch.setenv("BAOLAOCAI_LAKE_DATA", str(tmp_path / "lake-data"))
+    spec = "ducklake:postgres:" + pg_cluster.conninfo(name)  # dbname='lake … it\'s'
+    assert LakeSpec.parse(spec).database == name
+    con = connect(spec)  # DuckDB's ATTACH makes the lake in it
+    try:
+        con.execute(
+            "INSERT INTO backfill_months (site, month, sitemap_url, articles, stored, failed)"
+            " VALUES ('baolaocai', '2024-01-01', 'u', 1, 1, 0)"
+        )
+    finally:
+        con.close()
+    assert _rows(spec, "SELECT stored FROM backfill_months") == [(1,)]
+    lock = LakeWriterLock(LakeSpec.parse(spec), "baolaocai")  # psycopg's connection
+    lock.acquire()
+    lock.release()
 
 
 def test_a_crawl_into_a_lake_stores_what_a_crawl_into_a_file_does(
