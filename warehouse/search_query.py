@@ -13,7 +13,10 @@ piece (``COVID-19``, ``Lào-Cai``, ``1.000``) only separates its words, which st
 
 **The query syntax** (the contract of issue #22; :func:`parse_query`):
 
-* unquoted words form one phrase: adjacent, in this order (``sa pa``);
+* unquoted words form one phrase: adjacent, in this order (``sa pa``); punctuation that
+  breaks a phrase in the index breaks it in the query too (``Bắc Hà - điểm hẹn``, a
+  headline pasted with its dash, is the phrases ``bắc hà`` and ``điểm hẹn``), in quotes
+  as well; an exclusion stays one phrase;
 * ``"…"`` (or ``“…”``) quotes a phrase; several phrases must all occur, in any order; an
   unquoted run of words between quotes or operators is a phrase too;
 * ``OR`` (upper case, alone) separates alternatives; AND binds tighter than OR:
@@ -230,6 +233,27 @@ def _phrase(text: str, quoted: bool) -> Phrase | None:
     return Phrase(tuple(f for f, _ in words), tuple(e for _, e in words), quoted)
 
 
+def _phrases(text: str, quoted: bool) -> list[Phrase]:
+    """The phrases of a run of words or a quoted phrase, cut where punctuation breaks it
+    as the index does (``Bắc Hà - điểm hẹn`` -> ``bắc hà``, ``điểm hẹn``): the index
+    keeps a phrase break there, so the words as one phrase never matched a headline
+    pasted with its dash or colon. Each part must occur, as quoted phrases do."""
+    out: list[Phrase] = []
+    folded: list[str] = []
+    exact: list[str] = []
+    for piece in text.split():
+        for f, e in zip(*analyse_word(piece), strict=True):
+            if f != PHRASE_BREAK:
+                folded.append(f)
+                exact.append(e)
+            elif folded:
+                out.append(Phrase(tuple(folded), tuple(exact), quoted))
+                folded, exact = [], []
+    if folded:
+        out.append(Phrase(tuple(folded), tuple(exact), quoted))
+    return out
+
+
 def _tokens(text: str) -> list[tuple[str, str]]:
     """``(kind, text)``: ``word``, ``quoted``, ``not-word``, ``not-quoted``, ``or``."""
     out: list[tuple[str, str]] = []
@@ -292,7 +316,8 @@ def parse_query(text: str) -> ParsedQuery:
 
     def end_run() -> None:
         if run:
-            add(_phrase(" ".join(run), quoted=False), groups[-1])
+            for phrase in _phrases(" ".join(run), quoted=False):
+                add(phrase, groups[-1])
             run.clear()
 
     for kind, value in _tokens(text):
@@ -301,7 +326,8 @@ def parse_query(text: str) -> ParsedQuery:
             continue
         end_run()
         if kind == "quoted":
-            add(_phrase(value, quoted=True), groups[-1])
+            for phrase in _phrases(value, quoted=True):
+                add(phrase, groups[-1])
         elif kind in ("not-word", "not-quoted"):
             add(_phrase(value, quoted=kind == "not-quoted"), excluded)
         else:  # OR

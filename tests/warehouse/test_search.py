@@ -126,6 +126,28 @@ def test_title_matches_rank_above_body_only_and_scattered_words(
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
+@pytest.mark.parametrize(
+    "title",
+    ["Chợ phiên Bắc Hà - điểm hẹn cuối tuần", "Lào Cai: mưa lớn, sạt lở ở Bát Xát"],
+)
+def test_a_headline_pasted_with_its_punctuation_finds_its_article(
+    fresh: Path, new_article, title: str
+) -> None:
+    """Found by its own title, dash, colon and comma included (the index breaks the
+    phrase there; the query now does too)."""
+    index = search_index_dir(fresh)
+    con = connect(fresh)
+    try:
+        rebuild_search_index(con, index)
+        article = new_article(990001, title, "Người dân và du khách đến đông.", LATER, "Du lịch")
+        _load(con, "t3", LATER, article)
+        assert update_search_index(con, index, keys(990001)) == 1
+    finally:
+        con.close()
+    assert ids(index, title)[:1] == [990001]
+    assert ids(index, f'"{title}"')[:1] == [990001]
+
+
 def test_d_with_stroke_and_numbers(con: Path) -> None:
     assert 107 in ids(con, "duong bien gioi")
     assert ids(con, "đường biên giới") == ids(con, "duong bien gioi")

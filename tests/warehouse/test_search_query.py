@@ -110,6 +110,20 @@ def test_unquoted_words_are_one_phrase_and_quotes_make_several() -> None:
     assert not query.groups[0][0].accented
 
 
+def test_punctuation_that_breaks_a_phrase_in_the_index_breaks_it_in_the_query() -> None:
+    """A headline pasted with its dash or colon: the index has a phrase break there, so
+    the words as one phrase found nothing (seen: the bundled "Chợ phiên Bắc Hà - điểm
+    hẹn cuối tuần của du khách" was not found by its own title)."""
+    assert phrases("Chợ phiên Bắc Hà - điểm hẹn") == [["cho phien bac ha", "diem hen"]]
+    assert phrases("Lào Cai: mưa lớn") == [["lao cai", "mua lon"]]
+    assert phrases('"hàng hóa. Bình Minh" sa pa') == [["hang hoa", "binh minh", "sa pa"]]
+    assert phrases("(Sa Pa) - , y tý") == [["sa pa", "y ty"]]  # breaks at the edges: none
+    assert phrases("covid-19 sa pa") == [["covid 19 sa pa"]]  # inside a word: no break
+    assert [p.quoted for p in parse_query('"a. b"').groups[0]] == [True, True]
+    excluded = parse_query('sa pa -"du lịch, mưa"').excluded
+    assert [" ".join(p.folded) for p in excluded] == ["du lich mua"]  # still one phrase
+
+
 def test_or_binds_looser_than_and() -> None:
     assert phrases("a b OR c") == [["a b"], ["c"]]
     assert phrases('"a" "b" OR "c"') == [["a", "b"], ["c"]]
