@@ -19,7 +19,10 @@ lake's tables are made from them instead: the migrations run into an in-memory D
 and every table, column (type and default) and view found there is made on the lake
 (:func:`migrate_lake`; later migrations add their new tables, columns and views the same
 way, under a PostgreSQL advisory lock so that two workers starting together do not both
-make them).
+make them). A migration that changes stored rows (an ``UPDATE``, a rename, a table rebuilt
+from a query) cannot be followed that way: a lake holding rows is refused it, loudly and
+before anything changes (:func:`lake_refused_steps`), instead of recording a schema
+version whose data step never ran; ``tests/lake`` fails first on such a migration.
 
 **Writes for many writers.** Appends never conflict (DuckLake retries those itself);
 ``INSERT OR REPLACE`` becomes a ``MERGE`` (:func:`upsert_statement`); and a write whose
@@ -262,9 +265,40 @@ def _column_sql(name: str, kind: str, default: str | None) -> str:
     return f'"{name}" {kind}' + (f" DEFAULT {default}" if default is not None else "")
 
 
+_SCHEMA_ONLY = re.compile(
+    r"^(CREATE\s+(OR\s+REPLACE\s+)?VIEW\b|DROP\s+VIEW\b|CREATE\s+(UNIQUE\s+)?INDEX\b"
+    r"|COMMENT\s+ON\b|CREATE\s+TABLE\b(?![^(]*\bAS\b)|ALTER\s+TABLE\s+\S+\s+ADD\b)",
+    re.IGNORECASE,
+)
+"""Statements a lake follows by the table and column comparison of :func:`migrate_lake`:
+new tables (not ``CREATE TABLE … AS``: that copies rows), views, added columns; an index
+has no meaning on a lake."""
+
+
+def lake_refused_steps(after: int) -> list[str]:
+    """The statements of the migrations newer than ``after`` that change rows or existing
+    columns (``UPDATE``, ``INSERT``, ``DELETE``, a rename, a dropped or retyped column, a
+    table made from a query …): :func:`migrate_lake` only adds tables, columns and views,
+    so on a lake that already holds rows such a step would be skipped in silence, its
+    schema version recorded anyway. As ``migration: first words`` for the refusal."""
+    from warehouse.db import migrations
+
+    refused = []
+    for version, name, sql in migrations():
+        if version <= after:
+            continue
+        text = re.sub(r"--[^\n]*", "", sql)
+        for statement in (s.strip() for s in text.split(";")):
+            if statement and not _SCHEMA_ONLY.match(statement):
+                refused.append(f"{name}: {' '.join(statement.split()[:6])} …")
+    return refused
+
+
 def migrate_lake(con: duckdb.DuckDBPyConnection, lake: LakeSpec) -> int:
     """Bring the lake attached to ``con`` to the schema of the newest migration (see the
-    module docstring); returns its version. Refuses a lake made by a newer baolaocai."""
+    module docstring); returns its version. Refuses a lake made by a newer baolaocai, and
+    a migration that would change the rows of a lake holding some
+    (:func:`lake_refused_steps`), before changing anything."""
     ref = reference_schema()
     with catalog_lock(lake, "migrate", wait_s=120.0):
         current = _lake_version(con)
@@ -275,6 +309,14 @@ def migrate_lake(con: duckdb.DuckDBPyConnection, lake: LakeSpec) -> int:
             )
         if current == ref.version:
             return current
+        refused = lake_refused_steps(current) if current else []  # a new lake has no rows
+        if refused:
+            raise WarehouseError(
+                f"the lake {lake.shown} has schema version {current}; this baolaocai's"
+                f" migrations to {ref.version} change stored rows, which a lake cannot be"
+                f" migrated by yet ({refused[0]}); nothing was changed: keep the baolaocai"
+                " that made the lake until a release migrates lakes too"
+            )
         existing: dict[str, set[str]] = {}
         for table, column in con.execute(
             "SELECT table_name, column_name FROM duckdb_columns()"

@@ -23,6 +23,7 @@ from warehouse.lake import (
     LakeSpec,
     LakeWriterLock,
     is_lake,
+    lake_refused_steps,
     reference_schema,
     retry_on_conflict,
     upsert_statement,
@@ -91,6 +92,37 @@ def test_a_catalog_database_whose_name_needs_quotes_is_a_lake(
     lock = LakeWriterLock(LakeSpec.parse(spec), "baolaocai")  # psycopg's connection
     lock.acquire()
     lock.release()
+
+
+FIRST_LAKE_VERSION = 9
+"""The schema version of the first baolaocai that made lakes: no lake is older."""
+
+
+def test_every_migration_since_lakes_exist_is_one_a_lake_can_follow() -> None:
+    """migrate_lake adds tables, columns and views: a migration that changes rows (an
+    UPDATE, a rename, a table rebuilt from a query) would be skipped on a lake in silence.
+    A new one like that fails here first: write its lake path, then move this line on."""
+    assert lake_refused_steps(FIRST_LAKE_VERSION) == []
+    older = lake_refused_steps(5)
+    assert any(step.startswith("006_sites: INSERT INTO articles_006") for step in older)
+    assert any(step.startswith("006_sites: ALTER TABLE articles_006 RENAME") for step in older)
+    assert any(step.startswith("009_vietnam_day_and_revisits: UPDATE") for step in older)
+    assert not [step for step in older if step.startswith(("007", "008"))]
+
+
+def test_a_lake_is_refused_a_migration_that_would_change_its_rows(lake: Lake) -> None:
+    connect(lake.spec).close()  # made at the newest version
+    pushed_back = connect(lake.spec)
+    try:
+        pushed_back.execute("DELETE FROM schema_version WHERE version >= 9")  # as if at 8
+    finally:
+        pushed_back.close()
+    with pytest.raises(
+        WarehouseError,
+        match=r"change stored rows.*009_vietnam_day_and_revisits: UPDATE.*nothing was changed",
+    ):
+        connect(lake.spec)
+    assert _rows(lake.spec, "SELECT max(version) FROM schema_version") == [(8,)]
 
 
 def test_a_crawl_into_a_lake_stores_what_a_crawl_into_a_file_does(
