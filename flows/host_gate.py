@@ -117,6 +117,10 @@ def shared_interval(rate: float) -> float:
 GRANT_SLACK_S = 0.005
 """A process asks for its next rate slot this long after ``1/rate`` from its previous
 grant (the server's clock may run a little ahead of ours)."""
+YIELD_S = ANSWER_SPREAD_S
+"""How much later than the slot's decay a worker that had the last slot asks again while
+another process waits for one (see :meth:`PrefectHostGate._take_rate_slot`): more than
+the Prefect API's answers to two workers differ by, so that the other gets it."""
 HOLD_POLL_S = 0.2
 """How often a gate reads the holds of the hosts it serves: a hold set by one worker
 reaches the others within this plus an API answer."""
@@ -329,22 +333,42 @@ class PrefectHostGate:
         decay clock (see the module docstring): two workers on one host kept pushing each
         other's slots back, and the one that had the rhythm got every slot while the
         other waited for it to finish (measured: all 8 requests of one, then all 8 of the
-        other, at 0.9 requests a second for a rate of 2)."""
+        other, at 0.9 requests a second for a rate of 2).
+
+        Taking turns: a worker that was granted a slot before and finds in-flight
+        slots of the host held by other processes (each request takes its in-flight
+        slot before it asks for a rate slot: someone else is waiting) asks
+        :data:`YIELD_S` later than the slot decays, so the one waiting gets it. A denied
+        ask does not move the limit's clock, so without that the worker that had the
+        rhythm kept winning by the few milliseconds its grant came before the other's
+        denial. Alone, a worker holds every in-flight slot itself and loses nothing."""
         name = rate_limit_name(host)
         loop = asyncio.get_running_loop()
         lock = self._rate_locks.setdefault((host, id(loop)), asyncio.Lock())
         async with lock, get_client() as client:
             with self._api("read its rate limit", host):
                 limit = await client.read_global_concurrency_limit_by_name(name)
+                inflight = await client.read_global_concurrency_limit_by_name(
+                    inflight_limit_name(host)
+                )
             # The limit's decay is the host's interval for every worker: slower than
             # this run's rate when a robots.txt Crawl-delay was shared.
             interval = self.interval
             if limit.slot_decay_per_second:
                 interval = max(interval, 1.0 / limit.slot_decay_per_second)
-            last = self._granted.get(host, -math.inf)
+            mine = self._granted.get(host)
+            last = -math.inf if mine is None else mine
             if limit.active_slots and limit.updated is not None:
                 last = max(last, limit.updated.timestamp())
-            wait = last + interval + GRANT_SLACK_S - self._clock()
+            # In-flight slots of the host held by other processes: their requests are
+            # waiting for a rate slot (or being answered). One that was granted the
+            # last slot then lets them ask first. Without this, the worker that had the
+            # rhythm got every slot and the other waited for it to finish (seen: a
+            # worker's first request 43 s late, after all of the other's 60).
+            held_here = 1 + sum(len(v) for (h, _), v in self._slots.items() if h == host)
+            others = inflight.active_slots > held_here
+            yielding = YIELD_S if others and mine is not None else 0.0
+            wait = last + interval + GRANT_SLACK_S + yielding - self._clock()
             while True:
                 if wait > 0:
                     await asyncio.sleep(wait)
