@@ -416,10 +416,17 @@ def test_an_error_while_rows_stream_leads_with_its_cause(tmp_path: Path, db: Pat
         "SELECT CASE WHEN range < 300000 THEN 'ok' ELSE error('hỏng ở giữa') END"
         " FROM range(1000000)"
     )
-    done = run_cli("sql", query, "-f", "csv", "--db", str(db), cwd=tmp_path)
-    assert done.returncode == 1
+    # DuckDB runs range() on several threads: the one that fails stops the others, and
+    # now and then (once in CI, in thousands of runs) it reports one of those instead of
+    # the cause ("INTERRUPT Error: Interrupted!"), a race inside DuckDB. Such a run is
+    # tried again; the cause must come, and no run may show a pending-result error.
+    for _ in range(3):
+        done = run_cli("sql", query, "-f", "csv", "--db", str(db), cwd=tmp_path)
+        assert done.returncode == 1
+        assert "pending query result" not in done.stderr
+        if "INTERRUPT Error: Interrupted!" not in done.stderr:
+            break
     assert "error: query failed: Invalid Input Error: hỏng ở giữa" in done.stderr
-    assert "pending query result" not in done.stderr
 
 
 def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(tmp_path: Path, db: Path) -> None:
